@@ -1,0 +1,101 @@
+// kpp: one binary, one subcommand per role. This file only defines the command line and
+// dispatches; each subcommand's work lives with its component under src/.
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+
+#include "base/log.h"
+#include "base/version.h"
+#include "server/server.h"
+
+namespace {
+
+void PrintVersion() {
+  const kpp::BuildInfo& build = kpp::GetBuildInfo();
+  std::printf("kpp version %s (Kubernetes %s)\n", build.version.c_str(),
+              kpp::KubernetesGitVersion().c_str());
+  std::printf("git commit: %s (%s)\n", build.git_commit.c_str(), build.git_tree_state.c_str());
+  std::printf("build date: %s\n", build.build_date.c_str());
+  std::printf("compiler: %s\n", build.compiler.c_str());
+  std::printf("platform: %s\n", kpp::Platform().c_str());
+}
+
+// Parses an octal file mode such as "600" or "0644".
+bool ParseFileMode(const std::string& text, mode_t& mode) {
+  if (text.empty() || text.size() > 4) return false;
+  unsigned value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '7') return false;
+    value = value * 8 + static_cast<unsigned>(c - '0');
+  }
+  mode = static_cast<mode_t>(value);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kpp: a lightweight Kubernetes in one binary", "kpp"};
+  app.require_subcommand(0, 1);
+  int verbosity = 0;
+  app.add_option("-v,--v", verbosity, "Log verbosity: messages at this level and below are logged")
+      ->check(CLI::NonNegativeNumber);
+  bool show_version = false;
+  app.add_flag("--version", show_version, "Print version information and exit");
+
+  CLI::App* version = app.add_subcommand("version", "Print version information");
+  version->fallthrough();
+
+  kpp::server::ServerConfig server_config;
+  std::string kubeconfig_mode = "0600";
+  CLI::App* server = app.add_subcommand(
+      "server", "Run the control plane (API server) and, unless disabled, a local node");
+  server->fallthrough();
+  server->add_option("-d,--data-dir", server_config.data_dir, "Folder to hold state")
+      ->capture_default_str();
+  server->add_option("--bind-address", server_config.bind_address,
+                     "IP address the API server listens on")
+      ->capture_default_str();
+  server->add_option("--https-listen-port", server_config.https_listen_port,
+                     "HTTPS port of the API server (0 picks a free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  server->add_flag("--disable-agent", server_config.disable_agent,
+                   "Do not run a local node (control plane only)");
+  server->add_option("-o,--write-kubeconfig", server_config.write_kubeconfig,
+                     "Where to write the admin kubeconfig (default <data-dir>/kubeconfig.yaml)");
+  server->add_option("--write-kubeconfig-mode", kubeconfig_mode,
+                     "File mode of the admin kubeconfig, in octal")
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line, naming the problem; CLI11's own output spans several.
+    std::fprintf(stderr, "kpp: %s (see 'kpp --help')\n", e.what());
+    return 2;
+  }
+  kpp::log::SetVerbosity(verbosity);
+
+  if (show_version || version->parsed()) {
+    PrintVersion();
+    return 0;
+  }
+  if (server->parsed()) {
+    if (!ParseFileMode(kubeconfig_mode, server_config.write_kubeconfig_mode)) {
+      std::fprintf(stderr,
+                   "kpp: invalid --write-kubeconfig-mode \"%s\": want an octal mode such as 0600\n",
+                   kubeconfig_mode.c_str());
+      return 2;
+    }
+    return kpp::server::RunServer(server_config);
+  }
+  std::fputs(app.help().c_str(), stdout);
+  return 0;
+}

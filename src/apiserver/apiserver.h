@@ -1,0 +1,46 @@
+// The Kubernetes API server: authenticates each request, then routes it. This skeleton serves
+// /version and the health endpoints; resources arrive with the API server issue.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "apiserver/health.h"
+#include "base/result.h"
+#include "http/server.h"
+
+namespace kpp::apiserver {
+
+struct ApiServerOptions {
+  std::string bind_address = "0.0.0.0";
+  uint16_t port = 6443;  // 0 picks a free port
+  http::TlsConfig tls;   // serving pair; client_ca_pem authenticates client certificates
+  int threads = 4;
+};
+
+class ApiServer {
+ public:
+  // Starts serving. Fails (with the address in the message) when the port cannot be bound.
+  static Result<std::unique_ptr<ApiServer>> Start(const ApiServerOptions& options);
+  ~ApiServer();
+
+  uint16_t port() const;
+  // Makes /readyz report failure, so load balancers drain us before Stop(). Thread-safe.
+  void BeginShutdown();
+  // Stops serving; waits for requests in flight. Idempotent.
+  void Stop();
+
+ private:
+  ApiServer() = default;
+  http::Response Handle(const http::Request& request) const;
+
+  HealthChecks health_;
+  std::atomic<bool> shutting_down_{false};
+  http::ServerPtr server_;
+};
+
+// The /version document (Kubernetes version.Info).
+std::string VersionInfoJson();
+
+}  // namespace kpp::apiserver

@@ -1,0 +1,15 @@
+#include "apiserver/authn/x509.h"
+
+namespace kpp::apiserver {
+
+std::optional<UserInfo> AuthenticateClientCertificate(const http::Request& request) {
+  if (!request.client_certificate || request.client_certificate->common_name.empty()) {
+    return std::nullopt;
+  }
+  UserInfo user{request.client_certificate->common_name, request.client_certificate->organizations};
+  // Every authenticated user is in system:authenticated, as upstream adds it.
+  user.groups.push_back("system:authenticated");
+  return user;
+}
+
+}  // namespace kpp::apiserver

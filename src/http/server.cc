@@ -1,0 +1,313 @@
+// HTTPS server on Boost.Beast with C++20 coroutines. This is the only translation unit that
+// includes Beast/Asio for serving; keep it that way so the build stays fast.
+#include "http/server.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <strings.h>
+#include <thread>
+#include <unordered_map>
+
+#include "base/log.h"
+
+namespace kpp::http {
+
+const std::string* Request::FindHeader(std::string_view name) const {
+  for (const auto& header : headers) {
+    if (header.name.size() == name.size() &&
+        strncasecmp(header.name.data(), name.data(), name.size()) == 0) {
+      return &header.value;
+    }
+  }
+  return nullptr;
+}
+
+std::optional<std::string_view> Request::FindQuery(std::string_view name) const {
+  for (const auto& [key, value] : query) {
+    if (key == name) return value;
+  }
+  return std::nullopt;
+}
+
+void Response::SetHeader(std::string name, std::string value) {
+  for (auto& header : headers) {
+    if (strcasecmp(header.name.c_str(), name.c_str()) == 0) {
+      header.value = std::move(value);
+      return;
+    }
+  }
+  headers.push_back({std::move(name), std::move(value)});
+}
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+constexpr auto kHandshakeTimeout = 10s;
+constexpr auto kIdleTimeout = 5min;
+constexpr auto kWriteTimeout = 60s;
+constexpr auto kShutdownTimeout = 2s;
+constexpr auto kDrainTimeout = 5s;
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+std::optional<ClientCertificate> VerifiedClientCertificate(SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
+  ClientCertificate identity;
+  const X509_NAME* subject = X509_get_subject_name(cert);
+  for (int i = 0; i < X509_NAME_entry_count(subject); ++i) {
+    const X509_NAME_ENTRY* entry = X509_NAME_get_entry(subject, i);
+    const int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(entry));
+    const ASN1_STRING* data = X509_NAME_ENTRY_get_data(entry);
+    std::string value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
+                      static_cast<size_t>(ASN1_STRING_length(data)));
+    if (nid == NID_commonName) identity.common_name = std::move(value);
+    if (nid == NID_organizationName) identity.organizations.push_back(std::move(value));
+  }
+  return identity;
+}
+
+Status ConfigureTls(ssl::context& context, const TlsConfig& tls) {
+  boost::system::error_code ec;
+  SSL_CTX* native = context.native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  context.use_certificate_chain(asio::buffer(tls.certificate_pem), ec);
+  if (ec) return InvalidError("loading serving certificate: " + ec.message());
+  context.use_private_key(asio::buffer(tls.private_key_pem), ssl::context::pem, ec);
+  if (ec) return InvalidError("loading serving key: " + ec.message());
+  if (!tls.client_ca_pem.empty()) {
+    context.add_certificate_authority(asio::buffer(tls.client_ca_pem), ec);
+    if (ec) return InvalidError("loading client CA: " + ec.message());
+    // Tell clients which CA we accept, so that they offer the matching certificate.
+    BIO* bio = BIO_new_mem_buf(tls.client_ca_pem.data(), static_cast<int>(tls.client_ca_pem.size()));
+    X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    if (ca == nullptr) return InvalidError("loading client CA: not a PEM certificate");
+    SSL_CTX_add_client_CA(native, ca);
+    X509_free(ca);
+    SSL_CTX_set_purpose(native, X509_PURPOSE_SSL_CLIENT);
+    // Ask for a certificate but let the handshake succeed without a good one: authentication
+    // happens per request, so anonymous endpoints (/version, /healthz) stay reachable and a bad
+    // certificate gets a 401 Status rather than a TLS alert.
+    context.set_verify_mode(ssl::verify_peer);
+    context.set_verify_callback([](bool, ssl::verify_context&) { return true; });
+  }
+  return Ok();
+}
+
+class BeastServer final : public Server {
+ public:
+  BeastServer(const ServerOptions& options, Handler handler)
+      : options_(options), handler_(std::move(handler)), acceptor_(io_) {}
+  ~BeastServer() override { Stop(); }
+
+  Status Start() {
+    KPP_RETURN_IF_ERROR(ConfigureTls(ssl_context_, options_.tls));
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(options_.bind_address, ec);
+    if (ec) return InvalidError("invalid bind address " + options_.bind_address);
+    const tcp::endpoint endpoint(address, options_.port);
+    const std::string where =
+        address.is_v6() ? fmt::format("[{}]:{}", options_.bind_address, options_.port)
+                        : fmt::format("{}:{}", options_.bind_address, options_.port);
+    if (acceptor_.open(endpoint.protocol(), ec); ec) {
+      return InternalError(fmt::format("cannot listen on {}: {}", where, ec.message()));
+    }
+    acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (acceptor_.bind(endpoint, ec); ec) {
+      return InternalError(fmt::format("cannot listen on {}: {}", where, ec.message()));
+    }
+    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) {
+      return InternalError(fmt::format("cannot listen on {}: {}", where, ec.message()));
+    }
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(io_, AcceptLoop(), asio::detached);
+    for (int i = 0; i < std::max(1, options_.threads); ++i) {
+      threads_.emplace_back([this] { io_.run(); });
+    }
+    return Ok();
+  }
+
+  uint16_t port() const override { return port_; }
+
+  void Stop() override {
+    if (stopping_.exchange(true)) return;
+    asio::post(acceptor_.get_executor(), [this] {
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    {
+      std::unique_lock lock(mutex_);
+      for (const auto& [key, weak] : connections_) {
+        auto connection = weak.lock();
+        if (!connection) continue;
+        // Idle keep-alive connections wait in a read that would never end; cancel it. A request
+        // being handled finishes and then sees stopping_.
+        asio::post(connection->stream.get_executor(), [connection] {
+          if (connection->reading) beast::get_lowest_layer(connection->stream).cancel();
+        });
+      }
+      drained_.wait_for(lock, kDrainTimeout, [this] { return connections_.empty(); });
+    }
+    io_.stop();
+    for (auto& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+
+ private:
+  struct Connection {
+    Connection(tcp::socket socket, ssl::context& context) : stream(std::move(socket), context) {}
+    beast::ssl_stream<beast::tcp_stream> stream;
+    bool reading = false;  // only touched on the connection's strand
+    std::string remote_address;
+  };
+
+  asio::awaitable<void> AcceptLoop() {
+    while (!stopping_) {
+      auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), kNoThrow);
+      if (ec) {
+        if (stopping_ || ec == asio::error::operation_aborted) co_return;
+        KLOG_WARNING("accept failed: {}", ec.message());
+        continue;
+      }
+      auto connection = std::make_shared<Connection>(std::move(socket), ssl_context_);
+      boost::system::error_code ignored;
+      const auto remote = beast::get_lowest_layer(connection->stream).socket().remote_endpoint(ignored);
+      connection->remote_address = remote.address().to_string() + ":" + std::to_string(remote.port());
+      {
+        std::lock_guard lock(mutex_);
+        connections_.emplace(connection.get(), connection);
+      }
+      asio::co_spawn(connection->stream.get_executor(), Serve(connection), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> Serve(std::shared_ptr<Connection> connection) {
+    co_await ServeRequests(*connection);
+    std::lock_guard lock(mutex_);
+    connections_.erase(connection.get());
+    if (connections_.empty()) drained_.notify_all();
+  }
+
+  asio::awaitable<void> ServeRequests(Connection& connection) {
+    auto& stream = connection.stream;
+    auto& transport = beast::get_lowest_layer(stream);
+    transport.expires_after(kHandshakeTimeout);
+    if (auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, kNoThrow); ec) {
+      KLOG_V(4, "TLS handshake with {} failed: {}", connection.remote_address, ec.message());
+      co_return;
+    }
+    const auto client_certificate = VerifiedClientCertificate(stream.native_handle());
+    beast::flat_buffer buffer;
+    while (true) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(options_.max_request_body_bytes);
+      connection.reading = true;
+      if (stopping_) break;
+      transport.expires_after(kIdleTimeout);
+      auto [read_error, read_bytes] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+      connection.reading = false;
+      bhttp::response<bhttp::string_body> response;
+      bool keep_alive = false;
+      if (read_error == bhttp::error::body_limit) {
+        response.result(bhttp::status::payload_too_large);
+        response.body() = "request body too large\n";
+      } else if (read_error) {
+        break;  // peer closed, timed out, or sent garbage: nothing sensible to answer
+      } else {
+        auto message = parser.release();
+        response.version(message.version());
+        keep_alive = message.keep_alive();
+        Respond(std::move(message), connection, client_certificate, response);
+      }
+      keep_alive = keep_alive && !stopping_;
+      response.keep_alive(keep_alive);
+      response.prepare_payload();
+      transport.expires_after(kWriteTimeout);
+      auto [write_error, written] = co_await bhttp::async_write(stream, response, kNoThrow);
+      if (write_error || !keep_alive) break;
+    }
+    transport.expires_after(kShutdownTimeout);
+    co_await stream.async_shutdown(kNoThrow);
+  }
+
+  void Respond(bhttp::request<bhttp::string_body>&& message, const Connection& connection,
+               const std::optional<ClientCertificate>& client_certificate,
+               bhttp::response<bhttp::string_body>& out) {
+    Request request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    auto url = boost::urls::parse_origin_form(request.target);
+    if (!url) {
+      out.result(bhttp::status::bad_request);
+      out.body() = "malformed request target\n";
+      return;
+    }
+    request.path = url->path();
+    for (const auto& param : url->params()) {
+      request.query.emplace_back(param.key, param.value);
+    }
+    for (const auto& field : message) {
+      request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    }
+    request.body = std::move(message.body());
+    request.client_certificate = client_certificate;
+    request.remote_address = connection.remote_address;
+
+    Response response;
+    try {
+      response = handler_(request);
+    } catch (const std::exception& e) {
+      KLOG_ERROR("handler for {} {} threw: {}", request.method, request.path, e.what());
+      response = Response{500, {}, "internal error\n"};
+    }
+    out.result(static_cast<unsigned>(response.status));
+    for (auto& header : response.headers) out.insert(header.name, header.value);
+    out.body() = std::move(response.body);
+  }
+
+  const ServerOptions options_;
+  const Handler handler_;
+  ssl::context ssl_context_{ssl::context::tls_server};
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable drained_;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;  // guarded by mutex_
+};
+
+}  // namespace
+
+Result<ServerPtr> StartServer(const ServerOptions& options, Handler handler) {
+  auto server = std::make_unique<BeastServer>(options, std::move(handler));
+  KPP_RETURN_IF_ERROR(server->Start());
+  return ServerPtr(std::move(server));
+}
+
+}  // namespace kpp::http

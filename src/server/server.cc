@@ -1,0 +1,109 @@
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <fmt/format.h>
+
+#include "apiserver/apiserver.h"
+#include "base/clock.h"
+#include "base/files.h"
+#include "base/log.h"
+#include "pki/cluster_tls.h"
+#include "server/kubeconfig.h"
+
+namespace kpp::server {
+namespace {
+
+bool IsIpAddress(const std::string& text) {
+  unsigned char buffer[sizeof(in6_addr)];
+  return inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
+         inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+}
+
+std::string ParentDirectory(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Blocks the shutdown signals in this thread, so that every thread started afterwards inherits
+// the mask and the signals are only ever taken by WaitForShutdownSignal.
+sigset_t BlockShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A peer closing a socket mid-write must not kill the process.
+  signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
+int WaitForShutdownSignal(const sigset_t& signals) {
+  int signal_number = 0;
+  while (sigwait(&signals, &signal_number) != 0) {
+  }
+  return signal_number;
+}
+
+Status Run(const ServerConfig& config, const sigset_t& signals) {
+  if (!IsIpAddress(config.bind_address)) {
+    return InvalidError(fmt::format("invalid --bind-address \"{}\": not an IP address",
+                                    config.bind_address));
+  }
+  if (auto status = EnsureWritableDirectory(config.data_dir, 0700); !status.ok()) {
+    return std::move(status).error().WithContext("data dir");
+  }
+  const std::string kubeconfig_path = config.write_kubeconfig.empty()
+                                          ? config.data_dir + "/kubeconfig.yaml"
+                                          : config.write_kubeconfig;
+  if (auto status = EnsureWritableDirectory(ParentDirectory(kubeconfig_path), 0755);
+      !status.ok()) {
+    return std::move(status).error().WithContext("--write-kubeconfig");
+  }
+
+  auto tls = pki::LoadOrCreateClusterTls(config.data_dir + "/tls",
+                                         pki::DefaultServingNames(config.bind_address),
+                                         RealClock().Now());
+  if (!tls.ok()) return std::move(tls).error().WithContext(config.data_dir);
+
+  apiserver::ApiServerOptions api_options;
+  api_options.bind_address = config.bind_address;
+  api_options.port = config.https_listen_port;
+  api_options.tls = {tls->serving.certificate_pem, tls->serving.private_key_pem,
+                     tls->ca.certificate_pem};
+  KPP_ASSIGN_OR_RETURN(auto api, apiserver::ApiServer::Start(api_options));
+  const std::string url = LocalServerUrl(config.bind_address, api->port());
+  KLOG_INFO("API server listening on {}:{}", config.bind_address, api->port());
+  if (!config.disable_agent) {
+    KLOG_WARNING("the local node (agent) is not implemented yet; running the control plane only");
+  }
+
+  // The kubeconfig appears only once the server answers, so its existence means "ready".
+  KPP_RETURN_IF_ERROR(WriteFileAtomic(
+      kubeconfig_path, RenderKubeconfig(url, tls->ca.certificate_pem, tls->admin),
+      config.write_kubeconfig_mode));
+  KLOG_INFO("kpp server is ready: export KUBECONFIG={}", kubeconfig_path);
+
+  const int signal_number = WaitForShutdownSignal(signals);
+  KLOG_INFO("received {}, shutting down", strsignal(signal_number));
+  api->BeginShutdown();
+  api->Stop();
+  KLOG_INFO("kpp server stopped");
+  return Ok();
+}
+
+}  // namespace
+
+int RunServer(const ServerConfig& config) {
+  const sigset_t signals = BlockShutdownSignals();
+  if (auto status = Run(config, signals); !status.ok()) {
+    KLOG_ERROR("{}", status.error().message());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace kpp::server
