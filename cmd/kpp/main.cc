@@ -24,10 +24,12 @@ void PrintVersion() {
 
 // Parses an octal file mode such as "600" or "0644".
 bool ParseFileMode(const std::string& text, mode_t& mode) {
-  if (text.empty() || text.size() > 4) return false;
+  if (text.empty() || text.size() > 4)
+    return false;
   unsigned value = 0;
   for (char c : text) {
-    if (c < '0' || c > '7') return false;
+    if (c < '0' || c > '7')
+      return false;
     value = value * 8 + static_cast<unsigned>(c - '0');
   }
   mode = static_cast<mode_t>(value);
@@ -55,19 +57,22 @@ int main(int argc, char** argv) {
   server->fallthrough();
   server->add_option("-d,--data-dir", server_config.data_dir, "Folder to hold state")
       ->capture_default_str();
-  server->add_option("--bind-address", server_config.bind_address,
-                     "IP address the API server listens on")
+  server
+      ->add_option("--bind-address", server_config.bind_address,
+                   "IP address the API server listens on")
       ->capture_default_str();
-  server->add_option("--https-listen-port", server_config.https_listen_port,
-                     "HTTPS port of the API server (0 picks a free port)")
+  server
+      ->add_option("--https-listen-port", server_config.https_listen_port,
+                   "HTTPS port of the API server (0 picks a free port)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   server->add_flag("--disable-agent", server_config.disable_agent,
                    "Do not run a local node (control plane only)");
   server->add_option("-o,--write-kubeconfig", server_config.write_kubeconfig,
                      "Where to write the admin kubeconfig (default <data-dir>/kubeconfig.yaml)");
-  server->add_option("--write-kubeconfig-mode", kubeconfig_mode,
-                     "File mode of the admin kubeconfig, in octal")
+  server
+      ->add_option("--write-kubeconfig-mode", kubeconfig_mode,
+                   "File mode of the admin kubeconfig, in octal")
       ->capture_default_str();
 
   try {

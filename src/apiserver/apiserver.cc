@@ -25,7 +25,8 @@ http::Response StatusResponse(const Error& error) {
 // Paths that anyone may read, as upstream's system:public-info-viewer role allows.
 bool IsPublicPath(std::string_view path) {
   for (std::string_view prefix : {"/healthz", "/livez", "/readyz"}) {
-    if (path == prefix || (path.starts_with(prefix) && path[prefix.size()] == '/')) return true;
+    if (path == prefix || (path.starts_with(prefix) && path[prefix.size()] == '/'))
+      return true;
   }
   return path == "/version" || path == "/version/";
 }
@@ -70,15 +71,22 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   return server;
 }
 
-ApiServer::~ApiServer() { Stop(); }
+ApiServer::~ApiServer() {
+  Stop();
+}
 
-uint16_t ApiServer::port() const { return server_->port(); }
+uint16_t ApiServer::port() const {
+  return server_->port();
+}
 
-void ApiServer::BeginShutdown() { shutting_down_ = true; }
+void ApiServer::BeginShutdown() {
+  shutting_down_ = true;
+}
 
 void ApiServer::Stop() {
   shutting_down_ = true;
-  if (server_) server_->Stop();
+  if (server_)
+    server_->Stop();
 }
 
 http::Response ApiServer::Handle(const http::Request& request) const {
@@ -87,11 +95,13 @@ http::Response ApiServer::Handle(const http::Request& request) const {
   if (!user && !IsPublicPath(request.path)) {
     return StatusResponse(Error(ErrorCode::kUnauthorized, "Unauthorized"));
   }
-  if (auto response = health_.Serve(request)) return *std::move(response);
+  if (auto response = health_.Serve(request))
+    return *std::move(response);
   if (request.path == "/version" || request.path == "/version/") {
     if (request.method != "GET" && request.method != "HEAD") {
-      return StatusResponse(Error(ErrorCode::kMethodNotAllowed,
-                                  "the server does not allow this method on the requested resource"));
+      return StatusResponse(
+          Error(ErrorCode::kMethodNotAllowed,
+                "the server does not allow this method on the requested resource"));
     }
     return JsonResponse(200, VersionInfoJson());
   }

@@ -68,8 +68,12 @@ class Error {
 };
 
 // Shorthands for the common codes.
-inline Error NotFoundError(std::string message) { return {ErrorCode::kNotFound, std::move(message)}; }
-inline Error InvalidError(std::string message) { return {ErrorCode::kInvalid, std::move(message)}; }
+inline Error NotFoundError(std::string message) {
+  return {ErrorCode::kNotFound, std::move(message)};
+}
+inline Error InvalidError(std::string message) {
+  return {ErrorCode::kInvalid, std::move(message)};
+}
 inline Error BadRequestError(std::string message) {
   return {ErrorCode::kBadRequest, std::move(message)};
 }

@@ -24,17 +24,24 @@ spdlog::logger& Logger() {
 
 spdlog::level::level_enum ToSpdlog(Severity severity) {
   switch (severity) {
-    case Severity::kInfo: return spdlog::level::info;
-    case Severity::kWarning: return spdlog::level::warn;
-    case Severity::kError: return spdlog::level::err;
+    case Severity::kInfo:
+      return spdlog::level::info;
+    case Severity::kWarning:
+      return spdlog::level::warn;
+    case Severity::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::err;
 }
 
 }  // namespace
 
-void SetVerbosity(int level) { verbosity.store(level, std::memory_order_relaxed); }
-int Verbosity() { return verbosity.load(std::memory_order_relaxed); }
+void SetVerbosity(int level) {
+  verbosity.store(level, std::memory_order_relaxed);
+}
+int Verbosity() {
+  return verbosity.load(std::memory_order_relaxed);
+}
 
 void Write(Severity severity, const char* file, int line, const std::string& message) {
   Logger().log(spdlog::source_loc{file, line, ""}, ToSpdlog(severity), message);

@@ -14,7 +14,7 @@ namespace kpp {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
 
   bool ok() const { return state_.index() == 0; }
@@ -35,12 +35,14 @@ class [[nodiscard]] Result {
  private:
   template <std::size_t I>
   auto& Checked() {
-    if (state_.index() != I) std::abort();
+    if (state_.index() != I)
+      std::abort();
     return std::get<I>(state_);
   }
   template <std::size_t I>
   const auto& Checked() const {
-    if (state_.index() != I) std::abort();
+    if (state_.index() != I)
+      std::abort();
     return std::get<I>(state_);
   }
 
@@ -58,11 +60,13 @@ class [[nodiscard]] Result<void> {
   explicit operator bool() const { return ok(); }
 
   const Error& error() const& {
-    if (!error_) std::abort();
+    if (!error_)
+      std::abort();
     return *error_;
   }
   Error&& error() && {
-    if (!error_) std::abort();
+    if (!error_)
+      std::abort();
     return std::move(*error_);
   }
 
@@ -72,7 +76,9 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status Ok() { return {}; }
+inline Status Ok() {
+  return {};
+}
 
 // Marks a place where an error is dropped on purpose.
 template <typename T>
@@ -81,11 +87,11 @@ void IgnoreError(Result<T>&&) {}
 }  // namespace kpp
 
 // Returns the error of `expr` from the enclosing function when it failed.
-#define KPP_RETURN_IF_ERROR(expr)                               \
-  do {                                                          \
-    if (auto kpp_result_ = (expr); !kpp_result_.ok()) {         \
-      return std::move(kpp_result_).error();                    \
-    }                                                           \
+#define KPP_RETURN_IF_ERROR(expr)                       \
+  do {                                                  \
+    if (auto kpp_result_ = (expr); !kpp_result_.ok()) { \
+      return std::move(kpp_result_).error();            \
+    }                                                   \
   } while (false)
 
 #define KPP_CONCAT_INNER(a, b) a##b
@@ -96,5 +102,6 @@ void IgnoreError(Result<T>&&) {}
   KPP_ASSIGN_OR_RETURN_IMPL(KPP_CONCAT(kpp_result_, __LINE__), lhs, expr)
 #define KPP_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                              \
-  if (!tmp.ok()) return std::move(tmp).error();   \
+  if (!tmp.ok())                                  \
+    return std::move(tmp).error();                \
   lhs = std::move(tmp).value()

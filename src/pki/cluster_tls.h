@@ -12,9 +12,9 @@
 namespace kpp::pki {
 
 // File names inside the tls directory.
-inline constexpr char kCaName[] = "ca";                // cluster CA
-inline constexpr char kServingName[] = "apiserver";    // API serving certificate
-inline constexpr char kAdminName[] = "admin";          // admin client certificate
+inline constexpr char kCaName[] = "ca";              // cluster CA
+inline constexpr char kServingName[] = "apiserver";  // API serving certificate
+inline constexpr char kAdminName[] = "admin";        // admin client certificate
 
 inline constexpr char kAdminUser[] = "kpp-admin";
 inline constexpr char kAdminGroup[] = "system:masters";

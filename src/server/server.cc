@@ -1,10 +1,9 @@
 #include "server/server.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
-
-#include <fmt/format.h>
 
 #include "apiserver/apiserver.h"
 #include "base/clock.h"
@@ -24,7 +23,8 @@ bool IsIpAddress(const std::string& text) {
 
 std::string ParentDirectory(const std::string& path) {
   const auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
+  if (slash == std::string::npos)
+    return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
@@ -50,8 +50,8 @@ int WaitForShutdownSignal(const sigset_t& signals) {
 
 Status Run(const ServerConfig& config, const sigset_t& signals) {
   if (!IsIpAddress(config.bind_address)) {
-    return InvalidError(fmt::format("invalid --bind-address \"{}\": not an IP address",
-                                    config.bind_address));
+    return InvalidError(
+        fmt::format("invalid --bind-address \"{}\": not an IP address", config.bind_address));
   }
   if (auto status = EnsureWritableDirectory(config.data_dir, 0700); !status.ok()) {
     return std::move(status).error().WithContext("data dir");
@@ -59,15 +59,14 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   const std::string kubeconfig_path = config.write_kubeconfig.empty()
                                           ? config.data_dir + "/kubeconfig.yaml"
                                           : config.write_kubeconfig;
-  if (auto status = EnsureWritableDirectory(ParentDirectory(kubeconfig_path), 0755);
-      !status.ok()) {
+  if (auto status = EnsureWritableDirectory(ParentDirectory(kubeconfig_path), 0755); !status.ok()) {
     return std::move(status).error().WithContext("--write-kubeconfig");
   }
 
-  auto tls = pki::LoadOrCreateClusterTls(config.data_dir + "/tls",
-                                         pki::DefaultServingNames(config.bind_address),
-                                         RealClock().Now());
-  if (!tls.ok()) return std::move(tls).error().WithContext(config.data_dir);
+  auto tls = pki::LoadOrCreateClusterTls(
+      config.data_dir + "/tls", pki::DefaultServingNames(config.bind_address), RealClock().Now());
+  if (!tls.ok())
+    return std::move(tls).error().WithContext(config.data_dir);
 
   apiserver::ApiServerOptions api_options;
   api_options.bind_address = config.bind_address;
@@ -82,9 +81,9 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   }
 
   // The kubeconfig appears only once the server answers, so its existence means "ready".
-  KPP_RETURN_IF_ERROR(WriteFileAtomic(
-      kubeconfig_path, RenderKubeconfig(url, tls->ca.certificate_pem, tls->admin),
-      config.write_kubeconfig_mode));
+  KPP_RETURN_IF_ERROR(WriteFileAtomic(kubeconfig_path,
+                                      RenderKubeconfig(url, tls->ca.certificate_pem, tls->admin),
+                                      config.write_kubeconfig_mode));
   KLOG_INFO("kpp server is ready: export KUBECONFIG={}", kubeconfig_path);
 
   const int signal_number = WaitForShutdownSignal(signals);
