@@ -24,12 +24,10 @@ void PrintVersion() {
 
 // Parses an octal file mode such as "600" or "0644".
 bool ParseFileMode(const std::string& text, mode_t& mode) {
-  if (text.empty() || text.size() > 4)
-    return false;
+  if (text.empty() || text.size() > 4) return false;
   unsigned value = 0;
   for (char c : text) {
-    if (c < '0' || c > '7')
-      return false;
+    if (c < '0' || c > '7') return false;
     value = value * 8 + static_cast<unsigned>(c - '0');
   }
   mode = static_cast<mode_t>(value);
@@ -41,6 +39,8 @@ bool ParseFileMode(const std::string& text, mode_t& mode) {
 int main(int argc, char** argv) {
   CLI::App app{"kpp: a lightweight Kubernetes in one binary", "kpp"};
   app.require_subcommand(0, 1);
+  // A repeated flag takes its last value, as k3s does.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   int verbosity = 0;
   app.add_option("-v,--v", verbosity, "Log verbosity: messages at this level and below are logged")
       ->check(CLI::NonNegativeNumber);

@@ -17,23 +17,17 @@ std::string StatusJson(const Error& error, const StatusDetails* details) {
   if (has_details) {
     boost::json::object out;
     if (details != nullptr) {
-      if (!details->name.empty())
-        out["name"] = details->name;
-      if (!details->group.empty())
-        out["group"] = details->group;
-      if (!details->kind.empty())
-        out["kind"] = details->kind;
+      if (!details->name.empty()) out["name"] = details->name;
+      if (!details->group.empty()) out["group"] = details->group;
+      if (!details->kind.empty()) out["kind"] = details->kind;
     }
     if (!error.causes().empty()) {
       boost::json::array causes;
       for (const auto& cause : error.causes()) {
         boost::json::object item;
-        if (!cause.type.empty())
-          item["reason"] = cause.type;
-        if (!cause.message.empty())
-          item["message"] = cause.message;
-        if (!cause.field.empty())
-          item["field"] = cause.field;
+        if (!cause.type.empty()) item["reason"] = cause.type;
+        if (!cause.message.empty()) item["message"] = cause.message;
+        if (!cause.field.empty()) item["field"] = cause.field;
         causes.push_back(std::move(item));
       }
       out["causes"] = std::move(causes);

@@ -25,8 +25,7 @@ http::Response StatusResponse(const Error& error) {
 // Paths that anyone may read, as upstream's system:public-info-viewer role allows.
 bool IsPublicPath(std::string_view path) {
   for (std::string_view prefix : {"/healthz", "/livez", "/readyz"}) {
-    if (path == prefix || (path.starts_with(prefix) && path[prefix.size()] == '/'))
-      return true;
+    if (path == prefix || (path.starts_with(prefix) && path[prefix.size()] == '/')) return true;
   }
   return path == "/version" || path == "/version/";
 }
@@ -85,8 +84,7 @@ void ApiServer::BeginShutdown() {
 
 void ApiServer::Stop() {
   shutting_down_ = true;
-  if (server_)
-    server_->Stop();
+  if (server_) server_->Stop();
 }
 
 http::Response ApiServer::Handle(const http::Request& request) const {
@@ -95,8 +93,7 @@ http::Response ApiServer::Handle(const http::Request& request) const {
   if (!user && !IsPublicPath(request.path)) {
     return StatusResponse(Error(ErrorCode::kUnauthorized, "Unauthorized"));
   }
-  if (auto response = health_.Serve(request))
-    return *std::move(response);
+  if (auto response = health_.Serve(request)) return *std::move(response);
   if (request.path == "/version" || request.path == "/version/") {
     if (request.method != "GET" && request.method != "HEAD") {
       return StatusResponse(

@@ -34,20 +34,16 @@ void HealthChecks::Add(std::string name, unsigned endpoints, Check check) {
 
 std::optional<http::Response> HealthChecks::Serve(const http::Request& request) const {
   std::string_view path = request.path;
-  if (path.empty() || path[0] != '/')
-    return std::nullopt;
+  if (path.empty() || path[0] != '/') return std::nullopt;
   path.remove_prefix(1);
-  if (!path.empty() && path.back() == '/')
-    path.remove_suffix(1);
+  if (!path.empty() && path.back() == '/') path.remove_suffix(1);
   for (const auto& endpoint : kEndpoints) {
-    if (path == endpoint.name)
-      return ServeAll(endpoint.name, endpoint.mask, request);
+    if (path == endpoint.name) return ServeAll(endpoint.name, endpoint.mask, request);
     if (path.starts_with(endpoint.name) && path.size() > endpoint.name.size() &&
         path[endpoint.name.size()] == '/') {
       const std::string_view check_name = path.substr(endpoint.name.size() + 1);
       for (const auto& check : checks_) {
-        if ((check.endpoints & endpoint.mask) == 0 || check.name != check_name)
-          continue;
+        if ((check.endpoints & endpoint.mask) == 0 || check.name != check_name) continue;
         if (auto status = check.check(); !status.ok()) {
           KLOG_INFO("{} check {} failed: {}", endpoint.name, check.name, status.error().message());
           return TextResponse(500, "internal server error: " + status.error().message() + "\n");
@@ -64,15 +60,13 @@ http::Response HealthChecks::ServeAll(std::string_view endpoint, unsigned mask,
                                       const http::Request& request) const {
   std::set<std::string, std::less<>> excluded;
   for (const auto& [key, value] : request.query) {
-    if (key == "exclude")
-      excluded.insert(value);
+    if (key == "exclude") excluded.insert(value);
   }
   std::string verbose_output;
   bool failed = false;
   std::set<std::string, std::less<>> unmatched = excluded;
   for (const auto& check : checks_) {
-    if ((check.endpoints & mask) == 0)
-      continue;
+    if ((check.endpoints & mask) == 0) continue;
     if (excluded.contains(check.name)) {
       unmatched.erase(check.name);
       verbose_output += "[+]" + check.name + " excluded: ok\n";

@@ -56,8 +56,7 @@ void FakeClock::Advance(Duration duration) {
 void FakeClock::Set(TimePoint now) {
   {
     std::lock_guard lock(mutex_);
-    if (now > now_)
-      elapsed_ += now - now_;
+    if (now > now_) elapsed_ += now - now_;
     now_ = now;
   }
   changed_.notify_all();

@@ -21,22 +21,18 @@ Error ErrnoError(std::string_view what, const std::string& path, int err) {
 
 std::string DirectoryOf(const std::string& path) {
   const auto slash = path.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  if (slash == 0)
-    return "/";
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
   return path.substr(0, slash);
 }
 
 Status FsyncPath(const std::string& path, int flags) {
   const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0)
-    return ErrnoError("opening", path, errno);
+  if (fd < 0) return ErrnoError("opening", path, errno);
   const int rc = ::fsync(fd);
   const int err = errno;
   ::close(fd);
-  if (rc != 0)
-    return ErrnoError("syncing", path, err);
+  if (rc != 0) return ErrnoError("syncing", path, err);
   return Ok();
 }
 
@@ -44,21 +40,18 @@ Status FsyncPath(const std::string& path, int flags) {
 
 Result<std::string> ReadFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return ErrnoError("reading", path, errno);
+  if (fd < 0) return ErrnoError("reading", path, errno);
   std::string content;
   char buffer[65536];
   while (true) {
     const ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n < 0) {
-      if (errno == EINTR)
-        continue;
+      if (errno == EINTR) continue;
       const int err = errno;
       ::close(fd);
       return ErrnoError("reading", path, err);
     }
-    if (n == 0)
-      break;
+    if (n == 0) break;
     content.append(buffer, static_cast<size_t>(n));
   }
   ::close(fd);
@@ -68,28 +61,24 @@ Result<std::string> ReadFile(const std::string& path) {
 Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t mode) {
   const std::string temp = fmt::format("{}.tmp-{}", path, ::getpid());
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0)
-    return ErrnoError("creating", temp, errno);
+  if (fd < 0) return ErrnoError("creating", temp, errno);
   auto fail = [&](std::string_view what, int err) {
     ::close(fd);
     ::unlink(temp.c_str());
     return ErrnoError(what, temp, err);
   };
   // The umask may have narrowed the mode at creation; the caller's mode is the contract.
-  if (::fchmod(fd, mode) != 0)
-    return fail("setting mode of", errno);
+  if (::fchmod(fd, mode) != 0) return fail("setting mode of", errno);
   size_t written = 0;
   while (written < content.size()) {
     const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
     if (n < 0) {
-      if (errno == EINTR)
-        continue;
+      if (errno == EINTR) continue;
       return fail("writing", errno);
     }
     written += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0)
-    return fail("syncing", errno);
+  if (::fsync(fd) != 0) return fail("syncing", errno);
   if (::close(fd) != 0) {
     const int err = errno;
     ::unlink(temp.c_str());
@@ -108,12 +97,10 @@ Status EnsureWritableDirectory(const std::string& path, mode_t mode) {
   size_t pos = 0;
   while (pos <= path.size()) {
     size_t next = path.find('/', pos);
-    if (next == std::string::npos)
-      next = path.size();
+    if (next == std::string::npos) next = path.size();
     partial = path.substr(0, next);
     pos = next + 1;
-    if (partial.empty())
-      continue;
+    if (partial.empty()) continue;
     if (::mkdir(partial.c_str(), mode) != 0 && errno != EEXIST) {
       return Error(ErrorCode::kInternalError,
                    fmt::format("cannot create directory {}: {}", partial, std::strerror(errno)));

@@ -24,12 +24,9 @@ spdlog::logger& Logger() {
 
 spdlog::level::level_enum ToSpdlog(Severity severity) {
   switch (severity) {
-    case Severity::kInfo:
-      return spdlog::level::info;
-    case Severity::kWarning:
-      return spdlog::level::warn;
-    case Severity::kError:
-      return spdlog::level::err;
+    case Severity::kInfo: return spdlog::level::info;
+    case Severity::kWarning: return spdlog::level::warn;
+    case Severity::kError: return spdlog::level::err;
   }
   return spdlog::level::err;
 }

@@ -27,8 +27,7 @@ void Write(Severity severity, const char* file, int line, const std::string& mes
 #define KLOG_ERROR(...) KPP_LOG_AT(::kpp::log::Severity::kError, __VA_ARGS__)
 // Verbose info, written only when `level` <= the -v verbosity; arguments are not evaluated
 // otherwise.
-#define KLOG_V(level, ...)                  \
-  do {                                      \
-    if (::kpp::log::Verbosity() >= (level)) \
-      KLOG_INFO(__VA_ARGS__);               \
+#define KLOG_V(level, ...)                                          \
+  do {                                                              \
+    if (::kpp::log::Verbosity() >= (level)) KLOG_INFO(__VA_ARGS__); \
   } while (false)

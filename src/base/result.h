@@ -35,14 +35,12 @@ class [[nodiscard]] Result {
  private:
   template <std::size_t I>
   auto& Checked() {
-    if (state_.index() != I)
-      std::abort();
+    if (state_.index() != I) std::abort();
     return std::get<I>(state_);
   }
   template <std::size_t I>
   const auto& Checked() const {
-    if (state_.index() != I)
-      std::abort();
+    if (state_.index() != I) std::abort();
     return std::get<I>(state_);
   }
 
@@ -60,13 +58,11 @@ class [[nodiscard]] Result<void> {
   explicit operator bool() const { return ok(); }
 
   const Error& error() const& {
-    if (!error_)
-      std::abort();
+    if (!error_) std::abort();
     return *error_;
   }
   Error&& error() && {
-    if (!error_)
-      std::abort();
+    if (!error_) std::abort();
     return std::move(*error_);
   }
 
@@ -102,6 +98,5 @@ void IgnoreError(Result<T>&&) {}
   KPP_ASSIGN_OR_RETURN_IMPL(KPP_CONCAT(kpp_result_, __LINE__), lhs, expr)
 #define KPP_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                              \
-  if (!tmp.ok())                                  \
-    return std::move(tmp).error();                \
+  if (!tmp.ok()) return std::move(tmp).error();   \
   lhs = std::move(tmp).value()

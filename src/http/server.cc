@@ -40,8 +40,7 @@ const std::string* Request::FindHeader(std::string_view name) const {
 
 std::optional<std::string_view> Request::FindQuery(std::string_view name) const {
   for (const auto& [key, value] : query) {
-    if (key == name)
-      return value;
+    if (key == name) return value;
   }
   return std::nullopt;
 }
@@ -75,8 +74,7 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 std::optional<ClientCertificate> VerifiedClientCertificate(SSL* ssl) {
   X509* cert = SSL_get0_peer_certificate(ssl);
-  if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK)
-    return std::nullopt;
+  if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
   ClientCertificate identity;
   const X509_NAME* subject = X509_get_subject_name(cert);
   for (int i = 0; i < X509_NAME_entry_count(subject); ++i) {
@@ -85,10 +83,8 @@ std::optional<ClientCertificate> VerifiedClientCertificate(SSL* ssl) {
     const ASN1_STRING* data = X509_NAME_ENTRY_get_data(entry);
     std::string value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
                       static_cast<size_t>(ASN1_STRING_length(data)));
-    if (nid == NID_commonName)
-      identity.common_name = std::move(value);
-    if (nid == NID_organizationName)
-      identity.organizations.push_back(std::move(value));
+    if (nid == NID_commonName) identity.common_name = std::move(value);
+    if (nid == NID_organizationName) identity.organizations.push_back(std::move(value));
   }
   return identity;
 }
@@ -98,22 +94,18 @@ Status ConfigureTls(ssl::context& context, const TlsConfig& tls) {
   SSL_CTX* native = context.native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   context.use_certificate_chain(asio::buffer(tls.certificate_pem), ec);
-  if (ec)
-    return InvalidError("loading serving certificate: " + ec.message());
+  if (ec) return InvalidError("loading serving certificate: " + ec.message());
   context.use_private_key(asio::buffer(tls.private_key_pem), ssl::context::pem, ec);
-  if (ec)
-    return InvalidError("loading serving key: " + ec.message());
+  if (ec) return InvalidError("loading serving key: " + ec.message());
   if (!tls.client_ca_pem.empty()) {
     context.add_certificate_authority(asio::buffer(tls.client_ca_pem), ec);
-    if (ec)
-      return InvalidError("loading client CA: " + ec.message());
+    if (ec) return InvalidError("loading client CA: " + ec.message());
     // Tell clients which CA we accept, so that they offer the matching certificate.
     BIO* bio =
         BIO_new_mem_buf(tls.client_ca_pem.data(), static_cast<int>(tls.client_ca_pem.size()));
     X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
     BIO_free(bio);
-    if (ca == nullptr)
-      return InvalidError("loading client CA: not a PEM certificate");
+    if (ca == nullptr) return InvalidError("loading client CA: not a PEM certificate");
     SSL_CTX_add_client_CA(native, ca);
     X509_free(ca);
     SSL_CTX_set_purpose(native, X509_PURPOSE_SSL_CLIENT);
@@ -136,8 +128,7 @@ class BeastServer final : public Server {
     KPP_RETURN_IF_ERROR(ConfigureTls(ssl_context_, options_.tls));
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(options_.bind_address, ec);
-    if (ec)
-      return InvalidError("invalid bind address " + options_.bind_address);
+    if (ec) return InvalidError("invalid bind address " + options_.bind_address);
     const tcp::endpoint endpoint(address, options_.port);
     const std::string where = address.is_v6()
                                   ? fmt::format("[{}]:{}", options_.bind_address, options_.port)
@@ -163,8 +154,7 @@ class BeastServer final : public Server {
   uint16_t port() const override { return port_; }
 
   void Stop() override {
-    if (stopping_.exchange(true))
-      return;
+    if (stopping_.exchange(true)) return;
     asio::post(acceptor_.get_executor(), [this] {
       boost::system::error_code ignored;
       acceptor_.close(ignored);
@@ -173,21 +163,18 @@ class BeastServer final : public Server {
       std::unique_lock lock(mutex_);
       for (const auto& [key, weak] : connections_) {
         auto connection = weak.lock();
-        if (!connection)
-          continue;
-        // Idle keep-alive connections wait in a read that would never end; cancel it. A request
-        // being handled finishes and then sees stopping_.
+        if (!connection) continue;
+        // Connections in a handshake or idle between requests wait for the peer; cancel that
+        // wait. A request being handled finishes, and then its connection sees stopping_.
         asio::post(connection->stream.get_executor(), [connection] {
-          if (connection->reading)
-            beast::get_lowest_layer(connection->stream).cancel();
+          if (!connection->in_request) beast::get_lowest_layer(connection->stream).cancel();
         });
       }
       drained_.wait_for(lock, kDrainTimeout, [this] { return connections_.empty(); });
     }
     io_.stop();
     for (auto& thread : threads_) {
-      if (thread.joinable())
-        thread.join();
+      if (thread.joinable()) thread.join();
     }
   }
 
@@ -195,7 +182,7 @@ class BeastServer final : public Server {
   struct Connection {
     Connection(tcp::socket socket, ssl::context& context) : stream(std::move(socket), context) {}
     beast::ssl_stream<beast::tcp_stream> stream;
-    bool reading = false;  // only touched on the connection's strand
+    bool in_request = false;  // handling or answering a request; only touched on the strand
     std::string remote_address;
   };
 
@@ -203,8 +190,7 @@ class BeastServer final : public Server {
     while (!stopping_) {
       auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), kNoThrow);
       if (ec) {
-        if (stopping_ || ec == asio::error::operation_aborted)
-          co_return;
+        if (stopping_ || ec == asio::error::operation_aborted) co_return;
         KLOG_WARNING("accept failed: {}", ec.message());
         continue;
       }
@@ -226,13 +212,13 @@ class BeastServer final : public Server {
     co_await ServeRequests(*connection);
     std::lock_guard lock(mutex_);
     connections_.erase(connection.get());
-    if (connections_.empty())
-      drained_.notify_all();
+    if (connections_.empty()) drained_.notify_all();
   }
 
   asio::awaitable<void> ServeRequests(Connection& connection) {
     auto& stream = connection.stream;
     auto& transport = beast::get_lowest_layer(stream);
+    if (stopping_) co_return;
     transport.expires_after(kHandshakeTimeout);
     if (auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, kNoThrow); ec) {
       KLOG_V(4, "TLS handshake with {} failed: {}", connection.remote_address, ec.message());
@@ -243,12 +229,11 @@ class BeastServer final : public Server {
     while (true) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(options_.max_request_body_bytes);
-      connection.reading = true;
-      if (stopping_)
-        break;
+      connection.in_request = false;
+      if (stopping_) break;
       transport.expires_after(kIdleTimeout);
       auto [read_error, read_bytes] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
-      connection.reading = false;
+      connection.in_request = true;
       bhttp::response<bhttp::string_body> response;
       bool keep_alive = false;
       if (read_error == bhttp::error::body_limit) {
@@ -267,8 +252,7 @@ class BeastServer final : public Server {
       response.prepare_payload();
       transport.expires_after(kWriteTimeout);
       auto [write_error, written] = co_await bhttp::async_write(stream, response, kNoThrow);
-      if (write_error || !keep_alive)
-        break;
+      if (write_error || !keep_alive) break;
     }
     transport.expires_after(kShutdownTimeout);
     co_await stream.async_shutdown(kNoThrow);

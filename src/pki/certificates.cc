@@ -36,8 +36,7 @@ using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES_fre
 std::string OpenSslError() {
   const unsigned long code = ERR_get_error();
   ERR_clear_error();
-  if (code == 0)
-    return "unknown OpenSSL error";
+  if (code == 0) return "unknown OpenSSL error";
   std::array<char, 256> text{};
   ERR_error_string_n(code, text.data(), text.size());
   return text.data();
@@ -79,8 +78,7 @@ Result<KeyPtr> LoadPrivateKey(const std::string& pem) {
 
 Result<KeyPtr> GenerateKey() {
   KeyPtr key(EVP_EC_gen("P-256"));
-  if (!key)
-    return CryptoFailure("generating key");
+  if (!key) return CryptoFailure("generating key");
   return key;
 }
 
@@ -94,8 +92,7 @@ Result<std::string> KeyToPem(EVP_PKEY* key) {
 
 Result<std::string> CertificateToPem(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (PEM_write_bio_X509(bio.get(), cert) != 1)
-    return CryptoFailure("encoding certificate");
+  if (PEM_write_bio_X509(bio.get(), cert) != 1) return CryptoFailure("encoding certificate");
   return BioText(bio.get());
 }
 
@@ -150,8 +147,7 @@ Result<X509Ptr> NewCertificate(EVP_PKEY* key, const std::string& common_name,
                                  -1, 0) != 1) {
     return CryptoFailure("setting common name");
   }
-  if (X509_set_pubkey(cert.get(), key) != 1)
-    return CryptoFailure("setting public key");
+  if (X509_set_pubkey(cert.get(), key) != 1) return CryptoFailure("setting public key");
   return cert;
 }
 
@@ -164,8 +160,7 @@ std::chrono::system_clock::time_point ToTimePoint(const ASN1_TIME* time) {
 std::string JoinSubjectAltNames(const CertificateRequest& request) {
   std::string joined;
   auto add = [&](std::string_view kind, const std::string& value) {
-    if (!joined.empty())
-      joined += ',';
+    if (!joined.empty()) joined += ',';
     joined += fmt::format("{}:{}", kind, value);
   };
   for (const auto& dns : request.dns_names)
@@ -188,8 +183,7 @@ Result<CertificateAndKey> GenerateCa(const std::string& common_name, std::chrono
   KPP_RETURN_IF_ERROR(AddExtension(cert.get(), cert.get(), NID_key_usage,
                                    "critical,digitalSignature,keyEncipherment,keyCertSign"));
   KPP_RETURN_IF_ERROR(AddExtension(cert.get(), cert.get(), NID_subject_key_identifier, "hash"));
-  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0)
-    return CryptoFailure("signing CA");
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) return CryptoFailure("signing CA");
   KPP_ASSIGN_OR_RETURN(std::string cert_pem, CertificateToPem(cert.get()));
   KPP_ASSIGN_OR_RETURN(std::string key_pem, KeyToPem(key.get()));
   return CertificateAndKey{std::move(cert_pem), std::move(key_pem)};
@@ -237,10 +231,8 @@ Result<CertificateInfo> ParseCertificate(const std::string& pem) {
     const ASN1_STRING* data = X509_NAME_ENTRY_get_data(entry);
     std::string value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
                       static_cast<size_t>(ASN1_STRING_length(data)));
-    if (nid == NID_commonName)
-      info.common_name = std::move(value);
-    if (nid == NID_organizationName)
-      info.organizations.push_back(std::move(value));
+    if (nid == NID_commonName) info.common_name = std::move(value);
+    if (nid == NID_organizationName) info.organizations.push_back(std::move(value));
   }
   GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));

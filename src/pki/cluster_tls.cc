@@ -77,12 +77,9 @@ Status WritePair(const PairPaths& paths, const CertificateAndKey& pair) {
 Result<std::optional<CertificateAndKey>> ReadPair(const PairPaths& paths) {
   const bool has_cert = PathExists(paths.cert);
   const bool has_key = PathExists(paths.key);
-  if (!has_cert && !has_key)
-    return std::optional<CertificateAndKey>();
-  if (!has_key)
-    return FileError(paths.display_key, "missing, but its certificate exists");
-  if (!has_cert)
-    return FileError(paths.display_cert, "missing, but its key exists");
+  if (!has_cert && !has_key) return std::optional<CertificateAndKey>();
+  if (!has_key) return FileError(paths.display_key, "missing, but its certificate exists");
+  if (!has_cert) return FileError(paths.display_cert, "missing, but its key exists");
   CertificateAndKey pair;
   KPP_ASSIGN_OR_RETURN(pair.certificate_pem, ReadFile(paths.cert));
   KPP_ASSIGN_OR_RETURN(pair.private_key_pem, ReadFile(paths.key));
@@ -120,8 +117,7 @@ Result<CertificateAndKey> LoadOrIssueLeaf(const std::string& dir, std::string_vi
     const bool names_ok = Covers(info.dns_names, request.dns_names) &&
                           Covers(info.ip_addresses, request.ip_addresses);
     const bool fresh = info.not_after - now > kRenewBefore;
-    if (names_ok && fresh)
-      return *std::move(existing);
+    if (names_ok && fresh) return *std::move(existing);
     KLOG_INFO("reissuing {}: {}", paths.display_cert,
               !fresh ? "it expires soon" : "its names do not cover this server's names");
   }
@@ -162,14 +158,11 @@ ServingNames DefaultServingNames(const std::string& bind_address) {
   }
   // Listening on every address: make the certificate valid for each of them.
   ifaddrs* interfaces = nullptr;
-  if (::getifaddrs(&interfaces) != 0)
-    return names;
+  if (::getifaddrs(&interfaces) != 0) return names;
   for (ifaddrs* entry = interfaces; entry != nullptr; entry = entry->ifa_next) {
-    if (entry->ifa_addr == nullptr)
-      continue;
+    if (entry->ifa_addr == nullptr) continue;
     const int family = entry->ifa_addr->sa_family;
-    if (family != AF_INET && family != AF_INET6)
-      continue;
+    if (family != AF_INET && family != AF_INET6) continue;
     if (family == AF_INET6 &&
         IN6_IS_ADDR_LINKLOCAL(&reinterpret_cast<sockaddr_in6*>(entry->ifa_addr)->sin6_addr)) {
       continue;
@@ -199,8 +192,7 @@ Result<ClusterTls> LoadOrCreateClusterTls(const std::string& tls_dir, const Serv
   const std::string_view leaf_names[2] = {kServingName, kAdminName};
   for (int i = 0; i < 2; ++i) {
     const PairPaths paths = PathsFor(tls_dir, leaf_names[i]);
-    if (PathExists(paths.cert + ".new"))
-      continue;  // recovered below, once the CA is known
+    if (PathExists(paths.cert + ".new")) continue;  // recovered below, once the CA is known
     KPP_ASSIGN_OR_RETURN(existing_leaves[i], ReadPair(paths));
     if (existing_leaves[i] && !existing_ca) {
       return FileError(paths.display_cert, "exists but tls/ca.crt does not");
@@ -213,10 +205,8 @@ Result<ClusterTls> LoadOrCreateClusterTls(const std::string& tls_dir, const Serv
 
   if (existing_ca) {
     KPP_ASSIGN_OR_RETURN(CertificateInfo info, ParseCertificate(existing_ca->certificate_pem));
-    if (!info.is_ca)
-      return FileError(ca_paths.display_cert, "is not a CA certificate");
-    if (info.not_after <= now)
-      return FileError(ca_paths.display_cert, "has expired");
+    if (!info.is_ca) return FileError(ca_paths.display_cert, "is not a CA certificate");
+    if (info.not_after <= now) return FileError(ca_paths.display_cert, "has expired");
     tls.ca = *std::move(existing_ca);
   } else {
     KLOG_INFO("generating the cluster CA in {}", tls_dir);

@@ -23,8 +23,7 @@ bool IsIpAddress(const std::string& text) {
 
 std::string ParentDirectory(const std::string& path) {
   const auto slash = path.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
+  if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
@@ -65,8 +64,7 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
 
   auto tls = pki::LoadOrCreateClusterTls(
       config.data_dir + "/tls", pki::DefaultServingNames(config.bind_address), RealClock().Now());
-  if (!tls.ok())
-    return std::move(tls).error().WithContext(config.data_dir);
+  if (!tls.ok()) return std::move(tls).error().WithContext(config.data_dir);
 
   apiserver::ApiServerOptions api_options;
   api_options.bind_address = config.bind_address;

@@ -1,0 +1,63 @@
+// The e2e fixture: a real `build/kpp server` on a free loopback port in a temp data dir, plus the
+// real clients (kubectl of every installed version, curl) pointed at it. The server is always
+// stopped and the temp dir removed, whatever the test does.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <string>
+#include <vector>
+
+#include "support/subprocess.h"
+
+namespace kpp::testing {
+
+// The kpp binary under test (build/kpp).
+std::string KppBinary();
+
+// The real kubectl for `minor` ("1.27" ... "1.33"), or the default kubectl when empty. The
+// versioned binaries sit beside the one `kubectl` on PATH resolves to. Empty when absent.
+std::string KubectlPath(const std::string& minor = "");
+// Minor versions ("1.27", ...) that have a versioned kubectl on this machine, in order.
+std::vector<std::string> InstalledKubectlVersions();
+
+class KppServer {
+ public:
+  KppServer();
+  ~KppServer();
+  KppServer(const KppServer&) = delete;
+  KppServer& operator=(const KppServer&) = delete;
+
+  // Starts the server (control plane only, 127.0.0.1, port 0 unless `extra_args` say otherwise)
+  // and waits until it has written its kubeconfig, which it does once it serves.
+  ::testing::AssertionResult Start(const std::vector<std::string>& extra_args = {});
+  // Sends `signal_number`, then waits for a clean exit (status 0).
+  ::testing::AssertionResult Stop(int signal_number = SIGTERM);
+  bool running() const { return process_ && process_->running(); }
+
+  int port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  // Where the server writes its kubeconfig: <data-dir>/kubeconfig.yaml unless Start was given
+  // --write-kubeconfig.
+  const std::string& kubeconfig_path() const { return kubeconfig_path_; }
+  // The fixture's own temp dir (holds the data dir); removed with the fixture.
+  const std::string& root_dir() const { return root_dir_; }
+  std::string Logs() const;
+
+  // Runs kubectl (of `minor`, or the default) with this server's kubeconfig.
+  ProcessResult Kubectl(const std::vector<std::string>& args, const std::string& minor = "") const;
+  // GET `path` with curl, verifying the server against the cluster CA; with the admin client
+  // certificate when `authenticate`. Output is the body followed by "\n<http status>".
+  ProcessResult Curl(const std::string& path, bool authenticate) const;
+
+ private:
+  std::string root_dir_;
+  std::string data_dir_;
+  std::string kubeconfig_path_;
+  std::unique_ptr<Process> process_;
+  int port_ = 0;
+  int starts_ = 0;
+};
+
+}  // namespace kpp::testing
