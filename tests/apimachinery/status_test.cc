@@ -22,12 +22,13 @@ TEST(StatusJsonTest, InvalidCarriesDetailsAndCauses) {
   const StatusDetails details{.name = "web", .group = "apps", .kind = "deployments"};
   const Error error(ErrorCode::kInvalid, "Deployment.apps \"web\" is invalid",
                     {{"FieldValueRequired", "Required value", "spec.selector"}});
-  EXPECT_EQ(StatusJson(error, &details),
-            R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
-            R"("message":"Deployment.apps \"web\" is invalid","reason":"Invalid",)"
-            R"("details":{"name":"web","group":"apps","kind":"deployments","causes":[)"
-            R"({"reason":"FieldValueRequired","message":"Required value","field":"spec.selector"}]},)"
-            R"("code":422})");
+  EXPECT_EQ(
+      StatusJson(error, &details),
+      R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
+      R"("message":"Deployment.apps \"web\" is invalid","reason":"Invalid",)"
+      R"("details":{"name":"web","group":"apps","kind":"deployments","causes":[)"
+      R"({"reason":"FieldValueRequired","message":"Required value","field":"spec.selector"}]},)"
+      R"("code":422})");
 }
 
 }  // namespace

@@ -41,9 +41,8 @@ TEST_F(ApiServerTest, AnonymousGetsUnauthorizedStatus) {
   for (const char* path : {"/api", "/apis", "/api/v1/namespaces/default/pods", "/"}) {
     auto [body, status] = Get(path);
     EXPECT_EQ(status, 401) << path;
-    EXPECT_EQ(body,
-              R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
-              R"("message":"Unauthorized","reason":"Unauthorized","code":401})");
+    EXPECT_EQ(body, R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
+                    R"("message":"Unauthorized","reason":"Unauthorized","code":401})");
   }
 }
 
@@ -65,8 +64,8 @@ TEST_F(ApiServerTest, VersionIsPublicKubernetesVersionInfo) {
   EXPECT_EQ(info.at("major").as_string(), "1");
   EXPECT_EQ(info.at("minor").as_string(), std::to_string(kKubernetesMinor));
   EXPECT_EQ(info.at("gitVersion").as_string(), KubernetesGitVersion());
-  for (const char* field : {"gitCommit", "gitTreeState", "buildDate", "goVersion", "compiler",
-                            "platform"}) {
+  for (const char* field :
+       {"gitCommit", "gitTreeState", "buildDate", "goVersion", "compiler", "platform"}) {
     ASSERT_TRUE(info.contains(field)) << field;
     EXPECT_FALSE(info.at(field).as_string().empty()) << field;
   }

@@ -51,7 +51,8 @@ TEST_F(HealthChecksTest, FailureWithholdsReasonAndAnswers500) {
   auto response = checks_.Serve(Get("/readyz"));
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 500);
-  EXPECT_EQ(response->body, "[+]ping ok\n[-]shutdown failed: reason withheld\nreadyz check failed\n");
+  EXPECT_EQ(response->body,
+            "[+]ping ok\n[-]shutdown failed: reason withheld\nreadyz check failed\n");
   auto livez = checks_.Serve(Get("/livez"));
   ASSERT_TRUE(livez);
   EXPECT_EQ(livez->status, 200);
@@ -59,8 +60,8 @@ TEST_F(HealthChecksTest, FailureWithholdsReasonAndAnswers500) {
 
 TEST_F(HealthChecksTest, ExcludeSkipsChecksAndWarnsAboutUnknownNames) {
   shutting_down_ = true;
-  auto response =
-      checks_.Serve(Get("/readyz", {{"verbose", ""}, {"exclude", "shutdown"}, {"exclude", "etcd"}}));
+  auto response = checks_.Serve(
+      Get("/readyz", {{"verbose", ""}, {"exclude", "shutdown"}, {"exclude", "etcd"}}));
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body,

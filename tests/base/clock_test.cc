@@ -27,7 +27,8 @@ TEST(FakeClockTest, SleepWaitsForAdvance) {
     clock.SleepFor(10s);
     woke = true;
   });
-  while (clock.Sleepers() == 0) std::this_thread::yield();
+  while (clock.Sleepers() == 0)
+    std::this_thread::yield();
   clock.Advance(9s);
   std::this_thread::sleep_for(20ms);
   EXPECT_FALSE(woke);

@@ -9,6 +9,7 @@
 
 #include <boost/json/parse.hpp>
 #include <map>
+#include <regex>
 
 #include "base/encoding.h"
 #include "base/files.h"
@@ -57,11 +58,11 @@ std::map<std::string, std::string> SnapshotDirectory(const std::string& dir) {
 
 // Runs `kpp server` expected to refuse to start; it must exit on its own, quickly.
 ProcessResult RunFailingServer(const std::string& data_dir, std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv = {testing::KppBinary(), "server",         "--data-dir",
-                                   data_dir,             "--bind-address", "127.0.0.1",
-                                   "--disable-agent"};
+  std::vector<std::string> argv = {testing::KppBinary(), "server",    "--data-dir",     data_dir,
+                                   "--bind-address",     "127.0.0.1", "--disable-agent"};
   bool has_port = false;
-  for (const auto& arg : extra) has_port = has_port || arg == "--https-listen-port";
+  for (const auto& arg : extra)
+    has_port = has_port || arg == "--https-listen-port";
   if (!has_port) argv.insert(argv.end(), {"--https-listen-port", "0"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto result = RunProcess(argv, 20s);
@@ -126,10 +127,9 @@ TEST(ServerE2ETest, RequestsWithoutClientCertificateAreUnauthorized) {
   ASSERT_TRUE(server.Start());
   auto anonymous = server.Curl("/api", false);
   ASSERT_EQ(anonymous.exit_code, 0) << anonymous.err;
-  EXPECT_EQ(anonymous.out,
-            R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
-            R"("message":"Unauthorized","reason":"Unauthorized","code":401})"
-            "\n401");
+  EXPECT_EQ(anonymous.out, R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
+                           R"("message":"Unauthorized","reason":"Unauthorized","code":401})"
+                           "\n401");
   for (const char* path : {"/version", "/healthz", "/livez", "/readyz"}) {
     auto result = server.Curl(path, false);
     EXPECT_TRUE(result.out.ends_with("\n200")) << path << ": " << result.out;
@@ -139,12 +139,11 @@ TEST(ServerE2ETest, RequestsWithoutClientCertificateAreUnauthorized) {
   // kubectl with the right CA but no client certificate (a bogus token instead) is refused too.
   const std::string anonymous_kubeconfig = server.root_dir() + "/anonymous.yaml";
   ASSERT_TRUE(WriteFileAtomic(anonymous_kubeconfig, "apiVersion: v1\nkind: Config\n", 0600).ok());
-  auto refused = RunProcess({testing::KubectlPath(), "--kubeconfig", anonymous_kubeconfig,
-                             "--server", "https://127.0.0.1:" + std::to_string(server.port()),
-                             "--certificate-authority", server.data_dir() + "/tls/ca.crt",
-                             "--token", "not-a-valid-token", "get",
-                             "--raw", "/api"},
-                            30s, {"HOME=" + server.root_dir()});
+  auto refused = RunProcess(
+      {testing::KubectlPath(), "--kubeconfig", anonymous_kubeconfig, "--server",
+       "https://127.0.0.1:" + std::to_string(server.port()), "--certificate-authority",
+       server.data_dir() + "/tls/ca.crt", "--token", "not-a-valid-token", "get", "--raw", "/api"},
+      30s, {"HOME=" + server.root_dir()});
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.err.find("Unauthorized"), std::string::npos) << refused.err;
 }
@@ -259,32 +258,47 @@ TEST(ServerE2ETest, UnwritableDataDirIsOneErrorLine) {
   const std::string file = scratch.root_dir() + "/a-file";
   ASSERT_TRUE(WriteFileAtomic(file, "x", 0644).ok());
   auto result = RunFailingServer(file + "/data");
-  ExpectOneErrorLine(result, "data dir: cannot create directory " + file + "/data: Not a directory");
+  ExpectOneErrorLine(result,
+                     "data dir: cannot create directory " + file + "/data: Not a directory");
+}
+
+// Starts and stops a server, replaces `file` in its data dir with `content`, and checks that the
+// next start fails with one error line containing `message` and changes nothing.
+void ExpectDamagedFileRefused(const std::string& file, const std::string& content,
+                              const std::string& message) {
+  KppServer server;
+  ASSERT_TRUE(server.Start());
+  ASSERT_TRUE(server.Stop());
+  ASSERT_TRUE(WriteFileAtomic(server.data_dir() + "/" + file, content, 0600).ok());
+  const auto before = SnapshotDirectory(server.data_dir());
+  auto result = RunFailingServer(server.data_dir());
+  ExpectOneErrorLine(result, message);
+  EXPECT_EQ(SnapshotDirectory(server.data_dir()), before);
 }
 
 TEST(ServerE2ETest, CorruptCertificateIsOneErrorLineAndNothingChanges) {
-  KppServer server;
-  ASSERT_TRUE(server.Start());
-  ASSERT_TRUE(server.Stop());
-  ASSERT_TRUE(
-      WriteFileAtomic(server.data_dir() + "/tls/apiserver.crt", "not a certificate", 0644).ok());
-  const auto before = SnapshotDirectory(server.data_dir());
-  auto result = RunFailingServer(server.data_dir());
-  ExpectOneErrorLine(result, "tls/apiserver.crt: not a valid PEM certificate");
-  EXPECT_EQ(SnapshotDirectory(server.data_dir()), before);
+  ExpectDamagedFileRefused("tls/apiserver.crt", "not a certificate",
+                           "tls/apiserver.crt: not a valid PEM certificate");
 }
 
 TEST(ServerE2ETest, MismatchedKeyIsOneErrorLineAndNothingChanges) {
+  auto other = pki::GenerateCa("other", std::chrono::hours(1));
+  ASSERT_TRUE(other.ok());
+  ExpectDamagedFileRefused("tls/admin.key", other->private_key_pem,
+                           "tls/admin.key: does not match tls/admin.crt");
+}
+
+TEST(ServerE2ETest, LogsInKlogFormatWithVerbosity) {
   KppServer server;
-  ASSERT_TRUE(server.Start());
+  ASSERT_TRUE(server.Start());  // the fixture runs with -v 4, which logs every request
+  ASSERT_EQ(server.Kubectl({"version"}).exit_code, 0);
   ASSERT_TRUE(server.Stop());
-  auto ca_key = ReadFile(server.data_dir() + "/tls/ca.key");
-  ASSERT_TRUE(ca_key.ok());
-  ASSERT_TRUE(WriteFileAtomic(server.data_dir() + "/tls/admin.key", *ca_key, 0600).ok());
-  const auto before = SnapshotDirectory(server.data_dir());
-  auto result = RunFailingServer(server.data_dir());
-  ExpectOneErrorLine(result, "tls/admin.key: does not match tls/admin.crt");
-  EXPECT_EQ(SnapshotDirectory(server.data_dir()), before);
+  const std::regex klog_line(R"(^[IWE]\d{4} \d{2}:\d{2}:\d{2}\.\d{6} +\d+ [\w.]+:\d+\] .+$)");
+  const auto lines = Lines(server.Logs());
+  ASSERT_FALSE(lines.empty());
+  for (const auto& line : lines)
+    EXPECT_TRUE(std::regex_match(line, klog_line)) << line;
+  EXPECT_NE(server.Logs().find("] GET /version"), std::string::npos) << server.Logs();
 }
 
 TEST(ServerE2ETest, BadFlagsAreOneLineUsageErrors) {
@@ -292,8 +306,8 @@ TEST(ServerE2ETest, BadFlagsAreOneLineUsageErrors) {
   ExpectUsageError(RunProcess({testing::KppBinary(), "server", "--no-such-flag"}, 10s),
                    "--no-such-flag");
   ExpectUsageError(RunProcess({testing::KppBinary(), "frobnicate"}, 10s), "frobnicate");
-  ExpectUsageError(RunProcess({testing::KppBinary(), "server", "--https-listen-port", "70000"}, 10s),
-                   "70000");
+  ExpectUsageError(
+      RunProcess({testing::KppBinary(), "server", "--https-listen-port", "70000"}, 10s), "70000");
   ExpectUsageError(
       RunProcess({testing::KppBinary(), "server", "--write-kubeconfig-mode", "rw-r--r--"}, 10s),
       "--write-kubeconfig-mode");

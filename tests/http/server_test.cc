@@ -42,10 +42,11 @@ class HttpServerTest : public ::testing::Test {
       std::string user = request.client_certificate ? request.client_certificate->common_name
                                                     : std::string("anonymous");
       if (request.client_certificate) {
-        for (const auto& org : request.client_certificate->organizations) user += "," + org;
+        for (const auto& org : request.client_certificate->organizations)
+          user += "," + org;
       }
-      response.body = request.method + " " + request.path + " q=" +
-                      std::string(request.FindQuery("q").value_or("-")) + " user=" + user +
+      response.body = request.method + " " + request.path +
+                      " q=" + std::string(request.FindQuery("q").value_or("-")) + " user=" + user +
                       " body=" + request.body;
       response.SetHeader("X-Test", "yes");
       response.status = request.path == "/missing" ? 404 : 200;
@@ -138,9 +139,9 @@ TEST_F(HttpServerTest, PortInUseNamesTheAddress) {
   StartEcho();
   auto second = StartServer(Options(server_->port()), [](const Request&) { return Response{}; });
   ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.error().message(), "cannot listen on 127.0.0.1:" +
-                                          std::to_string(server_->port()) +
-                                          ": Address already in use");
+  EXPECT_EQ(
+      second.error().message(),
+      "cannot listen on 127.0.0.1:" + std::to_string(server_->port()) + ": Address already in use");
 }
 
 TEST_F(HttpServerTest, InvalidBindAddressIsRejected) {

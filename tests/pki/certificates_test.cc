@@ -69,7 +69,8 @@ TEST_F(CertificatesTest, DetectsForeignCaAndWrongKey) {
 }
 
 TEST_F(CertificatesTest, RejectsGarbage) {
-  auto info = ParseCertificate("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+  auto info =
+      ParseCertificate("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
   ASSERT_FALSE(info.ok());
   EXPECT_EQ(info.error().message(), "not a valid PEM certificate");
   EXPECT_FALSE(CheckKeyMatches(ca_->certificate_pem, "garbage").ok());

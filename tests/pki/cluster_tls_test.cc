@@ -24,8 +24,8 @@ class ClusterTlsTest : public ::testing::Test {
   }
   void TearDown() override { RemoveAll(root_); }
 
-  Result<ClusterTls> Load(std::chrono::system_clock::time_point now =
-                              std::chrono::system_clock::now()) {
+  Result<ClusterTls> Load(
+      std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) {
     return LoadOrCreateClusterTls(tls_dir_, names_, now);
   }
 
@@ -33,8 +33,8 @@ class ClusterTlsTest : public ::testing::Test {
 
   std::map<std::string, std::string> Snapshot() const {
     std::map<std::string, std::string> files;
-    for (const char* name : {"ca.crt", "ca.key", "apiserver.crt", "apiserver.key", "admin.crt",
-                             "admin.key"}) {
+    for (const char* name :
+         {"ca.crt", "ca.key", "apiserver.crt", "apiserver.key", "admin.crt", "admin.key"}) {
       auto content = ReadFile(Path(name));
       files[name] = content.ok() ? *content : "<missing>";
     }
@@ -189,8 +189,7 @@ TEST(DefaultServingNamesTest, IncludesKubernetesNamesLoopbackAndBindAddress) {
   const ServingNames names = DefaultServingNames("10.9.8.7");
   for (const char* dns : {"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                           "kubernetes.default.svc.cluster.local"}) {
-    EXPECT_NE(std::find(names.dns_names.begin(), names.dns_names.end(), dns),
-              names.dns_names.end())
+    EXPECT_NE(std::find(names.dns_names.begin(), names.dns_names.end(), dns), names.dns_names.end())
         << dns;
   }
   for (const char* ip : {"127.0.0.1", "10.9.8.7"}) {

@@ -14,7 +14,8 @@ TEST(KubeconfigTest, InlinesCaAndClientPairUnderDefaultNames) {
 kind: Config
 clusters:
 - cluster:
-    certificate-authority-data: )" + Base64Encode("CA PEM") +
+    certificate-authority-data: )" +
+                        Base64Encode("CA PEM") +
                         R"(
     server: https://127.0.0.1:6443
   name: default
@@ -28,10 +29,11 @@ preferences: {}
 users:
 - name: default
   user:
-    client-certificate-data: )" + Base64Encode("CERT PEM") +
+    client-certificate-data: )" +
+                        Base64Encode("CERT PEM") +
                         R"(
-    client-key-data: )" + Base64Encode("KEY PEM") +
-                        "\n");
+    client-key-data: )" +
+                        Base64Encode("KEY PEM") + "\n");
 }
 
 TEST(KubeconfigTest, ServerUrlUsesLoopbackForWildcardBind) {

@@ -39,7 +39,9 @@ std::string KubectlDirectory() {
 
 }  // namespace
 
-std::string KppBinary() { return KPP_BINARY; }
+std::string KppBinary() {
+  return KPP_BINARY;
+}
 
 std::string KubectlPath(const std::string& minor) {
   if (minor.empty()) return ResolveOnPath("kubectl");
@@ -88,11 +90,12 @@ KppServer::~KppServer() {
   }
   // A kubeconfig left by an earlier run would look like readiness; the server rewrites it.
   ::unlink(kubeconfig_path_.c_str());
-  std::vector<std::string> argv = {KppBinary(),       "server",         "--data-dir",
-                                   data_dir_,         "--bind-address", "127.0.0.1",
-                                   "--disable-agent", "-v",             "4"};
+  std::vector<std::string> argv = {
+      KppBinary(), "server",          "--data-dir", data_dir_, "--bind-address",
+      "127.0.0.1", "--disable-agent", "-v",         "4"};
   bool has_port = false;
-  for (const auto& arg : extra_args) has_port = has_port || arg == "--https-listen-port";
+  for (const auto& arg : extra_args)
+    has_port = has_port || arg == "--https-listen-port";
   if (!has_port) argv.insert(argv.end(), {"--https-listen-port", "0"});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
 
@@ -129,7 +132,8 @@ KppServer::~KppServer() {
   if (!running()) return ::testing::AssertionFailure() << "server not running";
   process_->Signal(signal_number);
   if (!process_->Wait(15s)) {
-    return ::testing::AssertionFailure() << "kpp server did not stop within 15s of signal " << signal_number;
+    return ::testing::AssertionFailure()
+           << "kpp server did not stop within 15s of signal " << signal_number;
   }
   if (process_->exit_code() != 0) {
     return ::testing::AssertionFailure()
@@ -140,7 +144,9 @@ KppServer::~KppServer() {
   return ::testing::AssertionSuccess();
 }
 
-std::string KppServer::Logs() const { return process_ ? process_->Stderr() : ""; }
+std::string KppServer::Logs() const {
+  return process_ ? process_->Stderr() : "";
+}
 
 ProcessResult KppServer::Kubectl(const std::vector<std::string>& args,
                                  const std::string& minor) const {
@@ -157,11 +163,12 @@ ProcessResult KppServer::Kubectl(const std::vector<std::string>& args,
 }
 
 ProcessResult KppServer::Curl(const std::string& path, bool authenticate) const {
-  std::vector<std::string> argv = {"curl",     "-sS",  "--cacert", data_dir_ + "/tls/ca.crt",
-                                   "-w",       "\n%{http_code}", "--max-time", "20"};
+  std::vector<std::string> argv = {
+      "curl",           "-sS",        "--cacert", data_dir_ + "/tls/ca.crt", "-w",
+      "\n%{http_code}", "--max-time", "20"};
   if (authenticate) {
-    argv.insert(argv.end(), {"--cert", data_dir_ + "/tls/admin.crt", "--key",
-                             data_dir_ + "/tls/admin.key"});
+    argv.insert(argv.end(),
+                {"--cert", data_dir_ + "/tls/admin.crt", "--key", data_dir_ + "/tls/admin.key"});
   }
   argv.push_back("https://127.0.0.1:" + std::to_string(port_) + path);
   return RunProcess(argv, 30s);

@@ -18,7 +18,8 @@ namespace {
 
 std::vector<char*> CStrings(std::vector<std::string>& strings) {
   std::vector<char*> pointers;
-  for (auto& s : strings) pointers.push_back(s.data());
+  for (auto& s : strings)
+    pointers.push_back(s.data());
   pointers.push_back(nullptr);
   return pointers;
 }
@@ -27,7 +28,8 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 pid_t Spawn(std::vector<std::string> argv, const std::vector<std::string>& extra_env,
             const std::string& stdout_path, const std::string& stderr_path, std::string* error) {
   std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  for (char** e = environ; *e != nullptr; ++e)
+    env.emplace_back(*e);
   for (const auto& entry : extra_env) {
     const std::string name = entry.substr(0, entry.find('=') + 1);
     std::erase_if(env, [&](const std::string& e) { return e.starts_with(name); });
@@ -36,10 +38,10 @@ pid_t Spawn(std::vector<std::string> argv, const std::vector<std::string>& extra
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
   // The child must not inherit a blocked signal mask from a test that blocked signals.
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
@@ -50,8 +52,7 @@ pid_t Spawn(std::vector<std::string> argv, const std::vector<std::string>& extra
   auto c_argv = CStrings(argv);
   auto c_env = CStrings(env);
   pid_t pid = -1;
-  const int rc =
-      posix_spawnp(&pid, c_argv[0], &actions, &attributes, c_argv.data(), c_env.data());
+  const int rc = posix_spawnp(&pid, c_argv[0], &actions, &attributes, c_argv.data(), c_env.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (rc != 0) {
@@ -136,7 +137,11 @@ bool Process::Wait(std::chrono::milliseconds timeout) {
   return true;
 }
 
-std::string Process::Stdout() const { return ReadOrEmpty(stdout_path_); }
-std::string Process::Stderr() const { return ReadOrEmpty(stderr_path_); }
+std::string Process::Stdout() const {
+  return ReadOrEmpty(stdout_path_);
+}
+std::string Process::Stderr() const {
+  return ReadOrEmpty(stderr_path_);
+}
 
 }  // namespace kpp::testing

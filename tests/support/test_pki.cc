@@ -19,11 +19,11 @@ TestPki::TestPki() {
   ca_ = *ca;
   auto serving =
       pki::IssueCertificate(ca_, {.common_name = "server", .ip_addresses = {"127.0.0.1"}});
-  auto client = pki::IssueCertificate(ca_, {.common_name = "alice",
-                                            .organizations = {"devs", "ops"},
-                                            .usage = pki::KeyUsage::kClient});
-  auto intruder = pki::IssueCertificate(
-      *other_ca, {.common_name = "mallory", .usage = pki::KeyUsage::kClient});
+  auto client = pki::IssueCertificate(
+      ca_,
+      {.common_name = "alice", .organizations = {"devs", "ops"}, .usage = pki::KeyUsage::kClient});
+  auto intruder =
+      pki::IssueCertificate(*other_ca, {.common_name = "mallory", .usage = pki::KeyUsage::kClient});
   if (!serving.ok() || !client.ok() || !intruder.ok()) return;
   serving_ = *serving;
   const std::pair<std::string, std::string> files[] = {
@@ -45,8 +45,8 @@ TestPki::~TestPki() {
 
 ProcessResult TestPki::Curl(int port, const std::string& path, const std::string& identity,
                             const std::vector<std::string>& extra) const {
-  std::vector<std::string> argv = {"curl", "-sS", "--max-time", "20", "--cacert",
-                                   dir_ + "/ca.crt", "-w", "\n%{http_code}"};
+  std::vector<std::string> argv = {"curl",           "-sS", "--max-time",    "20", "--cacert",
+                                   dir_ + "/ca.crt", "-w",  "\n%{http_code}"};
   if (!identity.empty()) {
     argv.insert(argv.end(), {"--cert", dir_ + "/" + identity + ".crt", "--key",
                              dir_ + "/" + identity + ".key"});
