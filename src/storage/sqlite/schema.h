@@ -1,0 +1,31 @@
+// The database schema of the SQLite backend and the checks run before it is used. Internal.
+//
+//   kv      one row per key per revision that wrote it, kept until compaction:
+//           key, revision, sub (order of the write within its revision), create_revision,
+//           version, lease, deleted (a tombstone row records a deletion), value, and
+//           prev_revision (mod_revision of the key's previous live row, for watch prev_kv).
+//           Primary key (key, revision); index (revision, sub) for watches and compaction.
+//   leases  id, ttl_seconds.
+//   meta    name -> integer: current_revision, compacted_revision, next_lease_id.
+// The schema version is PRAGMA user_version.
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+#include "storage/sqlite/connection.h"
+
+namespace kpp::storage::sqlite {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Opens the writer connection to `path`, creating the file and schema when absent. Refuses,
+// without modifying the file, a file that is not a SQLite database, is damaged
+// (PRAGMA quick_check), is not a kpp database, or has a schema version newer than
+// kSchemaVersion. Leaves the connection in WAL mode with synchronous=FULL.
+Result<Connection> OpenWriterConnection(const std::string& path);
+
+// Opens a connection for reads to an existing, already checked database.
+Result<Connection> OpenReaderConnection(const std::string& path);
+
+}  // namespace kpp::storage::sqlite

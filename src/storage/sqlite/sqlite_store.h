@@ -1,0 +1,58 @@
+// The embedded Store: one SQLite database file, <dir>/state.db, in WAL mode with
+// synchronous=FULL, so a write that returned successfully survives kill -9 and power loss.
+//
+// Writes from all callers go through one writer thread that commits them in groups (one
+// transaction and one fsync for every write waiting at that moment; each write still gets its
+// own revision and result). The database keeps one row per written key per revision until
+// compaction, so reads at past revisions and watches from the past are served from it; live
+// watch events are handed to watchers in-process by the writer after each commit.
+//
+// History is compacted automatically every `compaction_interval`, to the revision that was
+// current one interval earlier, but never within the last `compaction_min_retained_revisions`
+// revisions: a watcher or paginated list always has at least one interval to catch up.
+//
+// Leases live in the database (id and TTL); their deadlines are kept in memory and, as in etcd,
+// restart with their full TTL when the store is reopened.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "storage/store.h"
+
+namespace kpp::storage {
+
+struct SqliteStoreOptions {
+  // Directory holding state.db (created with mode 0700 if missing). The server uses
+  // <data-dir>/db.
+  std::string dir;
+  // Time for lease deadlines and the compaction schedule. Not owned; must outlive the store.
+  Clock* clock = &RealClock();
+  // 0 disables automatic compaction.
+  std::chrono::nanoseconds compaction_interval = std::chrono::minutes(5);
+  std::int64_t compaction_min_retained_revisions = 1000;
+  // How often (in real time) the maintenance thread looks for expired leases and due
+  // compactions. Lease expiry is late by at most this much.
+  std::chrono::milliseconds maintenance_period = std::chrono::milliseconds(250);
+  // Default WatchRequest::max_buffered_events.
+  std::size_t watch_buffer_events = 10000;
+  // Most writes committed in one transaction.
+  std::size_t max_writes_per_commit = 512;
+  // Most concurrent read connections.
+  int max_readers = 8;
+};
+
+// Opens (creating if needed) the store in options.dir. Fails, leaving the file untouched, when
+// state.db is not a SQLite database, is damaged, has a schema newer than this binary knows, or
+// is in use by another process; the error names the file and the problem.
+// The store is thread-safe; destroying it waits for in-flight writes and ends every watch.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options);
+
+// The database file inside `dir`.
+std::string SqliteDatabasePath(const std::string& dir);
+
+}  // namespace kpp::storage

@@ -1,0 +1,251 @@
+// The SQLite backend: the conformance suite, plus what only this backend has — its database
+// file (bad files are refused untouched), reopening, and automatic compaction.
+#include "storage/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <random>
+
+#include "base/clock.h"
+#include "base/files.h"
+#include "storage/store_conformance.h"
+
+namespace kpp::storage::testing {
+
+class TempDir {
+ public:
+  TempDir() : path_(MakeTempDirectory("kpp-storage-").value()) {}
+  ~TempDir() { RemoveAll(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The conformance suite's backend. Not in an anonymous namespace, because CTest shows its name
+// in the test names.
+class SqliteBackend {
+ public:
+  Result<std::unique_ptr<Store>> Open() { return OpenSqliteStore(Options()); }
+  void AdvanceTime(std::chrono::seconds duration) { clock_.Advance(duration); }
+
+  SqliteStoreOptions Options() {
+    SqliteStoreOptions options;
+    options.dir = dir_.path() + "/db";
+    options.clock = &clock_;
+    options.maintenance_period = 20ms;
+    return options;
+  }
+
+ private:
+  TempDir dir_;
+  FakeClock clock_;
+};
+
+INSTANTIATE_TYPED_TEST_SUITE_P(SqliteConformance, StoreConformanceTest, SqliteBackend);
+
+namespace {
+
+std::string RandomBytes(std::size_t size, unsigned seed) {
+  std::mt19937 random(seed);
+  std::string bytes(size, '\0');
+  for (char& byte : bytes)
+    byte = static_cast<char>(random() & 0xff);
+  return bytes;
+}
+
+// Runs `sql` on the database file directly, as another program would.
+void RunSql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+  EXPECT_EQ(rc, SQLITE_OK) << (message != nullptr ? message : "");
+  sqlite3_free(message);
+  sqlite3_close(db);
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  SqliteStoreOptions Options() {
+    SqliteStoreOptions options;
+    options.dir = dir_.path() + "/db";
+    options.clock = &clock_;
+    options.maintenance_period = 20ms;
+    return options;
+  }
+  std::string DbPath() { return SqliteDatabasePath(dir_.path() + "/db"); }
+
+  // Opening must fail with a message naming the file and containing `problem`, and leave the
+  // file exactly as it was.
+  void ExpectRefused(const std::string& problem) {
+    const std::string before = ReadFile(DbPath()).value();
+    auto store = OpenSqliteStore(Options());
+    ASSERT_FALSE(store.ok());
+    EXPECT_NE(store.error().message().find(DbPath()), std::string::npos) << store.error().message();
+    EXPECT_NE(store.error().message().find(problem), std::string::npos) << store.error().message();
+    EXPECT_EQ(ReadFile(DbPath()).value(), before) << "the refused file was modified";
+  }
+
+  TempDir dir_;
+  FakeClock clock_;
+};
+
+TEST_F(SqliteStoreTest, RefusesAFileOfRandomBytes) {
+  ASSERT_TRUE(EnsureWritableDirectory(dir_.path() + "/db", 0700).ok());
+  ASSERT_TRUE(WriteFileAtomic(DbPath(), RandomBytes(64 * 1024, 1), 0600).ok());
+  ExpectRefused("not a readable SQLite database");
+}
+
+TEST_F(SqliteStoreTest, RefusesDamagedPages) {
+  {
+    auto store = OpenSqliteStore(Options());
+    ASSERT_TRUE(store.ok()) << Describe(store.error());
+    TxnRequest fill;
+    for (int i = 0; i < 200; ++i)
+      fill.success.push_back(TxnOp::Put(fmt::format("/d/{}", i), std::string(1000, 'v')));
+    ASSERT_TRUE((*store)->Txn(fill).ok());
+  }
+  // Keep the header page, so the file still looks like SQLite, and garble every other page.
+  std::string content = ReadFile(DbPath()).value();
+  ASSERT_GT(content.size(), 8192u);
+  const std::string noise = RandomBytes(content.size(), 2);
+  for (std::size_t i = 4096; i < content.size(); ++i)
+    content[i] = noise[i];
+  ASSERT_TRUE(WriteFileAtomic(DbPath(), content, 0600).ok());
+  ExpectRefused("damaged");
+}
+
+TEST_F(SqliteStoreTest, RefusesANewerSchemaVersion) {
+  ASSERT_TRUE(EnsureWritableDirectory(dir_.path() + "/db", 0700).ok());
+  RunSql(DbPath(), "CREATE TABLE kv (key BLOB); PRAGMA user_version = 99;");
+  ExpectRefused("schema version is 99, newer than");
+}
+
+TEST_F(SqliteStoreTest, RefusesADatabaseThatIsNotAStore) {
+  ASSERT_TRUE(EnsureWritableDirectory(dir_.path() + "/db", 0700).ok());
+  RunSql(DbPath(), "CREATE TABLE photos (name TEXT);");
+  ExpectRefused("not a kpp store");
+}
+
+TEST_F(SqliteStoreTest, RefusesASecondOpenWhileInUse) {
+  auto first = OpenSqliteStore(Options());
+  ASSERT_TRUE(first.ok());
+  auto second = OpenSqliteStore(Options());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code(), ErrorCode::kServiceUnavailable);
+  EXPECT_NE(second.error().message().find("in use"), std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, StateSurvivesReopening) {
+  Revision last = 0;
+  LeaseId lease = 0;
+  {
+    auto store = OpenSqliteStore(Options());
+    ASSERT_TRUE(store.ok());
+    Store& s = **store;
+    ASSERT_TRUE(s.Put("/a", "1").ok());
+    ASSERT_TRUE(s.Put("/a", "2").ok());
+    ASSERT_TRUE(s.Put("/b", "1").ok());
+    ASSERT_TRUE(s.Compact(2).ok());
+    lease = s.GrantLease(30s).value();
+    last = s.Put("/c", "1", lease)->mod_revision;
+  }
+  auto store = OpenSqliteStore(Options());
+  ASSERT_TRUE(store.ok()) << Describe(store.error());
+  Store& s = **store;
+  EXPECT_EQ(*s.CurrentRevision(), last);
+  EXPECT_EQ(*s.CompactedRevision(), 2);
+  EXPECT_EQ(s.Get("/a")->value, "2");
+  EXPECT_EQ(s.Get("/a")->version, 2);
+  EXPECT_EQ(s.Get("/a", 2)->value, "2");
+  EXPECT_EQ(CodeOf(s.Get("/a", 1)), ErrorCode::kGone);
+  EXPECT_EQ(s.GetLease(lease)->granted_ttl, 30s);
+  EXPECT_EQ(s.Put("/d", "1")->mod_revision, last + 1);
+  EXPECT_GT(s.GrantLease(5s).value(), lease);
+
+  // The lease's countdown restarted at open; it still expires and takes /c with it.
+  clock_.Advance(31s);
+  auto watch = s.Watch(WatchRequest::Prefix("/c", last + 2));
+  ASSERT_TRUE(watch.ok());
+  auto events = CollectEvents(**watch, 1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, Event::Type::kDelete);
+}
+
+TEST_F(SqliteStoreTest, CompactsAutomaticallyKeepingOneIntervalOfHistory) {
+  SqliteStoreOptions options = Options();
+  options.compaction_interval = 1min;
+  options.compaction_min_retained_revisions = 10;
+  auto store = OpenSqliteStore(options);
+  ASSERT_TRUE(store.ok());
+  Store& s = **store;
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(s.Put(fmt::format("/k{}", i % 7), "v").ok());
+
+  // The first run only notes where history stands.
+  clock_.Advance(1min);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(*s.CompactedRevision(), 0);
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(s.Put(fmt::format("/k{}", i % 7), "v").ok());
+
+  // The next compacts to the revision of one interval ago: 50, unless the first run came late
+  // (a loaded machine) and saw some of the later writes; never within the last 10 revisions.
+  clock_.Advance(1min);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (*s.CompactedRevision() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  const Revision compacted = *s.CompactedRevision();
+  EXPECT_GE(compacted, 50);
+  EXPECT_LE(compacted, 90);
+  EXPECT_EQ(CodeOf(s.Get("/k0", compacted - 1)), ErrorCode::kGone);
+  EXPECT_TRUE(s.Range(RangeRequest::Prefix("/k", 0, compacted)).ok());
+  EXPECT_EQ(s.Range(RangeRequest::Prefix("/k"))->kvs.size(), 7u);
+}
+
+TEST_F(SqliteStoreTest, WatchOutlivingTheStoreReportsItClosed) {
+  auto store = OpenSqliteStore(Options());
+  ASSERT_TRUE(store.ok());
+  auto watch = (*store)->Watch(WatchRequest::Prefix("/"));
+  ASSERT_TRUE(watch.ok());
+  ASSERT_TRUE((*watch)->Next(10ms).ok());  // now live
+  store->reset();
+  auto next = (*watch)->Next(1s);
+  ASSERT_FALSE(next.ok());
+  EXPECT_EQ(next.error().code(), ErrorCode::kServiceUnavailable);
+}
+
+TEST_F(SqliteStoreTest, CompactionDuringCatchUpEndsTheWatchWithGone) {
+  auto store = OpenSqliteStore(Options());
+  ASSERT_TRUE(store.ok());
+  Store& s = **store;
+  // Concurrent writers keep this quick on slow disks (their writes share commits).
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&s, t] {
+      for (int i = 0; i < 375; ++i)
+        ASSERT_TRUE(s.Put(fmt::format("/a/{}", t), "v").ok());
+    });
+  }
+  for (auto& writer : writers)
+    writer.join();
+  ASSERT_EQ(*s.CurrentRevision(), 1500);
+  auto watch = s.Watch(WatchRequest::Prefix("/a", 1));
+  ASSERT_TRUE(watch.ok());
+  auto first = (*watch)->Next(1s);  // one chunk of history; more remains
+  ASSERT_TRUE(first.ok());
+  ASSERT_FALSE(first->empty());
+  ASSERT_LT(first->back().kv.mod_revision, 1500);
+  ASSERT_TRUE(s.Compact(1400).ok());
+  Result<std::vector<Event>> next = (*watch)->Next(1s);
+  while (next.ok() && !next->empty())
+    next = (*watch)->Next(1s);
+  ASSERT_FALSE(next.ok());
+  EXPECT_EQ(next.error().code(), ErrorCode::kGone);
+}
+
+}  // namespace
+}  // namespace kpp::storage::testing
