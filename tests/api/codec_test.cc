@@ -1,7 +1,8 @@
 // The generated codec against JSON as an upstream API server writes it.
+#include "api/core/v1/codec.h"
+
 #include <gtest/gtest.h>
 
-#include "api/core/v1/codec.h"
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object_codec.h"
 
@@ -38,9 +39,8 @@ TEST(CodecTest, EmptyStructsAndZeroTimeAreEmittedAsUpstreamDoes) {
   ns.kind = "Namespace";
   ns.api_version = "v1";
   ns.metadata.name = "team-a";
-  EXPECT_EQ(ToJson(ns),
-            R"({"kind":"Namespace","apiVersion":"v1","metadata":{"name":"team-a",)"
-            R"("creationTimestamp":null},"spec":{},"status":{}})");
+  EXPECT_EQ(ToJson(ns), R"({"kind":"Namespace","apiVersion":"v1","metadata":{"name":"team-a",)"
+                        R"("creationTimestamp":null},"spec":{},"status":{}})");
   ExpectRoundTrip<Namespace>(
       R"({"kind":"Namespace","apiVersion":"v1","metadata":{"name":"kube-system",)"
       R"("creationTimestamp":"2024-05-06T07:08:09Z"},"spec":{"finalizers":["kubernetes"]},)"
@@ -48,9 +48,8 @@ TEST(CodecTest, EmptyStructsAndZeroTimeAreEmittedAsUpstreamDoes) {
 }
 
 TEST(CodecTest, SecretBytesAreBase64AndTypeDefaultsToOpaque) {
-  auto decoded = FromJson<Secret>(
-      R"({"kind":"Secret","apiVersion":"v1","metadata":{"name":"s"},)"
-      R"("data":{"bin":"AAEC/w==","text":"aGVsbG8="}})");
+  auto decoded = FromJson<Secret>(R"({"kind":"Secret","apiVersion":"v1","metadata":{"name":"s"},)"
+                                  R"("data":{"bin":"AAEC/w==","text":"aGVsbG8="}})");
   ASSERT_TRUE(decoded.ok()) << decoded.error().message();
   Secret secret = decoded->object;
   EXPECT_EQ(secret.data.at("bin"), std::string("\x00\x01\x02\xff", 4));
@@ -58,9 +57,10 @@ TEST(CodecTest, SecretBytesAreBase64AndTypeDefaultsToOpaque) {
   EXPECT_EQ(secret.type, "");
   core::v1::SetDefaults(secret);
   EXPECT_EQ(secret.type, "Opaque");
-  EXPECT_EQ(ToJson(secret),
-            R"({"kind":"Secret","apiVersion":"v1","metadata":{"name":"s","creationTimestamp":null},)"
-            R"("data":{"bin":"AAEC/w==","text":"aGVsbG8="},"type":"Opaque"})");
+  EXPECT_EQ(
+      ToJson(secret),
+      R"({"kind":"Secret","apiVersion":"v1","metadata":{"name":"s","creationTimestamp":null},)"
+      R"("data":{"bin":"AAEC/w==","text":"aGVsbG8="},"type":"Opaque"})");
 }
 
 TEST(CodecTest, TypeMismatchUsesUpstreamMessage) {
@@ -82,7 +82,8 @@ TEST(CodecTest, TypeMismatchUsesUpstreamMessage) {
             "OwnerReference.metadata.ownerReferences.controller of type bool");
   auto top = FromJson<ConfigMap>(R"([1,2])");
   ASSERT_FALSE(top.ok());
-  EXPECT_EQ(top.error().message(), "json: cannot unmarshal array into Go value of type v1.ConfigMap");
+  EXPECT_EQ(top.error().message(),
+            "json: cannot unmarshal array into Go value of type v1.ConfigMap");
 }
 
 TEST(CodecTest, IntegersOutOfRangeAreRejected) {
@@ -104,9 +105,9 @@ TEST(CodecTest, UnknownFieldsAreReportedWithPathsWhenStrict) {
   EXPECT_TRUE(lenient->unknown_fields.empty());
   auto collected = FromJson<ConfigMap>(json, {.unknown_fields = UnknownFields::kCollect});
   ASSERT_TRUE(collected.ok());
-  EXPECT_EQ(collected->unknown_fields,
-            (std::vector<std::string>{"metadata.bogus", "metadata.ownerReferences[0].extra",
-                                      "spec"}));
+  EXPECT_EQ(
+      collected->unknown_fields,
+      (std::vector<std::string>{"metadata.bogus", "metadata.ownerReferences[0].extra", "spec"}));
   auto strict = FromJson<ConfigMap>(json, {.unknown_fields = UnknownFields::kReject});
   ASSERT_FALSE(strict.ok());
   EXPECT_EQ(strict.error().message(),
@@ -117,7 +118,8 @@ TEST(CodecTest, UnknownFieldsAreReportedWithPathsWhenStrict) {
 TEST(CodecTest, MalformedAndDeeplyNestedJsonAreErrors) {
   EXPECT_EQ(FromJson<ConfigMap>(R"({"metadata":)").error().code(), ErrorCode::kBadRequest);
   std::string deep = R"({"data":)";
-  for (int i = 0; i < 100000; ++i) deep += "[";
+  for (int i = 0; i < 100000; ++i)
+    deep += "[";
   auto decoded = FromJson<ConfigMap>(deep);
   ASSERT_FALSE(decoded.ok());
   EXPECT_EQ(decoded.error().code(), ErrorCode::kBadRequest);

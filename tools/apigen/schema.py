@@ -70,6 +70,7 @@ class Type:
     kind: Optional["Kind"] = None  # set for kinds (objects with apiVersion/kind)
     options: Dict[str, str] = field(default_factory=dict)
     line: int = 0
+    file: str = ""
 
 
 @dataclass
@@ -183,7 +184,7 @@ class _Reader:
                     name = words[1]
                     if name in package.types:
                         raise SchemaError(f"{where}: {name} is defined twice")
-                    current = Type(name=name, package=package, doc=doc, line=number)
+                    current = Type(name=name, package=package, doc=doc, line=number, file=self.path)
                     if keyword == "kind":
                         flags, options = _parse_options(words[2:], KIND_FLAGS, KIND_OPTIONS, where)
                         if "namespaced" not in flags and "cluster" not in flags and \
@@ -267,20 +268,36 @@ def load(api_dir):
             with open(path, encoding="utf-8") as handle:
                 package = _Reader(os.path.relpath(path, os.path.dirname(api_dir)),
                                   handle.read()).parse()
-            if package.path in packages:
-                raise SchemaError(f"{path}: package {package.path} is defined twice")
             if not package.openapi_prefix:
                 raise SchemaError(f"{path}: missing `openapi <prefix>`")
-            packages[package.path] = package
+            existing = packages.get(package.path)
+            if existing is None:
+                packages[package.path] = package
+                continue
+            # A package may be split over several files; they must agree on its names.
+            if (existing.openapi_prefix, existing.go_package) != (package.openapi_prefix,
+                                                                  package.go_package):
+                raise SchemaError(f"{path}: package {package.path} is declared differently in "
+                                  f"{existing.file}")
+            for alias, target in package.imports.items():
+                if existing.imports.setdefault(alias, target) != target:
+                    raise SchemaError(f"{path}: import alias {alias} means something else in "
+                                      f"{existing.file}")
+            for name, type_ in package.types.items():
+                if name in existing.types:
+                    raise SchemaError(f"{path}:{type_.line}: {name} is already defined in "
+                                      f"{existing.types[name].file}")
+                type_.package = existing
+                existing.types[name] = type_
     for package in packages.values():
         for type_ in list(package.types.values()):
             _add_list_kind(package, type_)
     for package in packages.values():
         for type_ in package.types.values():
             for f in type_.fields:
-                _resolve(f.type, package, packages, f"{package.file}:{f.line}")
+                _resolve(f.type, package, packages, f"{type_.file}:{f.line}")
                 if f.inline and (f.type.kind != "named" or f.type.named().raw):
-                    raise SchemaError(f"{package.file}:{f.line}: only structs can be inlined")
+                    raise SchemaError(f"{type_.file}:{f.line}: only structs can be inlined")
     return dict(sorted(packages.items()))
 
 
@@ -299,7 +316,7 @@ def _add_list_kind(package, type_):
         if not aliases:
             raise SchemaError(f"{package.file}: kinds need `import meta/v1 as meta` for their lists")
         list_meta = aliases[0] + ".ListMeta"
-    list_type = Type(name=list_name, package=package, line=type_.line,
+    list_type = Type(name=list_name, package=package, line=type_.line, file=type_.file,
                      doc=f"A list of {type_.name} objects.",
                      kind=Kind(name=list_name, flags={"noresource"}, options={}))
     list_type.fields = [

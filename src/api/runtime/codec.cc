@@ -1,9 +1,9 @@
 #include "api/runtime/codec.h"
 
+#include <fmt/format.h>
+
 #include <boost/json/serialize.hpp>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "base/encoding.h"
 
@@ -212,8 +212,12 @@ void EncodeQuantity(const Quantity& value, JsonWriter& out) {
   out.String(value.text.empty() ? "0" : value.text);
 }
 
-void EncodeRawJson(const RawJson& value, JsonWriter& out) { out.Raw(value.Serialize()); }
+void EncodeRawJson(const RawJson& value, JsonWriter& out) {
+  out.Raw(value.Serialize());
+}
 
-void EncodeBytes(std::string_view value, JsonWriter& out) { out.String(Base64Encode(value)); }
+void EncodeBytes(std::string_view value, JsonWriter& out) {
+  out.String(Base64Encode(value));
+}
 
 }  // namespace kpp::api::runtime

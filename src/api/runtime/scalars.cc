@@ -1,11 +1,11 @@
 #include "api/runtime/scalars.h"
 
+#include <fmt/format.h>
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <cctype>
 #include <chrono>
-
-#include <fmt/format.h>
 
 namespace kpp::api {
 namespace {
@@ -42,8 +42,7 @@ Result<int64_t> ParseRfc3339Micros(std::string_view text) {
   int year, month, day, hour, minute, second;
   if (!ReadDigits(text, pos, 4, year) || !Expect(text, pos, '-') ||
       !ReadDigits(text, pos, 2, month) || !Expect(text, pos, '-') ||
-      !ReadDigits(text, pos, 2, day) ||
-      !(Expect(text, pos, 'T') || Expect(text, pos, 't')) ||
+      !ReadDigits(text, pos, 2, day) || !(Expect(text, pos, 'T') || Expect(text, pos, 't')) ||
       !ReadDigits(text, pos, 2, hour) || !Expect(text, pos, ':') ||
       !ReadDigits(text, pos, 2, minute) || !Expect(text, pos, ':') ||
       !ReadDigits(text, pos, 2, second)) {
@@ -59,7 +58,8 @@ Result<int64_t> ParseRfc3339Micros(std::string_view text) {
       ++pos;
     }
     if (digits == 0) return bad;
-    for (int i = digits; i < 6; ++i) micros *= 10;
+    for (int i = digits; i < 6; ++i)
+      micros *= 10;
   }
   int offset_minutes = 0;
   if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
@@ -90,8 +90,8 @@ Result<int64_t> ParseRfc3339Micros(std::string_view text) {
 }
 
 std::string FormatUtc(int64_t unix_seconds) {
-  const int64_t day_count = unix_seconds >= 0 ? unix_seconds / 86400
-                                              : -((-unix_seconds + 86399) / 86400);
+  const int64_t day_count =
+      unix_seconds >= 0 ? unix_seconds / 86400 : -((-unix_seconds + 86399) / 86400);
   const int64_t in_day = unix_seconds - day_count * 86400;
   const year_month_day date{sys_days(days(day_count))};
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(date.year()),
@@ -109,7 +109,8 @@ std::string Time::ToString() const {
 Result<Time> Time::Parse(std::string_view text) {
   KPP_ASSIGN_OR_RETURN(int64_t micros, ParseRfc3339Micros(text));
   // Upstream truncates to whole seconds.
-  return Time::FromUnixSeconds(micros >= 0 ? micros / 1'000'000 : -((-micros + 999'999) / 1'000'000));
+  return Time::FromUnixSeconds(micros >= 0 ? micros / 1'000'000
+                                           : -((-micros + 999'999) / 1'000'000));
 }
 
 std::string MicroTime::ToString() const {
@@ -132,8 +133,12 @@ const boost::json::value& RawJson::value() const {
   return value_ ? *value_ : null_value;
 }
 
-std::string RawJson::Serialize() const { return boost::json::serialize(value()); }
+std::string RawJson::Serialize() const {
+  return boost::json::serialize(value());
+}
 
-bool RawJson::operator==(const RawJson& other) const { return value() == other.value(); }
+bool RawJson::operator==(const RawJson& other) const {
+  return value() == other.value();
+}
 
 }  // namespace kpp::api

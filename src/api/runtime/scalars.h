@@ -50,7 +50,9 @@ struct IntOrString {
   std::string string_value;
 
   static IntOrString FromInt(int32_t value) { return IntOrString{false, value, {}}; }
-  static IntOrString FromString(std::string value) { return IntOrString{true, 0, std::move(value)}; }
+  static IntOrString FromString(std::string value) {
+    return IntOrString{true, 0, std::move(value)};
+  }
   bool IsZero() const { return !is_string && int_value == 0; }
   bool operator==(const IntOrString&) const = default;
 };
