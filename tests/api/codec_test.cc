@@ -152,5 +152,22 @@ TEST(CodecTest, ListKindsCarryListMetaAndItems) {
   EXPECT_EQ(ToJson(empty), R"({"metadata":{},"items":[]})");
 }
 
+TEST(GeneratedValidationTest, ChecksRequiredEnumsAndNestedFields) {
+  meta::v1::ObjectMeta metadata;
+  metadata.owner_references.push_back({.api_version = "apps/v1", .kind = "ReplicaSet"});
+  metadata.managed_fields.push_back({.manager = "kubectl", .operation = "Patch"});
+  validation::FieldErrors errors;
+  meta::v1::ValidateFields(metadata, validation::FieldPath("metadata"), errors);
+  std::vector<std::string> messages;
+  for (const auto& error : errors)
+    messages.push_back(error.ToString());
+  EXPECT_EQ(messages, (std::vector<std::string>{
+                          "metadata.ownerReferences[0].name: Required value",
+                          "metadata.ownerReferences[0].uid: Required value",
+                          "metadata.managedFields[0].operation: Unsupported value: \"Patch\": "
+                          "supported values: \"Apply\", \"Update\"",
+                      }));
+}
+
 }  // namespace
 }  // namespace kpp::api

@@ -65,6 +65,7 @@ def openapi_source(packages):
 def outputs(packages):
     """(relative path, content producer) for every generated file."""
     needs_defaults = cpp.types_needing_defaults(packages)
+    needs_validation = cpp.types_needing_validation(packages)
     files = []
     for package in packages.values():
         emitter = cpp.PackageEmitter(package, packages)
@@ -72,7 +73,7 @@ def outputs(packages):
         files.append((f"{base}/types.h", emitter.types_header))
         files.append((f"{base}/codec.h", emitter.codec_header))
         files.append((f"{base}/codec.cc",
-                      lambda e=emitter: e.codec_source(needs_defaults)))
+                      lambda e=emitter: e.codec_source(needs_defaults, needs_validation)))
     files.append(("api/kinds.cc", lambda: kinds_source(packages)))
     files.append(("api/openapi_data.cc", lambda: openapi_source(packages)))
     return files

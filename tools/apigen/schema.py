@@ -186,7 +186,11 @@ class _Reader:
                         raise SchemaError(f"{where}: {name} is defined twice")
                     current = Type(name=name, package=package, doc=doc, line=number, file=self.path)
                     if keyword == "kind":
-                        flags, options = _parse_options(words[2:], KIND_FLAGS, KIND_OPTIONS, where)
+                        flags, options = _parse_options(words[2:], KIND_FLAGS,
+                                                        KIND_OPTIONS | {"defaults"}, where)
+                        # A kind is also a type: it may name a defaulting hook.
+                        if "defaults" in options:
+                            current.options["defaults"] = options.pop("defaults")
                         if "namespaced" not in flags and "cluster" not in flags and \
                                 "noresource" not in flags:
                             raise SchemaError(f"{where}: a kind is `namespaced` or `cluster`")
