@@ -55,6 +55,9 @@ STRUCT_LIKE_SCALARS = {"Time", "MicroTime", "Quantity", "IntOrString", "Duration
 
 
 def snake_case(name):
+    # A plural acronym stays one word: podIPs -> pod_ips, not pod_i_ps.
+    name = re.sub(r"([A-Z])([A-Z]+)s(?=[A-Z]|$)", lambda m: m.group(1) + m.group(2).lower() + "s",
+                  name)
     name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
     name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
     name = name.replace("-", "_").replace(".", "_").replace("$", "").lower()
