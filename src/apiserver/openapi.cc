@@ -70,6 +70,71 @@ boost::json::value ToV3(const boost::json::value& schema) {
   return out;
 }
 
+boost::json::object JsonResponseWith(const std::string& schema_name) {
+  const boost::json::object schema{{"$ref", std::string(kV3Prefix) + schema_name}};
+  return boost::json::object{
+      {"200", boost::json::object{
+                  {"description", "OK"},
+                  {"content", boost::json::object{{"application/json",
+                                                   boost::json::object{{"schema", schema}}}}}}}};
+}
+
+boost::json::object QueryParameter(std::string_view name, std::string_view description) {
+  return boost::json::object{
+      {"name", name},
+      {"in", "query"},
+      {"description", description},
+      {"schema", boost::json::object{{"type", "string"}, {"uniqueItems", true}}}};
+}
+
+// The operations of one resource, in the shape kubectl reads: each carries the kind
+// (x-kubernetes-group-version-kind), which is how `kubectl explain` maps a resource to its schema,
+// and PATCH lists fieldValidation, which is how kubectl learns that the server validates fields.
+void AddResourcePaths(const api::KindInfo& kind, boost::json::object& paths) {
+  const std::string prefix = kind.group.empty()
+                                 ? fmt::format("/api/{}", kind.version)
+                                 : fmt::format("/apis/{}/{}", kind.group, kind.version);
+  const std::string collection =
+      kind.namespaced ? fmt::format("{}/namespaces/{{namespace}}/{}", prefix, kind.plural)
+                      : fmt::format("{}/{}", prefix, kind.plural);
+  const boost::json::object gvk{
+      {"group", kind.group}, {"version", kind.version}, {"kind", kind.kind}};
+  const std::string object_schema(kind.openapi_name);
+  auto operation = [&](std::string_view action, const std::string& schema_name) {
+    return boost::json::object{{"x-kubernetes-action", action},
+                               {"x-kubernetes-group-version-kind", gvk},
+                               {"responses", JsonResponseWith(schema_name)}};
+  };
+  const std::string verbs(kind.verbs);
+  auto has = [&](std::string_view verb) {
+    return ("," + verbs + ",").find("," + std::string(verb) + ",") != std::string::npos;
+  };
+  boost::json::object collection_ops;
+  if (has("list") && !kind.list_kind.empty()) {
+    collection_ops["get"] = operation("list", object_schema + "List");
+  }
+  if (has("create")) collection_ops["post"] = operation("post", object_schema);
+  if (!collection_ops.empty()) paths[collection] = std::move(collection_ops);
+
+  boost::json::object item_ops;
+  if (has("get")) item_ops["get"] = operation("get", object_schema);
+  if (has("update")) item_ops["put"] = operation("put", object_schema);
+  if (has("patch")) {
+    boost::json::object patch = operation("patch", object_schema);
+    patch["parameters"] = boost::json::array{
+        QueryParameter("dryRun", "When present, changes are checked but not persisted."),
+        QueryParameter("fieldManager", "Name of the actor making the change."),
+        QueryParameter("fieldValidation",
+                       "How to treat unknown or duplicate fields: Ignore, Warn or Strict."),
+        QueryParameter("force", "Force an apply that conflicts with other managers."),
+    };
+    item_ops["patch"] = std::move(patch);
+  }
+  if (has("delete"))
+    item_ops["delete"] = operation("delete", "io.k8s.apimachinery.pkg.apis.meta.v1.Status");
+  if (!item_ops.empty()) paths[collection + "/{name}"] = std::move(item_ops);
+}
+
 }  // namespace
 
 OpenApiDocuments::OpenApiDocuments(std::string_view definitions_v2,
@@ -83,11 +148,14 @@ OpenApiDocuments::OpenApiDocuments(std::string_view definitions_v2,
 
   // Each group/version document holds its kinds and everything they reference.
   std::map<std::string, std::set<std::string>> roots;
+  std::map<std::string, boost::json::object> paths_by_group_version;
   for (const auto& kind : kinds) {
     const std::string path = kind.group.empty()
                                  ? "api/" + std::string(kind.version)
                                  : fmt::format("apis/{}/{}", kind.group, kind.version);
     roots[path].emplace(kind.openapi_name);
+    roots[path].emplace("io.k8s.apimachinery.pkg.apis.meta.v1.Status");
+    AddResourcePaths(kind, paths_by_group_version[path]);
     if (!kind.list_kind.empty()) {
       std::string list_name(kind.openapi_name);
       roots[path].insert(list_name + "List");
@@ -111,7 +179,7 @@ OpenApiDocuments::OpenApiDocuments(std::string_view definitions_v2,
       schemas[name] = ToV3(definitions.at(name));
     boost::json::object document{{"openapi", "3.0.0"},
                                  {"info", info},
-                                 {"paths", boost::json::object()},
+                                 {"paths", paths_by_group_version[path]},
                                  {"components", boost::json::object{{"schemas", schemas}}}};
     OpenApiDocument built = MakeDocument(boost::json::serialize(document));
     index_paths[path] = boost::json::object{
