@@ -3,6 +3,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "api/runtime/kinds.h"
+#include "api/runtime/openapi_data.h"
 #include "apimachinery/status.h"
 #include "apiserver/authn/x509.h"
 #include "base/log.h"
@@ -47,6 +49,10 @@ std::string VersionInfoJson() {
   info["platform"] = Platform();
   return boost::json::serialize(info);
 }
+
+ApiServer::ApiServer()
+    : discovery_(api::AllKinds()),
+      openapi_(api::OpenApiV2Definitions(), api::AllKinds(), KubernetesGitVersion()) {}
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& options) {
   std::unique_ptr<ApiServer> server(new ApiServer());
@@ -102,8 +108,61 @@ http::Response ApiServer::Handle(const http::Request& request) const {
     }
     return JsonResponse(200, VersionInfoJson());
   }
+  if (auto response = ServeDiscovery(request)) return *std::move(response);
+  if (auto response = ServeOpenApi(request)) return *std::move(response);
   return StatusResponse(
       Error(ErrorCode::kNotFound, "the server could not find the requested resource"));
+}
+
+std::optional<http::Response> ApiServer::ServeDiscovery(const http::Request& request) const {
+  const std::string_view path = request.path;
+  if (path != "/api" && !path.starts_with("/api/") && path != "/apis" &&
+      !path.starts_with("/apis/")) {
+    return std::nullopt;
+  }
+  const std::string* host = request.FindHeader("Host");
+  auto document = discovery_.Document(path, host != nullptr ? *host : std::string_view());
+  if (!document) return std::nullopt;
+  if (request.method != "GET" && request.method != "HEAD") {
+    return StatusResponse(Error(ErrorCode::kMethodNotAllowed,
+                                "the server does not allow this method on the requested resource"));
+  }
+  return JsonResponse(200, *std::move(document));
+}
+
+std::optional<http::Response> ApiServer::ServeOpenApi(const http::Request& request) const {
+  const std::string_view path = request.path;
+  const OpenApiDocument* document = nullptr;
+  if (path == "/openapi/v2") {
+    // kubectl 1.27 and 1.28 ask for the protobuf encoding; only JSON is served so far.
+    const std::string* accept = request.FindHeader("Accept");
+    if (accept != nullptr && !accept->empty() &&
+        accept->find("application/json") == std::string::npos &&
+        accept->find("*/*") == std::string::npos) {
+      return StatusResponse(
+          Error(ErrorCode::kNotAcceptable, "only application/json is served for /openapi/v2"));
+    }
+    document = &openapi_.V2();
+  } else if (path == "/openapi/v3" || path == "/openapi/v3/") {
+    document = &openapi_.V3Index();
+  } else if (path.starts_with("/openapi/v3/")) {
+    document = openapi_.V3(path.substr(std::string_view("/openapi/v3/").size()));
+    if (document == nullptr) {
+      return StatusResponse(
+          Error(ErrorCode::kNotFound, "the server could not find the requested resource"));
+    }
+  } else {
+    return std::nullopt;
+  }
+  const std::string* if_none_match = request.FindHeader("If-None-Match");
+  if (if_none_match != nullptr && *if_none_match == document->etag) {
+    http::Response not_modified{304, {}, {}};
+    not_modified.SetHeader("ETag", document->etag);
+    return not_modified;
+  }
+  http::Response response = JsonResponse(200, document->json);
+  response.SetHeader("ETag", document->etag);
+  return response;
 }
 
 }  // namespace kpp::apiserver

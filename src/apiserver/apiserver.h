@@ -1,12 +1,14 @@
-// The Kubernetes API server: authenticates each request, then routes it. This skeleton serves
-// /version and the health endpoints; resources arrive with the API server issue.
+// The Kubernetes API server: authenticates each request, then routes it. It serves /version, the
+// health endpoints, discovery and OpenAPI; resource requests arrive with the API server issue.
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <string>
 
+#include "apiserver/discovery.h"
 #include "apiserver/health.h"
+#include "apiserver/openapi.h"
 #include "base/result.h"
 #include "http/server.h"
 
@@ -32,10 +34,14 @@ class ApiServer {
   void Stop();
 
  private:
-  ApiServer() = default;
+  ApiServer();
   http::Response Handle(const http::Request& request) const;
+  std::optional<http::Response> ServeDiscovery(const http::Request& request) const;
+  std::optional<http::Response> ServeOpenApi(const http::Request& request) const;
 
   HealthChecks health_;
+  const Discovery discovery_;
+  const OpenApiDocuments openapi_;
   std::atomic<bool> shutting_down_{false};
   http::ServerPtr server_;
 };

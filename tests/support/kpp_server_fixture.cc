@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <regex>
 #include <thread>
 
 #include "base/files.h"
@@ -110,12 +109,15 @@ KppServer::~KppServer() {
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < deadline) {
     if (auto kubeconfig = ReadFile(kubeconfig_path()); kubeconfig.ok()) {
-      std::smatch match;
-      static const std::regex kServerLine(R"(server: https://[^\n]*:(\d+)\n)");
-      if (!std::regex_search(*kubeconfig, match, kServerLine)) {
+      // The port is what follows the last ':' of the "server: https://host:port" line.
+      const auto server_line = kubeconfig->find("server: https://");
+      const auto line_end = kubeconfig->find('\n', server_line);
+      const auto colon = kubeconfig->rfind(':', line_end);
+      if (server_line == std::string::npos || line_end == std::string::npos ||
+          colon == std::string::npos || colon < server_line) {
         return ::testing::AssertionFailure() << "kubeconfig has no server line:\n" << *kubeconfig;
       }
-      port_ = std::stoi(match[1]);
+      port_ = std::stoi(kubeconfig->substr(colon + 1, line_end - colon - 1));
       return ::testing::AssertionSuccess();
     }
     if (process_->Wait(0ms)) {

@@ -1,0 +1,41 @@
+// A streaming JSON writer that produces what Go's encoding/json produces for the same values, so
+// that objects kpp serves are byte-for-byte what an upstream API server would send.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace kpp::api::runtime {
+
+class JsonWriter {
+ public:
+  void BeginObject();
+  void EndObject();
+  void BeginArray();
+  void EndArray();
+  // The key of the next value in the current object.
+  void Key(std::string_view key);
+
+  void String(std::string_view value);
+  void Bool(bool value);
+  void Int(int64_t value);
+  // Shortest representation that reads back to the same double, as Go's 'g'-like float format.
+  void Double(double value);
+  void Null();
+  // Already-encoded JSON, inserted as one value.
+  void Raw(std::string_view json);
+
+  const std::string& str() const& { return out_; }
+  std::string str() && { return std::move(out_); }
+
+ private:
+  void BeforeValue();
+  void WriteEscaped(std::string_view text);
+
+  std::string out_;
+  bool need_comma_ = false;
+  bool after_key_ = false;
+};
+
+}  // namespace kpp::api::runtime

@@ -1,0 +1,28 @@
+// The table of API kinds served as resources, generated from the schema (api/**/*.api): what
+// discovery, routing and kubectl's resource mapping are built from.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace kpp::api {
+
+struct KindInfo {
+  std::string_view group;  // "" for the core group
+  std::string_view version;
+  std::string_view kind;
+  std::string_view plural;  // the resource name in URLs, e.g. "pods"
+  std::string_view singular;
+  std::string_view list_kind;  // empty when the kind has no list
+  bool namespaced;
+  std::string_view short_names;   // comma-separated, e.g. "po"
+  std::string_view categories;    // comma-separated, e.g. "all"
+  std::string_view subresources;  // comma-separated, e.g. "status,scale"
+  std::string_view verbs;         // comma-separated, sorted
+  std::string_view openapi_name;  // e.g. "io.k8s.api.core.v1.Pod"
+};
+
+// Every resource kind of every group/version, in schema order. Static; thread-safe.
+std::span<const KindInfo> AllKinds();
+
+}  // namespace kpp::api

@@ -1,0 +1,66 @@
+// Whole-object JSON encoding and decoding for any generated API type.
+#pragma once
+
+#include <boost/json/parse.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/runtime/codec.h"
+#include "base/result.h"
+
+namespace kpp::api {
+
+// How to treat fields the schema does not know (upstream's fieldValidation).
+enum class UnknownFields { kIgnore, kCollect, kReject };
+
+struct DecodeOptions {
+  UnknownFields unknown_fields = UnknownFields::kIgnore;
+  // Bounds nesting so hostile input cannot exhaust the stack.
+  unsigned max_depth = 200;
+};
+
+template <typename T>
+struct Decoded {
+  T object;
+  // Paths of fields the schema does not know ("spec.containers[0].foo"), when collected.
+  std::vector<std::string> unknown_fields;
+};
+
+// Serializes `object` as upstream does (field order, omitempty, formats).
+template <typename T>
+std::string ToJson(const T& object) {
+  runtime::JsonWriter writer;
+  Encode(object, writer);
+  return std::move(writer).str();
+}
+
+// Parses `json` into T. BadRequest for malformed JSON or a type mismatch (with upstream's
+// message); with kReject, BadRequest naming the unknown fields as upstream's strict decoding
+// does: `strict decoding error: unknown field "spec.foo"`.
+template <typename T>
+Result<Decoded<T>> FromJson(std::string_view json, const DecodeOptions& options = {}) {
+  boost::json::parse_options parse_options;
+  parse_options.max_depth = options.max_depth;
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(json, ec, {}, parse_options);
+  if (ec) return Error(ErrorCode::kBadRequest, "invalid JSON: " + ec.message());
+  runtime::DecodeContext ctx;
+  Decoded<T> result;
+  Decode(value, result.object, ctx);
+  if (ctx.failed()) return *ctx.error();
+  if (options.unknown_fields != UnknownFields::kIgnore) {
+    result.unknown_fields = ctx.unknown_fields();
+  }
+  if (options.unknown_fields == UnknownFields::kReject && !result.unknown_fields.empty()) {
+    std::string message = "strict decoding error: ";
+    for (size_t i = 0; i < result.unknown_fields.size(); ++i) {
+      if (i > 0) message += ", ";
+      message += "unknown field \"" + result.unknown_fields[i] + "\"";
+    }
+    return Error(ErrorCode::kBadRequest, std::move(message));
+  }
+  return result;
+}
+
+}  // namespace kpp::api

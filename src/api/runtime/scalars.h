@@ -1,0 +1,87 @@
+// The scalar types of the Kubernetes API that are not plain JSON scalars: timestamps,
+// int-or-string, quantities, and embedded raw JSON. Generated API types use these.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace boost::json {
+class value;
+}  // namespace boost::json
+
+namespace kpp::api {
+
+// metav1.Time: whole seconds, serialized as RFC 3339 in UTC ("2024-01-02T03:04:05Z"). The zero
+// Time serializes as null, as upstream's does.
+struct Time {
+  int64_t unix_seconds = 0;
+  bool zero = true;
+
+  static Time FromUnixSeconds(int64_t seconds) { return Time{seconds, false}; }
+  bool IsZero() const { return zero; }
+  // RFC 3339, e.g. "2024-01-02T03:04:05Z"; empty for the zero Time.
+  std::string ToString() const;
+  // Accepts RFC 3339 with "Z" or a numeric offset and optional fractional seconds (dropped).
+  static Result<Time> Parse(std::string_view text);
+  auto operator<=>(const Time&) const = default;
+};
+
+// metav1.MicroTime: microsecond precision, serialized as "2024-01-02T03:04:05.000006Z".
+struct MicroTime {
+  int64_t unix_micros = 0;
+  bool zero = true;
+
+  static MicroTime FromUnixMicros(int64_t micros) { return MicroTime{micros, false}; }
+  bool IsZero() const { return zero; }
+  std::string ToString() const;
+  static Result<MicroTime> Parse(std::string_view text);
+  auto operator<=>(const MicroTime&) const = default;
+};
+
+// intstr.IntOrString: a JSON number or string (e.g. a port number or name, "25%").
+struct IntOrString {
+  bool is_string = false;
+  int32_t int_value = 0;
+  std::string string_value;
+
+  static IntOrString FromInt(int32_t value) { return IntOrString{false, value, {}}; }
+  static IntOrString FromString(std::string value) {
+    return IntOrString{true, 0, std::move(value)};
+  }
+  bool IsZero() const { return !is_string && int_value == 0; }
+  bool operator==(const IntOrString&) const = default;
+};
+
+// resource.Quantity, held in its serialized form. Arithmetic and canonical formatting live in
+// apimachinery/resource; the codec keeps the text the client sent.
+struct Quantity {
+  std::string text;
+
+  bool IsZero() const { return text.empty(); }
+  bool operator==(const Quantity&) const = default;
+};
+
+// Arbitrary embedded JSON (runtime.RawExtension, apiextensions JSON, fieldsV1). Immutable and
+// cheap to copy: copies share the parsed value.
+class RawJson {
+ public:
+  RawJson() = default;
+  explicit RawJson(const boost::json::value& value);
+
+  bool IsZero() const { return value_ == nullptr; }
+  // The JSON value; null when empty.
+  const boost::json::value& value() const;
+  // The value serialized as compact JSON; "null" when empty.
+  std::string Serialize() const;
+  bool operator==(const RawJson& other) const;
+
+ private:
+  std::shared_ptr<const boost::json::value> value_;
+};
+
+}  // namespace kpp::api

@@ -1,0 +1,217 @@
+#include "apiserver/discovery.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cctype>
+#include <tuple>
+
+#include "api/meta/v1/codec.h"
+#include "api/runtime/object_codec.h"
+#include "base/encoding.h"
+
+namespace kpp::apiserver {
+namespace {
+
+using api::meta::v1::APIGroup;
+using api::meta::v1::APIGroupList;
+using api::meta::v1::APIResource;
+using api::meta::v1::APIResourceList;
+using api::meta::v1::APIVersions;
+using api::meta::v1::GroupVersionForDiscovery;
+
+std::vector<std::string> SplitCommas(std::string_view text) {
+  std::vector<std::string> parts;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    parts.emplace_back(text.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return parts;
+}
+
+// What upstream serves for each subresource: verbs, and the kind of its body when that is not
+// the parent's own kind.
+struct SubresourceShape {
+  std::string_view name;
+  std::string_view verbs;
+  std::string_view group;    // empty: the parent's group
+  std::string_view version;  // empty: the parent's version
+  std::string_view kind;     // empty: the parent's kind; "*ProxyOptions": <Kind>ProxyOptions
+};
+
+constexpr SubresourceShape kSubresources[] = {
+    {"status", "get,patch,update", "", "", ""},
+    {"scale", "get,patch,update", "autoscaling", "v1", "Scale"},
+    {"binding", "create", "", "", "Binding"},
+    {"eviction", "create", "policy", "v1", "Eviction"},
+    {"log", "get", "", "", ""},
+    {"exec", "create,get", "", "", "PodExecOptions"},
+    {"attach", "create,get", "", "", "PodAttachOptions"},
+    {"portforward", "create,get", "", "", "PodPortForwardOptions"},
+    {"proxy", "create,delete,get,patch,update", "", "", "*ProxyOptions"},
+    {"ephemeralcontainers", "get,patch,update", "", "", ""},
+    {"token", "create", "authentication.k8s.io", "v1", "TokenRequest"},
+    {"approval", "get,patch,update", "", "", ""},
+};
+
+int VersionRank(std::string_view version, int& major, int& minor) {
+  // v<major>[(alpha|beta)<minor>]; anything else ranks last.
+  major = minor = 0;
+  if (version.size() < 2 || version[0] != 'v' ||
+      !std::isdigit(static_cast<unsigned char>(version[1]))) {
+    return 0;
+  }
+  size_t pos = 1;
+  while (pos < version.size() && std::isdigit(static_cast<unsigned char>(version[pos]))) {
+    major = major * 10 + (version[pos++] - '0');
+  }
+  if (pos == version.size()) return 3;
+  int rank = 0;
+  if (version.substr(pos).starts_with("beta")) {
+    rank = 2;
+    pos += 4;
+  } else if (version.substr(pos).starts_with("alpha")) {
+    rank = 1;
+    pos += 5;
+  } else {
+    return 0;
+  }
+  while (pos < version.size() && std::isdigit(static_cast<unsigned char>(version[pos]))) {
+    minor = minor * 10 + (version[pos++] - '0');
+  }
+  return pos == version.size() ? rank : 0;
+}
+
+std::string GroupVersionOf(std::string_view group, std::string_view version) {
+  return group.empty() ? std::string(version) : std::string(group) + "/" + std::string(version);
+}
+
+}  // namespace
+
+std::string StorageVersionHash(std::string_view group, std::string_view version,
+                               std::string_view kind) {
+  const std::string text =
+      std::string(group) + "/" + std::string(version) + "/" + std::string(kind);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  return Base64Encode(std::string_view(reinterpret_cast<const char*>(digest), 8));
+}
+
+bool PreferVersion(std::string_view a, std::string_view b) {
+  int a_major, a_minor, b_major, b_minor;
+  const int a_rank = VersionRank(a, a_major, a_minor);
+  const int b_rank = VersionRank(b, b_major, b_minor);
+  // GA before beta before alpha before others; then higher numbers first; others by name.
+  if (a_rank != b_rank) return a_rank > b_rank;
+  if (a_rank == 0) return a < b;
+  return std::tie(a_major, a_minor) > std::tie(b_major, b_minor);
+}
+
+Discovery::Discovery(std::span<const api::KindInfo> kinds) {
+  std::map<std::string, std::vector<std::string>> versions_by_group;
+  std::map<std::string, APIResourceList> lists;
+  for (const auto& kind : kinds) {
+    const std::string group_version = GroupVersionOf(kind.group, kind.version);
+    const std::string path = (kind.group.empty() ? "api/" : "apis/") + group_version;
+    auto& versions = versions_by_group[std::string(kind.group)];
+    if (std::find(versions.begin(), versions.end(), kind.version) == versions.end()) {
+      versions.emplace_back(kind.version);
+    }
+    APIResourceList& list = lists[path];
+    list.kind = "APIResourceList";
+    list.api_version = "v1";
+    list.group_version = group_version;
+    APIResource resource;
+    resource.name = kind.plural;
+    resource.singular_name = kind.singular;
+    resource.namespaced = kind.namespaced;
+    resource.kind = kind.kind;
+    resource.verbs = SplitCommas(kind.verbs);
+    resource.short_names = SplitCommas(kind.short_names);
+    resource.categories = SplitCommas(kind.categories);
+    resource.storage_version_hash = StorageVersionHash(kind.group, kind.version, kind.kind);
+    list.resources.push_back(std::move(resource));
+    for (const auto& subresource : SplitCommas(kind.subresources)) {
+      const auto* shape = std::find_if(std::begin(kSubresources), std::end(kSubresources),
+                                       [&](const auto& s) { return s.name == subresource; });
+      APIResource sub;
+      sub.name = std::string(kind.plural) + "/" + subresource;
+      sub.namespaced = kind.namespaced;
+      sub.kind = kind.kind;
+      sub.verbs = {"get", "patch", "update"};
+      if (shape != std::end(kSubresources)) {
+        sub.verbs = SplitCommas(shape->verbs);
+        if (shape->kind == "*ProxyOptions") {
+          sub.kind = std::string(kind.kind) + "ProxyOptions";
+        } else if (!shape->kind.empty()) {
+          sub.kind = shape->kind;
+        }
+        if (!shape->group.empty() && shape->group != kind.group) {
+          sub.group = shape->group;
+          sub.version = shape->version;
+        }
+      }
+      list.resources.push_back(std::move(sub));
+    }
+  }
+  for (auto& [path, list] : lists) {
+    std::sort(list.resources.begin(), list.resources.end(),
+              [](const APIResource& a, const APIResource& b) { return a.name < b.name; });
+    resource_lists_[path] = api::ToJson(list);
+  }
+
+  APIGroupList group_list;
+  group_list.kind = "APIGroupList";
+  group_list.api_version = "v1";
+  for (auto& [group, versions] : versions_by_group) {
+    std::sort(versions.begin(), versions.end(),
+              [](const std::string& a, const std::string& b) { return PreferVersion(a, b); });
+    if (group.empty()) {
+      core_versions_ = versions;
+      for (const auto& version : versions)
+        group_versions_.push_back(version);
+      continue;
+    }
+    APIGroup api_group;
+    api_group.name = group;
+    for (const auto& version : versions) {
+      api_group.versions.push_back({group + "/" + version, version});
+    }
+    api_group.preferred_version = api_group.versions.front();
+    APIGroup with_type = api_group;
+    with_type.kind = "APIGroup";
+    with_type.api_version = "v1";
+    groups_["apis/" + group] = api::ToJson(with_type);
+    group_list.groups.push_back(std::move(api_group));
+  }
+  for (const auto& group : group_list.groups) {
+    for (const auto& version : group.versions)
+      group_versions_.push_back(version.group_version);
+  }
+  group_list_ = api::ToJson(group_list);
+}
+
+std::optional<std::string> Discovery::Document(std::string_view path,
+                                               std::string_view server_address) const {
+  while (path.starts_with('/'))
+    path.remove_prefix(1);
+  while (path.ends_with('/'))
+    path.remove_suffix(1);
+  if (path == "api") {
+    APIVersions versions;
+    versions.kind = "APIVersions";
+    versions.versions = core_versions_;
+    versions.server_address_by_client_cidrs.push_back({"0.0.0.0/0", std::string(server_address)});
+    return api::ToJson(versions);
+  }
+  if (path == "apis") return group_list_;
+  if (auto it = groups_.find(std::string(path)); it != groups_.end()) return it->second;
+  if (auto it = resource_lists_.find(std::string(path)); it != resource_lists_.end()) {
+    return it->second;
+  }
+  return std::nullopt;
+}
+
+}  // namespace kpp::apiserver

@@ -1,0 +1,173 @@
+// The generated codec against JSON as an upstream API server writes it.
+#include "api/core/v1/codec.h"
+
+#include <gtest/gtest.h>
+
+#include "api/meta/v1/codec.h"
+#include "api/runtime/object_codec.h"
+
+namespace kpp::api {
+namespace {
+
+using core::v1::ConfigMap;
+using core::v1::Namespace;
+using core::v1::Secret;
+
+template <typename T>
+void ExpectRoundTrip(const std::string& json) {
+  auto decoded = FromJson<T>(json, {.unknown_fields = UnknownFields::kReject});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  EXPECT_EQ(ToJson(decoded->object), json);
+}
+
+TEST(CodecTest, ConfigMapRoundTripsExactly) {
+  ExpectRoundTrip<ConfigMap>(
+      R"({"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"game","namespace":"default",)"
+      R"("uid":"0f2b8c2e-1d3a-4c59-9a6e-5b7f2e9d1c0a","resourceVersion":"12","generation":1,)"
+      R"("creationTimestamp":"2024-01-02T03:04:05Z","labels":{"app":"game","tier":"web"},)"
+      R"("annotations":{"note":"x"},"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet",)"
+      R"("name":"web-1","uid":"u1","controller":true,"blockOwnerDeletion":true}],)"
+      R"("finalizers":["example.com/keep"],"managedFields":[{"manager":"kubectl-create",)"
+      R"("operation":"Update","apiVersion":"v1","time":"2024-01-02T03:04:05Z",)"
+      R"("fieldsType":"FieldsV1","fieldsV1":{"f:data":{".":{},"f:a":{}}}}]},)"
+      R"("immutable":false,"data":{"a":"1","b":"two\nlines"}})");
+}
+
+TEST(CodecTest, EmptyStructsAndZeroTimeAreEmittedAsUpstreamDoes) {
+  // Go never omits struct values, and a zero metav1.Time encodes as null.
+  Namespace ns;
+  ns.kind = "Namespace";
+  ns.api_version = "v1";
+  ns.metadata.name = "team-a";
+  EXPECT_EQ(ToJson(ns), R"({"kind":"Namespace","apiVersion":"v1","metadata":{"name":"team-a",)"
+                        R"("creationTimestamp":null},"spec":{},"status":{}})");
+  ExpectRoundTrip<Namespace>(
+      R"({"kind":"Namespace","apiVersion":"v1","metadata":{"name":"kube-system",)"
+      R"("creationTimestamp":"2024-05-06T07:08:09Z"},"spec":{"finalizers":["kubernetes"]},)"
+      R"("status":{"phase":"Active"}})");
+}
+
+TEST(CodecTest, SecretBytesAreBase64AndTypeDefaultsToOpaque) {
+  auto decoded = FromJson<Secret>(R"({"kind":"Secret","apiVersion":"v1","metadata":{"name":"s"},)"
+                                  R"("data":{"bin":"AAEC/w==","text":"aGVsbG8="}})");
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  Secret secret = decoded->object;
+  EXPECT_EQ(secret.data.at("bin"), std::string("\x00\x01\x02\xff", 4));
+  EXPECT_EQ(secret.data.at("text"), "hello");
+  EXPECT_EQ(secret.type, "");
+  core::v1::SetDefaults(secret);
+  EXPECT_EQ(secret.type, "Opaque");
+  EXPECT_EQ(
+      ToJson(secret),
+      R"({"kind":"Secret","apiVersion":"v1","metadata":{"name":"s","creationTimestamp":null},)"
+      R"("data":{"bin":"AAEC/w==","text":"aGVsbG8="},"type":"Opaque"})");
+}
+
+TEST(CodecTest, TypeMismatchUsesUpstreamMessage) {
+  auto decoded = FromJson<ConfigMap>(R"({"metadata":{"name":5}})");
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code(), ErrorCode::kBadRequest);
+  EXPECT_EQ(decoded.error().message(),
+            "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.name of type "
+            "string");
+  auto list = FromJson<ConfigMap>(R"({"metadata":{"finalizers":"x"}})");
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(list.error().message(),
+            "json: cannot unmarshal string into Go struct field ObjectMeta.metadata.finalizers of "
+            "type []string");
+  auto nested = FromJson<ConfigMap>(R"({"metadata":{"ownerReferences":[{"controller":"yes"}]}})");
+  ASSERT_FALSE(nested.ok());
+  EXPECT_EQ(nested.error().message(),
+            "json: cannot unmarshal string into Go struct field "
+            "OwnerReference.metadata.ownerReferences.controller of type bool");
+  auto top = FromJson<ConfigMap>(R"([1,2])");
+  ASSERT_FALSE(top.ok());
+  EXPECT_EQ(top.error().message(),
+            "json: cannot unmarshal array into Go value of type v1.ConfigMap");
+}
+
+TEST(CodecTest, IntegersOutOfRangeAreRejected) {
+  auto decoded = FromJson<meta::v1::Status>(R"({"code":99999999999})");
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().message(),
+            "json: cannot unmarshal number 99999999999 into Go struct field Status.code of type "
+            "int32");
+  auto fractional = FromJson<meta::v1::Status>(R"({"code":1.5})");
+  ASSERT_FALSE(fractional.ok());
+}
+
+TEST(CodecTest, UnknownFieldsAreReportedWithPathsWhenStrict) {
+  const std::string json =
+      R"({"metadata":{"name":"a","bogus":1,"ownerReferences":[{"name":"o","extra":2}]},)"
+      R"("data":{},"spec":true})";
+  auto lenient = FromJson<ConfigMap>(json);
+  ASSERT_TRUE(lenient.ok()) << lenient.error().message();
+  EXPECT_TRUE(lenient->unknown_fields.empty());
+  auto collected = FromJson<ConfigMap>(json, {.unknown_fields = UnknownFields::kCollect});
+  ASSERT_TRUE(collected.ok());
+  EXPECT_EQ(
+      collected->unknown_fields,
+      (std::vector<std::string>{"metadata.bogus", "metadata.ownerReferences[0].extra", "spec"}));
+  auto strict = FromJson<ConfigMap>(json, {.unknown_fields = UnknownFields::kReject});
+  ASSERT_FALSE(strict.ok());
+  EXPECT_EQ(strict.error().message(),
+            "strict decoding error: unknown field \"metadata.bogus\", unknown field "
+            "\"metadata.ownerReferences[0].extra\", unknown field \"spec\"");
+}
+
+TEST(CodecTest, MalformedAndDeeplyNestedJsonAreErrors) {
+  EXPECT_EQ(FromJson<ConfigMap>(R"({"metadata":)").error().code(), ErrorCode::kBadRequest);
+  std::string deep = R"({"data":)";
+  for (int i = 0; i < 100000; ++i)
+    deep += "[";
+  auto decoded = FromJson<ConfigMap>(deep);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code(), ErrorCode::kBadRequest);
+}
+
+TEST(CodecTest, NullLeavesDefaultsAndClearsPointers) {
+  auto decoded = FromJson<ConfigMap>(
+      R"({"metadata":{"name":null,"labels":null,"deletionTimestamp":null},"immutable":null})");
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  EXPECT_EQ(decoded->object.metadata.name, "");
+  EXPECT_FALSE(decoded->object.immutable.has_value());
+  EXPECT_FALSE(decoded->object.metadata.deletion_timestamp.has_value());
+}
+
+TEST(CodecTest, StringsAreEscapedLikeGo) {
+  ConfigMap config;
+  config.data["html"] = "<a href=\"x\">&</a>";
+  config.data["control"] = std::string("\x01\t\u2028", 5);
+  EXPECT_EQ(ToJson(config),
+            R"({"metadata":{"creationTimestamp":null},"data":{"control":"\u0001\t\u2028",)"
+            R"("html":"\u003ca href=\"x\"\u003e\u0026\u003c/a\u003e"}})");
+}
+
+TEST(CodecTest, ListKindsCarryListMetaAndItems) {
+  ExpectRoundTrip<core::v1::ConfigMapList>(
+      R"({"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"7",)"
+      R"("continue":"abc","remainingItemCount":3},"items":[{"metadata":{"name":"a",)"
+      R"("creationTimestamp":null}}]})");
+  core::v1::ConfigMapList empty;
+  EXPECT_EQ(ToJson(empty), R"({"metadata":{},"items":[]})");
+}
+
+TEST(GeneratedValidationTest, ChecksRequiredEnumsAndNestedFields) {
+  meta::v1::ObjectMeta metadata;
+  metadata.owner_references.push_back({.api_version = "apps/v1", .kind = "ReplicaSet"});
+  metadata.managed_fields.push_back({.manager = "kubectl", .operation = "Patch"});
+  validation::FieldErrors errors;
+  meta::v1::ValidateFields(metadata, validation::FieldPath("metadata"), errors);
+  std::vector<std::string> messages;
+  for (const auto& error : errors)
+    messages.push_back(error.ToString());
+  EXPECT_EQ(messages, (std::vector<std::string>{
+                          "metadata.ownerReferences[0].name: Required value",
+                          "metadata.ownerReferences[0].uid: Required value",
+                          "metadata.managedFields[0].operation: Unsupported value: \"Patch\": "
+                          "supported values: \"Apply\", \"Update\"",
+                      }));
+}
+
+}  // namespace
+}  // namespace kpp::api

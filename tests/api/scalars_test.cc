@@ -1,0 +1,41 @@
+#include "api/runtime/scalars.h"
+
+#include <gtest/gtest.h>
+
+namespace kpp::api {
+namespace {
+
+TEST(TimeTest, ParsesRfc3339AndFormatsUtcSeconds) {
+  auto utc = Time::Parse("2024-01-02T03:04:05Z");
+  ASSERT_TRUE(utc.ok());
+  EXPECT_EQ(utc->unix_seconds, 1704164645);
+  EXPECT_EQ(utc->ToString(), "2024-01-02T03:04:05Z");
+  auto offset = Time::Parse("2024-01-02T04:04:05.999+01:00");
+  ASSERT_TRUE(offset.ok());
+  EXPECT_EQ(offset->ToString(), "2024-01-02T03:04:05Z");
+  auto before_epoch = Time::Parse("1969-12-31T23:59:59Z");
+  ASSERT_TRUE(before_epoch.ok());
+  EXPECT_EQ(before_epoch->unix_seconds, -1);
+  EXPECT_EQ(before_epoch->ToString(), "1969-12-31T23:59:59Z");
+}
+
+TEST(TimeTest, RejectsMalformedTimes) {
+  for (const char* bad : {"2024-01-02", "2024-13-02T03:04:05Z", "2024-02-30T03:04:05Z",
+                          "2024-01-02T03:04:05", "2024-01-02T03:04:05Zjunk", "yesterday"}) {
+    auto parsed = Time::Parse(bad);
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.error().code(), ErrorCode::kBadRequest);
+  }
+}
+
+TEST(MicroTimeTest, KeepsMicroseconds) {
+  auto parsed = MicroTime::Parse("2024-01-02T03:04:05.123456Z");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->ToString(), "2024-01-02T03:04:05.123456Z");
+  auto short_fraction = MicroTime::Parse("2024-01-02T03:04:05.5Z");
+  ASSERT_TRUE(short_fraction.ok());
+  EXPECT_EQ(short_fraction->ToString(), "2024-01-02T03:04:05.500000Z");
+}
+
+}  // namespace
+}  // namespace kpp::api

@@ -1,0 +1,520 @@
+"""Emits C++ for a package: types.h (structs), codec.h/codec.cc (JSON encode/decode, defaults)."""
+
+import json
+import re
+
+CPP_KEYWORDS = {
+    "namespace", "default", "operator", "template", "class", "struct", "private", "public",
+    "protected", "delete", "new", "this", "union", "volatile", "register", "export", "friend",
+    "virtual", "auto", "continue", "break", "case", "switch", "for", "while", "do", "if", "else",
+    "return", "const", "static", "int", "char", "bool", "long", "short", "float", "double",
+    "signed", "unsigned", "void", "enum", "typename", "using", "explicit", "inline", "mutable",
+    "throw", "try", "catch", "goto", "sizeof", "typedef", "extern", "concept", "requires",
+}
+
+SCALAR_CPP = {
+    "string": "std::string", "bool": "bool", "int32": "int32_t", "int64": "int64_t",
+    "float64": "double", "bytes": "std::string", "Time": "::kpp::api::Time",
+    "MicroTime": "::kpp::api::MicroTime", "Quantity": "::kpp::api::Quantity",
+    "IntOrString": "::kpp::api::IntOrString", "Duration": "std::string",
+}
+
+SCALAR_GO = {
+    "string": "string", "bool": "bool", "int32": "int32", "int64": "int64", "float64": "float64",
+    "bytes": "[]uint8", "Time": "v1.Time", "MicroTime": "v1.MicroTime",
+    "Quantity": "resource.Quantity", "IntOrString": "intstr.IntOrString",
+    "Duration": "v1.Duration",
+}
+
+SCALAR_DECODE = {
+    "string": "::kpp::api::runtime::DecodeString({v}, {o}, {c})",
+    "Duration": '::kpp::api::runtime::DecodeString({v}, {o}, {c}, "v1.Duration")',
+    "bool": "::kpp::api::runtime::DecodeBool({v}, {o}, {c})",
+    "int32": "::kpp::api::runtime::DecodeInt32({v}, {o}, {c})",
+    "int64": "::kpp::api::runtime::DecodeInt64({v}, {o}, {c})",
+    "float64": "::kpp::api::runtime::DecodeDouble({v}, {o}, {c})",
+    "bytes": "::kpp::api::runtime::DecodeBytes({v}, {o}, {c})",
+    "Time": "::kpp::api::runtime::DecodeTime({v}, {o}, {c})",
+    "MicroTime": "::kpp::api::runtime::DecodeMicroTime({v}, {o}, {c})",
+    "Quantity": "::kpp::api::runtime::DecodeQuantity({v}, {o}, {c})",
+    "IntOrString": "::kpp::api::runtime::DecodeIntOrString({v}, {o}, {c})",
+}
+
+SCALAR_ENCODE = {
+    "string": "{w}.String({x})", "Duration": '{w}.String({x}.empty() ? "0s" : {x})',
+    "bool": "{w}.Bool({x})", "int32": "{w}.Int({x})", "int64": "{w}.Int({x})",
+    "float64": "{w}.Double({x})", "bytes": "::kpp::api::runtime::EncodeBytes({x}, {w})",
+    "Time": "::kpp::api::runtime::EncodeTime({x}, {w})",
+    "MicroTime": "::kpp::api::runtime::EncodeMicroTime({x}, {w})",
+    "Quantity": "::kpp::api::runtime::EncodeQuantity({x}, {w})",
+    "IntOrString": "::kpp::api::runtime::EncodeIntOrString({x}, {w})",
+}
+
+# Scalars that Go encodes as structs: omitempty never omits them.
+STRUCT_LIKE_SCALARS = {"Time", "MicroTime", "Quantity", "IntOrString", "Duration"}
+
+
+def snake_case(name):
+    # A plural acronym stays one word: podIPs -> pod_ips, not pod_i_ps.
+    name = re.sub(r"([A-Z])([A-Z]+)s(?=[A-Z]|$)", lambda m: m.group(1) + m.group(2).lower() + "s",
+                  name)
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    name = name.replace("-", "_").replace(".", "_").replace("$", "").lower()
+    return name + "_" if name in CPP_KEYWORDS else name
+
+
+def member_name(f):
+    return snake_case(f.type.name if f.inline else f.json_name)
+
+
+def cpp_type(ref):
+    if ref.kind == "scalar":
+        return SCALAR_CPP[ref.name]
+    if ref.kind == "pointer":
+        return f"std::optional<{cpp_type(ref.elem)}>"
+    if ref.kind == "list":
+        return f"std::vector<{cpp_type(ref.elem)}>"
+    if ref.kind == "map":
+        return f"std::map<std::string, {cpp_type(ref.elem)}>"
+    target = ref.named()
+    if target.raw:
+        return "::kpp::api::RawJson"
+    return f"::{target.package.cpp_namespace}::{target.name}"
+
+
+def go_type(ref):
+    if ref.kind == "scalar":
+        return SCALAR_GO[ref.name]
+    if ref.kind == "pointer":
+        return go_type(ref.elem)
+    if ref.kind == "list":
+        return "[]" + go_type(ref.elem)
+    if ref.kind == "map":
+        return "map[string]" + go_type(ref.elem)
+    target = ref.named()
+    return target.options.get("go", f"{target.package.go_package}.{target.name}")
+
+
+def c_string(text):
+    return json.dumps(text)
+
+
+class PackageEmitter:
+    def __init__(self, package, packages):
+        self.package = package
+        self.packages = packages
+        self.ns = package.cpp_namespace
+        self.structs = [t for t in package.types.values() if not t.raw]
+
+    # ---- types.h ---------------------------------------------------------------------------
+
+    def imported_packages(self):
+        deps = set()
+        for type_ in self.structs:
+            for f in type_.fields:
+                target = f.type.named()
+                if target is not None and target.package is not self.package and not target.raw:
+                    deps.add(target.package.path)
+        return sorted(deps)
+
+    def ordered_structs(self):
+        """Structs in an order where every by-value member type is defined before its user."""
+        by_name = {t.name: t for t in self.structs}
+        done, order, visiting = set(), [], set()
+
+        def visit(type_):
+            if type_.name in done:
+                return
+            if type_.name in visiting:
+                raise ValueError(f"{self.package.path}: {type_.name} contains itself")
+            visiting.add(type_.name)
+            for f in type_.fields:
+                target = f.type.named()
+                if target is not None and target.package is self.package and not target.raw:
+                    visit(by_name[target.name])
+            visiting.discard(type_.name)
+            done.add(type_.name)
+            order.append(type_)
+
+        for type_ in self.structs:
+            visit(type_)
+        return order
+
+    def types_header(self):
+        out = [
+            "// Generated by tools/apigen from the API schema; do not edit.",
+            "#pragma once", "",
+            "#include <cstdint>", "#include <map>", "#include <optional>", "#include <string>",
+            "#include <vector>", "", '#include "api/runtime/scalars.h"',
+        ]
+        out += [f'#include "api/{path}/types.h"' for path in self.imported_packages()]
+        out += ["", f"namespace {self.ns} {{", ""]
+        for type_ in self.ordered_structs():
+            if type_.doc:
+                out.append(f"// {type_.doc}")
+            out.append(f"struct {type_.name} {{")
+            if type_.kind is not None:
+                out.append("  std::string kind;")
+                out.append("  std::string api_version;")
+            for f in type_.fields:
+                out.append(f"  {cpp_type(f.type)} {member_name(f)}{self.initializer(f)};")
+            out.append("")
+            out.append(f"  bool operator==(const {type_.name}&) const = default;")
+            out.append("};")
+            out.append("")
+        out.append(f"}}  // namespace {self.ns}")
+        return "\n".join(out) + "\n"
+
+    @staticmethod
+    def initializer(f):
+        if f.type.kind == "scalar" and f.type.name in ("bool", "int32", "int64", "float64"):
+            return "{}"
+        return ""
+
+    # ---- codec.h ---------------------------------------------------------------------------
+
+    def codec_header(self):
+        out = [
+            "// Generated by tools/apigen from the API schema; do not edit.",
+            "#pragma once", "",
+            f'#include "api/{self.package.path}/types.h"',
+            '#include "api/runtime/codec.h"',
+            '#include "apimachinery/validation/field_errors.h"', "",
+            f"namespace {self.ns} {{", "",
+        ]
+        for type_ in self.structs:
+            name = type_.name
+            out.append(f"void Encode(const {name}& in, ::kpp::api::runtime::JsonWriter& out);")
+            out.append(f"void EncodeFields(const {name}& in, ::kpp::api::runtime::JsonWriter& out);")
+            out.append(f"void Decode(const boost::json::value& in, {name}& out, "
+                       "::kpp::api::runtime::DecodeContext& ctx);")
+            out.append(f"bool DecodeField(std::string_view key, const boost::json::value& in, "
+                       f"{name}& out, ::kpp::api::runtime::DecodeContext& ctx);")
+            out.append(f"void SetDefaults({name}& obj);")
+            out.append(f"void ValidateFields(const {name}& obj, const ::kpp::validation::FieldPath& "
+                       "path, ::kpp::validation::FieldErrors& errors);")
+            hook = type_.options.get("defaults")
+            if hook:
+                out.append(f"// Hand-written defaulting, run by SetDefaults after field defaults.")
+                out.append(f"void {hook}({name}& obj);")
+            out.append("")
+        out.append(f"}}  // namespace {self.ns}")
+        return "\n".join(out) + "\n"
+
+    # ---- codec.cc --------------------------------------------------------------------------
+
+    def codec_source(self, needs_defaults, needs_validation):
+        out = [
+            "// Generated by tools/apigen from the API schema; do not edit.",
+            f'#include "api/{self.package.path}/codec.h"', "",
+        ]
+        out += [f'#include "api/{path}/codec.h"' for path in self.imported_packages()]
+        out += ["", f"namespace {self.ns} {{", ""]
+        for type_ in self.structs:
+            out += self.encode_functions(type_)
+            out += self.decode_functions(type_)
+            out += self.defaults_function(type_, needs_defaults)
+            out += self.validate_function(type_, needs_validation)
+        out.append(f"}}  // namespace {self.ns}")
+        return "\n".join(out) + "\n"
+
+    def encode_functions(self, type_):
+        name = type_.name
+        out = [f"void EncodeFields(const {name}& in, ::kpp::api::runtime::JsonWriter& out) {{"]
+        if type_.kind is not None:
+            out.append('  if (!in.kind.empty()) {\n    out.Key("kind");\n    out.String(in.kind);\n  }')
+            out.append('  if (!in.api_version.empty()) {\n    out.Key("apiVersion");\n'
+                       '    out.String(in.api_version);\n  }')
+        for f in type_.fields:
+            out += ["  " + line for line in self.encode_field(f)]
+        out.append("}")
+        out.append("")
+        out.append(f"void Encode(const {name}& in, ::kpp::api::runtime::JsonWriter& out) {{")
+        out.append("  out.BeginObject();")
+        out.append("  EncodeFields(in, out);")
+        out.append("  out.EndObject();")
+        out.append("}")
+        out.append("")
+        return out
+
+    def encode_field(self, f):
+        x = f"in.{member_name(f)}"
+        if f.inline:
+            return [f"EncodeFields({x}, out);"]
+        ref = f.type
+        always = "always" in f.flags
+        key = f"out.Key({c_string(f.json_name)});"
+        if ref.kind == "pointer":
+            if always:  # a Go pointer without omitempty: null when absent
+                return [key, f"{self.encode_value(ref, x)};"]
+            return [f"if ({x}) {{", f"  {key}", f"  {self.encode_value(ref.elem, '*' + x)};", "}"]
+        if ref.kind in ("list", "map"):
+            body = [key] + self.encode_container(ref, x)
+            if always:
+                return body
+            return [f"if (!{x}.empty()) {{"] + ["  " + line for line in body] + ["}"]
+        if ref.kind == "scalar" and ref.name not in STRUCT_LIKE_SCALARS and not always:
+            zero = {"string": f"!{x}.empty()", "bytes": f"!{x}.empty()", "bool": x,
+                    "int32": f"{x} != 0", "int64": f"{x} != 0", "float64": f"{x} != 0"}[ref.name]
+            return [f"if ({zero}) {{", f"  {key}", f"  {self.encode_value(ref, x)};", "}"]
+        return [key, f"{self.encode_value(ref, x)};"]
+
+    def encode_container(self, ref, x):
+        if ref.kind == "list":
+            return ["out.BeginArray();", f"for (const auto& item : {x}) {{",
+                    f"  {self.encode_value(ref.elem, 'item')};", "}", "out.EndArray();"]
+        return ["out.BeginObject();", f"for (const auto& [key, item] : {x}) {{", "  out.Key(key);",
+                f"  {self.encode_value(ref.elem, 'item')};", "}", "out.EndObject();"]
+
+    def encode_value(self, ref, x):
+        if ref.kind == "scalar":
+            return SCALAR_ENCODE[ref.name].format(w="out", x=x)
+        if ref.kind == "pointer":
+            return f"if ({x}) {{ {self.encode_value(ref.elem, '*' + x)}; }} else {{ out.Null(); }}"
+        if ref.kind in ("list", "map"):
+            return "[&] { " + " ".join(self.encode_container(ref, x)) + " }()"
+        target = ref.named()
+        if target.raw:
+            return f"::kpp::api::runtime::EncodeRawJson({x}, out)"
+        return f"::{target.package.cpp_namespace}::Encode({x}, out)"
+
+    def decode_functions(self, type_):
+        name = type_.name
+        out = [f"bool DecodeField(std::string_view key, const boost::json::value& in, {name}& out, "
+               "::kpp::api::runtime::DecodeContext& ctx) {"]
+        if type_.kind is not None:
+            out.append('  if (key == "kind") {')
+            out.append('    ::kpp::api::runtime::DecodeString(in, out.kind, ctx);')
+            out.append("    return true;")
+            out.append("  }")
+            out.append('  if (key == "apiVersion") {')
+            out.append('    ::kpp::api::runtime::DecodeString(in, out.api_version, ctx);')
+            out.append("    return true;")
+            out.append("  }")
+        inlines = []
+        for f in type_.fields:
+            if f.inline:
+                inlines.append(f)
+                continue
+            out.append(f"  if (key == {c_string(f.json_name)}) {{")
+            out.append(f"    ctx.EnterField({c_string(name)}, key);")
+            out.append(f"    {self.decode_value(f.type, 'in', 'out.' + member_name(f), 'ctx')};")
+            out.append("    ctx.Leave();")
+            out.append("    return true;")
+            out.append("  }")
+        for f in inlines:
+            target = f.type.named()
+            out.append(f"  if (::{target.package.cpp_namespace}::DecodeField(key, in, "
+                       f"out.{member_name(f)}, ctx)) return true;")
+        if not type_.fields and type_.kind is None:
+            out.append("  (void)key;\n  (void)in;\n  (void)out;\n  (void)ctx;")
+        out.append("  return false;")
+        out.append("}")
+        out.append("")
+        out.append(f"void Decode(const boost::json::value& in, {name}& out, "
+                   "::kpp::api::runtime::DecodeContext& ctx) {")
+        out.append(f"  const auto* object = ::kpp::api::runtime::ExpectObject(in, ctx, "
+                   f"{c_string(self.package.go_package + '.' + name)});")
+        out.append("  if (object == nullptr) return;")
+        out.append("  for (const auto& [key, value] : *object) {")
+        out.append("    if (!DecodeField(key, value, out, ctx)) ctx.UnknownField(key);")
+        out.append("    if (ctx.failed()) return;")
+        out.append("  }")
+        out.append("}")
+        out.append("")
+        return out
+
+    def decode_value(self, ref, v, o, c):
+        if ref.kind == "scalar":
+            return SCALAR_DECODE[ref.name].format(v=v, o=o, c=c)
+        if ref.kind in ("pointer", "list", "map"):
+            inner = self.decode_value(ref.elem, "v", "o", "c")
+            lam = (f"[](const boost::json::value& v, {cpp_type(ref.elem)}& o, "
+                   f"::kpp::api::runtime::DecodeContext& c) {{ {inner}; }}")
+            if ref.kind == "pointer":
+                return f"::kpp::api::runtime::DecodeOptional({v}, {o}, {c}, {lam})"
+            helper = "DecodeList" if ref.kind == "list" else "DecodeMap"
+            return (f"::kpp::api::runtime::{helper}({v}, {o}, {c}, {c_string(go_type(ref))}, "
+                    f"{lam})")
+        target = ref.named()
+        if target.raw:
+            return f"::kpp::api::runtime::DecodeRawJson({v}, {o}, {c})"
+        return f"::{target.package.cpp_namespace}::Decode({v}, {o}, {c})"
+
+    # ---- validation ------------------------------------------------------------------------
+
+    def validate_function(self, type_, needs_validation):
+        out = [f"void ValidateFields(const {type_.name}& obj, const ::kpp::validation::FieldPath& "
+               "path, ::kpp::validation::FieldErrors& errors) {"]
+        body = []
+        for f in type_.fields:
+            x = f"obj.{member_name(f)}"
+            if f.inline:
+                target = f.type.named()
+                if needs_validation(target):
+                    body.append(f"::{target.package.cpp_namespace}::ValidateFields({x}, path, "
+                                "errors);")
+                continue
+            child = f"path.Child({c_string(f.json_name)})"
+            body += self.field_checks(f, x, child)
+            target = f.type.named()
+            if target is not None and not target.raw and needs_validation(target):
+                body += self.recurse_validation(f.type, x, child)
+        if not body:
+            body = ["(void)obj;", "(void)path;", "(void)errors;"]
+        out += ["  " + line for line in body]
+        out += ["}", ""]
+        return out
+
+    def field_checks(self, f, x, path):
+        ref = f.type
+        checks = []
+        if f.required:
+            if ref.kind == "pointer":
+                checks.append(f"if (!{x}) errors.push_back(::kpp::validation::Required({path}));")
+            elif ref.kind in ("list", "map") or (ref.kind == "scalar" and
+                                                 ref.name in ("string", "bytes")):
+                checks.append(f"if ({x}.empty()) errors.push_back("
+                              f"::kpp::validation::Required({path}));")
+        scalar = ref.elem if ref.kind == "pointer" else ref
+        value = f"(*{x})" if ref.kind == "pointer" else x
+        guard = f"{x} && " if ref.kind == "pointer" else ""
+        if "enum" in f.options and scalar.kind == "scalar" and scalar.name == "string":
+            values = f.options["enum"].split("|")
+            allowed = " && ".join(f"{value} != {c_string(v)}" for v in values)
+            supported = ", ".join(c_string(v) for v in values)
+            checks.append(f"if ({guard}!{value}.empty() && {allowed}) {{")
+            checks.append(f"  errors.push_back(::kpp::validation::NotSupported({path}, {value}, "
+                          f"{{{supported}}}));")
+            checks.append("}")
+        for bound, op, word in (("min", "<", "greater than or equal to"),
+                                ("max", ">", "less than or equal to")):
+            if bound in f.options and scalar.kind == "scalar" and scalar.name in ("int32",
+                                                                                  "int64"):
+                limit = f.options[bound]
+                checks.append(f"if ({guard}{value} {op} {limit}) {{")
+                checks.append(f"  errors.push_back(::kpp::validation::InvalidInt({path}, {value}, "
+                              f"\"must be {word} {limit}\"));")
+                checks.append("}")
+        return checks
+
+    def recurse_validation(self, ref, x, path):
+        target = ref.named()
+        call = f"::{target.package.cpp_namespace}::ValidateFields"
+        if ref.kind == "named":
+            return [f"{call}({x}, {path}, errors);"]
+        if ref.kind == "pointer":
+            return [f"if ({x}) {{"] + ["  " + line for line in
+                                       self.recurse_validation(ref.elem, f"(*{x})", path)] + ["}"]
+        if ref.kind == "list":
+            return [f"for (size_t i = 0; i < {x}.size(); ++i) {{"] + [
+                "  " + line for line in self.recurse_validation(ref.elem, f"{x}[i]",
+                                                                f"{path}.Index(i)")] + ["}"]
+        return [f"for (const auto& [key, item] : {x}) {{"] + [
+            "  " + line for line in self.recurse_validation(ref.elem, "item",
+                                                            f"{path}.Key(key)")] + ["}"]
+
+    # ---- defaults --------------------------------------------------------------------------
+
+    def defaults_function(self, type_, needs_defaults):
+        out = [f"void SetDefaults({type_.name}& obj) {{"]
+        body = []
+        for f in type_.fields:
+            if "default" in f.options and not f.inline:
+                body += self.field_default(f)
+        hook = type_.options.get("defaults")
+        if hook:
+            body.append(f"{hook}(obj);")
+        for f in type_.fields:
+            target = f.type.named()
+            if target is None or target.raw or not needs_defaults(target):
+                continue
+            body += self.recurse_defaults(f.type, f"obj.{member_name(f)}")
+        if not body:
+            body = ["(void)obj;"]
+        out += ["  " + line for line in body]
+        out += ["}", ""]
+        return out
+
+    def recurse_defaults(self, ref, x):
+        target = ref.named()
+        call = f"::{target.package.cpp_namespace}::SetDefaults"
+        if ref.kind == "named":
+            return [f"{call}({x});"]
+        if ref.kind == "pointer":
+            return [f"if ({x}) {{"] + ["  " + line for line in
+                                       self.recurse_defaults(ref.elem, f"(*{x})")] + ["}"]
+        if ref.kind == "list":
+            return [f"for (auto& item : {x}) {{"] + ["  " + line for line in
+                                                     self.recurse_defaults(ref.elem, "item")] + ["}"]
+        return [f"for (auto& [key, item] : {x}) {{"] + ["  " + line for line in
+                                                        self.recurse_defaults(ref.elem, "item")] + [
+                   "}"]
+
+    def field_default(self, f):
+        x = f"obj.{member_name(f)}"
+        ref = f.type
+        value = f.options["default"]
+        if ref.kind == "pointer":
+            return [f"if (!{x}) {x} = {self.literal(ref.elem, value, f)};"]
+        if ref.kind != "scalar":
+            raise ValueError(f"{self.package.file}:{f.line}: defaults are for scalars and pointers")
+        empty = {"string": f"{x}.empty()", "Duration": f"{x}.empty()", "bool": f"!{x}",
+                 "int32": f"{x} == 0", "int64": f"{x} == 0", "float64": f"{x} == 0",
+                 "IntOrString": f"{x}.IsZero()", "Quantity": f"{x}.IsZero()"}[ref.name]
+        return [f"if ({empty}) {x} = {self.literal(ref, value, f)};"]
+
+    def literal(self, ref, value, f):
+        if ref.kind != "scalar":
+            raise ValueError(f"{self.package.file}:{f.line}: cannot default a {ref.kind}")
+        name = ref.name
+        if name in ("string", "Duration"):
+            return c_string(value)
+        if name == "bool":
+            if value not in ("true", "false"):
+                raise ValueError(f"{self.package.file}:{f.line}: bool default must be true/false")
+            return value
+        if name in ("int32", "int64", "float64"):
+            float(value)
+            return value
+        if name == "IntOrString":
+            if re.fullmatch(r"-?\d+", value):
+                return f"::kpp::api::IntOrString::FromInt({value})"
+            return f"::kpp::api::IntOrString::FromString({c_string(value)})"
+        if name == "Quantity":
+            return f"::kpp::api::Quantity{{{c_string(value)}}}"
+        raise ValueError(f"{self.package.file}:{f.line}: cannot default a {name}")
+
+
+def types_needing_validation(packages):
+    """The set of types whose ValidateFields checks anything, as a predicate."""
+    def direct(type_):
+        return any(f.required or "enum" in f.options or "min" in f.options or "max" in f.options
+                   for f in type_.fields if not f.inline)
+    return _transitive(packages, direct)
+
+
+def _transitive(packages, direct):
+    marked = set()
+    all_types = [t for p in packages.values() for t in p.types.values() if not t.raw]
+    changed = True
+    while changed:
+        changed = False
+        for type_ in all_types:
+            key = (type_.package.path, type_.name)
+            if key in marked:
+                continue
+            nested = any(
+                (t := f.type.named()) is not None and not t.raw and (t.package.path, t.name) in marked
+                for f in type_.fields)
+            if direct(type_) or nested:
+                marked.add(key)
+                changed = True
+    return lambda t: (t.package.path, t.name) in marked
+
+
+def types_needing_defaults(packages):
+    """The set of types whose SetDefaults does anything, as a predicate."""
+    return _transitive(packages, lambda t: bool(t.options.get("defaults")) or any(
+        "default" in f.options for f in t.fields))
