@@ -7,22 +7,12 @@
 #include "api/runtime/openapi_data.h"
 #include "apimachinery/status.h"
 #include "apiserver/authn/x509.h"
+#include "apiserver/responses.h"
 #include "base/log.h"
 #include "base/version.h"
 
 namespace kpp::apiserver {
 namespace {
-
-http::Response JsonResponse(int status, std::string body) {
-  http::Response response{status, {}, std::move(body)};
-  response.SetHeader("Content-Type", "application/json");
-  response.SetHeader("Cache-Control", "no-cache, private");
-  return response;
-}
-
-http::Response StatusResponse(const Error& error) {
-  return JsonResponse(error.http_status(), apimachinery::StatusJson(error));
-}
 
 // Paths that anyone may read, as upstream's system:public-info-viewer role allows.
 bool IsPublicPath(std::string_view path) {
@@ -58,6 +48,14 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   std::unique_ptr<ApiServer> server(new ApiServer());
   ApiServer* self = server.get();
   self->health_.Add("ping", HealthChecks::kAll, [] { return Ok(); });
+  if (options.store != nullptr) {
+    // Upstream names the storage check "etcd", whatever the backend; tools look for it.
+    self->health_.Add("etcd", HealthChecks::kAll,
+                      [store = options.store] { return store->Health(); });
+    self->resources_ =
+        std::make_unique<ResourceHandler>(*options.store, *options.clock, api::AllKinds());
+    KPP_RETURN_IF_ERROR(self->resources_->Bootstrap());
+  }
   self->health_.Add("shutdown", HealthChecks::kReadyz, [self]() -> Status {
     if (self->shutting_down_) {
       return Error(ErrorCode::kServiceUnavailable, "server is shutting down");
@@ -107,6 +105,9 @@ http::Response ApiServer::Handle(const http::Request& request) const {
                 "the server does not allow this method on the requested resource"));
     }
     return JsonResponse(200, VersionInfoJson());
+  }
+  if (resources_ != nullptr) {
+    if (auto response = resources_->Serve(request)) return *std::move(response);
   }
   if (auto response = ServeDiscovery(request)) return *std::move(response);
   if (auto response = ServeOpenApi(request)) return *std::move(response);

@@ -9,6 +9,7 @@
 #include "apiserver/discovery.h"
 #include "apiserver/health.h"
 #include "apiserver/openapi.h"
+#include "apiserver/registry/resource_handler.h"
 #include "base/result.h"
 #include "http/server.h"
 
@@ -19,6 +20,10 @@ struct ApiServerOptions {
   uint16_t port = 6443;  // 0 picks a free port
   http::TlsConfig tls;   // serving pair; client_ca_pem authenticates client certificates
   int threads = 4;
+  // Where resources are kept; without one, resource requests are answered 404. Not owned; must
+  // outlive the server.
+  storage::Store* store = nullptr;
+  Clock* clock = &RealClock();
 };
 
 class ApiServer {
@@ -42,6 +47,7 @@ class ApiServer {
   HealthChecks health_;
   const Discovery discovery_;
   const OpenApiDocuments openapi_;
+  std::unique_ptr<ResourceHandler> resources_;
   std::atomic<bool> shutting_down_{false};
   http::ServerPtr server_;
 };

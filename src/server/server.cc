@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "pki/cluster_tls.h"
 #include "server/kubeconfig.h"
+#include "storage/sqlite/sqlite_store.h"
 
 namespace kpp::server {
 namespace {
@@ -66,7 +67,13 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
       config.data_dir + "/tls", pki::DefaultServingNames(config.bind_address), RealClock().Now());
   if (!tls.ok()) return std::move(tls).error().WithContext(config.data_dir);
 
+  storage::SqliteStoreOptions store_options;
+  store_options.dir = config.data_dir + "/db";
+  auto store = storage::OpenSqliteStore(store_options);
+  if (!store.ok()) return std::move(store).error().WithContext("opening the store");
+
   apiserver::ApiServerOptions api_options;
+  api_options.store = store->get();
   api_options.bind_address = config.bind_address;
   api_options.port = config.https_listen_port;
   api_options.tls = {tls->serving.certificate_pem, tls->serving.private_key_pem,

@@ -114,7 +114,7 @@ TEST(ServerE2ETest, KubectlGetRawReadyzAndHealth) {
   EXPECT_EQ(readyz.out, "ok");
   auto verbose = server.Kubectl({"get", "--raw", "/readyz?verbose"});
   ASSERT_EQ(verbose.exit_code, 0) << verbose.err;
-  EXPECT_EQ(verbose.out, "[+]ping ok\n[+]shutdown ok\nreadyz check passed\n");
+  EXPECT_EQ(verbose.out, "[+]ping ok\n[+]etcd ok\n[+]shutdown ok\nreadyz check passed\n");
   for (const char* path : {"/livez", "/healthz"}) {
     auto result = server.Kubectl({"get", "--raw", path});
     ASSERT_EQ(result.exit_code, 0) << result.err;

@@ -76,15 +76,8 @@ def _property(f):
         values = f.options["enum"].split("|")
         target = schema["items"] if schema.get("type") == "array" else schema
         target["enum"] = values
-    strategy = []
-    if "merge" in f.options or "merge" in f.flags:
-        strategy.append("merge")
-    if "retainKeys" in f.flags:
-        strategy.append("retainKeys")
-    if "replace" in f.flags:
-        strategy.append("replace")
-    if strategy:
-        schema["x-kubernetes-patch-strategy"] = ",".join(strategy)
+    if f.patch_strategy:
+        schema["x-kubernetes-patch-strategy"] = f.patch_strategy
     if f.options.get("merge"):
         schema["x-kubernetes-patch-merge-key"] = f.options["merge"]
     if "list" in f.options:

@@ -59,6 +59,18 @@ class Field:
     def required(self):
         return "required" in self.flags
 
+    @property
+    def patch_strategy(self):
+        """The strategic-merge patch strategy, e.g. "merge,retainKeys"; empty when none."""
+        parts = []
+        if "merge" in self.options or "merge" in self.flags:
+            parts.append("merge")
+        if "retainKeys" in self.flags:
+            parts.append("retainKeys")
+        if "replace" in self.flags:
+            parts.append("replace")
+        return ",".join(parts)
+
 
 @dataclass
 class Type:

@@ -7,6 +7,16 @@
 
 namespace kpp::api {
 
+class KindCodec;
+
+// A field with a strategic-merge patch strategy, by its dotted path from the object's root
+// (list elements add no segment): {"spec.containers", "merge", "name"}.
+struct PatchField {
+  std::string_view path;
+  std::string_view strategy;  // e.g. "merge", "merge,retainKeys", "replace"
+  std::string_view merge_key;
+};
+
 struct KindInfo {
   std::string_view group;  // "" for the core group
   std::string_view version;
@@ -20,6 +30,8 @@ struct KindInfo {
   std::string_view subresources;  // comma-separated, e.g. "status,scale"
   std::string_view verbs;         // comma-separated, sorted
   std::string_view openapi_name;  // e.g. "io.k8s.api.core.v1.Pod"
+  const KindCodec* codec;         // decoding into an api::Object (api/runtime/object.h)
+  std::span<const PatchField> patch_fields;
 };
 
 // Every resource kind of every group/version, in schema order. Static; thread-safe.

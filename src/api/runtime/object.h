@@ -1,0 +1,86 @@
+// API objects behind a kind-independent interface: what generic request handling (REST, storage)
+// needs from any resource kind. Every resource kind of the schema gets a KindCodec (generated,
+// see kinds.h), built on the templates below.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "api/meta/v1/codec.h"
+#include "api/runtime/object_codec.h"
+#include "apimachinery/validation/field_errors.h"
+
+namespace kpp::api {
+
+// One object of some kind. Not thread-safe; owned by one request at a time.
+class Object {
+ public:
+  virtual ~Object() = default;
+  virtual meta::v1::ObjectMeta& metadata() = 0;
+  virtual const meta::v1::ObjectMeta& metadata() const = 0;
+  virtual std::string& kind() = 0;
+  virtual std::string& api_version() = 0;
+  virtual std::string ToJson() const = 0;
+  virtual void SetDefaults() = 0;
+  // The checks the schema implies (required fields, enums, bounds), with full field paths.
+  virtual validation::FieldErrors ValidateFields() const = 0;
+  virtual std::unique_ptr<Object> Clone() const = 0;
+};
+using ObjectPtr = std::unique_ptr<Object>;
+
+// Decoding for one kind. Stateless and thread-safe.
+class KindCodec {
+ public:
+  virtual ~KindCodec() = default;
+  virtual Result<Decoded<ObjectPtr>> Decode(std::string_view json,
+                                            const DecodeOptions& options) const = 0;
+};
+
+namespace object_detail {
+// Unqualified calls, so that argument-dependent lookup finds the generated functions in the
+// kind's own namespace.
+template <typename T>
+void SetDefaultsOf(T& value) {
+  SetDefaults(value);
+}
+template <typename T>
+void ValidateFieldsOf(const T& value, validation::FieldErrors& errors) {
+  ValidateFields(value, validation::FieldPath(), errors);
+}
+}  // namespace object_detail
+
+template <typename T>
+class TypedObject final : public Object {
+ public:
+  explicit TypedObject(T value) : value_(std::move(value)) {}
+  meta::v1::ObjectMeta& metadata() override { return value_.metadata; }
+  const meta::v1::ObjectMeta& metadata() const override { return value_.metadata; }
+  std::string& kind() override { return value_.kind; }
+  std::string& api_version() override { return value_.api_version; }
+  std::string ToJson() const override { return api::ToJson(value_); }
+  void SetDefaults() override { object_detail::SetDefaultsOf(value_); }
+  validation::FieldErrors ValidateFields() const override {
+    validation::FieldErrors errors;
+    object_detail::ValidateFieldsOf(value_, errors);
+    return errors;
+  }
+  std::unique_ptr<Object> Clone() const override { return std::make_unique<TypedObject>(value_); }
+  T& value() { return value_; }
+
+ private:
+  T value_;
+};
+
+template <typename T>
+class TypedKindCodec final : public KindCodec {
+ public:
+  Result<Decoded<ObjectPtr>> Decode(std::string_view json,
+                                    const DecodeOptions& options) const override {
+    KPP_ASSIGN_OR_RETURN(Decoded<T> decoded, FromJson<T>(json, options));
+    return Decoded<ObjectPtr>{std::make_unique<TypedObject<T>>(std::move(decoded.object)),
+                              std::move(decoded.unknown_fields)};
+  }
+};
+
+}  // namespace kpp::api

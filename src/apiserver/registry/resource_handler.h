@@ -1,0 +1,70 @@
+// REST for resources: create, get, list, update and delete of every kind in the kind table,
+// stored in the Store. One fixed pipeline (decode → defaults → strategy → validation → store)
+// serves every kind; what differs per kind lives in its Strategy (strategy.h).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "api/runtime/kinds.h"
+#include "apimachinery/patch/patch_meta.h"
+#include "apiserver/registry/strategy.h"
+#include "base/clock.h"
+#include "base/result.h"
+#include "http/server.h"
+#include "storage/store.h"
+
+namespace kpp::apiserver {
+
+// A request for a resource, parsed from its path.
+struct ResourceRequest {
+  const api::KindInfo* kind = nullptr;
+  std::string namespace_;  // empty: cluster-scoped, or a list across all namespaces
+  std::string name;        // empty: the collection
+  std::string subresource;
+};
+
+class ResourceHandler {
+ public:
+  // `store` and `clock` must outlive the handler. Thread-safe after construction.
+  ResourceHandler(storage::Store& store, Clock& clock, std::span<const api::KindInfo> kinds);
+
+  // The response for a resource request, or nullopt when the path is not one.
+  std::optional<http::Response> Serve(const http::Request& request) const;
+
+  // Creates the namespaces every cluster has (default, kube-system, kube-public,
+  // kube-node-lease) when they are missing.
+  Status Bootstrap() const;
+
+  // Parses /api/v1/... and /apis/<group>/<version>/... paths; nullopt when the path names no
+  // served resource.
+  std::optional<ResourceRequest> Parse(std::string_view path) const;
+
+ private:
+  http::Response Create(const ResourceRequest& target, const http::Request& request) const;
+  http::Response Get(const ResourceRequest& target, const http::Request& request) const;
+  http::Response List(const ResourceRequest& target, const http::Request& request) const;
+  http::Response Update(const ResourceRequest& target, const http::Request& request) const;
+  http::Response Delete(const ResourceRequest& target, const http::Request& request) const;
+  http::Response Patch(const ResourceRequest& target, const http::Request& request) const;
+  // Stores `object` over `current` (read at `current_revision`), keeping the identity the server
+  // recorded; the shared tail of update and patch.
+  http::Response CommitUpdate(const ResourceRequest& target, const http::Request& request,
+                              api::Object& object, const api::Object& current,
+                              int64_t current_revision, const http::Response& warnings,
+                              bool* conflicted) const;
+
+  storage::Store& store_;
+  Clock& clock_;
+  std::span<const api::KindInfo> kinds_;
+  // Strategic-merge metadata per kind, from the generated patch fields.
+  std::map<const api::KindInfo*, patch::PatchMetaTable> patch_meta_;
+};
+
+// Where an object lives in the store: /registry/<group or "core">/<resource>/[<namespace>/]<name>.
+std::string StorageKey(const api::KindInfo& kind, std::string_view namespace_,
+                       std::string_view name);
+
+}  // namespace kpp::apiserver

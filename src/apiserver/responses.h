@@ -1,0 +1,20 @@
+// Building HTTP responses the way the API server answers: JSON bodies and Status objects.
+#pragma once
+
+#include <string>
+
+#include "apimachinery/status.h"
+#include "base/error.h"
+#include "http/server.h"
+
+namespace kpp::apiserver {
+
+// A JSON response with upstream's headers.
+http::Response JsonResponse(int status, std::string body,
+                            std::string content_type = "application/json");
+
+// A Status (kind: Status, status: Failure) for `error`, with the HTTP code of its reason.
+http::Response StatusResponse(const Error& error,
+                              const apimachinery::StatusDetails* details = nullptr);
+
+}  // namespace kpp::apiserver
