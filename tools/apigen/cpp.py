@@ -189,8 +189,11 @@ class PackageEmitter:
             out.append(f"void EncodeFields(const {name}& in, ::kpp::api::runtime::JsonWriter& out);")
             out.append(f"void Decode(const boost::json::value& in, {name}& out, "
                        "::kpp::api::runtime::DecodeContext& ctx);")
+            # go_struct is the struct that type errors name: Go names the outer struct for the
+            # fields of an inlined one (Volume.spec.volumes.secret, not VolumeSource...).
             out.append(f"bool DecodeField(std::string_view key, const boost::json::value& in, "
-                       f"{name}& out, ::kpp::api::runtime::DecodeContext& ctx);")
+                       f"{name}& out, ::kpp::api::runtime::DecodeContext& ctx, "
+                       f"std::string_view go_struct = {c_string(name)});")
             out.append(f"void SetDefaults({name}& obj);")
             out.append(f"void ValidateFields(const {name}& obj, const ::kpp::validation::FieldPath& "
                        "path, ::kpp::validation::FieldErrors& errors);")
@@ -260,20 +263,24 @@ class PackageEmitter:
             return [f"if ({zero}) {{", f"  {key}", f"  {self.encode_value(ref, x)};", "}"]
         return [key, f"{self.encode_value(ref, x)};"]
 
-    def encode_container(self, ref, x):
+    def encode_container(self, ref, x, depth=0):
+        # Nested containers (map[string][]string) get their own loop variables: no shadowing.
+        item, key = ("item", "key") if depth == 0 else (f"item{depth}", f"key{depth}")
         if ref.kind == "list":
-            return ["out.BeginArray();", f"for (const auto& item : {x}) {{",
-                    f"  {self.encode_value(ref.elem, 'item')};", "}", "out.EndArray();"]
-        return ["out.BeginObject();", f"for (const auto& [key, item] : {x}) {{", "  out.Key(key);",
-                f"  {self.encode_value(ref.elem, 'item')};", "}", "out.EndObject();"]
+            return ["out.BeginArray();", f"for (const auto& {item} : {x}) {{",
+                    f"  {self.encode_value(ref.elem, item, depth + 1)};", "}", "out.EndArray();"]
+        return ["out.BeginObject();", f"for (const auto& [{key}, {item}] : {x}) {{",
+                f"  out.Key({key});", f"  {self.encode_value(ref.elem, item, depth + 1)};", "}",
+                "out.EndObject();"]
 
-    def encode_value(self, ref, x):
+    def encode_value(self, ref, x, depth=0):
         if ref.kind == "scalar":
             return SCALAR_ENCODE[ref.name].format(w="out", x=x)
         if ref.kind == "pointer":
-            return f"if ({x}) {{ {self.encode_value(ref.elem, '*' + x)}; }} else {{ out.Null(); }}"
+            inner = self.encode_value(ref.elem, '*' + x, depth)
+            return f"if ({x}) {{ {inner}; }} else {{ out.Null(); }}"
         if ref.kind in ("list", "map"):
-            return "[&] { " + " ".join(self.encode_container(ref, x)) + " }()"
+            return "[&] { " + " ".join(self.encode_container(ref, x, depth)) + " }()"
         target = ref.named()
         if target.raw:
             return f"::kpp::api::runtime::EncodeRawJson({x}, out)"
@@ -282,7 +289,7 @@ class PackageEmitter:
     def decode_functions(self, type_):
         name = type_.name
         out = [f"bool DecodeField(std::string_view key, const boost::json::value& in, {name}& out, "
-               "::kpp::api::runtime::DecodeContext& ctx) {"]
+               "::kpp::api::runtime::DecodeContext& ctx, std::string_view go_struct) {"]
         if type_.kind is not None:
             out.append('  if (key == "kind") {')
             out.append('    ::kpp::api::runtime::DecodeString(in, out.kind, ctx);')
@@ -298,7 +305,7 @@ class PackageEmitter:
                 inlines.append(f)
                 continue
             out.append(f"  if (key == {c_string(f.json_name)}) {{")
-            out.append(f"    ctx.EnterField({c_string(name)}, key);")
+            out.append("    ctx.EnterField(go_struct, key);")
             out.append(f"    {self.decode_value(f.type, 'in', 'out.' + member_name(f), 'ctx')};")
             out.append("    ctx.Leave();")
             out.append("    return true;")
@@ -306,9 +313,11 @@ class PackageEmitter:
         for f in inlines:
             target = f.type.named()
             out.append(f"  if (::{target.package.cpp_namespace}::DecodeField(key, in, "
-                       f"out.{member_name(f)}, ctx)) return true;")
+                       f"out.{member_name(f)}, ctx, go_struct)) return true;")
         if not type_.fields and type_.kind is None:
             out.append("  (void)key;\n  (void)in;\n  (void)out;\n  (void)ctx;")
+        if not type_.fields:
+            out.append("  (void)go_struct;")
         out.append("  return false;")
         out.append("}")
         out.append("")
@@ -325,13 +334,16 @@ class PackageEmitter:
         out.append("")
         return out
 
-    def decode_value(self, ref, v, o, c):
+    def decode_value(self, ref, v, o, c, depth=0):
         if ref.kind == "scalar":
             return SCALAR_DECODE[ref.name].format(v=v, o=o, c=c)
         if ref.kind in ("pointer", "list", "map"):
-            inner = self.decode_value(ref.elem, "v", "o", "c")
-            lam = (f"[](const boost::json::value& v, {cpp_type(ref.elem)}& o, "
-                   f"::kpp::api::runtime::DecodeContext& c) {{ {inner}; }}")
+            # Nested lambdas (map[string][]string) get their own parameter names: no shadowing.
+            suffix = str(depth) if depth else ""
+            lv, lo, lc = "v" + suffix, "o" + suffix, "c" + suffix
+            inner = self.decode_value(ref.elem, lv, lo, lc, depth + 1)
+            lam = (f"[](const boost::json::value& {lv}, {cpp_type(ref.elem)}& {lo}, "
+                   f"::kpp::api::runtime::DecodeContext& {lc}) {{ {inner}; }}")
             if ref.kind == "pointer":
                 return f"::kpp::api::runtime::DecodeOptional({v}, {o}, {c}, {lam})"
             helper = "DecodeList" if ref.kind == "list" else "DecodeMap"
