@@ -10,11 +10,13 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -167,6 +169,7 @@ class BeastServer final : public Server {
         // Connections in a handshake or idle between requests wait for the peer; cancel that
         // wait. A request being handled finishes, and then its connection sees stopping_.
         asio::post(connection->stream.get_executor(), [connection] {
+          if (connection->streaming) connection->streaming->Cancel();
           if (!connection->in_request) beast::get_lowest_layer(connection->stream).cancel();
         });
       }
@@ -183,6 +186,7 @@ class BeastServer final : public Server {
     Connection(tcp::socket socket, ssl::context& context) : stream(std::move(socket), context) {}
     beast::ssl_stream<beast::tcp_stream> stream;
     bool in_request = false;  // handling or answering a request; only touched on the strand
+    std::shared_ptr<BodyStream> streaming;  // the body being streamed; only touched on the strand
     std::string remote_address;
   };
 
@@ -245,7 +249,12 @@ class BeastServer final : public Server {
         auto message = parser.release();
         response.version(message.version());
         keep_alive = message.keep_alive();
-        Respond(std::move(message), connection, client_certificate, response);
+        std::shared_ptr<BodyStream> body_stream;
+        Respond(std::move(message), connection, client_certificate, response, body_stream);
+        if (body_stream) {
+          co_await StreamBody(connection, std::move(response), std::move(body_stream));
+          break;
+        }
       }
       keep_alive = keep_alive && !stopping_;
       response.keep_alive(keep_alive);
@@ -258,9 +267,59 @@ class BeastServer final : public Server {
     co_await stream.async_shutdown(kNoThrow);
   }
 
+  // Sends the head of `response`, then the pieces `body` produces until it ends, the client
+  // goes away or the server stops. The producer runs on its own thread and hands pieces over
+  // through a small channel, so a slow client holds the producer back instead of buffering.
+  asio::awaitable<void> StreamBody(Connection& connection,
+                                   bhttp::response<bhttp::string_body> response,
+                                   std::shared_ptr<BodyStream> body) {
+    using Channel =
+        asio::experimental::concurrent_channel<void(boost::system::error_code, std::string)>;
+    auto& stream = connection.stream;
+    auto& transport = beast::get_lowest_layer(stream);
+    bhttp::response<bhttp::empty_body> head(response.result(), response.version());
+    for (const auto& field : response)
+      head.insert(field.name_string(), field.value());
+    head.chunked(true);
+    head.keep_alive(false);
+    bhttp::response_serializer<bhttp::empty_body> serializer(head);
+    transport.expires_after(kWriteTimeout);
+    if (auto [ec, n] = co_await bhttp::async_write_header(stream, serializer, kNoThrow); ec) {
+      co_return;
+    }
+    connection.streaming = body;
+    auto channel = std::make_shared<Channel>(stream.get_executor(), 8);
+    std::thread([body, channel] {
+      try {
+        while (auto piece = body->Next()) {
+          if (piece->empty()) continue;
+          channel->async_send(boost::system::error_code(), std::move(*piece), asio::use_future)
+              .get();
+        }
+        channel->async_send(asio::error::eof, std::string(), asio::use_future).get();
+      } catch (const std::exception&) {
+        // The channel was closed: the connection is gone.
+      }
+    }).detach();
+    while (!stopping_) {
+      transport.expires_never();
+      auto [ec, piece] = co_await channel->async_receive(kNoThrow);
+      if (ec) break;
+      transport.expires_after(kWriteTimeout);
+      auto [write_error, n] =
+          co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(piece)), kNoThrow);
+      if (write_error) break;
+    }
+    body->Cancel();
+    channel->close();
+    connection.streaming.reset();
+    transport.expires_after(kWriteTimeout);
+    co_await asio::async_write(stream, bhttp::make_chunk_last(), kNoThrow);
+  }
+
   void Respond(bhttp::request<bhttp::string_body>&& message, const Connection& connection,
                const std::optional<ClientCertificate>& client_certificate,
-               bhttp::response<bhttp::string_body>& out) {
+               bhttp::response<bhttp::string_body>& out, std::shared_ptr<BodyStream>& stream) {
     Request request;
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
@@ -292,6 +351,7 @@ class BeastServer final : public Server {
     for (auto& header : response.headers)
       out.insert(header.name, header.value);
     out.body() = std::move(response.body);
+    stream = std::move(response.stream);
   }
 
   const ServerOptions options_;

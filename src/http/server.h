@@ -45,10 +45,26 @@ struct Request {
   bool HasQuery(std::string_view name) const { return FindQuery(name).has_value(); }
 };
 
+// The body of a response produced over time, such as a watch. The server sends the status and
+// headers at once, then every piece Next returns, with chunked transfer encoding, and closes the
+// connection at the end.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // Blocks until there is more to send, but not much longer than a second, so that Cancel is
+  // seen soon. Returns the next piece (empty: nothing yet; it is called again), or nullopt at
+  // the end. Runs on a thread of its own, never on an I/O thread.
+  virtual std::optional<std::string> Next() = 0;
+  // The client went away or the server is stopping: Next must return nullopt soon. Any thread.
+  virtual void Cancel() = 0;
+};
+
 struct Response {
   int status = 200;
   std::vector<Header> headers;
   std::string body;
+  // When set, `body` is ignored and the body is streamed from here.
+  std::shared_ptr<BodyStream> stream;
 
   void SetHeader(std::string name, std::string value);
 };

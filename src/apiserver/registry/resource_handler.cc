@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstdlib>
 
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object.h"
@@ -191,10 +193,8 @@ std::optional<http::Response> ResourceHandler::Serve(const http::Request& reques
   const std::string& method = request.method;
   if (target->name.empty()) {
     if (method == "GET") {
-      if (request.FindQuery("watch").value_or("") == "true" ||
-          request.FindQuery("watch").value_or("") == "1") {
-        return StatusResponse(BadRequestError("watch is not served yet"));
-      }
+      const auto watch = request.FindQuery("watch").value_or("");
+      if (watch == "true" || watch == "1") return Watch(*target, request);
       return List(*target, request);
     }
     if (method == "POST") {
@@ -239,15 +239,18 @@ std::string ToStoredJson(api::Object& object) {
 
 // The generic Table upstream serves for kinds without their own columns: Name and Created At,
 // each row carrying the object's metadata.
-std::string TableJson(const std::vector<api::ObjectPtr>& objects, int64_t revision) {
+std::string TableJson(const std::vector<api::ObjectPtr>& objects,
+                      const std::string& resource_version, bool with_columns = true) {
   api::meta::v1::Table table;
   table.kind = "Table";
   table.api_version = "meta.k8s.io/v1";
-  table.metadata.resource_version = ResourceVersionText(revision);
-  table.column_definitions = {
-      {"Name", "string", "name", "Name must be unique within a namespace.", 0},
-      {"Created At", "date", "", "When the object was created.", 0},
-  };
+  table.metadata.resource_version = resource_version;
+  if (with_columns) {
+    table.column_definitions = {
+        {"Name", "string", "name", "Name must be unique within a namespace.", 0},
+        {"Created At", "date", "", "When the object was created.", 0},
+    };
+  }
   for (const auto& object : objects) {
     api::meta::v1::TableRow row;
     row.cells.emplace_back(boost::json::value(object->metadata().name));
@@ -265,7 +268,7 @@ std::string TableJson(const std::vector<api::ObjectPtr>& objects, int64_t revisi
 }
 
 http::Response TableResponse(const std::vector<api::ObjectPtr>& objects, int64_t revision) {
-  return JsonResponse(200, TableJson(objects, revision),
+  return JsonResponse(200, TableJson(objects, ResourceVersionText(revision)),
                       "application/json;as=Table;v=v1;g=meta.k8s.io");
 }
 
@@ -334,7 +337,141 @@ http::Response WithWarnings(http::Response response, const http::Response& warni
   return response;
 }
 
+// One watch: the events of the store's watch on the kind's prefix, as newline-separated
+// WatchEvent JSON, optionally preceded by ADDED events for the objects that existed at the start
+// revision. Ends at the deadline, when cancelled, or after an ERROR event.
+class WatchStream final : public http::BodyStream {
+ public:
+  WatchStream(const api::KindInfo& kind, std::unique_ptr<storage::Watcher> watcher, bool as_table,
+              std::chrono::steady_clock::time_point deadline)
+      : kind_(kind), watcher_(std::move(watcher)), as_table_(as_table), deadline_(deadline) {}
+
+  // Queues an ADDED event for an object that existed before the watch started. Call before the
+  // stream is handed to the server.
+  void AddExisting(api::Object& object) { initial_.push_back(Line("ADDED", object)); }
+
+  std::optional<std::string> Next() override {
+    if (cancelled_ || ended_) return std::nullopt;
+    if (!initial_.empty()) {
+      std::string out;
+      for (auto& line : initial_)
+        out += line;
+      initial_.clear();
+      return out;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline_) return std::nullopt;
+    const auto wait = std::min<std::chrono::milliseconds>(
+        std::chrono::milliseconds(1000),
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now));
+    auto events = watcher_->Next(wait);
+    if (!events.ok()) {
+      ended_ = true;
+      if (events.error().code() != ErrorCode::kGone) return std::nullopt;
+      // Upstream reports a watch that fell out of the history as an ERROR event, 410 Expired.
+      const Error expired(ErrorCode::kExpired, "too old resource version");
+      return "{\"type\":\"ERROR\",\"object\":" + apimachinery::StatusJson(expired) + "}\n";
+    }
+    std::string out;
+    for (const auto& event : *events)
+      out += EventLine(event);
+    return out;
+  }
+
+  void Cancel() override { cancelled_ = true; }
+
+ private:
+  // A WatchEvent line for `object` (already carrying its resourceVersion). As a Table, only the
+  // first event carries the column definitions, as upstream sends them.
+  std::string Line(std::string_view type, api::Object& object) {
+    std::string encoded;
+    if (as_table_) {
+      std::vector<api::ObjectPtr> one;
+      one.push_back(object.Clone());
+      encoded = TableJson(one, object.metadata().resource_version, first_table_);
+      first_table_ = false;
+    } else {
+      encoded = ToResponseJson(kind_, object);
+    }
+    return fmt::format("{{\"type\":\"{}\",\"object\":{}}}\n", type, encoded);
+  }
+
+  std::string EventLine(const storage::Event& event) {
+    const bool deleted = event.type == storage::Event::Type::kDelete;
+    const storage::KeyValue* source =
+        deleted ? (event.prev_kv ? &*event.prev_kv : nullptr) : &event.kv;
+    if (source == nullptr) return "";
+    auto decoded = kind_.codec->Decode(source->value, {});
+    if (!decoded.ok()) return "";
+    api::Object& object = *decoded->object;
+    object.metadata().resource_version = ResourceVersionText(event.kv.mod_revision);
+    const char* type = deleted                                             ? "DELETED"
+                       : event.kv.create_revision == event.kv.mod_revision ? "ADDED"
+                                                                           : "MODIFIED";
+    return Line(type, object);
+  }
+
+  const api::KindInfo& kind_;
+  std::unique_ptr<storage::Watcher> watcher_;
+  std::vector<std::string> initial_;
+  const bool as_table_;
+  bool first_table_ = true;
+  const std::chrono::steady_clock::time_point deadline_;
+  std::atomic<bool> cancelled_{false};
+  bool ended_ = false;
+};
+
 }  // namespace
+
+http::Response ResourceHandler::Watch(const ResourceRequest& target,
+                                      const http::Request& request) const {
+  const api::KindInfo& kind = *target.kind;
+  const std::string prefix = StorageKey(kind, target.namespace_, "");
+  const std::string requested = std::string(request.FindQuery("resourceVersion").value_or(""));
+  int64_t start = 0;
+  std::vector<api::ObjectPtr> existing;
+  if (requested.empty() || requested == "0") {
+    // No version to resume from: the current objects come first, as ADDED events.
+    auto snapshot = store_.Range(storage::RangeRequest::Prefix(prefix));
+    if (!snapshot.ok()) return StatusResponse(snapshot.error());
+    for (const auto& kv : snapshot->kvs) {
+      auto object = FromStored(kind, kv);
+      if (object.ok()) existing.push_back(std::move(object).value());
+    }
+    start = snapshot->revision + 1;
+  } else {
+    char* end = nullptr;
+    const long long parsed = std::strtoll(requested.c_str(), &end, 10);
+    if (end == requested.c_str() || *end != '\0' || parsed < 0) {
+      return StatusResponse(
+          BadRequestError(fmt::format("invalid resource version: \"{}\"", requested)));
+    }
+    start = parsed + 1;
+  }
+  auto watcher = store_.Watch(storage::WatchRequest::Prefix(prefix, start));
+  if (!watcher.ok()) {
+    if (watcher.error().code() == ErrorCode::kGone) {
+      return StatusResponse(
+          Error(ErrorCode::kGone, fmt::format("too old resource version: {}", requested)));
+    }
+    return StatusResponse(watcher.error());
+  }
+  // Upstream ends watches after timeoutSeconds, or a randomized 30-60 minutes without one.
+  std::chrono::seconds timeout(1800);
+  if (auto value = request.FindQuery("timeoutSeconds")) {
+    timeout =
+        std::chrono::seconds(std::max(0L, std::strtol(std::string(*value).c_str(), nullptr, 10)));
+  }
+  auto stream = std::make_shared<WatchStream>(kind, std::move(watcher).value(), WantsTable(request),
+                                              std::chrono::steady_clock::now() + timeout);
+  for (auto& object : existing)
+    stream->AddExisting(*object);
+  http::Response response = JsonResponse(
+      200, "",
+      WantsTable(request) ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json");
+  response.stream = std::move(stream);
+  return response;
+}
 
 http::Response ResourceHandler::Create(const ResourceRequest& target,
                                        const http::Request& request) const {

@@ -46,6 +46,7 @@ class ResourceHandler {
   http::Response Create(const ResourceRequest& target, const http::Request& request) const;
   http::Response Get(const ResourceRequest& target, const http::Request& request) const;
   http::Response List(const ResourceRequest& target, const http::Request& request) const;
+  http::Response Watch(const ResourceRequest& target, const http::Request& request) const;
   http::Response Update(const ResourceRequest& target, const http::Request& request) const;
   http::Response Delete(const ResourceRequest& target, const http::Request& request) const;
   http::Response Patch(const ResourceRequest& target, const http::Request& request) const;

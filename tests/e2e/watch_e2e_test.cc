@@ -1,0 +1,110 @@
+// Watches as clients use them: a chunked stream of WatchEvents from a resourceVersion, kubectl's
+// `get -w`, and a server that still stops promptly with watches open.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <thread>
+
+#include "base/files.h"
+#include "support/kpp_server_fixture.h"
+
+namespace kpp {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::KppServer;
+using testing::ProcessResult;
+using testing::RunProcess;
+
+ProcessResult CurlWatch(const KppServer& server, const std::string& query) {
+  const std::string dir = server.data_dir() + "/tls/";
+  return RunProcess({"curl", "-sSN", "--max-time", "20", "--cacert", dir + "ca.crt", "--cert",
+                     dir + "admin.crt", "--key", dir + "admin.key",
+                     "https://127.0.0.1:" + std::to_string(server.port()) +
+                         "/api/v1/namespaces/default/configmaps?watch=true&" + query},
+                    30s);
+}
+
+std::vector<boost::json::value> Events(const std::string& stream) {
+  std::vector<boost::json::value> events;
+  size_t start = 0;
+  while (start < stream.size()) {
+    const auto end = stream.find('\n', start);
+    events.push_back(boost::json::parse(stream.substr(start, end - start)));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return events;
+}
+
+TEST(WatchE2ETest, StreamsAddedModifiedDeletedFromAResourceVersion) {
+  KppServer server;
+  ASSERT_TRUE(server.Start());
+  const std::string file = server.root_dir() + "/cm.yaml";
+  ASSERT_TRUE(
+      WriteFileAtomic(file, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: w\n", 0644).ok());
+  ASSERT_EQ(server.Kubectl({"create", "-f", file}).exit_code, 0);
+  auto list = server.Kubectl({"get", "--raw", "/api/v1/namespaces/default/configmaps"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const std::string list_version(
+      boost::json::parse(list.out).at("metadata").at("resourceVersion").as_string());
+  ASSERT_FALSE(list_version.empty());
+
+  ProcessResult watched;
+  std::thread watcher([&] {
+    watched = CurlWatch(server, "resourceVersion=" + list_version + "&timeoutSeconds=3");
+  });
+  std::this_thread::sleep_for(500ms);
+  ASSERT_EQ(server.Kubectl({"label", "configmap", "w", "seen=yes"}).exit_code, 0);
+  ASSERT_EQ(server.Kubectl({"delete", "configmap", "w"}).exit_code, 0);
+  watcher.join();
+  ASSERT_EQ(watched.exit_code, 0) << watched.err;
+  const auto events = Events(watched.out);
+  ASSERT_EQ(events.size(), 2u) << watched.out;
+  EXPECT_EQ(events[0].at("type"), "MODIFIED");
+  EXPECT_EQ(events[0].at("object").at("kind"), "ConfigMap");
+  EXPECT_EQ(events[0].at("object").at("metadata").at("labels").at("seen"), "yes");
+  EXPECT_EQ(events[1].at("type"), "DELETED");
+  EXPECT_EQ(events[1].at("object").at("metadata").at("name"), "w");
+  EXPECT_NE(events[1].at("object").at("metadata").at("resourceVersion"),
+            events[0].at("object").at("metadata").at("resourceVersion"));
+
+  // Without a resourceVersion the current objects come first, as ADDED events.
+  ASSERT_EQ(server.Kubectl({"create", "-f", file}).exit_code, 0);
+  auto from_now = CurlWatch(server, "timeoutSeconds=1");
+  const auto initial = Events(from_now.out);
+  ASSERT_EQ(initial.size(), 1u) << from_now.out;
+  EXPECT_EQ(initial[0].at("type"), "ADDED");
+}
+
+TEST(WatchE2ETest, KubectlGetWatchPrintsChanges) {
+  KppServer server;
+  ASSERT_TRUE(server.Start());
+  ProcessResult watched;
+  std::thread watcher([&] {
+    watched =
+        server.Kubectl({"get", "configmaps", "--watch-only", "-o", "name", "--request-timeout=4s"});
+  });
+  std::this_thread::sleep_for(1500ms);
+  const std::string file = server.root_dir() + "/cm.yaml";
+  ASSERT_TRUE(
+      WriteFileAtomic(file, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: seen\n", 0644)
+          .ok());
+  ASSERT_EQ(server.Kubectl({"create", "-f", file}).exit_code, 0);
+  watcher.join();
+  EXPECT_NE(watched.out.find("configmap/seen"), std::string::npos) << watched.out << watched.err;
+}
+
+TEST(WatchE2ETest, ServerStopsPromptlyWithWatchesOpen) {
+  KppServer server;
+  ASSERT_TRUE(server.Start());
+  std::thread watcher([&] { CurlWatch(server, ""); });
+  std::this_thread::sleep_for(500ms);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(server.Stop());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 8s);
+  watcher.join();
+}
+
+}  // namespace
+}  // namespace kpp
