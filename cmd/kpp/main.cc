@@ -70,6 +70,14 @@ int main(int argc, char** argv) {
                    "Do not run a local node (control plane only)");
   server->add_option("-o,--write-kubeconfig", server_config.write_kubeconfig,
                      "Where to write the admin kubeconfig (default <data-dir>/kubeconfig.yaml)");
+  server->add_option("--datastore-endpoint", server_config.datastore_endpoint,
+                     "etcd client URLs, comma-separated (default: the embedded SQLite store)");
+  server->add_option("--datastore-cafile", server_config.datastore_cafile,
+                     "CA file to verify the etcd members with");
+  server->add_option("--datastore-certfile", server_config.datastore_certfile,
+                     "Client certificate file for etcd");
+  server->add_option("--datastore-keyfile", server_config.datastore_keyfile,
+                     "Client key file for etcd");
   server
       ->add_option("--write-kubeconfig-mode", kubeconfig_mode,
                    "File mode of the admin kubeconfig, in octal")

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "pki/cluster_tls.h"
 #include "server/kubeconfig.h"
+#include "storage/etcd/etcd_store.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace kpp::server {
@@ -48,6 +49,32 @@ int WaitForShutdownSignal(const sigset_t& signals) {
   return signal_number;
 }
 
+// The embedded SQLite store, or etcd when --datastore-endpoint names it.
+Result<std::unique_ptr<storage::Store>> OpenStore(const ServerConfig& config) {
+  if (config.datastore_endpoint.empty()) {
+    storage::SqliteStoreOptions options;
+    options.dir = config.data_dir + "/db";
+    auto store = storage::OpenSqliteStore(options);
+    if (!store.ok()) return std::move(store).error().WithContext("opening the store");
+    return store;
+  }
+  storage::EtcdStoreOptions options;
+  std::string_view endpoints = config.datastore_endpoint;
+  while (!endpoints.empty()) {
+    const auto comma = endpoints.find(',');
+    if (comma != 0) options.endpoints.emplace_back(endpoints.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    endpoints.remove_prefix(comma + 1);
+  }
+  options.ca_file = config.datastore_cafile;
+  options.cert_file = config.datastore_certfile;
+  options.key_file = config.datastore_keyfile;
+  auto store = storage::OpenEtcdStore(options);
+  if (!store.ok()) return std::move(store).error().WithContext("--datastore-endpoint");
+  KLOG_INFO("using etcd at {}", config.datastore_endpoint);
+  return store;
+}
+
 Status Run(const ServerConfig& config, const sigset_t& signals) {
   if (!IsIpAddress(config.bind_address)) {
     return InvalidError(
@@ -67,10 +94,8 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
       config.data_dir + "/tls", pki::DefaultServingNames(config.bind_address), RealClock().Now());
   if (!tls.ok()) return std::move(tls).error().WithContext(config.data_dir);
 
-  storage::SqliteStoreOptions store_options;
-  store_options.dir = config.data_dir + "/db";
-  auto store = storage::OpenSqliteStore(store_options);
-  if (!store.ok()) return std::move(store).error().WithContext("opening the store");
+  auto store = OpenStore(config);
+  if (!store.ok()) return std::move(store).error();
 
   apiserver::ApiServerOptions api_options;
   api_options.store = store->get();

@@ -16,6 +16,11 @@ struct ServerConfig {
   bool disable_agent = false;
   std::string write_kubeconfig;  // empty: <data_dir>/kubeconfig.yaml
   mode_t write_kubeconfig_mode = 0600;
+  // etcd client URLs, comma-separated; empty: the embedded SQLite store in <data_dir>/db.
+  std::string datastore_endpoint;
+  std::string datastore_cafile;
+  std::string datastore_certfile;
+  std::string datastore_keyfile;
 };
 
 // Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code: 0
