@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 namespace kpp::storage {
 
 std::string PrefixRangeEnd(std::string_view prefix) {
@@ -166,6 +168,28 @@ Result<DeleteResult> Store::Delete(std::string_view key, Revision expected_mod_r
   if (!deleted)  // Cannot happen after the compare held; kept as a guard against backend bugs.
     return InternalError(fmt::format("key {} vanished during its deletion", key));
   return DeleteResult{.prev_kv = std::move(*deleted), .revision = result.revision};
+}
+
+Status ValidateKey(std::string_view key) {
+  if (key.empty()) return BadRequestError("key must not be empty");
+  return Ok();
+}
+
+Status ValidateTxn(const TxnRequest& request) {
+  for (const Compare& compare : request.compares)
+    KPP_RETURN_IF_ERROR(ValidateKey(compare.key));
+  for (const auto* branch : {&request.success, &request.failure}) {
+    std::set<std::string_view> written;
+    for (const TxnOp& op : *branch) {
+      KPP_RETURN_IF_ERROR(ValidateKey(op.key));
+      if (op.type == TxnOp::Type::kGet) continue;
+      if (!written.insert(op.key).second) {
+        return BadRequestError("duplicate key given in txn request");
+      }
+      if (op.lease < 0) return BadRequestError("lease id must not be negative");
+    }
+  }
+  return Ok();
 }
 
 }  // namespace kpp::storage

@@ -192,6 +192,12 @@ struct LeaseInfo {
   std::chrono::seconds remaining_ttl{0};
 };
 
+// The checks etcd makes on requests, shared by every backend so that their errors match:
+// kBadRequest for an empty key, a key written twice in one transaction branch, or a negative
+// lease.
+Status ValidateKey(std::string_view key);
+Status ValidateTxn(const TxnRequest& request);
+
 // The store. Every method is thread-safe and may be called concurrently; writes are durable
 // when they return successfully. A closed or failed store answers kServiceUnavailable.
 // Expected errors: kBadRequest (malformed request), kNotFound (missing key or lease),

@@ -5,20 +5,16 @@
 
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object_codec.h"
+#include "api/schema_test_support.h"
 
 namespace kpp::api {
 namespace {
 
+using testing::ExpectRoundTrip;
+
 using core::v1::ConfigMap;
 using core::v1::Namespace;
 using core::v1::Secret;
-
-template <typename T>
-void ExpectRoundTrip(const std::string& json) {
-  auto decoded = FromJson<T>(json, {.unknown_fields = UnknownFields::kReject});
-  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
-  EXPECT_EQ(ToJson(decoded->object), json);
-}
 
 TEST(CodecTest, ConfigMapRoundTripsExactly) {
   ExpectRoundTrip<ConfigMap>(

@@ -26,28 +26,6 @@ using etcd::IsFutureRevision;
 // this key (which need not exist) so that they transfer nothing.
 constexpr std::string_view kProbeKey{"\0", 1};
 
-Status ValidateKey(std::string_view key) {
-  if (key.empty()) return BadRequestError("key must not be empty");
-  return Ok();
-}
-
-// The same checks etcd makes, done here so the errors match the other backends' exactly.
-Status ValidateTxn(const TxnRequest& request) {
-  for (const Compare& compare : request.compares)
-    KPP_RETURN_IF_ERROR(ValidateKey(compare.key));
-  for (const auto* branch : {&request.success, &request.failure}) {
-    std::set<std::string_view> written;
-    for (const TxnOp& op : *branch) {
-      KPP_RETURN_IF_ERROR(ValidateKey(op.key));
-      if (op.type == TxnOp::Type::kGet) continue;
-      if (!written.insert(op.key).second)
-        return BadRequestError("duplicate key given in txn request");
-      if (op.lease < 0) return BadRequestError("lease id must not be negative");
-    }
-  }
-  return Ok();
-}
-
 etcdserverpb::Compare ToProto(const Compare& compare) {
   etcdserverpb::Compare proto;
   proto.set_key(compare.key);

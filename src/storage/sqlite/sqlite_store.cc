@@ -128,27 +128,6 @@ struct LeaseState {
   std::chrono::steady_clock::time_point deadline;
 };
 
-Status ValidateKey(std::string_view key) {
-  if (key.empty()) return BadRequestError("key must not be empty");
-  return Ok();
-}
-
-Status ValidateTxn(const TxnRequest& request) {
-  for (const Compare& compare : request.compares)
-    KPP_RETURN_IF_ERROR(ValidateKey(compare.key));
-  for (const auto* branch : {&request.success, &request.failure}) {
-    std::set<std::string_view> written;
-    for (const TxnOp& op : *branch) {
-      KPP_RETURN_IF_ERROR(ValidateKey(op.key));
-      if (op.type == TxnOp::Type::kGet) continue;
-      if (!written.insert(op.key).second)
-        return BadRequestError("duplicate key given in txn request");
-      if (op.lease < 0) return BadRequestError("lease id must not be negative");
-    }
-  }
-  return Ok();
-}
-
 template <typename T>
 bool Holds(Compare::Relation relation, const T& actual, const T& expected) {
   switch (relation) {

@@ -7,34 +7,16 @@
 #include "api/authentication.k8s.io/v1/codec.h"
 #include "api/runtime/kinds.h"
 #include "api/runtime/object_codec.h"
+#include "api/schema_test_support.h"
 
 namespace kpp::api {
 namespace {
 
+using testing::Defaulted;
+using testing::ExpectRoundTrip;
+using testing::FindKind;
+
 namespace authn = authentication_k8s_io::v1;
-
-template <typename T>
-void ExpectRoundTrip(const std::string& json) {
-  auto decoded = FromJson<T>(json, {.unknown_fields = UnknownFields::kReject});
-  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
-  EXPECT_EQ(ToJson(decoded->object), json);
-}
-
-template <typename T>
-std::string Defaulted(const std::string& json) {
-  auto decoded = FromJson<T>(json, {.unknown_fields = UnknownFields::kReject});
-  EXPECT_TRUE(decoded.ok()) << decoded.error().message();
-  if (!decoded.ok()) return "";
-  SetDefaults(decoded->object);
-  return ToJson(decoded->object);
-}
-
-const KindInfo* FindKind(std::string_view group, std::string_view kind) {
-  for (const auto& info : AllKinds()) {
-    if (info.group == group && info.kind == kind) return &info;
-  }
-  return nullptr;
-}
 
 TEST(AuthenticationSchemaTest, TokenReviewRoundTripsExactly) {
   ExpectRoundTrip<authn::TokenReview>(

@@ -13,10 +13,14 @@
 #include "api/runtime/kinds.h"
 #include "api/runtime/object_codec.h"
 #include "api/runtime/openapi_data.h"
+#include "api/schema_test_support.h"
 #include "apimachinery/validation/field_errors.h"
 
 namespace kpp::api {
 namespace {
+
+using testing::Defaulted;
+using testing::ExpectRoundTrip;
 
 using core::v1::Binding;
 using core::v1::PersistentVolume;
@@ -26,24 +30,7 @@ using core::v1::PodList;
 using core::v1::PodTemplate;
 using core::v1::ReplicationController;
 
-template <typename T>
-void ExpectRoundTrip(const std::string& json) {
-  auto decoded = FromJson<T>(json, {.unknown_fields = UnknownFields::kReject});
-  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
-  EXPECT_EQ(ToJson(decoded->object), json);
-}
-
 // Decodes `json` strictly, applies upstream's defaults and re-encodes.
-template <typename T>
-std::string Defaulted(const std::string& json) {
-  auto decoded = FromJson<T>(json, {.unknown_fields = UnknownFields::kReject});
-  EXPECT_TRUE(decoded.ok()) << decoded.error().message();
-  if (!decoded.ok()) return "";
-  T object = std::move(decoded->object);
-  core::v1::SetDefaults(object);
-  return ToJson(object);
-}
-
 // The container fields every stored container has after defaulting.
 constexpr const char* kContainerDefaults =
     R"("terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File",)";

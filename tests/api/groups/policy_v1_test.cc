@@ -7,25 +7,15 @@
 #include "api/policy/v1/codec.h"
 #include "api/runtime/kinds.h"
 #include "api/runtime/object_codec.h"
+#include "api/schema_test_support.h"
 
 namespace kpp::api {
 namespace {
 
+using testing::ExpectRoundTrip;
+using testing::FindKind;
+
 namespace policy = policy::v1;
-
-template <typename T>
-void ExpectRoundTrip(const std::string& json) {
-  auto decoded = FromJson<T>(json, {.unknown_fields = UnknownFields::kReject});
-  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
-  EXPECT_EQ(ToJson(decoded->object), json);
-}
-
-const KindInfo* FindKind(std::string_view group, std::string_view kind) {
-  for (const auto& info : AllKinds()) {
-    if (info.group == group && info.kind == kind) return &info;
-  }
-  return nullptr;
-}
 
 TEST(PdbSchemaTest, DisruptionBudgetsRoundTripExactly) {
   ExpectRoundTrip<policy::PodDisruptionBudget>(

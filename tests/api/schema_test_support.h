@@ -1,0 +1,42 @@
+// Helpers shared by the schema tests: exact round trips against upstream JSON, defaulting, and
+// lookups in the generated kind table.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+
+#include "api/runtime/kinds.h"
+#include "api/runtime/object_codec.h"
+
+namespace kpp::api::testing {
+
+// Decodes `json` strictly and expects encoding to give back exactly the same bytes.
+template <typename T>
+void ExpectRoundTrip(const std::string& json) {
+  auto decoded = FromJson<T>(json, {.unknown_fields = UnknownFields::kReject});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  EXPECT_EQ(ToJson(decoded->object), json);
+}
+
+// `json` decoded strictly, defaulted and encoded again; empty (and a test failure) when it does
+// not decode.
+template <typename T>
+std::string Defaulted(const std::string& json) {
+  auto decoded = FromJson<T>(json, {.unknown_fields = UnknownFields::kReject});
+  EXPECT_TRUE(decoded.ok()) << decoded.error().message();
+  if (!decoded.ok()) return "";
+  SetDefaults(decoded->object);
+  return ToJson(decoded->object);
+}
+
+// The kind table's row for a group and kind, or nullptr.
+inline const KindInfo* FindKind(std::string_view group, std::string_view kind) {
+  for (const auto& info : AllKinds()) {
+    if (info.group == group && info.kind == kind) return &info;
+  }
+  return nullptr;
+}
+
+}  // namespace kpp::api::testing
