@@ -52,7 +52,9 @@ TEST(WatchE2ETest, StreamsAddedModifiedDeletedFromAResourceVersion) {
 
   ProcessResult watched;
   std::thread watcher([&] {
-    watched = CurlWatch(server, "resourceVersion=" + list_version + "&timeoutSeconds=3");
+    // The watch replays from the list's version, so it sees both changes however late it
+    // connects; the timeout only has to outlast two kubectl runs on a loaded machine.
+    watched = CurlWatch(server, "resourceVersion=" + list_version + "&timeoutSeconds=8");
   });
   std::this_thread::sleep_for(500ms);
   ASSERT_EQ(server.Kubectl({"label", "configmap", "w", "seen=yes"}).exit_code, 0);

@@ -131,6 +131,7 @@ ResourceHandler::ResourceHandler(storage::Store& store, Clock& clock,
                                  std::span<const api::KindInfo> kinds)
     : store_(store), clock_(clock), kinds_(kinds) {
   for (const auto& kind : kinds_) {
+    if (kind.group.empty() && kind.plural == "namespaces") namespaces_ = &kind;
     std::map<std::string, patch::PatchMeta, std::less<>> by_path;
     for (const auto& field : kind.patch_fields) {
       auto meta = patch::ParsePatchMeta(field.strategy, field.merge_key);
@@ -476,19 +477,13 @@ http::Response ResourceHandler::Watch(const ResourceRequest& target,
 http::Response ResourceHandler::Create(const ResourceRequest& target,
                                        const http::Request& request) const {
   const api::KindInfo& kind = *target.kind;
-  if (kind.namespaced) {
-    static const api::KindInfo* namespaces = nullptr;
-    for (const auto& candidate : kinds_) {
-      if (candidate.group.empty() && candidate.plural == "namespaces") namespaces = &candidate;
-    }
-    if (namespaces != nullptr) {
-      auto ns = store_.Get(StorageKey(*namespaces, "", target.namespace_));
-      if (!ns.ok()) {
-        if (ns.error().code() == ErrorCode::kNotFound) {
-          return NotFound(*namespaces, target.namespace_);
-        }
-        return StatusResponse(ns.error());
+  if (kind.namespaced && namespaces_ != nullptr) {
+    auto ns = store_.Get(StorageKey(*namespaces_, "", target.namespace_));
+    if (!ns.ok()) {
+      if (ns.error().code() == ErrorCode::kNotFound) {
+        return NotFound(*namespaces_, target.namespace_);
       }
+      return StatusResponse(ns.error());
     }
   }
   http::Response warnings;
@@ -738,7 +733,7 @@ http::Response ResourceHandler::Delete(const ResourceRequest& target,
       if (deleted.error().code() == ErrorCode::kNotFound) return NotFound(kind, target.name);
       return StatusResponse(deleted.error());
     }
-    if (kind.group.empty() && kind.plural == "namespaces") {
+    if (&kind == namespaces_) {
       // The namespace controller's job, done at once: nothing may outlive its namespace.
       for (const auto& candidate : kinds_) {
         if (!candidate.namespaced) continue;
@@ -760,11 +755,8 @@ http::Response ResourceHandler::Delete(const ResourceRequest& target,
 }
 
 Status ResourceHandler::Bootstrap() const {
-  const api::KindInfo* namespaces = nullptr;
-  for (const auto& kind : kinds_) {
-    if (kind.group.empty() && kind.plural == "namespaces") namespaces = &kind;
-  }
-  if (namespaces == nullptr) return Ok();
+  if (namespaces_ == nullptr) return Ok();
+  const api::KindInfo* namespaces = namespaces_;
   for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
     const std::string key = StorageKey(*namespaces, "", name);
     if (store_.Get(key).ok()) continue;

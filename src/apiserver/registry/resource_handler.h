@@ -60,6 +60,9 @@ class ResourceHandler {
   storage::Store& store_;
   Clock& clock_;
   std::span<const api::KindInfo> kinds_;
+  // The core namespaces kind, when the kind table has it: namespaced objects need an existing
+  // namespace, and go with it.
+  const api::KindInfo* namespaces_ = nullptr;
   // Strategic-merge metadata per kind, from the generated patch fields.
   std::map<const api::KindInfo*, patch::PatchMetaTable> patch_meta_;
 };
