@@ -200,6 +200,37 @@ TEST_F(ResourcesE2ETest, NamespacesHoldTheirObjects) {
   EXPECT_EQ(leftover.out.find("configmap/a"), std::string::npos) << leftover.out;
 }
 
+TEST_F(ResourcesE2ETest, NewPodsArePendingWithTheirQosClass) {
+  const std::string best_effort = File("be.yaml",
+                                       "apiVersion: v1\nkind: Pod\nmetadata:\n  name: be\nspec:\n"
+                                       "  containers:\n  - name: c\n    image: busybox\n"
+                                       "status:\n  phase: Running\n");
+  const std::string guaranteed =
+      File("g.yaml",
+           "apiVersion: v1\nkind: Pod\nmetadata:\n  name: g\nspec:\n  containers:\n"
+           "  - name: c\n    image: busybox:1.36\n    resources:\n      limits:\n"
+           "        cpu: 500m\n        memory: 64Mi\n");
+  const std::string burstable =
+      File("b.yaml",
+           "apiVersion: v1\nkind: Pod\nmetadata:\n  name: b\nspec:\n  containers:\n"
+           "  - name: c\n    image: busybox\n    resources:\n      requests:\n"
+           "        cpu: 100m\n");
+  for (const auto& file : {best_effort, guaranteed, burstable}) {
+    auto created = Kubectl({"create", "-f", file});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+  }
+  const auto be = GetJson({"pod", "be"});
+  EXPECT_EQ(be.at("status"), boost::json::parse(R"({"phase":"Pending","qosClass":"BestEffort"})"));
+  const auto g = GetJson({"pod", "g"});
+  EXPECT_EQ(g.at("status").at("qosClass"), "Guaranteed");
+  // Requests were defaulted from the limits, as upstream does.
+  EXPECT_EQ(g.at("spec").at("containers").at(0).at("resources").at("requests"),
+            boost::json::parse(R"({"cpu":"500m","memory":"64Mi"})"));
+  EXPECT_EQ(g.at("spec").at("containers").at(0).at("imagePullPolicy"), "IfNotPresent");
+  EXPECT_EQ(GetJson({"pod", "b"}).at("status").at("qosClass"), "Burstable");
+  EXPECT_EQ(be.at("spec").at("containers").at(0).at("imagePullPolicy"), "Always");
+}
+
 TEST_F(ResourcesE2ETest, ObjectsSurviveRestart) {
   ASSERT_EQ(Kubectl({"create", "-f", File("keep.yaml", ConfigMapYaml("keep", "1"))}).exit_code, 0);
   const auto before = GetJson({"cm", "keep"});
