@@ -531,6 +531,19 @@ http::Response ResourceHandler::Create(const ResourceRequest& target,
 
 http::Response ResourceHandler::Get(const ResourceRequest& target,
                                     const http::Request& request) const {
+  auto loaded = Load(target);
+  if (auto* failure = std::get_if<http::Response>(&loaded)) return std::move(*failure);
+  auto& stored = std::get<StoredObject>(loaded);
+  if (WantsTable(request)) {
+    std::vector<api::ObjectPtr> one;
+    one.push_back(std::move(stored.object));
+    return TableResponse(one, stored.kv.mod_revision);
+  }
+  return JsonResponse(200, ToResponseJson(*target.kind, *stored.object));
+}
+
+std::variant<ResourceHandler::StoredObject, http::Response> ResourceHandler::Load(
+    const ResourceRequest& target) const {
   const api::KindInfo& kind = *target.kind;
   auto kv = store_.Get(StorageKey(kind, target.namespace_, target.name));
   if (!kv.ok()) {
@@ -539,12 +552,7 @@ http::Response ResourceHandler::Get(const ResourceRequest& target,
   }
   auto object = FromStored(kind, *kv);
   if (!object.ok()) return StatusResponse(InternalError(object.error().message()));
-  if (WantsTable(request)) {
-    std::vector<api::ObjectPtr> one;
-    one.push_back(std::move(object).value());
-    return TableResponse(one, kv->mod_revision);
-  }
-  return JsonResponse(200, ToResponseJson(kind, **object));
+  return StoredObject{*std::move(kv), std::move(object).value()};
 }
 
 http::Response ResourceHandler::List(const ResourceRequest& target,
@@ -588,19 +596,14 @@ http::Response ResourceHandler::Update(const ResourceRequest& target,
         fmt::format("the name of the object ({}) does not match the name on the URL ({})",
                     metadata.name, target.name)));
   }
-  const std::string key = StorageKey(kind, target.namespace_, target.name);
-  auto current_kv = store_.Get(key);
-  if (!current_kv.ok()) {
-    if (current_kv.error().code() == ErrorCode::kNotFound) return NotFound(kind, target.name);
-    return StatusResponse(current_kv.error());
-  }
-  auto current = FromStored(kind, *current_kv);
-  if (!current.ok()) return StatusResponse(InternalError(current.error().message()));
+  auto loaded = Load(target);
+  if (auto* failure = std::get_if<http::Response>(&loaded)) return std::move(*failure);
+  const auto& current = std::get<StoredObject>(loaded);
   if (!metadata.resource_version.empty() &&
-      metadata.resource_version != ResourceVersionText(current_kv->mod_revision)) {
+      metadata.resource_version != ResourceVersionText(current.kv.mod_revision)) {
     return ObjectError(kind, target.name, ConflictError(kind, target.name));
   }
-  return CommitUpdate(target, request, object, **current, current_kv->mod_revision, warnings,
+  return CommitUpdate(target, request, object, *current.object, current.kv.mod_revision, warnings,
                       nullptr);
 }
 
@@ -665,18 +668,13 @@ http::Response ResourceHandler::Patch(const ResourceRequest& target,
   }
   auto policy = FieldValidation(request);
   if (!policy.ok()) return StatusResponse(policy.error());
-  const std::string key = StorageKey(kind, target.namespace_, target.name);
   // A patch carries no precondition unless it sets a resourceVersion, so a write that raced
   // with it is simply retried against the newer object, as upstream does.
   for (int attempt = 0;; ++attempt) {
-    auto current_kv = store_.Get(key);
-    if (!current_kv.ok()) {
-      if (current_kv.error().code() == ErrorCode::kNotFound) return NotFound(kind, target.name);
-      return StatusResponse(current_kv.error());
-    }
-    auto current = FromStored(kind, *current_kv);
-    if (!current.ok()) return StatusResponse(InternalError(current.error().message()));
-    auto served = patch::ParseJson(ToResponseJson(kind, *(*current)->Clone()));
+    auto loaded = Load(target);
+    if (auto* failure = std::get_if<http::Response>(&loaded)) return std::move(*failure);
+    const auto& current = std::get<StoredObject>(loaded);
+    auto served = patch::ParseJson(ToResponseJson(kind, *current.object->Clone()));
     if (!served.ok()) return StatusResponse(InternalError(served.error().message()));
     Result<boost::json::value> patched = InternalError("unreachable");
     if (type == PatchType::kJson) {
@@ -702,12 +700,12 @@ http::Response ResourceHandler::Patch(const ResourceRequest& target,
       return StatusResponse(
           BadRequestError("metadata.name and metadata.namespace cannot be changed by a patch"));
     }
-    if (object.metadata().resource_version != ResourceVersionText(current_kv->mod_revision)) {
+    if (object.metadata().resource_version != ResourceVersionText(current.kv.mod_revision)) {
       return ObjectError(kind, target.name, ConflictError(kind, target.name));
     }
     bool conflicted = false;
-    http::Response response = CommitUpdate(target, request, object, **current,
-                                           current_kv->mod_revision, warnings, &conflicted);
+    http::Response response = CommitUpdate(target, request, object, *current.object,
+                                           current.kv.mod_revision, warnings, &conflicted);
     if (!conflicted || attempt >= 4) return response;
   }
 }
@@ -718,17 +716,12 @@ http::Response ResourceHandler::Delete(const ResourceRequest& target,
   if (auto status = StrategyFor(kind).CheckDelete(kind, target.name); !status.ok()) {
     return ObjectError(kind, target.name, status.error());
   }
-  const std::string key = StorageKey(kind, target.namespace_, target.name);
-  auto kv = store_.Get(key);
-  if (!kv.ok()) {
-    if (kv.error().code() == ErrorCode::kNotFound) return NotFound(kind, target.name);
-    return StatusResponse(kv.error());
-  }
-  auto object = FromStored(kind, *kv);
-  if (!object.ok()) return StatusResponse(InternalError(object.error().message()));
-  const std::string uid = (*object)->metadata().uid;
+  auto loaded = Load(target);
+  if (auto* failure = std::get_if<http::Response>(&loaded)) return std::move(*failure);
+  const auto& stored = std::get<StoredObject>(loaded);
+  const std::string uid = stored.object->metadata().uid;
   if (!IsDryRun(request)) {
-    auto deleted = store_.Delete(key, kv->mod_revision);
+    auto deleted = store_.Delete(stored.kv.key, stored.kv.mod_revision);
     if (!deleted.ok()) {
       if (deleted.error().code() == ErrorCode::kNotFound) return NotFound(kind, target.name);
       return StatusResponse(deleted.error());

@@ -7,8 +7,10 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 
 #include "api/runtime/kinds.h"
+#include "api/runtime/object.h"
 #include "apimachinery/patch/patch_meta.h"
 #include "apiserver/registry/strategy.h"
 #include "base/clock.h"
@@ -43,6 +45,15 @@ class ResourceHandler {
   std::optional<ResourceRequest> Parse(std::string_view path) const;
 
  private:
+  // An object as the store holds it: its key-value (revisions) and the decoded object with its
+  // resourceVersion set.
+  struct StoredObject {
+    storage::KeyValue kv;
+    api::ObjectPtr object;
+  };
+  // The object `target` names, or the response for why it cannot be had (404, store errors).
+  std::variant<StoredObject, http::Response> Load(const ResourceRequest& target) const;
+
   http::Response Create(const ResourceRequest& target, const http::Request& request) const;
   http::Response Get(const ResourceRequest& target, const http::Request& request) const;
   http::Response List(const ResourceRequest& target, const http::Request& request) const;
