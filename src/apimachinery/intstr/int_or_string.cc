@@ -6,6 +6,8 @@
 #include <limits>
 #include <optional>
 
+#include "base/go_quote.h"
+
 namespace kpp::intstr {
 namespace {
 
@@ -41,23 +43,6 @@ AtoiResult Atoi(std::string_view text) {
             ""};
   }
   return {static_cast<int64_t>(magnitude), ""};
-}
-
-// Go's %q for the ASCII strings these messages carry; other bytes are escaped as \xNN.
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (byte < 0x20 || byte >= 0x7F) {
-      out += fmt::format("\\x{:02x}", byte);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -106,7 +91,7 @@ Result<int64_t> GetScaledValueFromIntOrPercent(const IntOrString& value, int64_t
   if (!parsed.value) {
     return InvalidError(
         fmt::format("invalid value for IntOrString: invalid value {}: strconv.Atoi: parsing {}: {}",
-                    Quote(text), Quote(number), parsed.problem));
+                    GoQuote(text), GoQuote(number), parsed.problem));
   }
   // Same floating-point steps as upstream, so results agree at the edges.
   const double scaled = static_cast<double>(*parsed.value) * static_cast<double>(total) / 100;

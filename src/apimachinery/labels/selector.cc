@@ -6,13 +6,12 @@
 #include <charconv>
 #include <set>
 
-#include "apimachinery/labels/go_quote.h"
 #include "apimachinery/labels/validation.h"
+#include "apimachinery/validation/field_errors.h"
+#include "base/go_quote.h"
 
 namespace kpp::labels {
 namespace {
-
-using internal::GoQuote;
 
 // Go's strconv.ParseInt(text, 10, 64): optional sign, decimal digits, no blanks.
 std::optional<int64_t> ParseInt64(std::string_view text) {
@@ -35,10 +34,11 @@ std::string GoStringSlice(const std::vector<std::string>& values) {
   return out + "}";
 }
 
-// A field.Error of type Invalid, as Error() prints it.
-std::string InvalidField(std::string_view path, std::string_view printed_value,
-                         std::string_view detail) {
-  return fmt::format("{}: Invalid value: {}: {}", path, printed_value, detail);
+// A field.Error of type Invalid, as Error() prints it; the value is already printed as Go would.
+std::string InvalidField(std::string_view path, std::string printed_value, std::string detail) {
+  return validation::FieldError{validation::FieldErrorType::kInvalid, std::string(path),
+                                std::move(printed_value), std::move(detail)}
+      .ToString();
 }
 
 std::string Join(const std::vector<std::string>& parts, std::string_view separator) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "base/go_quote.h"
+
 namespace kpp::validation {
 
 FieldPath FieldPath::Child(std::string_view name) const {
@@ -54,26 +56,6 @@ std::string_view TypeText(FieldErrorType type) {
 
 }  // namespace
 
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string FieldError::Body() const {
   std::string text(TypeText(type));
   if (!value.empty()) text += ": " + value;
@@ -90,7 +72,7 @@ FieldError Required(const FieldPath& path, std::string detail) {
 }
 
 FieldError Invalid(const FieldPath& path, std::string_view value, std::string detail) {
-  return {FieldErrorType::kInvalid, path.str(), Quote(value), std::move(detail)};
+  return {FieldErrorType::kInvalid, path.str(), GoQuote(value), std::move(detail)};
 }
 
 FieldError InvalidInt(const FieldPath& path, int64_t value, std::string detail) {
@@ -104,14 +86,14 @@ FieldError NotSupported(const FieldPath& path, std::string_view value,
     detail = "supported values: ";
     for (size_t i = 0; i < supported.size(); ++i) {
       if (i > 0) detail += ", ";
-      detail += Quote(supported[i]);
+      detail += GoQuote(supported[i]);
     }
   }
-  return {FieldErrorType::kNotSupported, path.str(), Quote(value), std::move(detail)};
+  return {FieldErrorType::kNotSupported, path.str(), GoQuote(value), std::move(detail)};
 }
 
 FieldError Duplicate(const FieldPath& path, std::string_view value) {
-  return {FieldErrorType::kDuplicate, path.str(), Quote(value), {}};
+  return {FieldErrorType::kDuplicate, path.str(), GoQuote(value), {}};
 }
 
 FieldError Forbidden(const FieldPath& path, std::string detail) {
@@ -136,7 +118,7 @@ Error ToInvalidError(std::string_view qualified_kind, std::string_view name,
   }
   if (errors.size() > 1) list = "[" + list + "]";
   return Error(ErrorCode::kInvalid,
-               fmt::format("{} {} is invalid: {}", qualified_kind, Quote(name), list),
+               fmt::format("{} {} is invalid: {}", qualified_kind, GoQuote(name), list),
                std::move(causes));
 }
 

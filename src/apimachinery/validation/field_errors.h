@@ -71,7 +71,4 @@ using FieldErrors = std::vector<FieldError>;
 Error ToInvalidError(std::string_view qualified_kind, std::string_view name,
                      const FieldErrors& errors);
 
-// Go's %q quoting of a string.
-std::string Quote(std::string_view text);
-
 }  // namespace kpp::validation

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/go_quote.h"
+
 namespace kpp::validation {
 namespace {
 
@@ -32,7 +34,7 @@ TEST(FieldErrorTest, MessagesMatchUpstream) {
             "spec: Forbidden: pod updates may not change fields other than image");
   EXPECT_EQ(TooLong(FieldPath("metadata").Child("name"), 253).ToString(),
             "metadata.name: Too long: may not be more than 253 bytes");
-  EXPECT_EQ(Quote("a\"b\n"), "\"a\\\"b\\n\"");
+  EXPECT_EQ(GoQuote("a\"b\n"), "\"a\\\"b\\n\"");
 }
 
 TEST(FieldErrorTest, InvalidErrorListsCausesLikeUpstream) {

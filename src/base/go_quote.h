@@ -5,11 +5,11 @@
 #include <string>
 #include <string_view>
 
-namespace kpp::labels::internal {
+namespace kpp {
 
 // `text` as a double-quoted Go string literal, like strconv.Quote: `"` and `\` are escaped,
 // control characters become \n, \t, \x01 ..., invalid UTF-8 bytes become \xNN, and valid
 // multi-byte UTF-8 is kept (C1 controls become \u00NN). Pure; thread-safe.
 std::string GoQuote(std::string_view text);
 
-}  // namespace kpp::labels::internal
+}  // namespace kpp

@@ -1,8 +1,8 @@
-#include "apimachinery/labels/go_quote.h"
+#include "base/go_quote.h"
 
 #include <gtest/gtest.h>
 
-namespace kpp::labels::internal {
+namespace kpp {
 namespace {
 
 TEST(GoQuoteTest, QuotesLikeGo) {
@@ -24,4 +24,4 @@ TEST(GoQuoteTest, QuotesLikeGo) {
 }
 
 }  // namespace
-}  // namespace kpp::labels::internal
+}  // namespace kpp

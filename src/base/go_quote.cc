@@ -1,8 +1,8 @@
-#include "apimachinery/labels/go_quote.h"
+#include "base/go_quote.h"
 
 #include <fmt/format.h>
 
-namespace kpp::labels::internal {
+namespace kpp {
 namespace {
 
 // Length of the valid UTF-8 sequence starting at `text[pos]`, or 0 if it is not valid.
@@ -83,4 +83,4 @@ std::string GoQuote(std::string_view text) {
   return out;
 }
 
-}  // namespace kpp::labels::internal
+}  // namespace kpp
