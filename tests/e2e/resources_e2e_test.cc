@@ -231,6 +231,28 @@ TEST_F(ResourcesE2ETest, NewPodsArePendingWithTheirQosClass) {
   EXPECT_EQ(be.at("spec").at("containers").at(0).at("imagePullPolicy"), "Always");
 }
 
+TEST_F(ResourcesE2ETest, ListsHonourLabelAndFieldSelectors) {
+  ASSERT_EQ(Kubectl({"create", "-f", File("a.yaml", ConfigMapYaml("a", "1"))}).exit_code, 0);
+  ASSERT_EQ(Kubectl({"create", "-f", File("b.yaml", ConfigMapYaml("b", "2"))}).exit_code, 0);
+  ASSERT_EQ(Kubectl({"label", "cm", "b", "tier=back"}).exit_code, 0);
+  auto by_label = Kubectl({"get", "cm", "-l", "app=web,tier!=back", "-o", "name"});
+  ASSERT_EQ(by_label.exit_code, 0) << by_label.err;
+  EXPECT_EQ(by_label.out, "configmap/a\n");
+  auto by_set = Kubectl({"get", "cm", "-l", "tier in (back,front)", "-o", "name"});
+  EXPECT_EQ(by_set.out, "configmap/b\n");
+  auto by_field = Kubectl({"get", "cm", "-A", "--field-selector", "metadata.name=b", "-o", "name"});
+  ASSERT_EQ(by_field.exit_code, 0) << by_field.err;
+  EXPECT_EQ(by_field.out, "configmap/b\n");
+  auto unsupported = Kubectl({"get", "cm", "--field-selector", "spec.x=y"});
+  EXPECT_NE(unsupported.exit_code, 0);
+  EXPECT_NE(unsupported.err.find("field label not supported: spec.x"), std::string::npos)
+      << unsupported.err;
+  auto malformed =
+      Kubectl({"get", "--raw", "/api/v1/namespaces/default/configmaps?labelSelector=a%20in%20(b"});
+  EXPECT_NE(malformed.exit_code, 0);
+  EXPECT_NE(malformed.err.find("BadRequest"), std::string::npos) << malformed.err;
+}
+
 TEST_F(ResourcesE2ETest, ObjectsSurviveRestart) {
   ASSERT_EQ(Kubectl({"create", "-f", File("keep.yaml", ConfigMapYaml("keep", "1"))}).exit_code, 0);
   const auto before = GetJson({"cm", "keep"});

@@ -37,17 +37,25 @@ std::vector<boost::json::value> Events(const std::string& stream) {
   return events;
 }
 
+// Creates ConfigMap `name` in the default namespace (from <root>/cm.yaml, kept for re-use) and
+// returns the resourceVersion of the list after it; empty (and a test failure) on error.
+std::string CreateConfigMapAndListVersion(const KppServer& server, const std::string& name) {
+  const std::string file = server.root_dir() + "/cm.yaml";
+  EXPECT_TRUE(WriteFileAtomic(
+                  file, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n", 0644)
+                  .ok());
+  auto created = server.Kubectl({"create", "-f", file});
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+  auto list = server.Kubectl({"get", "--raw", "/api/v1/namespaces/default/configmaps"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  if (list.exit_code != 0) return "";
+  return std::string(boost::json::parse(list.out).at("metadata").at("resourceVersion").as_string());
+}
+
 TEST(WatchE2ETest, StreamsAddedModifiedDeletedFromAResourceVersion) {
   KppServer server;
   ASSERT_TRUE(server.Start());
-  const std::string file = server.root_dir() + "/cm.yaml";
-  ASSERT_TRUE(
-      WriteFileAtomic(file, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: w\n", 0644).ok());
-  ASSERT_EQ(server.Kubectl({"create", "-f", file}).exit_code, 0);
-  auto list = server.Kubectl({"get", "--raw", "/api/v1/namespaces/default/configmaps"});
-  ASSERT_EQ(list.exit_code, 0) << list.err;
-  const std::string list_version(
-      boost::json::parse(list.out).at("metadata").at("resourceVersion").as_string());
+  const std::string list_version = CreateConfigMapAndListVersion(server, "w");
   ASSERT_FALSE(list_version.empty());
 
   ProcessResult watched;
@@ -72,11 +80,32 @@ TEST(WatchE2ETest, StreamsAddedModifiedDeletedFromAResourceVersion) {
             events[0].at("object").at("metadata").at("resourceVersion"));
 
   // Without a resourceVersion the current objects come first, as ADDED events.
-  ASSERT_EQ(server.Kubectl({"create", "-f", file}).exit_code, 0);
+  ASSERT_EQ(server.Kubectl({"create", "-f", server.root_dir() + "/cm.yaml"}).exit_code, 0);
   auto from_now = CurlWatch(server, "timeoutSeconds=1");
   const auto initial = Events(from_now.out);
   ASSERT_EQ(initial.size(), 1u) << from_now.out;
   EXPECT_EQ(initial[0].at("type"), "ADDED");
+}
+
+TEST(WatchE2ETest, SelectorsTurnLabelChangesIntoAddedAndDeleted) {
+  KppServer server;
+  ASSERT_TRUE(server.Start());
+  const std::string list_version = CreateConfigMapAndListVersion(server, "s");
+  ProcessResult watched;
+  std::thread watcher([&] {
+    watched = CurlWatch(
+        server, "labelSelector=team%3Dblue&timeoutSeconds=8&resourceVersion=" + list_version);
+  });
+  ASSERT_EQ(server.Kubectl({"label", "configmap", "s", "team=blue"}).exit_code, 0);
+  ASSERT_EQ(server.Kubectl({"label", "configmap", "s", "extra=1"}).exit_code, 0);
+  ASSERT_EQ(server.Kubectl({"label", "--overwrite", "configmap", "s", "team=red"}).exit_code, 0);
+  watcher.join();
+  const auto events = Events(watched.out);
+  ASSERT_EQ(events.size(), 3u) << watched.out;
+  EXPECT_EQ(events[0].at("type"), "ADDED");
+  EXPECT_EQ(events[1].at("type"), "MODIFIED");
+  EXPECT_EQ(events[2].at("type"), "DELETED");
+  EXPECT_EQ(events[2].at("object").at("metadata").at("labels").at("team"), "red");
 }
 
 TEST(WatchE2ETest, KubectlGetWatchPrintsChanges) {

@@ -9,6 +9,8 @@
 
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object.h"
+#include "apimachinery/labels/field_selector.h"
+#include "apimachinery/labels/selector.h"
 #include "apimachinery/patch/json_patch.h"
 #include "apimachinery/patch/json_util.h"
 #include "apimachinery/patch/merge_patch.h"
@@ -338,14 +340,69 @@ http::Response WithWarnings(http::Response response, const http::Response& warni
   return response;
 }
 
+// The labelSelector and fieldSelector of a list or watch. Every kind supports the field labels
+// metadata.name and metadata.namespace, as upstream does for kinds without their own.
+class ListFilter {
+ public:
+  static Result<ListFilter> FromRequest(const http::Request& request) {
+    ListFilter filter;
+    KPP_ASSIGN_OR_RETURN(filter.labels_,
+                         labels::Selector::Parse(request.FindQuery("labelSelector").value_or("")));
+    KPP_ASSIGN_OR_RETURN(filter.fields_,
+                         fields::Selector::Parse(request.FindQuery("fieldSelector").value_or("")));
+    for (const auto& field : filter.fields_.FieldNames()) {
+      if (field != "metadata.name" && field != "metadata.namespace") {
+        return BadRequestError("field label not supported: " + field);
+      }
+    }
+    return filter;
+  }
+
+  bool Empty() const { return labels_.Empty() && fields_.Empty(); }
+
+  bool Matches(const api::Object& object) const {
+    const auto& metadata = object.metadata();
+    return labels_.Matches(metadata.labels) &&
+           fields_.Matches(
+               {{"metadata.name", metadata.name}, {"metadata.namespace", metadata.namespace_}});
+  }
+
+ private:
+  labels::Selector labels_ = labels::Selector::Everything();
+  fields::Selector fields_ = fields::Selector::Everything();
+};
+
+struct Matching {
+  std::vector<api::ObjectPtr> objects;
+  int64_t revision;  // the store revision they were read at
+};
+
+// The objects under `prefix` that `filter` selects, at the current revision.
+Result<Matching> ReadMatching(storage::Store& store, const api::KindInfo& kind,
+                              const std::string& prefix, const ListFilter& filter) {
+  KPP_ASSIGN_OR_RETURN(storage::RangeResult range,
+                       store.Range(storage::RangeRequest::Prefix(prefix)));
+  Matching matching{{}, range.revision};
+  for (const auto& kv : range.kvs) {
+    auto object = FromStored(kind, kv);
+    if (!object.ok()) return InternalError(object.error().message());
+    if (filter.Matches(**object)) matching.objects.push_back(std::move(object).value());
+  }
+  return matching;
+}
+
 // One watch: the events of the store's watch on the kind's prefix, as newline-separated
 // WatchEvent JSON, optionally preceded by ADDED events for the objects that existed at the start
 // revision. Ends at the deadline, when cancelled, or after an ERROR event.
 class WatchStream final : public http::BodyStream {
  public:
-  WatchStream(const api::KindInfo& kind, std::unique_ptr<storage::Watcher> watcher, bool as_table,
-              std::chrono::steady_clock::time_point deadline)
-      : kind_(kind), watcher_(std::move(watcher)), as_table_(as_table), deadline_(deadline) {}
+  WatchStream(const api::KindInfo& kind, std::unique_ptr<storage::Watcher> watcher,
+              ListFilter filter, bool as_table, std::chrono::steady_clock::time_point deadline)
+      : kind_(kind),
+        watcher_(std::move(watcher)),
+        filter_(std::move(filter)),
+        as_table_(as_table),
+        deadline_(deadline) {}
 
   // Queues an ADDED event for an object that existed before the watch started. Call before the
   // stream is handed to the server.
@@ -397,23 +454,37 @@ class WatchStream final : public http::BodyStream {
     return fmt::format("{{\"type\":\"{}\",\"object\":{}}}\n", type, encoded);
   }
 
+  // The stored value decoded, carrying the resourceVersion of `revision`; null when it does not
+  // decode.
+  api::ObjectPtr DecodeAt(const storage::KeyValue& kv, int64_t revision) const {
+    auto decoded = kind_.codec->Decode(kv.value, {});
+    if (!decoded.ok()) return nullptr;
+    decoded->object->metadata().resource_version = ResourceVersionText(revision);
+    return std::move(decoded->object);
+  }
+
+  // As upstream filters watches: an object that starts matching the selectors is ADDED, one
+  // that stops matching is DELETED, changes outside them are not sent.
   std::string EventLine(const storage::Event& event) {
+    const int64_t revision = event.kv.mod_revision;
     const bool deleted = event.type == storage::Event::Type::kDelete;
-    const storage::KeyValue* source =
-        deleted ? (event.prev_kv ? &*event.prev_kv : nullptr) : &event.kv;
-    if (source == nullptr) return "";
-    auto decoded = kind_.codec->Decode(source->value, {});
-    if (!decoded.ok()) return "";
-    api::Object& object = *decoded->object;
-    object.metadata().resource_version = ResourceVersionText(event.kv.mod_revision);
-    const char* type = deleted                                             ? "DELETED"
-                       : event.kv.create_revision == event.kv.mod_revision ? "ADDED"
-                                                                           : "MODIFIED";
-    return Line(type, object);
+    api::ObjectPtr current = deleted ? nullptr : DecodeAt(event.kv, revision);
+    api::ObjectPtr previous;
+    if (event.prev_kv && (deleted || !filter_.Empty()))
+      previous = DecodeAt(*event.prev_kv, revision);
+    const bool was = previous != nullptr && filter_.Matches(*previous);
+    const bool is = current != nullptr && filter_.Matches(*current);
+    if (is) {
+      const bool created = event.kv.create_revision == event.kv.mod_revision;
+      return Line(created || (!filter_.Empty() && !was) ? "ADDED" : "MODIFIED", *current);
+    }
+    if (was) return Line("DELETED", deleted ? *previous : *current);
+    return "";
   }
 
   const api::KindInfo& kind_;
   std::unique_ptr<storage::Watcher> watcher_;
+  const ListFilter filter_;
   std::vector<std::string> initial_;
   const bool as_table_;
   bool first_table_ = true;
@@ -427,18 +498,17 @@ class WatchStream final : public http::BodyStream {
 http::Response ResourceHandler::Watch(const ResourceRequest& target,
                                       const http::Request& request) const {
   const api::KindInfo& kind = *target.kind;
+  auto filter = ListFilter::FromRequest(request);
+  if (!filter.ok()) return StatusResponse(filter.error());
   const std::string prefix = StorageKey(kind, target.namespace_, "");
   const std::string requested = std::string(request.FindQuery("resourceVersion").value_or(""));
   int64_t start = 0;
   std::vector<api::ObjectPtr> existing;
   if (requested.empty() || requested == "0") {
     // No version to resume from: the current objects come first, as ADDED events.
-    auto snapshot = store_.Range(storage::RangeRequest::Prefix(prefix));
+    auto snapshot = ReadMatching(store_, kind, prefix, *filter);
     if (!snapshot.ok()) return StatusResponse(snapshot.error());
-    for (const auto& kv : snapshot->kvs) {
-      auto object = FromStored(kind, kv);
-      if (object.ok()) existing.push_back(std::move(object).value());
-    }
+    existing = std::move(snapshot->objects);
     start = snapshot->revision + 1;
   } else {
     char* end = nullptr;
@@ -463,7 +533,8 @@ http::Response ResourceHandler::Watch(const ResourceRequest& target,
     timeout =
         std::chrono::seconds(std::max(0L, std::strtol(std::string(*value).c_str(), nullptr, 10)));
   }
-  auto stream = std::make_shared<WatchStream>(kind, std::move(watcher).value(), WantsTable(request),
+  auto stream = std::make_shared<WatchStream>(kind, std::move(watcher).value(), *std::move(filter),
+                                              WantsTable(request),
                                               std::chrono::steady_clock::now() + timeout);
   for (auto& object : existing)
     stream->AddExisting(*object);
@@ -558,16 +629,11 @@ std::variant<ResourceHandler::StoredObject, http::Response> ResourceHandler::Loa
 http::Response ResourceHandler::List(const ResourceRequest& target,
                                      const http::Request& request) const {
   const api::KindInfo& kind = *target.kind;
-  storage::RangeRequest range =
-      storage::RangeRequest::Prefix(StorageKey(kind, target.namespace_, ""));
-  auto result = store_.Range(range);
+  auto filter = ListFilter::FromRequest(request);
+  if (!filter.ok()) return StatusResponse(filter.error());
+  auto result = ReadMatching(store_, kind, StorageKey(kind, target.namespace_, ""), *filter);
   if (!result.ok()) return StatusResponse(result.error());
-  std::vector<api::ObjectPtr> objects;
-  for (const auto& kv : result->kvs) {
-    auto object = FromStored(kind, kv);
-    if (!object.ok()) return StatusResponse(InternalError(object.error().message()));
-    objects.push_back(std::move(object).value());
-  }
+  const auto& objects = result->objects;
   if (WantsTable(request)) return TableResponse(objects, result->revision);
   std::string body = fmt::format(
       R"({{"kind":"{}","apiVersion":"{}","metadata":{{"resourceVersion":"{}"}},"items":[)",
