@@ -147,9 +147,17 @@ def main():
     parser.add_argument("--api-dir", required=True)
     parser.add_argument("--out-dir")
     parser.add_argument("--list-outputs", action="store_true")
+    parser.add_argument("--missing-proto", action="store_true",
+                        help="print the fields that have no proto field number")
     args = parser.parse_args()
     try:
         packages = schema.load(args.api_dir)
+        if args.missing_proto:
+            missing = [f"{t.file}:{f.line}: {t.name}.{f.json_name or f.type.name}"
+                       for p in packages.values() for t in p.types.values() if not t.raw
+                       for f in t.fields if "proto" not in f.options]
+            print("\n".join(missing))
+            return 1 if missing else 0
         files = outputs(packages)
         if args.list_outputs:
             print(";".join(path for path, _ in files))

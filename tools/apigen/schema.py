@@ -17,7 +17,7 @@ SCALARS = {
 
 FIELD_FLAGS = {"required", "always", "retainKeys", "replace", "immutable", "merge"}
 FIELD_OPTIONS = {"default", "enum", "merge", "list", "keys", "map", "struct", "format", "min",
-                 "max"}
+                 "max", "proto"}
 KIND_FLAGS = {"namespaced", "cluster", "nolist", "noresource"}
 KIND_OPTIONS = {"plural", "singular", "short", "categories", "subresources", "verbs"}
 TYPE_OPTIONS = {"defaults", "openapi", "go", "struct"}
@@ -233,6 +233,13 @@ class _Reader:
             if any(existing.json_name == f.json_name and not f.inline
                    for existing in current.fields):
                 raise SchemaError(f"{where}: field {f.json_name} is defined twice")
+            if "proto" in f.options:
+                number = f.options["proto"]
+                if not re.fullmatch(r"[1-9][0-9]{0,5}", number):
+                    raise SchemaError(f"{where}: proto wants a field number, not {number!r}")
+                if any(existing.options.get("proto") == number for existing in current.fields):
+                    raise SchemaError(f"{where}: proto field number {number} is used twice in "
+                                      f"{current.name}")
             current.fields.append(f)
             last_field = f
         if package is None:
@@ -337,8 +344,10 @@ def _add_list_kind(package, type_):
                      kind=Kind(name=list_name, flags={"noresource"}, options={}))
     list_type.fields = [
         Field(json_name="metadata", type=TypeRef("named", name=list_meta), line=type_.line,
-              doc="Standard list metadata: resourceVersion and continue token."),
+              doc="Standard list metadata: resourceVersion and continue token.",
+              options={"proto": "1"}),
         Field(json_name="items", type=TypeRef("list", elem=TypeRef("named", name=type_.name)),
-              doc=f"The {type_.name} objects.", flags={"required", "always"}, line=type_.line),
+              doc=f"The {type_.name} objects.", flags={"required", "always"}, line=type_.line,
+              options={"proto": "2"}),
     ]
     package.types[list_name] = list_type
