@@ -7,6 +7,7 @@
 #include "api/runtime/openapi_data.h"
 #include "apimachinery/status.h"
 #include "apiserver/authn/x509.h"
+#include "apiserver/openapi_protobuf.h"
 #include "apiserver/responses.h"
 #include "base/log.h"
 #include "base/version.h"
@@ -134,14 +135,26 @@ std::optional<http::Response> ApiServer::ServeDiscovery(const http::Request& req
 std::optional<http::Response> ApiServer::ServeOpenApi(const http::Request& request) const {
   const std::string_view path = request.path;
   const OpenApiDocument* document = nullptr;
+  bool protobuf = false;
   if (path == "/openapi/v2") {
-    // kubectl 1.27 and 1.28 ask for the protobuf encoding; only JSON is served so far.
     const std::string* accept = request.FindHeader("Accept");
-    if (accept != nullptr && !accept->empty() &&
-        accept->find("application/json") == std::string::npos &&
-        accept->find("*/*") == std::string::npos) {
-      return StatusResponse(
-          Error(ErrorCode::kNotAcceptable, "only application/json is served for /openapi/v2"));
+    std::string_view protobuf_type;
+    if (accept != nullptr) {
+      for (std::string_view candidate :
+           {kOpenApiV2ProtobufMediaType, kOpenApiV2ProtobufMediaTypeDotted}) {
+        if (accept->find(candidate) != std::string::npos) protobuf_type = candidate;
+      }
+    }
+    if (!protobuf_type.empty() &&
+        (accept->find("application/json") == std::string::npos ||
+         accept->find(protobuf_type) < accept->find("application/json"))) {
+      protobuf = true;
+    } else if (accept != nullptr && !accept->empty() &&
+               accept->find("application/json") == std::string::npos &&
+               accept->find("*/*") == std::string::npos) {
+      return StatusResponse(Error(ErrorCode::kNotAcceptable,
+                                  "only application/json and application/com.github.proto-openapi."
+                                  "spec.v2@v1.0+protobuf are served for /openapi/v2"));
     }
     document = &openapi_.V2();
   } else if (path == "/openapi/v3" || path == "/openapi/v3/") {
@@ -161,7 +174,9 @@ std::optional<http::Response> ApiServer::ServeOpenApi(const http::Request& reque
     not_modified.SetHeader("ETag", document->etag);
     return not_modified;
   }
-  http::Response response = JsonResponse(200, document->json);
+  http::Response response = protobuf ? JsonResponse(200, document->protobuf,
+                                                    std::string(kOpenApiV2ProtobufMediaTypeDotted))
+                                     : JsonResponse(200, document->json);
   response.SetHeader("ETag", document->etag);
   return response;
 }

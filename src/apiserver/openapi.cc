@@ -7,6 +7,8 @@
 #include <boost/json/serialize.hpp>
 #include <set>
 
+#include "apiserver/openapi_protobuf.h"
+
 namespace kpp::apiserver {
 namespace {
 
@@ -70,27 +72,41 @@ boost::json::value ToV3(const boost::json::value& schema) {
   return out;
 }
 
-boost::json::object JsonResponseWith(const std::string& schema_name) {
-  const boost::json::object schema{{"$ref", std::string(kV3Prefix) + schema_name}};
+// OpenAPI v2 and v3 spell schemas, responses and parameters differently.
+enum class Flavour { kV2, kV3 };
+
+boost::json::object SchemaRef(const std::string& schema_name, Flavour flavour) {
   return boost::json::object{
-      {"200", boost::json::object{
-                  {"description", "OK"},
-                  {"content", boost::json::object{{"application/json",
-                                                   boost::json::object{{"schema", schema}}}}}}}};
+      {"$ref", std::string(flavour == Flavour::kV2 ? kV2Prefix : kV3Prefix) + schema_name}};
 }
 
-boost::json::object QueryParameter(std::string_view name, std::string_view description) {
-  return boost::json::object{
-      {"name", name},
-      {"in", "query"},
-      {"description", description},
-      {"schema", boost::json::object{{"type", "string"}, {"uniqueItems", true}}}};
+boost::json::object JsonResponseWith(const std::string& schema_name, Flavour flavour) {
+  boost::json::object ok{{"description", "OK"}};
+  if (flavour == Flavour::kV2) {
+    ok["schema"] = SchemaRef(schema_name, flavour);
+  } else {
+    ok["content"] = boost::json::object{
+        {"application/json", boost::json::object{{"schema", SchemaRef(schema_name, flavour)}}}};
+  }
+  return boost::json::object{{"200", std::move(ok)}};
+}
+
+boost::json::object QueryParameter(std::string_view name, std::string_view description,
+                                   Flavour flavour) {
+  boost::json::object parameter{{"name", name}, {"in", "query"}, {"description", description}};
+  if (flavour == Flavour::kV2) {
+    parameter["type"] = "string";
+    parameter["uniqueItems"] = true;
+  } else {
+    parameter["schema"] = boost::json::object{{"type", "string"}, {"uniqueItems", true}};
+  }
+  return parameter;
 }
 
 // The operations of one resource, in the shape kubectl reads: each carries the kind
 // (x-kubernetes-group-version-kind), which is how `kubectl explain` maps a resource to its schema,
 // and PATCH lists fieldValidation, which is how kubectl learns that the server validates fields.
-void AddResourcePaths(const api::KindInfo& kind, boost::json::object& paths) {
+void AddResourcePaths(const api::KindInfo& kind, Flavour flavour, boost::json::object& paths) {
   const std::string prefix = kind.group.empty()
                                  ? fmt::format("/api/{}", kind.version)
                                  : fmt::format("/apis/{}/{}", kind.group, kind.version);
@@ -103,7 +119,7 @@ void AddResourcePaths(const api::KindInfo& kind, boost::json::object& paths) {
   auto operation = [&](std::string_view action, const std::string& schema_name) {
     return boost::json::object{{"x-kubernetes-action", action},
                                {"x-kubernetes-group-version-kind", gvk},
-                               {"responses", JsonResponseWith(schema_name)}};
+                               {"responses", JsonResponseWith(schema_name, flavour)}};
   };
   const std::string verbs(kind.verbs);
   auto has = [&](std::string_view verb) {
@@ -122,11 +138,12 @@ void AddResourcePaths(const api::KindInfo& kind, boost::json::object& paths) {
   if (has("patch")) {
     boost::json::object patch = operation("patch", object_schema);
     patch["parameters"] = boost::json::array{
-        QueryParameter("dryRun", "When present, changes are checked but not persisted."),
-        QueryParameter("fieldManager", "Name of the actor making the change."),
+        QueryParameter("dryRun", "When present, changes are checked but not persisted.", flavour),
+        QueryParameter("fieldManager", "Name of the actor making the change.", flavour),
         QueryParameter("fieldValidation",
-                       "How to treat unknown or duplicate fields: Ignore, Warn or Strict."),
-        QueryParameter("force", "Force an apply that conflicts with other managers."),
+                       "How to treat unknown or duplicate fields: Ignore, Warn or Strict.",
+                       flavour),
+        QueryParameter("force", "Force an apply that conflicts with other managers.", flavour),
     };
     item_ops["patch"] = std::move(patch);
   }
@@ -142,9 +159,13 @@ OpenApiDocuments::OpenApiDocuments(std::string_view definitions_v2,
   const boost::json::object definitions = boost::json::parse(definitions_v2).as_object();
   const boost::json::object info{{"title", "Kubernetes"}, {"version", version}};
 
-  boost::json::object v2{{"swagger", "2.0"}, {"info", info}, {"paths", boost::json::object()}};
+  boost::json::object v2_paths;
+  for (const auto& kind : kinds)
+    AddResourcePaths(kind, Flavour::kV2, v2_paths);
+  boost::json::object v2{{"swagger", "2.0"}, {"info", info}, {"paths", std::move(v2_paths)}};
   v2["definitions"] = definitions;
   v2_ = MakeDocument(boost::json::serialize(v2));
+  v2_.protobuf = OpenApiV2ToProtobuf(v2);
 
   // Each group/version document holds its kinds and everything they reference.
   std::map<std::string, std::set<std::string>> roots;
@@ -155,7 +176,7 @@ OpenApiDocuments::OpenApiDocuments(std::string_view definitions_v2,
                                  : fmt::format("apis/{}/{}", kind.group, kind.version);
     roots[path].emplace(kind.openapi_name);
     roots[path].emplace("io.k8s.apimachinery.pkg.apis.meta.v1.Status");
-    AddResourcePaths(kind, paths_by_group_version[path]);
+    AddResourcePaths(kind, Flavour::kV3, paths_by_group_version[path]);
     if (!kind.list_kind.empty()) {
       std::string list_name(kind.openapi_name);
       roots[path].insert(list_name + "List");

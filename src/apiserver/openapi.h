@@ -13,8 +13,9 @@ namespace kpp::apiserver {
 
 struct OpenApiDocument {
   std::string json;
-  std::string etag;  // quoted, as sent in the ETag header
-  std::string hash;  // content hash, used in v3 serverRelativeURLs
+  std::string etag;      // quoted, as sent in the ETag header
+  std::string hash;      // content hash, used in v3 serverRelativeURLs
+  std::string protobuf;  // v2 only: the same document as gnostic's protobuf message
 };
 
 class OpenApiDocuments {

@@ -13,6 +13,14 @@ namespace kpp::apiserver {
 http::Response JsonResponse(int status, std::string body,
                             std::string content_type = "application/json");
 
+// Whether the client's first choice in Accept is protobuf (application/vnd.kubernetes.protobuf,
+// as client-go's typed clients ask: "application/vnd.kubernetes.protobuf,application/json").
+// Streams (`;stream=watch`) and Tables are answered in JSON.
+bool PrefersProtobuf(const http::Request& request);
+
+// A protobuf response: `body` is an envelope (see api/runtime/protobuf.h).
+http::Response ProtobufResponse(int status, std::string body);
+
 // A Status (kind: Status, status: Failure) for `error`, with the HTTP code of its reason.
 http::Response StatusResponse(const Error& error,
                               const apimachinery::StatusDetails* details = nullptr);

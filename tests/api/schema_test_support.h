@@ -9,15 +9,30 @@
 
 #include "api/runtime/kinds.h"
 #include "api/runtime/object_codec.h"
+#include "api/runtime/protobuf.h"
 
 namespace kpp::api::testing {
 
-// Decodes `json` strictly and expects encoding to give back exactly the same bytes.
+// Decodes `json` strictly and expects encoding to give back exactly the same bytes, directly and
+// after a trip through protobuf.
 template <typename T>
 void ExpectRoundTrip(const std::string& json) {
   auto decoded = FromJson<T>(json, {.unknown_fields = UnknownFields::kReject});
   ASSERT_TRUE(decoded.ok()) << decoded.error().message();
   EXPECT_EQ(ToJson(decoded->object), json);
+  // The same object through the protobuf encoding keeps every field.
+  protobuf::Writer writer;
+  EncodeProto(decoded->object, writer);
+  protobuf::Reader reader(writer.data());
+  T through_protobuf;
+  DecodeProto(reader, through_protobuf);
+  ASSERT_FALSE(reader.failed()) << reader.error()->message();
+  if constexpr (requires { through_protobuf.kind; }) {
+    // apiVersion and kind travel in the envelope, not in the message.
+    through_protobuf.kind = decoded->object.kind;
+    through_protobuf.api_version = decoded->object.api_version;
+  }
+  EXPECT_EQ(ToJson(through_protobuf), json) << "through protobuf";
 }
 
 // `json` decoded strictly, defaulted and encoded again; empty (and a test failure) when it does

@@ -52,11 +52,8 @@ TEST_F(ResourcesE2ETest, CreateGetListDeleteWithEveryKubectl) {
   for (const auto& minor : versions) {
     const std::string name = "cm-" + (minor.empty() ? std::string("default") : minor.substr(2));
     const std::string file = File(name + ".yaml", ConfigMapYaml(name, "v" + minor));
-    // kubectl 1.27 and 1.28 validate against the protobuf OpenAPI v2 document, which is not
-    // served yet (docs/ROADMAP.md); they need --validate=false.
-    const bool old_kubectl = minor == "1.27" || minor == "1.28";
-    auto created = Kubectl(
-        {"create", "-f", file, old_kubectl ? "--validate=false" : "--validate=true"}, minor);
+    // kubectl 1.27 and 1.28 read the protobuf OpenAPI v2 document to validate.
+    auto created = Kubectl({"create", "-f", file, "--validate=true"}, minor);
     ASSERT_EQ(created.exit_code, 0) << minor << ": " << created.err;
     EXPECT_EQ(created.out, "configmap/" + name + " created\n");
     auto got = Kubectl({"get", "configmap", name, "-o", "json"}, minor);

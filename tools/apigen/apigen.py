@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cpp  # noqa: E402
 import openapi  # noqa: E402
+import proto  # noqa: E402
 import schema  # noqa: E402
 
 
@@ -123,6 +124,9 @@ def outputs(packages):
         files.append((f"{base}/codec.h", emitter.codec_header))
         files.append((f"{base}/codec.cc",
                       lambda e=emitter: e.codec_source(needs_defaults, needs_validation)))
+        proto_emitter = proto.ProtoEmitter(package, emitter.imported_packages())
+        files.append((f"{base}/proto_codec.h", proto_emitter.header))
+        files.append((f"{base}/proto_codec.cc", proto_emitter.source))
     files.append(("api/kinds.cc", lambda: kinds_source(packages)))
     files.append(("api/openapi_data.cc", lambda: openapi_source(packages)))
     return files

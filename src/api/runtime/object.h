@@ -9,6 +9,7 @@
 
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object_codec.h"
+#include "api/runtime/protobuf.h"
 #include "apimachinery/validation/field_errors.h"
 
 namespace kpp::api {
@@ -22,6 +23,8 @@ class Object {
   virtual std::string& kind() = 0;
   virtual std::string& api_version() = 0;
   virtual std::string ToJson() const = 0;
+  // The object's protobuf message, without the envelope (see api/runtime/protobuf.h).
+  virtual std::string ToProtobufMessage() const = 0;
   virtual void SetDefaults() = 0;
   // The checks the schema implies (required fields, enums, bounds), with full field paths.
   virtual validation::FieldErrors ValidateFields() const = 0;
@@ -35,6 +38,9 @@ class KindCodec {
   virtual ~KindCodec() = default;
   virtual Result<Decoded<ObjectPtr>> Decode(std::string_view json,
                                             const DecodeOptions& options) const = 0;
+  // Decodes the protobuf message of one object (the envelope already removed). Protobuf cannot
+  // carry unknown fields by name, so there is nothing to report about them.
+  virtual Result<ObjectPtr> DecodeProtobuf(std::string_view message) const = 0;
 };
 
 namespace object_detail {
@@ -48,6 +54,20 @@ template <typename T>
 void ValidateFieldsOf(const T& value, validation::FieldErrors& errors) {
   ValidateFields(value, validation::FieldPath(), errors);
 }
+template <typename T>
+std::string ToProtobufMessageOf(const T& value) {
+  protobuf::Writer writer;
+  EncodeProto(value, writer);
+  return std::move(writer).Take();
+}
+template <typename T>
+Result<T> FromProtobufMessageOf(std::string_view message) {
+  protobuf::Reader reader(message);
+  T value;
+  DecodeProto(reader, value);
+  if (reader.failed()) return *reader.error();
+  return value;
+}
 }  // namespace object_detail
 
 template <typename T>
@@ -59,6 +79,9 @@ class TypedObject final : public Object {
   std::string& kind() override { return value_.kind; }
   std::string& api_version() override { return value_.api_version; }
   std::string ToJson() const override { return api::ToJson(value_); }
+  std::string ToProtobufMessage() const override {
+    return object_detail::ToProtobufMessageOf(value_);
+  }
   void SetDefaults() override { object_detail::SetDefaultsOf(value_); }
   validation::FieldErrors ValidateFields() const override {
     validation::FieldErrors errors;
@@ -80,6 +103,10 @@ class TypedKindCodec final : public KindCodec {
     KPP_ASSIGN_OR_RETURN(Decoded<T> decoded, FromJson<T>(json, options));
     return Decoded<ObjectPtr>{std::make_unique<TypedObject<T>>(std::move(decoded.object)),
                               std::move(decoded.unknown_fields)};
+  }
+  Result<ObjectPtr> DecodeProtobuf(std::string_view message) const override {
+    KPP_ASSIGN_OR_RETURN(T decoded, object_detail::FromProtobufMessageOf<T>(message));
+    return ObjectPtr(std::make_unique<TypedObject<T>>(std::move(decoded)));
   }
 };
 

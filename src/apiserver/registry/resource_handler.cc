@@ -9,6 +9,7 @@
 
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object.h"
+#include "api/runtime/protobuf.h"
 #include "apimachinery/labels/field_selector.h"
 #include "apimachinery/labels/selector.h"
 #include "apimachinery/patch/json_patch.h"
@@ -105,17 +106,22 @@ std::string ResourceVersionText(int64_t revision) {
   return std::to_string(revision);
 }
 
-// Request bodies are JSON only. Clients that send protobuf (kubectl does for core kinds) switch
-// to JSON when they get upstream's 415 answer.
+bool IsProtobufBody(const http::Request& request) {
+  const std::string* content_type = request.FindHeader("Content-Type");
+  return content_type != nullptr && content_type->starts_with(api::protobuf::kMediaType);
+}
+
+// Request bodies are JSON or protobuf (kubectl 1.32+ sends protobuf for built-in kinds).
 std::optional<http::Response> CheckBodyMediaType(const http::Request& request) {
   const std::string* content_type = request.FindHeader("Content-Type");
   if (content_type == nullptr || content_type->empty() ||
-      content_type->starts_with("application/json")) {
+      content_type->starts_with("application/json") || IsProtobufBody(request)) {
     return std::nullopt;
   }
   return StatusResponse(Error(ErrorCode::kUnsupportedMediaType,
                               "the body of the request was in an unknown format - accepted media "
-                              "types include: application/json"));
+                              "types include: application/json, "
+                              "application/vnd.kubernetes.protobuf"));
 }
 
 }  // namespace
@@ -231,6 +237,16 @@ std::string ToResponseJson(const api::KindInfo& kind, api::Object& object) {
   return object.ToJson();
 }
 
+// One object in the encoding the client prefers.
+http::Response ObjectResponse(int status, const api::KindInfo& kind, api::Object& object,
+                              const http::Request& request) {
+  if (PrefersProtobuf(request)) {
+    return ProtobufResponse(
+        status, api::protobuf::Wrap(GroupVersion(kind), kind.kind, object.ToProtobufMessage()));
+  }
+  return JsonResponse(status, ToResponseJson(kind, object));
+}
+
 // What is stored: the object without apiVersion/kind and resourceVersion, which the server
 // derives on every read.
 std::string ToStoredJson(api::Object& object) {
@@ -283,12 +299,25 @@ void AddUnknownFieldWarnings(const std::vector<std::string>& fields, http::Respo
   }
 }
 
+// A protobuf body: the envelope names apiVersion and kind, which the JSON path finds in the
+// object itself.
+Result<api::Decoded<api::ObjectPtr>> DecodeProtobufBody(const api::KindInfo& kind,
+                                                        std::string_view body) {
+  KPP_ASSIGN_OR_RETURN(auto envelope, api::protobuf::Unwrap(body));
+  KPP_ASSIGN_OR_RETURN(api::ObjectPtr object, kind.codec->DecodeProtobuf(envelope.message));
+  object->api_version() = std::move(envelope.api_version);
+  object->kind() = std::move(envelope.kind);
+  return api::Decoded<api::ObjectPtr>{std::move(object), {}};
+}
+
 // Parses a request body, with upstream's messages for each way it can be wrong.
 Result<api::Decoded<api::ObjectPtr>> DecodeBody(const api::KindInfo& kind,
                                                 const http::Request& request,
                                                 http::Response& warnings) {
   KPP_ASSIGN_OR_RETURN(api::UnknownFields policy, FieldValidation(request));
-  auto decoded = kind.codec->Decode(request.body, {.unknown_fields = policy});
+  auto decoded = IsProtobufBody(request)
+                     ? DecodeProtobufBody(kind, request.body)
+                     : kind.codec->Decode(request.body, {.unknown_fields = policy});
   if (!decoded.ok()) {
     return BadRequestError(fmt::format("{} in version \"{}\" cannot be handled as a {}: {}",
                                        kind.kind, kind.version, kind.kind,
@@ -582,7 +611,7 @@ http::Response ResourceHandler::Create(const ResourceRequest& target,
     return ObjectError(kind, metadata.name, *std::move(error));
   }
   if (IsDryRun(request)) {
-    return WithWarnings(JsonResponse(201, ToResponseJson(kind, object)), warnings);
+    return WithWarnings(ObjectResponse(201, kind, object, request), warnings);
   }
   const std::string name = metadata.name;
   auto stored = object.Clone();
@@ -597,7 +626,7 @@ http::Response ResourceHandler::Create(const ResourceRequest& target,
     return StatusResponse(revision.error());
   }
   metadata.resource_version = ResourceVersionText(revision->mod_revision);
-  return WithWarnings(JsonResponse(201, ToResponseJson(kind, object)), warnings);
+  return WithWarnings(ObjectResponse(201, kind, object, request), warnings);
 }
 
 http::Response ResourceHandler::Get(const ResourceRequest& target,
@@ -610,7 +639,7 @@ http::Response ResourceHandler::Get(const ResourceRequest& target,
     one.push_back(std::move(stored.object));
     return TableResponse(one, stored.kv.mod_revision);
   }
-  return JsonResponse(200, ToResponseJson(*target.kind, *stored.object));
+  return ObjectResponse(200, *target.kind, *stored.object, request);
 }
 
 std::variant<ResourceHandler::StoredObject, http::Response> ResourceHandler::Load(
@@ -635,6 +664,19 @@ http::Response ResourceHandler::List(const ResourceRequest& target,
   if (!result.ok()) return StatusResponse(result.error());
   const auto& objects = result->objects;
   if (WantsTable(request)) return TableResponse(objects, result->revision);
+  if (PrefersProtobuf(request)) {
+    // A <Kind>List message: ListMeta is field 1, the items are field 2.
+    api::protobuf::Writer writer;
+    api::meta::v1::ListMeta list_meta;
+    list_meta.resource_version = ResourceVersionText(result->revision);
+    const size_t meta = writer.BeginMessage(1);
+    api::meta::v1::EncodeProto(list_meta, writer);
+    writer.EndMessage(meta);
+    for (const auto& object : objects)
+      writer.String(2, object->ToProtobufMessage());
+    return ProtobufResponse(200,
+                            api::protobuf::Wrap(GroupVersion(kind), kind.list_kind, writer.data()));
+  }
   std::string body = fmt::format(
       R"({{"kind":"{}","apiVersion":"{}","metadata":{{"resourceVersion":"{}"}},"items":[)",
       kind.list_kind, GroupVersion(kind), result->revision);
@@ -692,7 +734,7 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
   }
   if (IsDryRun(request)) {
     metadata.resource_version = ResourceVersionText(current_revision);
-    return WithWarnings(JsonResponse(200, ToResponseJson(kind, object)), warnings);
+    return WithWarnings(ObjectResponse(200, kind, object, request), warnings);
   }
   auto stored = object.Clone();
   auto revision = store_.Update(StorageKey(kind, target.namespace_, target.name),
@@ -706,7 +748,7 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
     return StatusResponse(revision.error());
   }
   metadata.resource_version = ResourceVersionText(revision->mod_revision);
-  return WithWarnings(JsonResponse(200, ToResponseJson(kind, object)), warnings);
+  return WithWarnings(ObjectResponse(200, kind, object, request), warnings);
 }
 
 http::Response ResourceHandler::Patch(const ResourceRequest& target,
