@@ -1,5 +1,7 @@
 #include "apiserver/apiserver.h"
 
+#include <fmt/format.h>
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -116,11 +118,50 @@ http::Response ApiServer::Handle(const http::Request& request) const {
       Error(ErrorCode::kNotFound, "the server could not find the requested resource"));
 }
 
+namespace {
+
+// The apidiscovery version ("v2" or "v2beta1") of the first aggregated form that Accept lists;
+// nullopt when the client wants the per-group documents. client-go lists v2, then v2beta1, then
+// plain JSON.
+std::optional<std::string_view> AggregatedDiscoveryVersion(const http::Request& request) {
+  const std::string* accept = request.FindHeader("Accept");
+  if (accept == nullptr) return std::nullopt;
+  std::string_view rest(*accept);
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string_view media_type = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (!media_type.starts_with("application/json") &&
+        media_type.find("application/json") == std::string_view::npos) {
+      continue;
+    }
+    if (media_type.find("as=APIGroupDiscoveryList") == std::string_view::npos ||
+        media_type.find("g=apidiscovery.k8s.io") == std::string_view::npos) {
+      return std::nullopt;  // plain JSON comes first
+    }
+    if (media_type.find("v=v2beta1") != std::string_view::npos) return "v2beta1";
+    if (media_type.find("v=v2") != std::string_view::npos) return "v2";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<http::Response> ApiServer::ServeDiscovery(const http::Request& request) const {
   const std::string_view path = request.path;
   if (path != "/api" && !path.starts_with("/api/") && path != "/apis" &&
       !path.starts_with("/apis/")) {
     return std::nullopt;
+  }
+  if (auto version = AggregatedDiscoveryVersion(request)) {
+    if (auto aggregated = discovery_.AggregatedDocument(path, *version)) {
+      http::Response response = JsonResponse(
+          200, *std::move(aggregated),
+          fmt::format("application/json;g=apidiscovery.k8s.io;v={};as=APIGroupDiscoveryList",
+                      *version));
+      response.SetHeader("Vary", "Accept");
+      return response;
+    }
   }
   const std::string* host = request.FindHeader("Host");
   auto document = discovery_.Document(path, host != nullptr ? *host : std::string_view());

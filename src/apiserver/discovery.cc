@@ -1,11 +1,13 @@
 #include "apiserver/discovery.h"
 
+#include <fmt/format.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
 #include <cctype>
 #include <tuple>
 
+#include "api/apidiscovery.k8s.io/v2/codec.h"
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object_codec.h"
 #include "base/encoding.h"
@@ -13,6 +15,11 @@
 namespace kpp::apiserver {
 namespace {
 
+using api::apidiscovery_k8s_io::v2::APIGroupDiscovery;
+using api::apidiscovery_k8s_io::v2::APIGroupDiscoveryList;
+using api::apidiscovery_k8s_io::v2::APIResourceDiscovery;
+using api::apidiscovery_k8s_io::v2::APISubresourceDiscovery;
+using api::apidiscovery_k8s_io::v2::APIVersionDiscovery;
 using api::meta::v1::APIGroup;
 using api::meta::v1::APIGroupList;
 using api::meta::v1::APIResource;
@@ -55,6 +62,12 @@ constexpr SubresourceShape kSubresources[] = {
     {"token", "create", "authentication.k8s.io", "v1", "TokenRequest"},
     {"approval", "get,patch,update", "", "", ""},
 };
+
+const SubresourceShape* FindSubresource(std::string_view name) {
+  const auto* shape = std::find_if(std::begin(kSubresources), std::end(kSubresources),
+                                   [&](const auto& s) { return s.name == name; });
+  return shape == std::end(kSubresources) ? nullptr : shape;
+}
 
 int VersionRank(std::string_view version, int& major, int& minor) {
   // v<major>[(alpha|beta)<minor>]; anything else ranks last.
@@ -134,14 +147,13 @@ Discovery::Discovery(std::span<const api::KindInfo> kinds) {
     resource.storage_version_hash = StorageVersionHash(kind.group, kind.version, kind.kind);
     list.resources.push_back(std::move(resource));
     for (const auto& subresource : SplitCommas(kind.subresources)) {
-      const auto* shape = std::find_if(std::begin(kSubresources), std::end(kSubresources),
-                                       [&](const auto& s) { return s.name == subresource; });
+      const auto* shape = FindSubresource(subresource);
       APIResource sub;
       sub.name = std::string(kind.plural) + "/" + subresource;
       sub.namespaced = kind.namespaced;
       sub.kind = kind.kind;
       sub.verbs = {"get", "patch", "update"};
-      if (shape != std::end(kSubresources)) {
+      if (shape != nullptr) {
         sub.verbs = SplitCommas(shape->verbs);
         if (shape->kind == "*ProxyOptions") {
           sub.kind = std::string(kind.kind) + "ProxyOptions";
@@ -161,6 +173,7 @@ Discovery::Discovery(std::span<const api::KindInfo> kinds) {
               [](const APIResource& a, const APIResource& b) { return a.name < b.name; });
     resource_lists_[path] = api::ToJson(list);
   }
+  BuildAggregated(kinds, versions_by_group);
 
   APIGroupList group_list;
   group_list.kind = "APIGroupList";
@@ -191,6 +204,80 @@ Discovery::Discovery(std::span<const api::KindInfo> kinds) {
       group_versions_.push_back(version.group_version);
   }
   group_list_ = api::ToJson(group_list);
+}
+
+void Discovery::BuildAggregated(std::span<const api::KindInfo> kinds,
+                                std::map<std::string, std::vector<std::string>> versions_by_group) {
+  APIGroupDiscoveryList core;
+  APIGroupDiscoveryList others;
+  for (auto& [group, versions] : versions_by_group) {
+    std::sort(versions.begin(), versions.end(),
+              [](const std::string& a, const std::string& b) { return PreferVersion(a, b); });
+    APIGroupDiscovery entry;
+    entry.metadata.name = group;
+    for (const auto& version : versions) {
+      APIVersionDiscovery version_entry;
+      version_entry.version = version;
+      version_entry.freshness = "Current";
+      for (const auto& kind : kinds) {
+        if (kind.group != group || kind.version != version) continue;
+        APIResourceDiscovery resource;
+        resource.resource = kind.plural;
+        resource.response_kind = api::meta::v1::GroupVersionKind{
+            std::string(kind.group), std::string(kind.version), std::string(kind.kind)};
+        resource.scope = kind.namespaced ? "Namespaced" : "Cluster";
+        resource.singular_resource = kind.singular;
+        resource.verbs = SplitCommas(kind.verbs);
+        resource.short_names = SplitCommas(kind.short_names);
+        resource.categories = SplitCommas(kind.categories);
+        for (const auto& name : SplitCommas(kind.subresources)) {
+          APISubresourceDiscovery subresource;
+          subresource.subresource = name;
+          api::meta::v1::GroupVersionKind response{
+              std::string(kind.group), std::string(kind.version), std::string(kind.kind)};
+          subresource.verbs = {"get", "patch", "update"};
+          const auto* shape = FindSubresource(name);
+          if (shape != nullptr) {
+            subresource.verbs = SplitCommas(shape->verbs);
+            if (shape->kind == "*ProxyOptions") {
+              response.kind = std::string(kind.kind) + "ProxyOptions";
+            } else if (!shape->kind.empty()) {
+              response.kind = shape->kind;
+            }
+            if (!shape->group.empty()) {
+              response.group = shape->group;
+              response.version = shape->version;
+            }
+          }
+          subresource.response_kind = std::move(response);
+          resource.subresources.push_back(std::move(subresource));
+        }
+        version_entry.resources.push_back(std::move(resource));
+      }
+      std::sort(version_entry.resources.begin(), version_entry.resources.end(),
+                [](const auto& a, const auto& b) { return a.resource < b.resource; });
+      entry.versions.push_back(std::move(version_entry));
+    }
+    (group.empty() ? core : others).items.push_back(std::move(entry));
+  }
+  core.kind = others.kind = "APIGroupDiscoveryList";
+  for (std::string_view version : {"v2", "v2beta1"}) {
+    // v2beta1 has the same shape as v2.
+    core.api_version = others.api_version = fmt::format("apidiscovery.k8s.io/{}", version);
+    aggregated_core_.emplace(version, api::ToJson(core));
+    aggregated_groups_.emplace(version, api::ToJson(others));
+  }
+}
+
+std::optional<std::string> Discovery::AggregatedDocument(std::string_view path,
+                                                         std::string_view version) const {
+  while (path.ends_with('/'))
+    path.remove_suffix(1);
+  const auto& documents = path == "/api" ? aggregated_core_ : aggregated_groups_;
+  if (path != "/api" && path != "/apis") return std::nullopt;
+  auto it = documents.find(version);
+  if (it == documents.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<std::string> Discovery::Document(std::string_view path,

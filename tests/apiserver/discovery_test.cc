@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <map>
 
 #include "api/runtime/openapi_data.h"
+#include "api/runtime/protobuf.h"
 #include "apiserver/openapi.h"
+#include "apiserver/openapi_protobuf.h"
 
 namespace kpp::apiserver {
 namespace {
@@ -102,6 +105,49 @@ TEST(DiscoveryTest, ResourceListsHaveSubresourcesAsUpstream) {
   }
 }
 
+TEST(DiscoveryTest, AggregatedDocumentsListEveryResourceOfEveryVersion) {
+  const Discovery discovery(kKinds);
+  const auto core = Parse(discovery.AggregatedDocument("/api", "v2"));
+  EXPECT_EQ(core.at("kind"), "APIGroupDiscoveryList");
+  EXPECT_EQ(core.at("apiVersion"), "apidiscovery.k8s.io/v2");
+  ASSERT_EQ(core.at("items").as_array().size(), 1u);
+  const auto& core_group = core.at("items").at(0);
+  EXPECT_EQ(core_group.at("metadata"), boost::json::parse(R"({"creationTimestamp":null})"));
+  const auto& v1 = core_group.at("versions").at(0);
+  EXPECT_EQ(v1.at("version"), "v1");
+  EXPECT_EQ(v1.at("freshness"), "Current");
+  const auto& namespaces = v1.at("resources").at(0);
+  EXPECT_EQ(
+      namespaces,
+      boost::json::parse(R"({"resource":"namespaces","responseKind":{"group":"","version":"v1",)"
+                         R"("kind":"Namespace"},"scope":"Cluster","singularResource":"namespace",)"
+                         R"("verbs":["create","delete","get","list","patch","update","watch"],)"
+                         R"("shortNames":["ns"],"subresources":[{"subresource":"status",)"
+                         R"("responseKind":{"group":"","version":"v1","kind":"Namespace"},)"
+                         R"("verbs":["get","patch","update"]}]})"));
+  const auto& pods = v1.at("resources").at(1);
+  EXPECT_EQ(pods.at("resource"), "pods");
+  EXPECT_EQ(pods.at("scope"), "Namespaced");
+  EXPECT_EQ(pods.at("categories"), boost::json::parse(R"(["all"])"));
+  for (const auto& subresource : pods.at("subresources").as_array()) {
+    if (subresource.at("subresource") == "eviction") {
+      EXPECT_EQ(subresource.at("responseKind"),
+                boost::json::parse(R"({"group":"policy","version":"v1","kind":"Eviction"})"));
+    }
+  }
+
+  const auto groups = Parse(discovery.AggregatedDocument("/apis/", "v2beta1"));
+  EXPECT_EQ(groups.at("apiVersion"), "apidiscovery.k8s.io/v2beta1");
+  const auto& items = groups.at("items").as_array();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].at("metadata").at("name"), "apps");
+  const auto& autoscaling = items[1];
+  EXPECT_EQ(autoscaling.at("versions").at(0).at("version"), "v2");
+  EXPECT_EQ(autoscaling.at("versions").at(1).at("version"), "v1");
+  EXPECT_FALSE(discovery.AggregatedDocument("/apis/apps", "v2").has_value());
+  EXPECT_FALSE(discovery.AggregatedDocument("/api", "v1").has_value());
+}
+
 TEST(OpenApiDocumentsTest, V3DocumentsCarryPathsAndReachableSchemas) {
   const OpenApiDocuments documents(api::OpenApiV2Definitions(), api::AllKinds(), "v1.32.0");
   const auto index = boost::json::parse(documents.V3Index().json);
@@ -132,6 +178,71 @@ TEST(OpenApiDocumentsTest, V3DocumentsCarryPathsAndReachableSchemas) {
   const auto v2 = boost::json::parse(documents.V2().json);
   EXPECT_EQ(v2.at("swagger"), "2.0");
   EXPECT_TRUE(v2.at("definitions").as_object().contains("io.k8s.api.core.v1.Secret"));
+  // v2 has the same operations, in v2's spelling: kubectl 1.27/1.28 look for fieldValidation.
+  const auto& patch =
+      v2.at("paths").at("/api/v1/namespaces/{namespace}/configmaps/{name}").at("patch");
+  EXPECT_EQ(patch.at("responses").at("200").at("schema").at("$ref"),
+            "#/definitions/io.k8s.api.core.v1.ConfigMap");
+  EXPECT_EQ(patch.at("parameters").at(2),
+            boost::json::parse(R"({"name":"fieldValidation","in":"query","description":)"
+                               R"("How to treat unknown or duplicate fields: Ignore, Warn or )"
+                               R"(Strict.","type":"string","uniqueItems":true})"));
+  EXPECT_FALSE(documents.V2().protobuf.empty());
+}
+
+// Reads the fields of one protobuf message into (number, bytes or varint as text) pairs.
+std::multimap<int, std::string> Fields(std::string_view message) {
+  std::multimap<int, std::string> fields;
+  api::protobuf::Reader reader(message);
+  while (reader.Next()) {
+    const int number = reader.field();
+    std::string text;
+    reader.ReadString(text);  // every field these tests look at is length-delimited
+    fields.emplace(number, std::move(text));
+  }
+  EXPECT_FALSE(reader.failed()) << reader.error()->message();
+  return fields;
+}
+
+TEST(OpenApiProtobufTest, EncodesTheDocumentAsGnosticMessages) {
+  const auto document =
+      boost::json::parse(R"({"swagger":"2.0",)"
+                         R"("info":{"title":"Kubernetes","version":"v1.32.0"},)"
+                         R"("paths":{"/api/v1/pods":{"get":{"x-kubernetes-action":"list"}}},)"
+                         R"("definitions":{"io.k8s.api.core.v1.Pod":{)"
+                         R"("description":"A pod.","type":"object",)"
+                         R"("required":["spec"],"properties":{"spec":{)"
+                         R"("$ref":"#/definitions/io.k8s.api.core.v1.PodSpec"}},)"
+                         R"("x-kubernetes-group-version-kind":[{"group":"",)"
+                         R"("kind":"Pod","version":"v1"}]}}})")
+          .as_object();
+  const auto top = Fields(OpenApiV2ToProtobuf(document));
+  EXPECT_EQ(top.find(1)->second, "2.0");  // swagger
+  const auto info = Fields(top.find(2)->second);
+  EXPECT_EQ(info.find(1)->second, "Kubernetes");
+  EXPECT_EQ(info.find(2)->second, "v1.32.0");
+  // paths (8) -> NamedPathItem (2) {name 1, PathItem 2 {get 2 {vendor extension 13}}}
+  const auto path = Fields(Fields(top.find(8)->second).find(2)->second);
+  EXPECT_EQ(path.find(1)->second, "/api/v1/pods");
+  const auto get = Fields(Fields(path.find(2)->second).find(2)->second);
+  const auto action = Fields(get.find(13)->second);
+  EXPECT_EQ(action.find(1)->second, "x-kubernetes-action");
+  EXPECT_EQ(Fields(action.find(2)->second).find(2)->second, "\"list\"");  // Any.yaml
+  // definitions (9) -> NamedSchema (1) {name 1, Schema 2}
+  const auto named = Fields(Fields(top.find(9)->second).find(1)->second);
+  EXPECT_EQ(named.find(1)->second, "io.k8s.api.core.v1.Pod");
+  const auto schema = Fields(named.find(2)->second);
+  EXPECT_EQ(schema.find(4)->second, "A pod.");                           // description
+  EXPECT_EQ(Fields(schema.find(22)->second).find(1)->second, "object");  // type
+  EXPECT_EQ(schema.find(19)->second, "spec");                            // required
+  const auto property = Fields(Fields(schema.find(25)->second).find(1)->second);
+  EXPECT_EQ(property.find(1)->second, "spec");
+  EXPECT_EQ(Fields(property.find(2)->second).find(1)->second,
+            "#/definitions/io.k8s.api.core.v1.PodSpec");  // $ref
+  const auto extension = Fields(schema.find(31)->second);
+  EXPECT_EQ(extension.find(1)->second, "x-kubernetes-group-version-kind");
+  EXPECT_EQ(Fields(extension.find(2)->second).find(2)->second,
+            R"([{"group":"","kind":"Pod","version":"v1"}])");
 }
 
 }  // namespace
