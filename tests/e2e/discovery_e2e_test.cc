@@ -1,6 +1,8 @@
 // Discovery and OpenAPI as kubectl uses them: api-versions, api-resources, explain.
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include "support/kpp_server_fixture.h"
 
 namespace kpp {
@@ -48,6 +50,39 @@ TEST(DiscoveryE2ETest, ExplainWorksWithEveryKubectl) {
     EXPECT_NE(missing.err.find("field \"nosuchfield\" does not exist"), std::string::npos)
         << missing.err;
   }
+}
+
+TEST(DiscoveryE2ETest, AggregatedDiscoveryWhenAcceptAsksForIt) {
+  KppServer server;
+  ASSERT_TRUE(server.Start());
+  auto curl = [&](const std::string& accept, const std::string& path) {
+    return testing::RunProcess({"curl", "-sS", "-w", "\n%{content_type}", "-H", "Accept: " + accept,
+                                "--cacert", server.data_dir() + "/tls/ca.crt", "--cert",
+                                server.data_dir() + "/tls/admin.crt", "--key",
+                                server.data_dir() + "/tls/admin.key",
+                                "https://127.0.0.1:" + std::to_string(server.port()) + path});
+  };
+  // What client-go sends.
+  const std::string client_go =
+      "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/"
+      "json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+  auto groups = curl(client_go, "/apis");
+  ASSERT_EQ(groups.exit_code, 0) << groups.err;
+  const auto newline = groups.out.rfind('\n');
+  EXPECT_EQ(groups.out.substr(newline + 1),
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+  const auto document = boost::json::parse(groups.out.substr(0, newline));
+  EXPECT_EQ(document.at("kind"), "APIGroupDiscoveryList");
+  bool has_rbac = false;
+  for (const auto& group : document.at("items").as_array()) {
+    has_rbac = has_rbac || group.at("metadata").at("name") == "rbac.authorization.k8s.io";
+  }
+  EXPECT_TRUE(has_rbac);
+  auto beta =
+      curl("application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList", "/api");
+  EXPECT_NE(beta.out.find(R"("apiVersion":"apidiscovery.k8s.io/v2beta1")"), std::string::npos);
+  auto plain = curl("application/json", "/api");
+  EXPECT_NE(plain.out.find(R"("kind":"APIVersions")"), std::string::npos) << plain.out;
 }
 
 TEST(DiscoveryE2ETest, OpenApiDocumentsHaveEtags) {
