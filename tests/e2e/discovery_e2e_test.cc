@@ -85,6 +85,28 @@ TEST(DiscoveryE2ETest, AggregatedDiscoveryWhenAcceptAsksForIt) {
   EXPECT_NE(plain.out.find(R"("kind":"APIVersions")"), std::string::npos) << plain.out;
 }
 
+TEST(DiscoveryE2ETest, ExplainFollowsTheRecursiveCrdSchema) {
+  KppServer server;
+  ASSERT_TRUE(server.Start());
+  auto resources = server.Kubectl({"api-resources", "--api-group=apiextensions.k8s.io"});
+  ASSERT_EQ(resources.exit_code, 0) << resources.err;
+  EXPECT_NE(resources.out.find("crd,crds"), std::string::npos) << resources.out;
+  for (const auto& minor : AllKubectls()) {
+    auto schema = server.Kubectl({"explain", "crd.spec.versions.schema.openAPIV3Schema"}, minor);
+    ASSERT_EQ(schema.exit_code, 0) << minor << ": " << schema.err;
+    EXPECT_NE(schema.out.find("x-kubernetes-validations"), std::string::npos) << schema.out;
+    // properties holds schemas again, as deep as one asks.
+    auto nested = server.Kubectl(
+        {"explain", "crd.spec.versions.schema.openAPIV3Schema.properties.properties.not.enum"},
+        minor);
+    ASSERT_EQ(nested.exit_code, 0) << minor << ": " << nested.err;
+    EXPECT_NE(nested.out.find("FIELD: enum"), std::string::npos) << nested.out;
+    auto policy = server.Kubectl({"explain", "netpol.spec.policyTypes"}, minor);
+    ASSERT_EQ(policy.exit_code, 0) << minor << ": " << policy.err;
+    EXPECT_NE(policy.out.find("Egress"), std::string::npos) << policy.out;
+  }
+}
+
 TEST(DiscoveryE2ETest, OpenApiDocumentsHaveEtags) {
   KppServer server;
   ASSERT_TRUE(server.Start());

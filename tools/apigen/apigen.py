@@ -74,7 +74,7 @@ def patch_fields(kind_type):
     """(dotted path, strategy, merge key) of every field under a kind with a patch strategy."""
     found = []
 
-    def walk(type_, prefix, depth):
+    def walk(type_, prefix, depth, path_types):
         if depth > 12:
             return
         for f in type_.fields:
@@ -84,10 +84,13 @@ def patch_fields(kind_type):
             ref = f.type
             while ref.kind in ("pointer", "list"):
                 ref = ref.elem
-            if ref.kind == "named" and not ref.named().raw:
-                walk(ref.named(), path, depth + 1)
+            target = ref.named() if ref.kind == "named" else None
+            # A type that holds itself (JSONSchemaProps) is described at its first level only.
+            if target is not None and not target.raw and not target.custom_json and \
+                    id(target) not in path_types:
+                walk(target, path, depth + 1, path_types | {id(target)})
 
-    walk(kind_type, "", 0)
+    walk(kind_type, "", 0, {id(kind_type)})
     return found
 
 

@@ -112,6 +112,10 @@ def definitions(packages):
             schema = {}
             if type_.doc:
                 schema["description"] = type_.doc
+            # A value of any JSON type, or a union of two shapes: no OpenAPI type, as upstream.
+            if type_.options.get("json") in ("any", "custom"):
+                result[definition_name(type_)] = schema
+                continue
             if type_.raw:
                 schema["type"] = "object"
                 result[definition_name(type_)] = schema

@@ -15,12 +15,12 @@ SCALARS = {
     "Time", "MicroTime", "Quantity", "IntOrString", "Duration",
 }
 
-FIELD_FLAGS = {"required", "always", "retainKeys", "replace", "immutable", "merge"}
+FIELD_FLAGS = {"required", "always", "retainKeys", "replace", "immutable", "merge", "novalidate"}
 FIELD_OPTIONS = {"default", "enum", "merge", "list", "keys", "map", "struct", "format", "min",
                  "max", "proto"}
 KIND_FLAGS = {"namespaced", "cluster", "nolist", "noresource"}
 KIND_OPTIONS = {"plural", "singular", "short", "categories", "subresources", "verbs"}
-TYPE_OPTIONS = {"defaults", "openapi", "go", "struct"}
+TYPE_OPTIONS = {"defaults", "openapi", "go", "struct", "json"}
 
 DEFAULT_VERBS = "create,delete,deletecollection,get,list,patch,update,watch"
 
@@ -83,6 +83,11 @@ class Type:
     options: Dict[str, str] = field(default_factory=dict)
     line: int = 0
     file: str = ""
+
+    @property
+    def custom_json(self):
+        """Whether the JSON form is hand-written (a union such as schema-or-bool)."""
+        return self.options.get("json") == "custom"
 
 
 @dataclass
@@ -212,6 +217,11 @@ class _Reader:
                         _, current.options = _parse_options(words[2:], set(), TYPE_OPTIONS, where)
                     else:
                         _, current.options = _parse_options(words[2:], set(), TYPE_OPTIONS, where)
+                    # json=custom: a struct whose JSON form is hand-written; json=any: a raw
+                    # value that may be any JSON, not only an object.
+                    allowed_json = "any" if keyword == "raw" else "custom"
+                    if current.options.get("json", allowed_json) != allowed_json:
+                        raise SchemaError(f"{where}: {keyword} takes json={allowed_json} only")
                     package.types[name] = current
                 else:
                     raise SchemaError(f"{where}: unknown statement {keyword!r}")
@@ -319,8 +329,10 @@ def load(api_dir):
         for type_ in package.types.values():
             for f in type_.fields:
                 _resolve(f.type, package, packages, f"{type_.file}:{f.line}")
-                if f.inline and (f.type.kind != "named" or f.type.named().raw):
-                    raise SchemaError(f"{type_.file}:{f.line}: only structs can be inlined")
+                if f.inline and (f.type.kind != "named" or f.type.named().raw or
+                                 f.type.named().custom_json):
+                    raise SchemaError(f"{type_.file}:{f.line}: only structs with generated JSON "
+                                      "can be inlined")
     return dict(sorted(packages.items()))
 
 

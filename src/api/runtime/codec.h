@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/runtime/box.h"
 #include "api/runtime/json_writer.h"
 #include "api/runtime/scalars.h"
 #include "base/error.h"
@@ -109,6 +110,17 @@ void DecodeMap(const boost::json::value& in, std::map<std::string, T>& out, Deco
 
 template <typename T, typename DecodeValue>
 void DecodeOptional(const boost::json::value& in, std::optional<T>& out, DecodeContext& ctx,
+                    DecodeValue&& decode_value) {
+  if (in.is_null()) {
+    out.reset();
+    return;
+  }
+  out.emplace();
+  decode_value(in, *out, ctx);
+}
+
+template <typename T, typename DecodeValue>
+void DecodeOptional(const boost::json::value& in, Box<T>& out, DecodeContext& ctx,
                     DecodeValue&& decode_value) {
   if (in.is_null()) {
     out.reset();

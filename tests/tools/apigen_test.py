@@ -1,0 +1,159 @@
+"""Tests of tools/apigen for what the generated C++ tests cannot show: how recursive types,
+hand-written JSON forms and raw values are laid out and described."""
+
+import os
+import sys
+import tempfile
+import textwrap
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                                "apigen"))
+
+import apigen  # noqa: E402
+import cpp  # noqa: E402
+import openapi  # noqa: E402
+import schema  # noqa: E402
+
+META = """
+package meta/v1
+openapi io.k8s.apimachinery.pkg.apis.meta.v1
+type ListMeta
+  "List metadata."
+  resourceVersion string proto=2 "Version."
+type ObjectMeta
+  "Object metadata."
+  name string proto=1 "Name."
+"""
+
+
+def load(text):
+    with tempfile.TemporaryDirectory() as root:
+        api = os.path.join(root, "api")
+        for path, content in (("meta/v1/meta.api", META), ("test.example.com/v1/t.api", text)):
+            os.makedirs(os.path.join(api, os.path.dirname(path)), exist_ok=True)
+            with open(os.path.join(api, path), "w", encoding="utf-8") as handle:
+                handle.write(textwrap.dedent(text if path.startswith("test") else content))
+        return schema.load(api)
+
+
+TREE = """
+package test.example.com/v1
+openapi com.example.test.v1
+import meta/v1 as meta
+
+kind Tree cluster
+  "A tree."
+  metadata meta.ObjectMeta proto=1 "Metadata."
+  root     *Node           proto=2 "The root."
+  leaf     Leaf            proto=3 "A leaf by value."
+
+type Node
+  "A node that holds nodes."
+  children map[string]Node proto=1 merge=name "Children by name."
+  first    []Node          proto=2 "Children in order."
+  next     *Either         proto=3 "A union holding a node."
+  label    *Leaf           proto=4 "A plain optional."
+
+type Either json=custom
+  "A node or a flag."
+  node *Node proto=1 "The node."
+  flag bool  proto=2 "The flag."
+
+type Leaf
+  "Holds no node."
+  value *Any proto=1 "Any value."
+
+raw Any json=any
+  "Any JSON."
+"""
+
+
+class RecursionTest(unittest.TestCase):
+    def setUp(self):
+        self.packages = load(TREE)
+        self.package = self.packages["test.example.com/v1"]
+        self.types = self.package.types
+
+    def test_pointers_to_types_that_hold_themselves_are_boxed(self):
+        fields = {f.json_name: f for t in self.types.values() for f in t.fields}
+        ns = "::kpp::api::test_example_com::v1::"
+        self.assertEqual(cpp.cpp_type(fields["root"].type), f"::kpp::api::Box<{ns}Node>")
+        self.assertEqual(cpp.cpp_type(fields["next"].type), f"::kpp::api::Box<{ns}Either>")
+        self.assertEqual(cpp.cpp_type(fields["node"].type), f"::kpp::api::Box<{ns}Node>")
+        self.assertEqual(cpp.cpp_type(fields["label"].type), f"std::optional<{ns}Leaf>")
+        self.assertFalse(cpp.is_recursive(self.types["Leaf"]))
+        self.assertTrue(cpp.is_recursive(self.types["Either"]))
+
+    def test_structs_are_forward_declared_and_complete_members_come_first(self):
+        emitter = cpp.PackageEmitter(self.package, self.packages)
+        order = [t.name for t in emitter.ordered_structs()]
+        self.assertLess(order.index("Leaf"), order.index("Node"))  # held in std::optional
+        self.assertLess(order.index("Leaf"), order.index("Tree"))  # held by value
+        header = emitter.types_header()
+        self.assertIn("struct Node;\nstruct Either;", header)
+        self.assertLess(header.index("struct Node;"), header.index("struct Node {"))
+
+    def test_a_struct_that_holds_itself_by_value_is_rejected(self):
+        packages = load("""
+            package test.example.com/v1
+            openapi com.example.test.v1
+            type Loop
+              "Holds itself."
+              again Again proto=1 "By value."
+            type Again
+              "Holds the loop."
+              loop Loop proto=1 "By value."
+            """)
+        emitter = cpp.PackageEmitter(packages["test.example.com/v1"], packages)
+        with self.assertRaisesRegex(ValueError, "contains itself"):
+            emitter.ordered_structs()
+
+    def test_custom_json_types_get_declarations_only(self):
+        emitter = cpp.PackageEmitter(self.package, self.packages)
+        header = emitter.codec_header()
+        self.assertIn("void Encode(const Either& in", header)
+        self.assertIn("void Decode(const boost::json::value& in, Either& out", header)
+        self.assertNotIn("EncodeFields(const Either&", header)
+        self.assertNotIn("DecodeField(std::string_view key, const boost::json::value& in, Either&",
+                         header)
+        source = emitter.codec_source(cpp.types_needing_defaults(self.packages),
+                                      cpp.types_needing_validation(self.packages))
+        self.assertNotIn("void Encode(const Either& in", source)
+        self.assertIn("void SetDefaults(Either& obj)", source)
+
+    def test_openapi_describes_unions_and_any_json_without_a_type(self):
+        definitions = openapi.definitions(self.packages)
+        self.assertEqual(definitions["com.example.test.v1.Either"],
+                         {"description": "A node or a flag."})
+        self.assertEqual(definitions["com.example.test.v1.Any"], {"description": "Any JSON."})
+        self.assertEqual(definitions["com.example.test.v1.Node"]["properties"]["next"]["$ref"],
+                         "#/definitions/com.example.test.v1.Either")
+
+    def test_patch_metadata_stops_at_recursion(self):
+        fields = apigen.patch_fields(self.types["Tree"])
+        self.assertEqual(fields, [("root.children", "merge", "name")])
+
+    def test_json_options_are_checked(self):
+        with self.assertRaisesRegex(schema.SchemaError, "json=custom only"):
+            load("""
+                package test.example.com/v1
+                openapi com.example.test.v1
+                type Bad json=any
+                  "Not a raw type."
+                """)
+        with self.assertRaisesRegex(schema.SchemaError, "only structs with generated JSON"):
+            load("""
+                package test.example.com/v1
+                openapi com.example.test.v1
+                type Outer
+                  "Inlines a union."
+                  inline Union proto=1 "The union."
+                type Union json=custom
+                  "A union."
+                  flag bool proto=1 "A flag."
+                """)
+
+
+if __name__ == "__main__":
+    unittest.main()
