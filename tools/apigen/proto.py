@@ -85,9 +85,11 @@ class ProtoEmitter:
 
     def encode_field(self, ref, x, number, type_, f):
         if ref.kind == "pointer":
-            return [f"if ({x}) {{"] + ["  " + line for line in
-                                       self.encode_value(ref.elem, f"(*{x})", number, type_, f)] + [
-                       "}"]
+            # A pointer to a list is a plain repeated field: protobuf has no nil list.
+            inner = (self.encode_repeated(ref.elem, f"(*{x})", number, type_, f, 0)
+                     if _is_container(ref.elem) else
+                     self.encode_value(ref.elem, f"(*{x})", number, type_, f))
+            return [f"if ({x}) {{"] + ["  " + line for line in inner] + ["}"]
         if ref.kind == "scalar" and ref.name == "bytes":
             # A nil []byte is not sent; an empty one decodes the same.
             return [f"if (!{x}.empty()) out.String({number}, {x});"]
@@ -150,7 +152,7 @@ class ProtoEmitter:
 
     def decode_field(self, ref, x, reader, type_, f, depth):
         if ref.kind == "pointer":
-            return [f"if (!{x}) {x}.emplace();"] + self.decode_value(ref.elem, f"(*{x})", reader,
+            return [f"if (!{x}) {x}.emplace();"] + self.decode_field(ref.elem, f"(*{x})", reader,
                                                                       type_, f, depth)
         if _is_container(ref):
             return self.decode_repeated(ref, x, reader, type_, f, depth)
