@@ -15,8 +15,10 @@ namespace kpp::api::testing {
 
 // Decodes `json` strictly and expects encoding to give back exactly the same bytes, directly and
 // after a trip through protobuf.
+// `json_through_protobuf`, when given, is what protobuf keeps where it cannot say as much as JSON
+// (an empty list that is not nil, apiVersion/kind of embedded objects), as upstream's loses it.
 template <typename T>
-void ExpectRoundTrip(const std::string& json) {
+void ExpectRoundTrip(const std::string& json, const std::string& json_through_protobuf = "") {
   auto decoded = FromJson<T>(json, {.unknown_fields = UnknownFields::kReject});
   ASSERT_TRUE(decoded.ok()) << decoded.error().message();
   EXPECT_EQ(ToJson(decoded->object), json);
@@ -32,7 +34,8 @@ void ExpectRoundTrip(const std::string& json) {
     through_protobuf.kind = decoded->object.kind;
     through_protobuf.api_version = decoded->object.api_version;
   }
-  EXPECT_EQ(ToJson(through_protobuf), json) << "through protobuf";
+  EXPECT_EQ(ToJson(through_protobuf), json_through_protobuf.empty() ? json : json_through_protobuf)
+      << "through protobuf";
 }
 
 // `json` decoded strictly, defaulted and encoded again; empty (and a test failure) when it does

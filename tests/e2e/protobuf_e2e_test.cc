@@ -83,6 +83,19 @@ TEST_F(ProtobufE2ETest, TypedCreateCommandsOfNewKubectlsWork) {
                    "priorityclass.scheduling.k8s.io/pc-" + suffix);
     expect_created({"create", "role", "r-" + suffix, "--verb=get", "--resource=pods"},
                    "role.rbac.authorization.k8s.io/r-" + suffix);
+    expect_created({"create", "deployment", "d-" + suffix, "--image=nginx:1.27", "--replicas=2"},
+                   "deployment.apps/d-" + suffix);
+    expect_created({"create", "job", "j-" + suffix, "--image=busybox", "--", "true"},
+                   "job.batch/j-" + suffix);
+    expect_created(
+        {"create", "cronjob", "cj-" + suffix, "--image=busybox", "--schedule=*/5 * * * *"},
+        "cronjob.batch/cj-" + suffix);
+    expect_created({"create", "poddisruptionbudget", "pdb-" + suffix, "--selector=app=web",
+                    "--min-available=1"},
+                   "poddisruptionbudget.policy/pdb-" + suffix);
+    expect_created(
+        {"create", "ingress", "ing-" + suffix, "--rule=example.com/*=svc-" + suffix + ":80"},
+        "ingress.networking.k8s.io/ing-" + suffix);
 
     const auto configmap = GetJson({"configmap", "cm-" + suffix});
     EXPECT_EQ(configmap.at("data").at("greeting"), "hello");
@@ -98,6 +111,17 @@ TEST_F(ProtobufE2ETest, TypedCreateCommandsOfNewKubectlsWork) {
     const auto quota = GetJson({"quota", "q-" + suffix});
     EXPECT_EQ(quota.at("spec").at("hard").at("pods"), "3");
     EXPECT_EQ(quota.at("spec").at("hard").at("requests.cpu"), "500m");
+    const auto deployment = GetJson({"deployment", "d-" + suffix});
+    EXPECT_EQ(deployment.at("spec").at("replicas"), 2);
+    EXPECT_EQ(deployment.at("spec").at("strategy").at("rollingUpdate").at("maxSurge"), "25%");
+    EXPECT_EQ(deployment.at("spec").at("template").at("spec").at("containers").at(0).at("image"),
+              "nginx:1.27");
+    const auto cronjob = GetJson({"cronjob", "cj-" + suffix});
+    EXPECT_EQ(cronjob.at("spec").at("schedule"), "*/5 * * * *");
+    const auto ingress = GetJson({"ingress", "ing-" + suffix});
+    const auto& path = ingress.at("spec").at("rules").at(0).at("http").at("paths").at(0);
+    EXPECT_EQ(path.at("pathType"), "Prefix");
+    EXPECT_EQ(path.at("backend").at("service").at("port").at("number"), 80);
     const auto role = GetJson({"role", "r-" + suffix});
     EXPECT_EQ(role.at("rules").at(0).at("verbs").at(0), "get");
     EXPECT_EQ(role.at("rules").at(0).at("resources").at(0), "pods");

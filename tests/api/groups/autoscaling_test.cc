@@ -83,10 +83,14 @@ TEST(AutoscalingTest, V2AutoscalerRoundTripsExactly) {
       R"({"metadata":{"name":"new","creationTimestamp":null},"spec":{"scaleTargetRef":{)"
       R"("kind":"Deployment","name":"web"},"maxReplicas":3},"status":{"desiredReplicas":0,)"
       R"("currentMetrics":null}})");
+  // Protobuf has no empty-but-present list: the empty list comes back nil, as upstream's does.
   ExpectRoundTrip<v2::HorizontalPodAutoscaler>(
       R"({"metadata":{"name":"new","creationTimestamp":null},"spec":{"scaleTargetRef":{)"
       R"("kind":"Deployment","name":"web"},"maxReplicas":3},"status":{"desiredReplicas":0,)"
-      R"("currentMetrics":[]}})");
+      R"("currentMetrics":[]}})",
+      R"({"metadata":{"name":"new","creationTimestamp":null},"spec":{"scaleTargetRef":{)"
+      R"("kind":"Deployment","name":"web"},"maxReplicas":3},"status":{"desiredReplicas":0,)"
+      R"("currentMetrics":null}})");
 }
 
 TEST(AutoscalingTest, V1DefaultsOnlyMinReplicas) {
