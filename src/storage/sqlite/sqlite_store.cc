@@ -411,6 +411,13 @@ class SqliteStore final : public Store {
         status = RunStatement(statements_.release);
         continue;
       }
+      // A failed write normally leaves the transaction open, to be undone to its savepoint. On
+      // some errors (a full disk, I/O) SQLite rolls the whole transaction back: then the batch
+      // has failed, with that error.
+      if (sqlite3_get_autocommit(db_.raw()) != 0) {
+        status = std::move(applied).error();
+        break;
+      }
       errors[i] = std::move(applied).error();
       batch.counters = before;
       batch.events.resize(events_before);
