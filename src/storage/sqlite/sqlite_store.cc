@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -123,6 +124,18 @@ class TypedWrite final : public PendingWrite {
   std::promise<Result<T>> promise_;
 };
 
+// A batch on its way from the writer thread, which committed it to the WAL (or failed to), to
+// the syncer thread, which makes the WAL durable and then answers its callers.
+struct CommittedBatch {
+  std::vector<std::unique_ptr<PendingWrite>> writes;
+  // Per write: its own error (it was rolled back to its savepoint; the others went on).
+  std::vector<std::optional<Error>> errors;
+  std::vector<Event> events;
+  Revision revision = 0;
+  // Set when the batch did not commit: every write fails with it (or with its own error).
+  std::optional<Error> failure;
+};
+
 struct LeaseState {
   std::chrono::seconds ttl{0};
   std::chrono::steady_clock::time_point deadline;
@@ -173,6 +186,13 @@ class SqliteStore final : public Store {
     }
     queue_changed_.notify_all();
     if (writer_.joinable()) writer_.join();
+    {
+      std::lock_guard lock(sync_mutex_);
+      sync_stopping_ = true;
+    }
+    sync_changed_.notify_all();
+    if (syncer_.joinable()) syncer_.join();
+    if (wal_fd_ >= 0) ::close(wal_fd_);
     if (core_) core_->hub.Close(ClosedError());
   }
 
@@ -182,8 +202,15 @@ class SqliteStore final : public Store {
     KPP_ASSIGN_OR_RETURN(db_, OpenWriterConnection(path_));
     KPP_RETURN_IF_ERROR(PrepareStatements());
     KPP_RETURN_IF_ERROR(LoadState());
+    // The writer connection has created the WAL file by now (its reads did); it stays the same
+    // file for as long as a connection is open.
+    const std::string wal_path = path_ + "-wal";
+    wal_fd_ = ::open(wal_path.c_str(), O_RDWR | O_CLOEXEC);
+    if (wal_fd_ < 0)
+      return InternalError(fmt::format("opening {}: {}", wal_path, std::strerror(errno)));
     core_ = std::make_shared<Core>(path_, options_.max_readers, counters_.revision);
     compacted_revision_ = counters_.compacted;
+    syncer_ = std::thread([this] { SyncerLoop(); });
     writer_ = std::thread([this] { WriterLoop(); });
     maintenance_ = std::thread([this] { MaintenanceLoop(); });
     KLOG_INFO("store {} opened at revision {} (compacted {}, {} leases)", path_, counters_.revision,
@@ -194,7 +221,8 @@ class SqliteStore final : public Store {
   Result<RangeResult> Range(const RangeRequest& request) override {
     if (request.key.empty() && request.range_end.empty())
       return BadRequestError("key must not be empty");
-    return core_->readers.Range(request);
+    // Reads see what is durable: a write committed to the WAL but not yet synced is not.
+    return core_->readers.Range(request, core_->hub.published());
   }
 
   Result<TxnResult> Txn(const TxnRequest& request) override {
@@ -279,6 +307,7 @@ class SqliteStore final : public Store {
     {
       std::lock_guard lock(queue_mutex_);
       if (stopping_) return ClosedError();
+      if (broken_) return *broken_;
     }
     {
       std::lock_guard lock(health_mutex_);
@@ -372,6 +401,7 @@ class SqliteStore final : public Store {
     {
       std::lock_guard lock(queue_mutex_);
       if (stopping_) return ClosedError();
+      if (broken_) return *broken_;
       queue_.push_back(std::move(write));
     }
     queue_changed_.notify_one();
@@ -396,8 +426,21 @@ class SqliteStore final : public Store {
   }
 
   // Commits `writes` in one transaction; each runs inside a savepoint so that one failing write
-  // leaves the others in the batch intact.
+  // leaves the others in the batch intact. The commit does not wait for the disk (the writer
+  // connection runs with synchronous=NORMAL): the syncer thread makes it durable and answers the
+  // callers, while this thread goes on with the next batch. Writes that arrive during one fsync
+  // thus share the next.
   void RunBatch(std::vector<std::unique_ptr<PendingWrite>>& writes) {
+    if (std::optional<Error> broken = BrokenError()) {
+      // Nothing more goes into a WAL whose state on disk is unknown.
+      std::vector<std::optional<Error>> no_errors(writes.size());
+      HandOver(CommittedBatch{.writes = std::move(writes),
+                              .errors = std::move(no_errors),
+                              .events = {},
+                              .revision = 0,
+                              .failure = std::move(broken)});
+      return;
+    }
     Batch batch{.counters = counters_, .events = {}};
     std::vector<std::optional<Error>> errors(writes.size());
     Status status = RunStatement(statements_.begin);
@@ -426,33 +469,98 @@ class SqliteStore final : public Store {
     }
     if (status.ok()) status = SaveCounters(batch.counters);
     if (status.ok()) status = RunStatement(statements_.commit);
+    CommittedBatch committed{.writes = std::move(writes),
+                             .errors = std::move(errors),
+                             .events = std::move(batch.events),
+                             .revision = batch.counters.revision,
+                             .failure = std::nullopt};
     if (!status.ok()) {
-      KLOG_ERROR("store {}: commit of {} writes failed: {}", path_, writes.size(),
+      KLOG_ERROR("store {}: commit of {} writes failed: {}", path_, committed.writes.size(),
                  status.error().message());
       IgnoreError(RunStatement(statements_.rollback));
       {
         std::lock_guard lock(health_mutex_);
         last_commit_error_ = status.error();
       }
-      for (std::size_t i = 0; i < writes.size(); ++i)
-        writes[i]->Fail(errors[i] ? *errors[i] : status.error());
-      return;
-    }
-    counters_ = batch.counters;
-    compacted_revision_ = counters_.compacted;
-    {
+      committed.failure = std::move(status).error();
+    } else {
+      counters_ = batch.counters;
+      compacted_revision_ = counters_.compacted;
       std::lock_guard lock(health_mutex_);
       last_commit_error_.reset();
     }
-    for (std::size_t i = 0; i < writes.size(); ++i) {
-      if (!errors[i]) writes[i]->CommitEffects();
+    HandOver(std::move(committed));
+  }
+
+  void HandOver(CommittedBatch batch) {
+    {
+      std::lock_guard lock(sync_mutex_);
+      to_sync_.push_back(std::move(batch));
     }
-    core_->hub.Publish(batch.events, counters_.revision);
-    for (std::size_t i = 0; i < writes.size(); ++i) {
-      if (errors[i])
-        writes[i]->Fail(std::move(*errors[i]));
+    sync_changed_.notify_one();
+  }
+
+  // The syncer thread: one fdatasync of the WAL for every batch committed meanwhile, then, in
+  // commit order, the batches' effects, their events to the watchers and the callers' answers.
+  void SyncerLoop() {
+    std::deque<CommittedBatch> batches;
+    while (true) {
+      {
+        std::unique_lock lock(sync_mutex_);
+        sync_changed_.wait(lock, [&] { return sync_stopping_ || !to_sync_.empty(); });
+        if (to_sync_.empty()) return;  // stopping, and the writer has handed over every batch
+        batches.swap(to_sync_);
+      }
+      const bool committed_any = std::any_of(batches.begin(), batches.end(),
+                                             [](const auto& batch) { return !batch.failure; });
+      if (committed_any && !BrokenError()) {
+        if (::fdatasync(wal_fd_) != 0) Break(errno);
+      }
+      for (CommittedBatch& batch : batches)
+        Answer(batch);
+      batches.clear();
+    }
+  }
+
+  // After a failed fsync the kernel may have dropped the pages it could not write, so what the
+  // WAL holds on disk is unknown: the store takes no more writes and must be reopened.
+  void Break(int error) {
+    const Error broken(
+        ErrorCode::kServiceUnavailable,
+        fmt::format("syncing {}-wal failed ({}): writes committed since the last sync may or may "
+                    "not be on disk; the store takes no more writes until it is reopened",
+                    path_, std::strerror(error)));
+    KLOG_ERROR("store {}: {}", path_, broken.message());
+    {
+      std::lock_guard lock(queue_mutex_);
+      broken_ = broken;
+    }
+    std::lock_guard lock(health_mutex_);
+    last_commit_error_ = broken;
+  }
+
+  std::optional<Error> BrokenError() {
+    std::lock_guard lock(queue_mutex_);
+    return broken_;
+  }
+
+  void Answer(CommittedBatch& batch) {
+    std::optional<Error> failure = batch.failure;
+    if (!failure) failure = BrokenError();
+    if (failure) {
+      for (std::size_t i = 0; i < batch.writes.size(); ++i)
+        batch.writes[i]->Fail(batch.errors[i] ? *batch.errors[i] : *failure);
+      return;
+    }
+    for (std::size_t i = 0; i < batch.writes.size(); ++i) {
+      if (!batch.errors[i]) batch.writes[i]->CommitEffects();
+    }
+    core_->hub.Publish(batch.events, batch.revision);
+    for (std::size_t i = 0; i < batch.writes.size(); ++i) {
+      if (batch.errors[i])
+        batch.writes[i]->Fail(std::move(*batch.errors[i]));
       else
-        writes[i]->Resolve();
+        batch.writes[i]->Resolve();
     }
   }
 
@@ -687,6 +795,16 @@ class SqliteStore final : public Store {
   std::deque<std::unique_ptr<PendingWrite>> queue_;
   bool stopping_ = false;
   std::thread writer_;
+
+  // Set after a failed fsync; then every write fails with it.
+  std::optional<Error> broken_;  // guarded by queue_mutex_
+
+  std::mutex sync_mutex_;
+  std::condition_variable sync_changed_;
+  std::deque<CommittedBatch> to_sync_;
+  bool sync_stopping_ = false;
+  std::thread syncer_;
+  int wal_fd_ = -1;  // the WAL file, for the syncer's fdatasync
 
   std::mutex health_mutex_;
   // Set while commits fail (disk full, I/O errors), so health checks report it.
