@@ -124,8 +124,7 @@ class TypedWrite final : public PendingWrite {
   std::promise<Result<T>> promise_;
 };
 
-// A batch on its way from the writer thread, which committed it to the WAL (or failed to), to
-// the syncer thread, which makes the WAL durable and then answers its callers.
+// A batch the writer committed to the WAL (or failed to), to be answered once the WAL is synced.
 struct CommittedBatch {
   std::vector<std::unique_ptr<PendingWrite>> writes;
   // Per write: its own error (it was rolled back to its savepoint; the others went on).
@@ -186,12 +185,6 @@ class SqliteStore final : public Store {
     }
     queue_changed_.notify_all();
     if (writer_.joinable()) writer_.join();
-    {
-      std::lock_guard lock(sync_mutex_);
-      sync_stopping_ = true;
-    }
-    sync_changed_.notify_all();
-    if (syncer_.joinable()) syncer_.join();
     if (wal_fd_ >= 0) ::close(wal_fd_);
     if (core_) core_->hub.Close(ClosedError());
   }
@@ -210,7 +203,6 @@ class SqliteStore final : public Store {
       return InternalError(fmt::format("opening {}: {}", wal_path, std::strerror(errno)));
     core_ = std::make_shared<Core>(path_, options_.max_readers, counters_.revision);
     compacted_revision_ = counters_.compacted;
-    syncer_ = std::thread([this] { SyncerLoop(); });
     writer_ = std::thread([this] { WriterLoop(); });
     maintenance_ = std::thread([this] { MaintenanceLoop(); });
     KLOG_INFO("store {} opened at revision {} (compacted {}, {} leases)", path_, counters_.revision,
@@ -408,38 +400,53 @@ class SqliteStore final : public Store {
     return future.get();
   }
 
+  // The writer thread, round after round: gather the waiting writes, commit them in one
+  // transaction, fsync the WAL once, then publish their events and answer the callers.
   void WriterLoop() {
-    std::vector<std::unique_ptr<PendingWrite>> batch;
+    std::vector<std::unique_ptr<PendingWrite>> writes;
+    std::size_t last_round = 1;             // writes the last round answered
+    std::chrono::nanoseconds sync_time{0};  // how long an fsync takes (a moving average)
     while (true) {
       {
         std::unique_lock lock(queue_mutex_);
         queue_changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and every accepted write has been answered
-        while (!queue_.empty() && batch.size() < options_.max_writes_per_commit) {
-          batch.push_back(std::move(queue_.front()));
+        // The callers the last round answered tend to write again at once. Taking only the
+        // first of them would leave the rest for the round after: concurrent writers would split
+        // into two groups that alternate, each fsync covering half of them. A short wait for
+        // the group to gather again (at most half an fsync) lets one transaction and one fsync
+        // cover them all; a lone writer (a round of one) never waits.
+        queue_changed_.wait_for(lock, std::min<std::chrono::nanoseconds>(sync_time / 2, 1ms),
+                                [&] { return stopping_ || queue_.size() >= last_round; });
+        while (!queue_.empty() && writes.size() < options_.max_writes_per_commit) {
+          writes.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
       }
-      RunBatch(batch);
-      batch.clear();
+      last_round = writes.size();
+      CommittedBatch batch = Commit(writes);
+      if (!batch.failure) {
+        const auto started = std::chrono::steady_clock::now();
+        if (::fdatasync(wal_fd_) != 0) Break(errno);
+        sync_time = (sync_time * 7 + (std::chrono::steady_clock::now() - started)) / 8;
+      }
+      Answer(batch);
+      writes.clear();
     }
   }
 
   // Commits `writes` in one transaction; each runs inside a savepoint so that one failing write
   // leaves the others in the batch intact. The commit does not wait for the disk (the writer
-  // connection runs with synchronous=NORMAL): the syncer thread makes it durable and answers the
-  // callers, while this thread goes on with the next batch. Writes that arrive during one fsync
-  // thus share the next.
-  void RunBatch(std::vector<std::unique_ptr<PendingWrite>>& writes) {
+  // connection runs with synchronous=NORMAL): the caller fsyncs the WAL before answering.
+  CommittedBatch Commit(std::vector<std::unique_ptr<PendingWrite>>& writes) {
     if (std::optional<Error> broken = BrokenError()) {
       // Nothing more goes into a WAL whose state on disk is unknown.
       std::vector<std::optional<Error>> no_errors(writes.size());
-      HandOver(CommittedBatch{.writes = std::move(writes),
-                              .errors = std::move(no_errors),
-                              .events = {},
-                              .revision = 0,
-                              .failure = std::move(broken)});
-      return;
+      return CommittedBatch{.writes = std::move(writes),
+                            .errors = std::move(no_errors),
+                            .events = {},
+                            .revision = 0,
+                            .failure = std::move(broken)};
     }
     Batch batch{.counters = counters_, .events = {}};
     std::vector<std::optional<Error>> errors(writes.size());
@@ -489,37 +496,7 @@ class SqliteStore final : public Store {
       std::lock_guard lock(health_mutex_);
       last_commit_error_.reset();
     }
-    HandOver(std::move(committed));
-  }
-
-  void HandOver(CommittedBatch batch) {
-    {
-      std::lock_guard lock(sync_mutex_);
-      to_sync_.push_back(std::move(batch));
-    }
-    sync_changed_.notify_one();
-  }
-
-  // The syncer thread: one fdatasync of the WAL for every batch committed meanwhile, then, in
-  // commit order, the batches' effects, their events to the watchers and the callers' answers.
-  void SyncerLoop() {
-    std::deque<CommittedBatch> batches;
-    while (true) {
-      {
-        std::unique_lock lock(sync_mutex_);
-        sync_changed_.wait(lock, [&] { return sync_stopping_ || !to_sync_.empty(); });
-        if (to_sync_.empty()) return;  // stopping, and the writer has handed over every batch
-        batches.swap(to_sync_);
-      }
-      const bool committed_any = std::any_of(batches.begin(), batches.end(),
-                                             [](const auto& batch) { return !batch.failure; });
-      if (committed_any && !BrokenError()) {
-        if (::fdatasync(wal_fd_) != 0) Break(errno);
-      }
-      for (CommittedBatch& batch : batches)
-        Answer(batch);
-      batches.clear();
-    }
+    return committed;
   }
 
   // After a failed fsync the kernel may have dropped the pages it could not write, so what the
@@ -799,12 +776,7 @@ class SqliteStore final : public Store {
   // Set after a failed fsync; then every write fails with it.
   std::optional<Error> broken_;  // guarded by queue_mutex_
 
-  std::mutex sync_mutex_;
-  std::condition_variable sync_changed_;
-  std::deque<CommittedBatch> to_sync_;
-  bool sync_stopping_ = false;
-  std::thread syncer_;
-  int wal_fd_ = -1;  // the WAL file, for the syncer's fdatasync
+  int wal_fd_ = -1;  // the WAL file, for the writer's fdatasync
 
   std::mutex health_mutex_;
   // Set while commits fail (disk full, I/O errors), so health checks report it.
