@@ -1,6 +1,7 @@
 // bench/store: the embedded SQLite store against a local single-member etcd started in the same
-// run, both durable (SQLite synchronous=FULL, etcd fsyncing every commit, as deployed), both in
-// temp dirs on the same disk. It measures, with 1 KiB values:
+// run, both durable (an acknowledged write is fsynced: the SQLite store syncs its WAL, etcd its
+// own, as deployed), both in temp dirs on the same disk, taking each phase in turn. It measures,
+// with 1 KiB values:
 //   - creates and compare-and-swap updates, by one writer and by 16 concurrent writers
 //     (writes/s, and the latency of each write: p50, p99);
 //   - a range read of 10,000 keys (latency);
@@ -147,92 +148,117 @@ struct Results {
   Figures sequential_create, sequential_update, concurrent_create, concurrent_update, range, watch;
 };
 
-Results Measure(Store& store, const Sizes& sizes) {
-  Results results;
+// One backend's runs of the phases, which keep the revisions they need from one another.
+class Workload {
+ public:
+  Workload(Store& store, const Sizes& sizes) : store_(store), sizes_(sizes) {}
+
+  Results& results() { return results_; }
 
   // One writer: creates, then compare-and-swap updates of the same keys.
-  std::vector<Revision> revisions(sizes.sequential_writes);
-  results.sequential_create = RunThreads(1, sizes.sequential_writes, [&](int, int i) {
-    auto kv = store.Create(fmt::format("/bench/seq/{:06}", i), Value());
-    if (!kv.ok()) Fail("sequential create", kv.error());
-    revisions[i] = kv->mod_revision;
-  });
-  results.sequential_update = RunThreads(1, sizes.sequential_writes, [&](int, int i) {
-    auto kv = store.Update(fmt::format("/bench/seq/{:06}", i), Value(), revisions[i]);
-    if (!kv.ok()) Fail("sequential update", kv.error());
-  });
-
-  // 16 writers, each on keys of its own.
-  const int per_writer = sizes.writes_per_concurrent_writer;
-  std::vector<Revision> concurrent_revisions(kConcurrentWriters * per_writer);
-  results.concurrent_create = RunThreads(kConcurrentWriters, per_writer, [&](int w, int i) {
-    auto kv = store.Create(fmt::format("/bench/par/{:02}/{:06}", w, i), Value());
-    if (!kv.ok()) Fail("concurrent create", kv.error());
-    concurrent_revisions[w * per_writer + i] = kv->mod_revision;
-  });
-  results.concurrent_update = RunThreads(kConcurrentWriters, per_writer, [&](int w, int i) {
-    auto kv = store.Update(fmt::format("/bench/par/{:02}/{:06}", w, i), Value(),
-                           concurrent_revisions[w * per_writer + i]);
-    if (!kv.ok()) Fail("concurrent update", kv.error());
-  });
-
-  // A range of exactly range_keys keys, written in transactions of 100 (etcd allows 128 ops).
-  for (int first = 0; first < sizes.range_keys; first += 100) {
-    TxnRequest txn;
-    for (int i = first; i < std::min(first + 100, sizes.range_keys); ++i)
-      txn.success.push_back(TxnOp::Put(fmt::format("/bench/range/{:06}", i), Value()));
-    auto written = store.Txn(txn);
-    if (!written.ok()) Fail("filling the range", written.error());
-  }
-  results.range = RunThreads(1, sizes.range_repeats, [&](int, int) {
-    auto range = store.Range(RangeRequest::Prefix("/bench/range/"));
-    if (!range.ok()) Fail("range", range.error());
-    if (static_cast<int>(range->kvs.size()) != sizes.range_keys) {
-      std::cerr << "store_bench: range returned " << range->kvs.size() << " keys\n";
-      std::exit(1);
-    }
-  });
-
-  // Watchers of one prefix; each event's value carries the time its write started.
-  std::mutex latencies_mutex;
-  std::vector<Clock::duration> watch_latencies;
-  std::vector<std::unique_ptr<Watcher>> watchers;
-  for (int w = 0; w < sizes.watchers; ++w) {
-    auto watcher = store.Watch(WatchRequest::Prefix("/bench/watch/"));
-    if (!watcher.ok()) Fail("watch", watcher.error());
-    watchers.push_back(std::move(*watcher));
-  }
-  std::vector<std::thread> readers;
-  for (auto& watcher : watchers) {
-    readers.emplace_back([&, &watcher = *watcher] {
-      std::vector<Clock::duration> mine;
-      while (static_cast<int>(mine.size()) < sizes.watched_writes) {
-        auto events = watcher.Next(10s);
-        if (!events.ok()) Fail("watch", events.error());
-        if (events->empty()) Fail("watch", Error(ErrorCode::kTimeout, "no event for 10 s"));
-        const auto now = Clock::now();
-        for (const Event& event : *events)
-          mine.push_back(now -
-                         Clock::time_point(std::chrono::nanoseconds(StampOf(event.kv.value))));
-      }
-      std::lock_guard lock(latencies_mutex);
-      watch_latencies.insert(watch_latencies.end(), mine.begin(), mine.end());
+  void SequentialCreate() {
+    revisions_.resize(sizes_.sequential_writes);
+    results_.sequential_create = RunThreads(1, sizes_.sequential_writes, [&](int, int i) {
+      auto kv = store_.Create(fmt::format("/bench/seq/{:06}", i), Value());
+      if (!kv.ok()) Fail("sequential create", kv.error());
+      revisions_[i] = kv->mod_revision;
     });
   }
-  const auto interval = std::chrono::nanoseconds(1s) / sizes.watched_writes_per_second;
-  const auto began = Clock::now();
-  for (int i = 0; i < sizes.watched_writes; ++i) {
-    std::this_thread::sleep_until(began + i * interval);
-    const auto stamp = Clock::now().time_since_epoch();
-    auto kv = store.Put(fmt::format("/bench/watch/{:03}", i % 100),
-                        Value(std::chrono::duration_cast<std::chrono::nanoseconds>(stamp).count()));
-    if (!kv.ok()) Fail("watched write", kv.error());
+
+  void SequentialUpdate() {
+    results_.sequential_update = RunThreads(1, sizes_.sequential_writes, [&](int, int i) {
+      auto kv = store_.Update(fmt::format("/bench/seq/{:06}", i), Value(), revisions_[i]);
+      if (!kv.ok()) Fail("sequential update", kv.error());
+    });
   }
-  for (std::thread& reader : readers)
-    reader.join();
-  results.watch = Summarize(std::move(watch_latencies), Clock::now() - began);
-  return results;
-}
+
+  // 16 writers, each on keys of its own.
+  void ConcurrentCreate() {
+    const int per_writer = sizes_.writes_per_concurrent_writer;
+    concurrent_revisions_.resize(kConcurrentWriters * per_writer);
+    results_.concurrent_create = RunThreads(kConcurrentWriters, per_writer, [&](int w, int i) {
+      auto kv = store_.Create(fmt::format("/bench/par/{:02}/{:06}", w, i), Value());
+      if (!kv.ok()) Fail("concurrent create", kv.error());
+      concurrent_revisions_[w * per_writer + i] = kv->mod_revision;
+    });
+  }
+
+  void ConcurrentUpdate() {
+    const int per_writer = sizes_.writes_per_concurrent_writer;
+    results_.concurrent_update = RunThreads(kConcurrentWriters, per_writer, [&](int w, int i) {
+      auto kv = store_.Update(fmt::format("/bench/par/{:02}/{:06}", w, i), Value(),
+                              concurrent_revisions_[w * per_writer + i]);
+      if (!kv.ok()) Fail("concurrent update", kv.error());
+    });
+  }
+
+  // A range of exactly range_keys keys, written in transactions of 100 (etcd allows 128 ops).
+  void Range() {
+    for (int first = 0; first < sizes_.range_keys; first += 100) {
+      TxnRequest txn;
+      for (int i = first; i < std::min(first + 100, sizes_.range_keys); ++i)
+        txn.success.push_back(TxnOp::Put(fmt::format("/bench/range/{:06}", i), Value()));
+      auto written = store_.Txn(txn);
+      if (!written.ok()) Fail("filling the range", written.error());
+    }
+    results_.range = RunThreads(1, sizes_.range_repeats, [&](int, int) {
+      auto range = store_.Range(RangeRequest::Prefix("/bench/range/"));
+      if (!range.ok()) Fail("range", range.error());
+      if (static_cast<int>(range->kvs.size()) != sizes_.range_keys) {
+        std::cerr << "store_bench: range returned " << range->kvs.size() << " keys\n";
+        std::exit(1);
+      }
+    });
+  }
+
+  // Watchers of one prefix; each event's value carries the time its write started.
+  void Watch() {
+    std::mutex latencies_mutex;
+    std::vector<Clock::duration> latencies;
+    std::vector<std::unique_ptr<Watcher>> watchers;
+    for (int w = 0; w < sizes_.watchers; ++w) {
+      auto watcher = store_.Watch(WatchRequest::Prefix("/bench/watch/"));
+      if (!watcher.ok()) Fail("watch", watcher.error());
+      watchers.push_back(std::move(*watcher));
+    }
+    std::vector<std::thread> readers;
+    for (auto& watcher : watchers) {
+      readers.emplace_back([&, &watcher = *watcher] {
+        std::vector<Clock::duration> mine;
+        while (static_cast<int>(mine.size()) < sizes_.watched_writes) {
+          auto events = watcher.Next(10s);
+          if (!events.ok()) Fail("watch", events.error());
+          if (events->empty()) Fail("watch", Error(ErrorCode::kTimeout, "no event for 10 s"));
+          const auto now = Clock::now();
+          for (const Event& event : *events)
+            mine.push_back(now -
+                           Clock::time_point(std::chrono::nanoseconds(StampOf(event.kv.value))));
+        }
+        std::lock_guard lock(latencies_mutex);
+        latencies.insert(latencies.end(), mine.begin(), mine.end());
+      });
+    }
+    const auto interval = std::chrono::nanoseconds(1s) / sizes_.watched_writes_per_second;
+    const auto began = Clock::now();
+    for (int i = 0; i < sizes_.watched_writes; ++i) {
+      std::this_thread::sleep_until(began + i * interval);
+      const auto stamp =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch());
+      auto kv = store_.Put(fmt::format("/bench/watch/{:03}", i % 100), Value(stamp.count()));
+      if (!kv.ok()) Fail("watched write", kv.error());
+    }
+    for (std::thread& reader : readers)
+      reader.join();
+    results_.watch = Summarize(std::move(latencies), Clock::now() - began);
+  }
+
+ private:
+  Store& store_;
+  const Sizes& sizes_;
+  Results results_;
+  std::vector<Revision> revisions_;
+  std::vector<Revision> concurrent_revisions_;
+};
 
 std::string Cell(const std::optional<Results>& results, Figures Results::*phase,
                  double Figures::*figure, int precision) {
@@ -339,34 +365,48 @@ int Main(int argc, char** argv) {
   const Sizes& sizes = quick ? kQuickSizes : kFullSizes;
   const std::string load_before = LoadAverage();
 
-  std::optional<Results> sqlite;
+  // Both stores are open for the whole run and take each phase in turn, so that the disk's
+  // moods (other programs' writes make fsync slower for a while) fall on both alike.
+  const std::string sqlite_dir = MakeTempDirectory("kpp-bench-sqlite-").value();
+  std::unique_ptr<Store> sqlite_store;
   if (run_sqlite) {
-    const std::string dir = MakeTempDirectory("kpp-bench-sqlite-").value();
-    {
-      SqliteStoreOptions options;
-      options.dir = dir + "/db";
-      auto store = OpenSqliteStore(options);
-      if (!store.ok()) Fail("opening the SQLite store", store.error());
-      std::cout << "SQLite (" << SqliteDatabasePath(options.dir) << ")..." << std::endl;
-      sqlite = Measure(**store, sizes);
-    }
-    RemoveAll(dir);
+    SqliteStoreOptions options;
+    options.dir = sqlite_dir + "/db";
+    auto store = OpenSqliteStore(options);
+    if (!store.ok()) Fail("opening the SQLite store", store.error());
+    sqlite_store = std::move(*store);
+    std::cout << "SQLite: " << SqliteDatabasePath(options.dir) << std::endl;
   }
-  std::optional<Results> etcd;
+  testing::EtcdProcess etcd_process;
+  std::unique_ptr<Store> etcd_store;
   if (run_etcd) {
-    testing::EtcdProcess process;
-    process.set_fsync(true);
-    auto started = process.Start();
+    etcd_process.set_fsync(true);
+    auto started = etcd_process.Start();
     if (!started) {
       std::cerr << "store_bench: starting etcd: " << started.message() << "\n";
       return 1;
     }
-    auto store = OpenEtcdStore(process.StoreOptions());
+    auto store = OpenEtcdStore(etcd_process.StoreOptions());
     if (!store.ok()) Fail("connecting to etcd", store.error());
-    std::cout << "etcd (" << process.client_url() << ", data in " << process.dir() << ")..."
+    etcd_store = std::move(*store);
+    std::cout << "etcd: " << etcd_process.client_url() << ", data in " << etcd_process.dir()
               << std::endl;
-    etcd = Measure(**store, sizes);
   }
+  std::vector<Workload> workloads;
+  if (sqlite_store) workloads.emplace_back(*sqlite_store, sizes);
+  if (etcd_store) workloads.emplace_back(*etcd_store, sizes);
+  for (void (Workload::*phase)() :
+       {&Workload::SequentialCreate, &Workload::SequentialUpdate, &Workload::ConcurrentCreate,
+        &Workload::ConcurrentUpdate, &Workload::Range, &Workload::Watch}) {
+    for (Workload& workload : workloads)
+      (workload.*phase)();
+  }
+  std::optional<Results> sqlite;
+  std::optional<Results> etcd;
+  if (sqlite_store) sqlite = workloads.front().results();
+  if (etcd_store) etcd = workloads.back().results();
+  sqlite_store.reset();
+  RemoveAll(sqlite_dir);
   Print(sqlite, etcd, sizes);
   std::cout << fmt::format("\nLoad average (1 min) before: {}, after: {} ({} cores)\n", load_before,
                            LoadAverage(), std::thread::hardware_concurrency());
