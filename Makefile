@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 DATA_DIR ?= /var/lib/kpp
 CTEST_FLAGS ?= --output-on-failure --timeout 600
 
-.PHONY: all deps configure build run test test-fast test-asan format clean
+.PHONY: all deps configure build run test test-fast test-asan bench format clean
 
 all: build
 
@@ -36,6 +36,12 @@ test-asan: deps
 	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKPP_SANITIZE=ON
 	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
 	cd $(ASAN_BUILD_DIR) && ctest $(CTEST_FLAGS) -j $(JOBS) -L '^(unit|integration)$$'
+
+# Installs what is missing, builds the benchmarks and runs them (not part of `make test`):
+# bench/store compares the SQLite store with a local etcd.
+bench: deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target store_bench
+	$(BUILD_DIR)/bench/store/store_bench
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -139,6 +139,64 @@ TEST_F(SqliteStoreTest, RefusesASecondOpenWhileInUse) {
   EXPECT_NE(second.error().message().find("in use"), std::string::npos);
 }
 
+TEST_F(SqliteStoreTest, MigratesASchemaVersion1Database) {
+  // A store as version 1 wrote it: /a created at 1 and updated at 2, /b created at 3 with a
+  // lease and deleted at 4, revision 4, lease 7 granted.
+  ASSERT_TRUE(EnsureWritableDirectory(dir_.path() + "/db", 0700).ok());
+  RunSql(DbPath(), R"sql(
+    PRAGMA journal_mode = WAL;
+    CREATE TABLE kv (key BLOB NOT NULL, revision INTEGER NOT NULL, sub INTEGER NOT NULL,
+      create_revision INTEGER NOT NULL, prev_revision INTEGER NOT NULL,
+      version INTEGER NOT NULL, lease INTEGER NOT NULL, deleted INTEGER NOT NULL,
+      value BLOB NOT NULL, PRIMARY KEY (key, revision)) WITHOUT ROWID;
+    CREATE UNIQUE INDEX kv_by_revision ON kv (revision, sub);
+    CREATE INDEX kv_by_lease ON kv (lease) WHERE lease != 0;
+    CREATE TABLE leases (id INTEGER PRIMARY KEY, ttl_seconds INTEGER NOT NULL);
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO meta (name, value) VALUES
+      ('current_revision', 4), ('compacted_revision', 0), ('next_lease_id', 8);
+    INSERT INTO leases VALUES (7, 60);
+    INSERT INTO kv VALUES
+      (x'2f61', 1, 0, 1, 0, 1, 0, 0, x'31'),
+      (x'2f61', 2, 0, 1, 1, 2, 0, 0, x'32'),
+      (x'2f62', 3, 0, 3, 0, 1, 7, 0, x'33'),
+      (x'2f62', 4, 0, 0, 3, 0, 0, 1, x'');
+    PRAGMA user_version = 1;
+  )sql");
+  auto store = OpenSqliteStore(Options());
+  ASSERT_TRUE(store.ok()) << Describe(store.error());
+  Store& s = **store;
+  EXPECT_EQ(*s.CurrentRevision(), 4);
+  EXPECT_EQ(*s.Get("/a"), (KeyValue{.key = "/a",
+                                    .value = "2",
+                                    .create_revision = 1,
+                                    .mod_revision = 2,
+                                    .version = 2,
+                                    .lease = 0}));
+  EXPECT_EQ(s.Get("/a", 1)->value, "1");
+  EXPECT_EQ(CodeOf(s.Get("/b")), ErrorCode::kNotFound);
+  EXPECT_EQ(s.Get("/b", 3)->lease, 7);
+  EXPECT_EQ(s.GetLease(7)->granted_ttl, 60s);
+  auto watch = s.Watch(WatchRequest::Prefix("/", 1));
+  ASSERT_TRUE(watch.ok());
+  auto events = CollectEvents(**watch, 4);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[1].prev_kv->value, "1");
+  EXPECT_EQ(events[3].type, Event::Type::kDelete);
+  EXPECT_EQ(events[3].prev_kv->value, "3");
+  EXPECT_EQ(s.Put("/a", "3")->mod_revision, 5);
+  EXPECT_EQ(s.GrantLease(5s).value(), 8);
+  store->reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* version = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &version, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(version), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(version, 0), 2);
+  sqlite3_finalize(version);
+  sqlite3_close(db);
+}
+
 TEST_F(SqliteStoreTest, StateSurvivesReopening) {
   Revision last = 0;
   LeaseId lease = 0;

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <climits>
+#include <thread>
 
 #include "base/files.h"
 #include "base/log.h"
@@ -76,6 +78,11 @@ grpc::ChannelArguments ChannelArguments() {
   return arguments;
 }
 
+// Pauses between rounds over the endpoints while the cluster has no leader. An election takes
+// about one election timeout (1 s by default).
+constexpr std::chrono::milliseconds kFirstRoundPause{25};
+constexpr std::chrono::milliseconds kMaxRoundPause{500};
+
 std::chrono::system_clock::time_point DeadlineAfter(std::chrono::milliseconds duration) {
   return std::chrono::system_clock::now() + duration;
 }
@@ -134,43 +141,60 @@ bool Connection::Connect(Endpoint& endpoint) {
 }
 
 grpc::Status Connection::Call(
-    const std::function<grpc::Status(Endpoint&, grpc::ClientContext&)>& rpc, Retry retry) {
+    const std::function<grpc::Status(Endpoint&, grpc::ClientContext&)>& rpc, Retry retry,
+    bool require_leader) {
   if (closed()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the store is closed");
-  const std::size_t first = preferred();
-  grpc::Status status;
-  std::string failures;
-  for (std::size_t attempt = 0; attempt < endpoints_.size(); ++attempt) {
-    const std::size_t index = (first + attempt) % endpoints_.size();
-    Endpoint& target = *endpoints_[index];
-    if (!Connect(target)) {
-      status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                            fmt::format("cannot connect (refused, or no answer within {} ms)",
-                                        options_.dial_timeout.count()));
-    } else {
-      grpc::ClientContext context;
-      context.set_deadline(DeadlineAfter(options_.request_timeout));
-      status = rpc(target, context);
-      if (status.error_code() != grpc::StatusCode::UNAVAILABLE) {
-        if (attempt > 0) {
-          KLOG_WARNING("etcd: switched to endpoint {}", target.url);
-          Prefer(index);
+  const auto give_up_at = std::chrono::steady_clock::now() + options_.request_timeout;
+  std::chrono::milliseconds pause = kFirstRoundPause;
+  while (true) {
+    const std::size_t first = preferred();
+    bool answered = false;  // some member was reachable in this round
+    std::string failures;
+    for (std::size_t attempt = 0; attempt < endpoints_.size(); ++attempt) {
+      const std::size_t index = (first + attempt) % endpoints_.size();
+      Endpoint& target = *endpoints_[index];
+      grpc::Status status;
+      if (!Connect(target)) {
+        status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              fmt::format("cannot connect (refused, or no answer within {} ms)",
+                                          options_.dial_timeout.count()));
+      } else {
+        answered = true;
+        grpc::ClientContext context;
+        context.set_deadline(DeadlineAfter(options_.request_timeout));
+        // etcd's own client sends this too: without it a member with no leader holds a write
+        // until its own timeout and then fails it, indistinguishable from a write that may have
+        // been applied, instead of refusing it at once.
+        if (require_leader) context.AddMetadata("hasleader", "true");
+        status = rpc(target, context);
+        const bool refused = IsRefusedUnapplied(status);
+        const bool may_repeat = refused || (retry == Retry::kAlways &&
+                                            status.error_code() == grpc::StatusCode::UNAVAILABLE);
+        if (!may_repeat) {
+          if (status.ok() && attempt > 0) {
+            KLOG_WARNING("etcd: switched to endpoint {}", target.url);
+            Prefer(index);
+          }
+          if (status.ok() || retry == Retry::kAlways || !IsTransient(status)) return status;
+          // Sent, then the answer was lost or was a timeout: the write may yet be applied, so it
+          // is not sent again, which could apply it twice or report its own first attempt as a
+          // conflict. etcd's own client draws the same line.
+          return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              fmt::format("{}: {} (the write may or may not have been applied)",
+                                          target.url, status.error_message()));
         }
-        return status;
       }
-      // etcd refuses requests without a leader before looking at them; any other UNAVAILABLE
-      // after sending may hide an applied write.
-      const bool refused_unseen =
-          status.error_message().find("etcdserver: no leader") != std::string::npos;
-      if (retry == Retry::kIfNotAttempted && !refused_unseen)
-        return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                            fmt::format("{}: {} (the write may or may not have been applied)",
-                                        target.url, status.error_message()));
+      if (!failures.empty()) failures += "; ";
+      failures += fmt::format("{}: {}", target.url, status.error_message());
     }
-    if (!failures.empty()) failures += "; ";
-    failures += fmt::format("{}: {}", target.url, status.error_message());
+    // A cluster electing a leader answers "no leader" for a moment; one that cannot be reached
+    // is not waited for.
+    if (!answered || closed() || std::chrono::steady_clock::now() + pause >= give_up_at)
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          fmt::format("no etcd endpoint answered ({})", failures));
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, kMaxRoundPause);
   }
-  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                      fmt::format("no etcd endpoint answered ({})", failures));
 }
 
 void Connection::Register(const std::shared_ptr<Closeable>& closeable) {
@@ -203,6 +227,24 @@ bool IsCompacted(const grpc::Status& status) {
 bool IsFutureRevision(const grpc::Status& status) {
   return status.error_code() == grpc::StatusCode::OUT_OF_RANGE &&
          status.error_message().find("required revision is a future revision") != std::string::npos;
+}
+
+bool IsRefusedUnapplied(const grpc::Status& status) {
+  const std::string& message = status.error_message();
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+      // The request interceptor's refusals, before the request is looked at.
+      return message == "etcdserver: no leader" || message == "etcdserver: not capable" ||
+             message == "etcdserver: rpc not supported for learner";
+    case grpc::StatusCode::UNKNOWN:
+      // Raft would not take the proposal (no leader, or leadership in transfer): it is in no
+      // member's log. etcd passes this error on without a code of its own.
+      return message == "raft proposal dropped";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      // Applying lags too far behind committing; checked before proposing.
+      return message == "etcdserver: too many requests";
+    default: return false;
+  }
 }
 
 bool IsTransient(const grpc::Status& status) {

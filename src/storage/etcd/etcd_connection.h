@@ -51,19 +51,22 @@ class Connection {
   // "https://a:2379, https://b:2379", for error messages.
   std::string EndpointList() const;
 
-  // Whether a request may be sent again after an UNAVAILABLE answer that does not prove it was
-  // not applied (etcd also answers UNAVAILABLE for a proposal that timed out, which may commit).
+  // Whether a request may be sent again after a failure that does not prove it was not applied.
   enum class Retry {
-    kAlways,         // reads, and writes whose repetition is harmless
-    kIfNotAttempted  // writes: only after no connection, or etcd's "no leader" refusal
+    kAlways,        // reads, and writes whose repetition is harmless
+    kIfNotApplied,  // writes: only after no connection, or a refusal etcd gives before proposing
   };
 
-  // Runs one request: `rpc(endpoint, context)` on the preferred endpoint, and on UNAVAILABLE (as
-  // `retry` allows) or no connection within dial_timeout on each other endpoint in turn. The
-  // context carries the request deadline. Returns the last status; when no endpoint answered,
-  // an UNAVAILABLE status naming every endpoint tried.
+  // Runs one request: `rpc(endpoint, context)` on the preferred endpoint, and on failures that
+  // `retry` allows on each other endpoint in turn. While the cluster answers but cannot serve
+  // (during a leader election), it goes round the endpoints again with a growing pause, until
+  // request_timeout has passed; when no endpoint can be reached at all, it gives up after one
+  // round. The context carries the request deadline and, with `require_leader`, asks the member
+  // to refuse the request at once when it has no leader. Returns the answer, or UNAVAILABLE
+  // naming every endpoint tried; a write that may have been applied fails with UNAVAILABLE
+  // saying so.
   grpc::Status Call(const std::function<grpc::Status(Endpoint&, grpc::ClientContext&)>& rpc,
-                    Retry retry = Retry::kAlways);
+                    Retry retry = Retry::kAlways, bool require_leader = true);
 
   // Waits up to dial_timeout for `endpoint` to be connected; false when it cannot be.
   bool Connect(Endpoint& endpoint);
@@ -95,6 +98,9 @@ bool IsCompacted(const grpc::Status& status);
 bool IsFutureRevision(const grpc::Status& status);
 // Whether a broken stream or failed call may succeed when tried again (elsewhere or later).
 bool IsTransient(const grpc::Status& status);
+// Whether etcd refused the request before proposing it to the cluster, so it was certainly not
+// applied and may be sent again even if it writes.
+bool IsRefusedUnapplied(const grpc::Status& status);
 
 KeyValue FromProto(const mvccpb::KeyValue& kv);
 

@@ -151,7 +151,7 @@ class EtcdStore final : public Store {
         [&](Endpoint& endpoint, auto& context) {
           return endpoint.kv->Txn(&context, proto, &response);
         },
-        writes ? Connection::Retry::kIfNotAttempted : Connection::Retry::kAlways);
+        writes ? Connection::Retry::kIfNotApplied : Connection::Retry::kAlways);
     if (!status.ok()) return FromGrpc(status, "txn");
 
     TxnResult result;
@@ -213,7 +213,7 @@ class EtcdStore final : public Store {
         [&](Endpoint& endpoint, auto& context) {
           return endpoint.kv->Compact(&context, proto, &response);
         },
-        Connection::Retry::kIfNotAttempted);
+        Connection::Retry::kIfNotApplied);
     if (!status.ok()) return RevisionError(status, revision, "compact");
     NoteCompacted(revision);
     return Ok();
@@ -240,7 +240,7 @@ class EtcdStore final : public Store {
         [&](Endpoint& endpoint, auto& context) {
           return endpoint.lease->LeaseRevoke(&context, proto, &response);
         },
-        Connection::Retry::kIfNotAttempted);
+        Connection::Retry::kIfNotApplied);
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) return LeaseNotFound(id);
     if (!status.ok()) return FromGrpc(status, "lease revoke");
     return Ok();
@@ -286,10 +286,12 @@ class EtcdStore final : public Store {
     etcdserverpb::StatusRequest proto;
     etcdserverpb::StatusResponse response;
     std::string member;
-    const grpc::Status status = connection_->Call([&](Endpoint& endpoint, auto& context) {
-      member = endpoint.url;
-      return endpoint.maintenance->Status(&context, proto, &response);
-    });
+    const grpc::Status status = connection_->Call(
+        [&](Endpoint& endpoint, auto& context) {
+          member = endpoint.url;
+          return endpoint.maintenance->Status(&context, proto, &response);
+        },
+        Connection::Retry::kAlways, /*require_leader=*/false);
     if (!status.ok())
       return Error(ErrorCode::kServiceUnavailable, FromGrpc(status, "status").message());
     if (response.leader() == 0)
@@ -380,9 +382,11 @@ Result<std::unique_ptr<Store>> OpenEtcdStore(const EtcdStoreOptions& options) {
   // handed out; the error names every endpoint, since the operator typed them.
   etcdserverpb::StatusRequest request;
   etcdserverpb::StatusResponse response;
-  const grpc::Status status = connection->Call([&](Endpoint& endpoint, auto& context) {
-    return endpoint.maintenance->Status(&context, request, &response);
-  });
+  const grpc::Status status = connection->Call(
+      [&](Endpoint& endpoint, auto& context) {
+        return endpoint.maintenance->Status(&context, request, &response);
+      },
+      Connection::Retry::kAlways, /*require_leader=*/false);
   if (!status.ok())
     return Error(ErrorCode::kServiceUnavailable,
                  fmt::format("cannot reach etcd at {}: {}", connection->EndpointList(),

@@ -8,11 +8,18 @@
 //
 // Endpoints are tried in order, starting with the one that answered last: a request goes to the
 // next endpoint when no connection can be made (refused, or none within `dial_timeout`) or when
-// the member answers UNAVAILABLE. Writes (transactions that put or delete, compaction, lease
-// revocation) move on after an UNAVAILABLE answer only when etcd refused them unseen ("no
-// leader"); otherwise they fail with kServiceUnavailable saying that the write may or may not have
-// been applied, as repeating it could report its own first attempt as a conflict. etcd's own
-// client draws the same line.
+// the member cannot serve it. Requests ask the member to refuse them at once when it has no
+// leader (etcd's "hasleader" metadata, as etcd's own client sends), so during an election the
+// store goes round the endpoints with short pauses until a leader answers or `request_timeout`
+// has passed. A write (transaction that puts or deletes, compaction, lease revocation) is sent
+// again only when it certainly was not applied: no connection, or etcd refused it before
+// proposing it ("no leader", "raft proposal dropped", ...). Once sent, a write that breaks off
+// (lost connection, a member stopping, etcd's or the client's deadline) fails with
+// kServiceUnavailable saying that it may or may not have been applied: etcd may still commit
+// it, and sending it again could apply it twice or report its own first attempt as a conflict.
+// etcd's own client draws the same line. Every other failed write was not applied. (Lease
+// grants are the exception: they are sent again, as a second grant only leaves an unused lease
+// to expire.)
 //
 // Watches survive broken streams: they reconnect (to any endpoint) and resume from the revision
 // after the last event delivered, until `watch_reconnect_timeout` has passed without a stream.

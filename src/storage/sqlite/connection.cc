@@ -2,12 +2,26 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <utility>
 
 namespace kpp::storage::sqlite {
 
 Error SqliteError(sqlite3* db, int rc, std::string_view what) {
   const char* detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  // SQLite reports a full disk as SQLITE_FULL where it writes pages, but as an I/O error where
+  // it grows the WAL index; the errno tells them apart.
+  const bool disk_full =
+      (rc & 0xff) == SQLITE_FULL ||
+      ((rc & 0xff) == SQLITE_IOERR && db != nullptr && sqlite3_system_errno(db) == ENOSPC);
+  if (disk_full) {
+    const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+    return Error(
+        ErrorCode::kServiceUnavailable,
+        fmt::format("the disk holding the database {} is full: writes fail until space "
+                    "is freed, reads go on ({}: {}, sqlite code {})",
+                    file != nullptr && *file != '\0' ? file : "(unknown file)", what, detail, rc));
+  }
   const ErrorCode code =
       (rc & 0xff) == SQLITE_BUSY ? ErrorCode::kServiceUnavailable : ErrorCode::kInternalError;
   return Error(code, fmt::format("{}: {} (sqlite code {})", what, detail, rc));

@@ -89,7 +89,8 @@ class Connection {
 };
 
 // An Error for the failed SQLite call `what` that returned `rc`, with SQLite's message.
-// SQLITE_BUSY maps to kServiceUnavailable, everything else to kInternalError.
+// A full disk maps to kServiceUnavailable with a message that says so and names the database
+// file; SQLITE_BUSY to kServiceUnavailable; everything else to kInternalError.
 Error SqliteError(sqlite3* db, int rc, std::string_view what);
 
 }  // namespace kpp::storage::sqlite

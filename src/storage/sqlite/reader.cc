@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "storage/sqlite/schema.h"
 
 namespace kpp::storage::sqlite {
@@ -141,7 +143,7 @@ void ReaderPool::Release(std::unique_ptr<Reader> reader) {
   released_.notify_one();
 }
 
-Result<RangeResult> ReaderPool::Range(const RangeRequest& request) {
+Result<RangeResult> ReaderPool::Range(const RangeRequest& request, Revision visible) {
   if (request.revision < 0 || request.limit < 0)
     return BadRequestError("negative revision or limit");
   const std::optional<std::string> end = RangeEnd(request.key, request.range_end);
@@ -150,9 +152,11 @@ Result<RangeResult> ReaderPool::Range(const RangeRequest& request) {
   Revision current = 0;
   Revision compacted = 0;
   KPP_RETURN_IF_ERROR(lease.Begin(&current, &compacted));
+  // The snapshot began after `visible` was read, so it holds every row up to it.
+  visible = std::min(visible, current);
   RangeResult result;
-  result.revision = request.revision == 0 ? current : request.revision;
-  if (result.revision > current) return FutureRevisionError(result.revision, current);
+  result.revision = request.revision == 0 ? visible : request.revision;
+  if (result.revision > visible) return FutureRevisionError(result.revision, visible);
   if (result.revision < compacted) return CompactedError(result.revision, compacted);
 
   const int bounded = end.has_value() ? 1 : 0;

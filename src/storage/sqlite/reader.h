@@ -24,7 +24,9 @@ class ReaderPool final : public HistorySource {
   ReaderPool(std::string path, int max_readers);
   ~ReaderPool() override;
 
-  Result<RangeResult> Range(const RangeRequest& request);
+  // Serves `request` at `visible`, the newest revision readers may see (the durable one), when
+  // it asks for the current revision; a revision above `visible` is a future one.
+  Result<RangeResult> Range(const RangeRequest& request, Revision visible);
   Result<std::vector<Event>> ReadHistory(Revision from, Revision to, std::string_view key,
                                          std::string_view range_end, bool prev_kv) override;
   // Runs a trivial query.

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -123,6 +124,17 @@ class TypedWrite final : public PendingWrite {
   std::promise<Result<T>> promise_;
 };
 
+// A batch the writer committed to the WAL (or failed to), to be answered once the WAL is synced.
+struct CommittedBatch {
+  std::vector<std::unique_ptr<PendingWrite>> writes;
+  // Per write: its own error (it was rolled back to its savepoint; the others went on).
+  std::vector<std::optional<Error>> errors;
+  std::vector<Event> events;
+  Revision revision = 0;
+  // Set when the batch did not commit: every write fails with it (or with its own error).
+  std::optional<Error> failure;
+};
+
 struct LeaseState {
   std::chrono::seconds ttl{0};
   std::chrono::steady_clock::time_point deadline;
@@ -173,6 +185,7 @@ class SqliteStore final : public Store {
     }
     queue_changed_.notify_all();
     if (writer_.joinable()) writer_.join();
+    if (wal_fd_ >= 0) ::close(wal_fd_);
     if (core_) core_->hub.Close(ClosedError());
   }
 
@@ -182,6 +195,12 @@ class SqliteStore final : public Store {
     KPP_ASSIGN_OR_RETURN(db_, OpenWriterConnection(path_));
     KPP_RETURN_IF_ERROR(PrepareStatements());
     KPP_RETURN_IF_ERROR(LoadState());
+    // The writer connection has created the WAL file by now (its reads did); it stays the same
+    // file for as long as a connection is open.
+    const std::string wal_path = path_ + "-wal";
+    wal_fd_ = ::open(wal_path.c_str(), O_RDWR | O_CLOEXEC);
+    if (wal_fd_ < 0)
+      return InternalError(fmt::format("opening {}: {}", wal_path, std::strerror(errno)));
     core_ = std::make_shared<Core>(path_, options_.max_readers, counters_.revision);
     compacted_revision_ = counters_.compacted;
     writer_ = std::thread([this] { WriterLoop(); });
@@ -194,7 +213,8 @@ class SqliteStore final : public Store {
   Result<RangeResult> Range(const RangeRequest& request) override {
     if (request.key.empty() && request.range_end.empty())
       return BadRequestError("key must not be empty");
-    return core_->readers.Range(request);
+    // Reads see what is durable: a write committed to the WAL but not yet synced is not.
+    return core_->readers.Range(request, core_->hub.published());
   }
 
   Result<TxnResult> Txn(const TxnRequest& request) override {
@@ -279,6 +299,7 @@ class SqliteStore final : public Store {
     {
       std::lock_guard lock(queue_mutex_);
       if (stopping_) return ClosedError();
+      if (broken_) return *broken_;
     }
     {
       std::lock_guard lock(health_mutex_);
@@ -372,32 +393,61 @@ class SqliteStore final : public Store {
     {
       std::lock_guard lock(queue_mutex_);
       if (stopping_) return ClosedError();
+      if (broken_) return *broken_;
       queue_.push_back(std::move(write));
     }
     queue_changed_.notify_one();
     return future.get();
   }
 
+  // The writer thread, round after round: gather the waiting writes, commit them in one
+  // transaction, fsync the WAL once, then publish their events and answer the callers.
   void WriterLoop() {
-    std::vector<std::unique_ptr<PendingWrite>> batch;
+    std::vector<std::unique_ptr<PendingWrite>> writes;
+    std::size_t last_round = 1;             // writes the last round answered
+    std::chrono::nanoseconds sync_time{0};  // how long an fsync takes (a moving average)
     while (true) {
       {
         std::unique_lock lock(queue_mutex_);
         queue_changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and every accepted write has been answered
-        while (!queue_.empty() && batch.size() < options_.max_writes_per_commit) {
-          batch.push_back(std::move(queue_.front()));
+        // The callers the last round answered tend to write again at once. Taking only the
+        // first of them would leave the rest for the round after: concurrent writers would split
+        // into two groups that alternate, each fsync covering half of them. A short wait for
+        // the group to gather again (at most half an fsync) lets one transaction and one fsync
+        // cover them all; a lone writer (a round of one) never waits.
+        queue_changed_.wait_for(lock, std::min<std::chrono::nanoseconds>(sync_time / 2, 1ms),
+                                [&] { return stopping_ || queue_.size() >= last_round; });
+        while (!queue_.empty() && writes.size() < options_.max_writes_per_commit) {
+          writes.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
       }
-      RunBatch(batch);
-      batch.clear();
+      last_round = writes.size();
+      CommittedBatch batch = Commit(writes);
+      if (!batch.failure) {
+        const auto started = std::chrono::steady_clock::now();
+        if (::fdatasync(wal_fd_) != 0) Break(errno);
+        sync_time = (sync_time * 7 + (std::chrono::steady_clock::now() - started)) / 8;
+      }
+      Answer(batch);
+      writes.clear();
     }
   }
 
   // Commits `writes` in one transaction; each runs inside a savepoint so that one failing write
-  // leaves the others in the batch intact.
-  void RunBatch(std::vector<std::unique_ptr<PendingWrite>>& writes) {
+  // leaves the others in the batch intact. The commit does not wait for the disk (the writer
+  // connection runs with synchronous=NORMAL): the caller fsyncs the WAL before answering.
+  CommittedBatch Commit(std::vector<std::unique_ptr<PendingWrite>>& writes) {
+    if (std::optional<Error> broken = BrokenError()) {
+      // Nothing more goes into a WAL whose state on disk is unknown.
+      std::vector<std::optional<Error>> no_errors(writes.size());
+      return CommittedBatch{.writes = std::move(writes),
+                            .errors = std::move(no_errors),
+                            .events = {},
+                            .revision = 0,
+                            .failure = std::move(broken)};
+    }
     Batch batch{.counters = counters_, .events = {}};
     std::vector<std::optional<Error>> errors(writes.size());
     Status status = RunStatement(statements_.begin);
@@ -411,6 +461,13 @@ class SqliteStore final : public Store {
         status = RunStatement(statements_.release);
         continue;
       }
+      // A failed write normally leaves the transaction open, to be undone to its savepoint. On
+      // some errors (a full disk, I/O) SQLite rolls the whole transaction back: then the batch
+      // has failed, with that error.
+      if (sqlite3_get_autocommit(db_.raw()) != 0) {
+        status = std::move(applied).error();
+        break;
+      }
       errors[i] = std::move(applied).error();
       batch.counters = before;
       batch.events.resize(events_before);
@@ -419,33 +476,68 @@ class SqliteStore final : public Store {
     }
     if (status.ok()) status = SaveCounters(batch.counters);
     if (status.ok()) status = RunStatement(statements_.commit);
+    CommittedBatch committed{.writes = std::move(writes),
+                             .errors = std::move(errors),
+                             .events = std::move(batch.events),
+                             .revision = batch.counters.revision,
+                             .failure = std::nullopt};
     if (!status.ok()) {
-      KLOG_ERROR("store {}: commit of {} writes failed: {}", path_, writes.size(),
+      KLOG_ERROR("store {}: commit of {} writes failed: {}", path_, committed.writes.size(),
                  status.error().message());
       IgnoreError(RunStatement(statements_.rollback));
       {
         std::lock_guard lock(health_mutex_);
         last_commit_error_ = status.error();
       }
-      for (std::size_t i = 0; i < writes.size(); ++i)
-        writes[i]->Fail(errors[i] ? *errors[i] : status.error());
-      return;
-    }
-    counters_ = batch.counters;
-    compacted_revision_ = counters_.compacted;
-    {
+      committed.failure = std::move(status).error();
+    } else {
+      counters_ = batch.counters;
+      compacted_revision_ = counters_.compacted;
       std::lock_guard lock(health_mutex_);
       last_commit_error_.reset();
     }
-    for (std::size_t i = 0; i < writes.size(); ++i) {
-      if (!errors[i]) writes[i]->CommitEffects();
+    return committed;
+  }
+
+  // After a failed fsync the kernel may have dropped the pages it could not write, so what the
+  // WAL holds on disk is unknown: the store takes no more writes and must be reopened.
+  void Break(int error) {
+    const Error broken(
+        ErrorCode::kServiceUnavailable,
+        fmt::format("syncing {}-wal failed ({}): writes committed since the last sync may or may "
+                    "not be on disk; the store takes no more writes until it is reopened",
+                    path_, std::strerror(error)));
+    KLOG_ERROR("store {}: {}", path_, broken.message());
+    {
+      std::lock_guard lock(queue_mutex_);
+      broken_ = broken;
     }
-    core_->hub.Publish(batch.events, counters_.revision);
-    for (std::size_t i = 0; i < writes.size(); ++i) {
-      if (errors[i])
-        writes[i]->Fail(std::move(*errors[i]));
+    std::lock_guard lock(health_mutex_);
+    last_commit_error_ = broken;
+  }
+
+  std::optional<Error> BrokenError() {
+    std::lock_guard lock(queue_mutex_);
+    return broken_;
+  }
+
+  void Answer(CommittedBatch& batch) {
+    std::optional<Error> failure = batch.failure;
+    if (!failure) failure = BrokenError();
+    if (failure) {
+      for (std::size_t i = 0; i < batch.writes.size(); ++i)
+        batch.writes[i]->Fail(batch.errors[i] ? *batch.errors[i] : *failure);
+      return;
+    }
+    for (std::size_t i = 0; i < batch.writes.size(); ++i) {
+      if (!batch.errors[i]) batch.writes[i]->CommitEffects();
+    }
+    core_->hub.Publish(batch.events, batch.revision);
+    for (std::size_t i = 0; i < batch.writes.size(); ++i) {
+      if (batch.errors[i])
+        batch.writes[i]->Fail(std::move(*batch.errors[i]));
       else
-        writes[i]->Resolve();
+        batch.writes[i]->Resolve();
     }
   }
 
@@ -680,6 +772,11 @@ class SqliteStore final : public Store {
   std::deque<std::unique_ptr<PendingWrite>> queue_;
   bool stopping_ = false;
   std::thread writer_;
+
+  // Set after a failed fsync; then every write fails with it.
+  std::optional<Error> broken_;  // guarded by queue_mutex_
+
+  int wal_fd_ = -1;  // the WAL file, for the writer's fdatasync
 
   std::mutex health_mutex_;
   // Set while commits fail (disk full, I/O errors), so health checks report it.

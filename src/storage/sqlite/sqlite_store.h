@@ -1,11 +1,17 @@
-// The embedded Store: one SQLite database file, <dir>/state.db, in WAL mode with
-// synchronous=FULL, so a write that returned successfully survives kill -9 and power loss.
+// The embedded Store: one SQLite database file, <dir>/state.db, in WAL mode. A write returns
+// successfully only after the WAL holding it was fsynced, so it survives kill -9 and power loss.
 //
-// Writes from all callers go through one writer thread that commits them in groups (one
-// transaction and one fsync for every write waiting at that moment; each write still gets its
-// own revision and result). The database keeps one row per written key per revision until
-// compaction, so reads at past revisions and watches from the past are served from it; live
-// watch events are handed to watchers in-process by the writer after each commit.
+// Writes from all callers go through one writer thread that works in rounds: it takes every
+// write waiting at that moment, commits them in one transaction (each write still gets its own
+// revision and result), fsyncs the WAL once, then hands the round's events to watchers
+// in-process and answers the callers. When a round had several writers, the next waits briefly
+// (at most half an fsync) for them to come back, so that concurrent writers keep sharing one
+// fsync instead of splitting into rounds that alternate. Reads see only synced revisions. A
+// full disk fails writes with an error that says so (reads go on); a failed fsync stops all
+// writes until the store is reopened, as the WAL's state on disk is then unknown.
+//
+// The database keeps one row per written key per revision until compaction, so reads at past
+// revisions and watches from the past are served from it.
 //
 // History is compacted automatically every `compaction_interval`, to the revision that was
 // current one interval earlier, but never within the last `compaction_min_retained_revisions`
