@@ -111,6 +111,27 @@ TEST(CodecTest, UnknownFieldsAreReportedWithPathsWhenStrict) {
             "\"metadata.ownerReferences[0].extra\", unknown field \"spec\"");
 }
 
+TEST(CodecTest, DuplicateFieldsAreReportedWithPathsWhenStrict) {
+  const std::string json =
+      R"({"metadata":{"name":"a","name":"b","ownerReferences":[{"name":"o"},)"
+      R"({"name":"p","uid":"1","uid":"2"}]},"data":{"k":"1","k":"2"},"data":{}})";
+  auto lenient = FromJson<ConfigMap>(json);
+  ASSERT_TRUE(lenient.ok()) << lenient.error().message();
+  EXPECT_TRUE(lenient->duplicate_fields.empty());
+  EXPECT_EQ(lenient->object.metadata.name, "b");  // the last one wins, as in Go
+  auto collected = FromJson<ConfigMap>(json, {.unknown_fields = UnknownFields::kCollect});
+  ASSERT_TRUE(collected.ok());
+  EXPECT_EQ(collected->duplicate_fields,
+            (std::vector<std::string>{"metadata.name", "metadata.ownerReferences[1].uid", "data.k",
+                                      "data"}));
+  auto strict = FromJson<ConfigMap>(R"({"metadata":{"name":"a","name":"b","bogus":1}})",
+                                    {.unknown_fields = UnknownFields::kReject});
+  ASSERT_FALSE(strict.ok());
+  EXPECT_EQ(strict.error().message(),
+            "strict decoding error: unknown field \"metadata.bogus\", duplicate field "
+            "\"metadata.name\"");
+}
+
 TEST(CodecTest, MalformedAndDeeplyNestedJsonAreErrors) {
   EXPECT_EQ(FromJson<ConfigMap>(R"({"metadata":)").error().code(), ErrorCode::kBadRequest);
   std::string deep = R"({"data":)";

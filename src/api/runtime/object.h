@@ -102,7 +102,8 @@ class TypedKindCodec final : public KindCodec {
                                     const DecodeOptions& options) const override {
     KPP_ASSIGN_OR_RETURN(Decoded<T> decoded, FromJson<T>(json, options));
     return Decoded<ObjectPtr>{std::make_unique<TypedObject<T>>(std::move(decoded.object)),
-                              std::move(decoded.unknown_fields)};
+                              std::move(decoded.unknown_fields),
+                              std::move(decoded.duplicate_fields)};
   }
   Result<ObjectPtr> DecodeProtobuf(std::string_view message) const override {
     KPP_ASSIGN_OR_RETURN(T decoded, object_detail::FromProtobufMessageOf<T>(message));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "api/runtime/codec.h"
+#include "api/runtime/duplicate_keys.h"
 #include "base/result.h"
 
 namespace kpp::api {
@@ -25,6 +26,8 @@ struct Decoded {
   T object;
   // Paths of fields the schema does not know ("spec.containers[0].foo"), when collected.
   std::vector<std::string> unknown_fields;
+  // Paths of keys that appear more than once in one object (the last one wins), when collected.
+  std::vector<std::string> duplicate_fields;
 };
 
 // Serializes `object` as upstream does (field order, omitempty, formats).
@@ -51,12 +54,19 @@ Result<Decoded<T>> FromJson(std::string_view json, const DecodeOptions& options 
   if (ctx.failed()) return *ctx.error();
   if (options.unknown_fields != UnknownFields::kIgnore) {
     result.unknown_fields = ctx.unknown_fields();
+    result.duplicate_fields = runtime::FindDuplicateKeys(json, options.max_depth);
   }
-  if (options.unknown_fields == UnknownFields::kReject && !result.unknown_fields.empty()) {
+  if (options.unknown_fields == UnknownFields::kReject &&
+      (!result.unknown_fields.empty() || !result.duplicate_fields.empty())) {
     std::string message = "strict decoding error: ";
-    for (size_t i = 0; i < result.unknown_fields.size(); ++i) {
-      if (i > 0) message += ", ";
-      message += "unknown field \"" + result.unknown_fields[i] + "\"";
+    bool first = true;
+    for (const auto* fields : {&result.unknown_fields, &result.duplicate_fields}) {
+      const char* what = fields == &result.unknown_fields ? "unknown" : "duplicate";
+      for (const auto& field : *fields) {
+        if (!first) message += ", ";
+        first = false;
+        message += std::string(what) + " field \"" + field + "\"";
+      }
     }
     return Error(ErrorCode::kBadRequest, std::move(message));
   }

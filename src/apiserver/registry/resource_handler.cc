@@ -291,11 +291,15 @@ http::Response TableResponse(const std::vector<api::ObjectPtr>& objects, int64_t
                       "application/json;as=Table;v=v1;g=meta.k8s.io");
 }
 
-// fieldValidation=Warn: one Warning header per unknown field, as upstream sends them.
-void AddUnknownFieldWarnings(const std::vector<std::string>& fields, http::Response& warnings) {
-  for (const auto& field : fields) {
-    warnings.headers.push_back(
-        {"Warning", fmt::format("299 - \"unknown field \\\"{}\\\"\"", field)});
+// fieldValidation=Warn: one Warning header per unknown or duplicate field, as upstream sends them.
+void AddFieldWarnings(const api::Decoded<api::ObjectPtr>& decoded, http::Response& warnings) {
+  const std::pair<const char*, const std::vector<std::string>*> kinds_of_field[] = {
+      {"unknown", &decoded.unknown_fields}, {"duplicate", &decoded.duplicate_fields}};
+  for (const auto& [what, fields] : kinds_of_field) {
+    for (const auto& field : *fields) {
+      warnings.headers.push_back(
+          {"Warning", fmt::format("299 - \"{} field \\\"{}\\\"\"", what, field)});
+    }
   }
 }
 
@@ -323,7 +327,7 @@ Result<api::Decoded<api::ObjectPtr>> DecodeBody(const api::KindInfo& kind,
                                        kind.kind, kind.version, kind.kind,
                                        decoded.error().message()));
   }
-  AddUnknownFieldWarnings(decoded->unknown_fields, warnings);
+  AddFieldWarnings(*decoded, warnings);
   api::Object& object = *decoded->object;
   const std::string group_version = GroupVersion(kind);
   if (!object.api_version().empty() && object.api_version() != group_version) {
@@ -801,7 +805,7 @@ http::Response ResourceHandler::Patch(const ResourceRequest& target,
     auto decoded =
         kind.codec->Decode(boost::json::serialize(*patched), {.unknown_fields = *policy});
     if (!decoded.ok()) return StatusResponse(decoded.error());
-    AddUnknownFieldWarnings(decoded->unknown_fields, warnings);
+    AddFieldWarnings(*decoded, warnings);
     api::Object& object = *decoded->object;
     if (object.metadata().name != target.name ||
         object.metadata().namespace_ != target.namespace_) {
