@@ -132,6 +132,22 @@ TEST(CodecTest, DuplicateFieldsAreReportedWithPathsWhenStrict) {
             "\"metadata.name\"");
 }
 
+TEST(CodecTest, QuantitiesAreKeptInUpstreamsCanonicalForm) {
+  auto decoded = FromJson<core::v1::ResourceQuota>(
+      R"({"metadata":{"name":"q"},"spec":{"hard":{"cpu":"0.5","memory":"1024Mi",)"
+      R"("pods":3,"requests.cpu":1.5,"storage":" 1000m ","ephemeral":"1e3"}}})");
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  EXPECT_EQ(ToJson(decoded->object),
+            R"({"metadata":{"name":"q","creationTimestamp":null},"spec":{"hard":{"cpu":"500m",)"
+            R"("ephemeral":"1e3","memory":"1Gi","pods":"3","requests.cpu":"1500m",)"
+            R"("storage":"1"}},"status":{}})");
+  auto bad = FromJson<core::v1::ResourceQuota>(R"({"spec":{"hard":{"cpu":"lots"}}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message(),
+            "quantities must match the regular expression "
+            "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+}
+
 TEST(CodecTest, MalformedAndDeeplyNestedJsonAreErrors) {
   EXPECT_EQ(FromJson<ConfigMap>(R"({"metadata":)").error().code(), ErrorCode::kBadRequest);
   std::string deep = R"({"data":)";

@@ -169,14 +169,23 @@ void DecodeIntOrString(const boost::json::value& in, IntOrString& out, DecodeCon
 
 void DecodeQuantity(const boost::json::value& in, Quantity& out, DecodeContext& ctx) {
   if (in.is_null()) return;
+  std::string text;
   if (in.is_string()) {
-    out.text = std::string(in.get_string());
-  } else if (in.is_number()) {
-    // Upstream accepts bare numbers and keeps them as a decimal quantity.
-    out.text = boost::json::serialize(in);
+    text = std::string(in.get_string());
+  } else if (in.is_int64()) {
+    // Upstream parses bare numbers as the text they are written in.
+    text = std::to_string(in.get_int64());
+  } else if (in.is_uint64()) {
+    text = std::to_string(in.get_uint64());
+  } else if (in.is_double()) {
+    text = fmt::format("{}", in.get_double());
   } else {
     ctx.TypeError(JsonKind(in), "resource.Quantity");
+    return;
   }
+  auto canonical = CanonicalQuantity(text);
+  if (!canonical.ok()) return ctx.Fail(canonical.error());
+  out.text = *std::move(canonical);
 }
 
 void DecodeRawJson(const boost::json::value& in, RawJson& out, DecodeContext&) {

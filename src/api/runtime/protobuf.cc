@@ -320,13 +320,21 @@ void Reader::ReadMicroTime(api::MicroTime& out) {
 void Reader::ReadQuantity(api::Quantity& out) {
   auto message = Message();
   if (!message) return;
+  std::string text;
   while (message->Next()) {
     if (message->field() == 1) {
-      message->ReadString(out.text);
+      message->ReadString(text);
     } else {
       message->Skip();
     }
   }
+  if (text.empty()) {
+    out = api::Quantity{};
+    return;
+  }
+  auto canonical = api::CanonicalQuantity(text);
+  if (!canonical.ok()) return Fail(canonical.error().message());
+  out.text = *std::move(canonical);
 }
 
 void Reader::ReadIntOrString(api::IntOrString& out) {

@@ -7,6 +7,8 @@
 #include <cctype>
 #include <chrono>
 
+#include "apimachinery/resource/quantity.h"
+
 namespace kpp::api {
 namespace {
 
@@ -139,6 +141,18 @@ std::string RawJson::Serialize() const {
 
 bool RawJson::operator==(const RawJson& other) const {
   return value() == other.value();
+}
+
+Result<std::string> CanonicalQuantity(std::string_view text) {
+  // Upstream trims the text before parsing.
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+    text.remove_suffix(1);
+  }
+  KPP_ASSIGN_OR_RETURN(resource::Quantity quantity, resource::Quantity::Parse(text));
+  return quantity.String();
 }
 
 }  // namespace kpp::api

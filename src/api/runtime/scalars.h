@@ -57,14 +57,17 @@ struct IntOrString {
   bool operator==(const IntOrString&) const = default;
 };
 
-// resource.Quantity, held in its serialized form. Arithmetic and canonical formatting live in
-// apimachinery/resource; the codec keeps the text the client sent.
+// resource.Quantity, held in its canonical serialized form ("0.5" is kept as "500m", "1024Mi" as
+// "1Gi", as upstream serializes them). Arithmetic lives in apimachinery/resource.
 struct Quantity {
   std::string text;
 
   bool IsZero() const { return text.empty(); }
   bool operator==(const Quantity&) const = default;
 };
+
+// The canonical form of a quantity's text, or upstream's parse error (BadRequest).
+Result<std::string> CanonicalQuantity(std::string_view text);
 
 // Arbitrary embedded JSON (runtime.RawExtension, apiextensions JSON, fieldsV1). Immutable and
 // cheap to copy: copies share the parsed value.
