@@ -10,13 +10,12 @@
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object.h"
 #include "api/runtime/protobuf.h"
-#include "apimachinery/labels/field_selector.h"
-#include "apimachinery/labels/selector.h"
 #include "apimachinery/patch/json_patch.h"
 #include "apimachinery/patch/json_util.h"
 #include "apimachinery/patch/merge_patch.h"
 #include "apimachinery/patch/strategic_merge_patch.h"
 #include "apimachinery/validation/field_errors.h"
+#include "apiserver/registry/list_filter.h"
 #include "apiserver/responses.h"
 #include "base/log.h"
 #include "base/random.h"
@@ -369,38 +368,6 @@ http::Response WithWarnings(http::Response response, const http::Response& warni
   return response;
 }
 
-// The labelSelector and fieldSelector of a list or watch. Every kind supports the field labels
-// metadata.name and metadata.namespace, as upstream does for kinds without their own.
-class ListFilter {
- public:
-  static Result<ListFilter> FromRequest(const http::Request& request) {
-    ListFilter filter;
-    KPP_ASSIGN_OR_RETURN(filter.labels_,
-                         labels::Selector::Parse(request.FindQuery("labelSelector").value_or("")));
-    KPP_ASSIGN_OR_RETURN(filter.fields_,
-                         fields::Selector::Parse(request.FindQuery("fieldSelector").value_or("")));
-    for (const auto& field : filter.fields_.FieldNames()) {
-      if (field != "metadata.name" && field != "metadata.namespace") {
-        return BadRequestError("field label not supported: " + field);
-      }
-    }
-    return filter;
-  }
-
-  bool Empty() const { return labels_.Empty() && fields_.Empty(); }
-
-  bool Matches(const api::Object& object) const {
-    const auto& metadata = object.metadata();
-    return labels_.Matches(metadata.labels) &&
-           fields_.Matches(
-               {{"metadata.name", metadata.name}, {"metadata.namespace", metadata.namespace_}});
-  }
-
- private:
-  labels::Selector labels_ = labels::Selector::Everything();
-  fields::Selector fields_ = fields::Selector::Everything();
-};
-
 struct Matching {
   std::vector<api::ObjectPtr> objects;
   int64_t revision;  // the store revision they were read at
@@ -527,7 +494,7 @@ class WatchStream final : public http::BodyStream {
 http::Response ResourceHandler::Watch(const ResourceRequest& target,
                                       const http::Request& request) const {
   const api::KindInfo& kind = *target.kind;
-  auto filter = ListFilter::FromRequest(request);
+  auto filter = ListFilter::FromRequest(kind, request);
   if (!filter.ok()) return StatusResponse(filter.error());
   const std::string prefix = StorageKey(kind, target.namespace_, "");
   const std::string requested = std::string(request.FindQuery("resourceVersion").value_or(""));
@@ -658,7 +625,7 @@ std::variant<ResourceHandler::StoredObject, http::Response> ResourceHandler::Loa
 http::Response ResourceHandler::List(const ResourceRequest& target,
                                      const http::Request& request) const {
   const api::KindInfo& kind = *target.kind;
-  auto filter = ListFilter::FromRequest(request);
+  auto filter = ListFilter::FromRequest(kind, request);
   if (!filter.ok()) return StatusResponse(filter.error());
   auto result = ReadMatching(store_, kind, StorageKey(kind, target.namespace_, ""), *filter);
   if (!result.ok()) return StatusResponse(result.error());
