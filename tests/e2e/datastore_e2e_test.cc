@@ -24,6 +24,9 @@ TEST(DatastoreE2ETest, StateLivesInEtcd) {
     ASSERT_TRUE(WriteFileAtomic(file, manifest, 0644).ok());
     auto created = first.Kubectl({"create", "-f", file});
     ASSERT_EQ(created.exit_code, 0) << created.err;
+    for (const char* name : {"more-1", "more-2"}) {
+      ASSERT_EQ(first.Kubectl({"create", "configmap", name}).exit_code, 0);
+    }
     auto readyz = first.Kubectl({"get", "--raw", "/readyz?verbose"});
     EXPECT_NE(readyz.out.find("[+]etcd ok"), std::string::npos) << readyz.out;
     EXPECT_FALSE(PathExists(first.data_dir() + "/db/state.db"));
@@ -34,6 +37,10 @@ TEST(DatastoreE2ETest, StateLivesInEtcd) {
   auto got = second.Kubectl({"get", "configmap", "shared", "-o", "jsonpath={.data.where}"});
   ASSERT_EQ(got.exit_code, 0) << got.err;
   EXPECT_EQ(got.out, "etcd");
+  // Pages of one snapshot, read through etcd's ranges at a revision.
+  auto chunked = second.Kubectl({"get", "configmaps", "--chunk-size=1", "-o", "name"});
+  ASSERT_EQ(chunked.exit_code, 0) << chunked.err;
+  EXPECT_EQ(chunked.out, "configmap/more-1\nconfigmap/more-2\nconfigmap/shared\n");
 }
 
 TEST(DatastoreE2ETest, UnreachableEtcdIsOneErrorLine) {

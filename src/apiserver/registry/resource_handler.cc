@@ -10,13 +10,14 @@
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object.h"
 #include "api/runtime/protobuf.h"
-#include "apimachinery/labels/field_selector.h"
-#include "apimachinery/labels/selector.h"
+#include "apimachinery/labels/validation.h"
 #include "apimachinery/patch/json_patch.h"
 #include "apimachinery/patch/json_util.h"
 #include "apimachinery/patch/merge_patch.h"
 #include "apimachinery/patch/strategic_merge_patch.h"
 #include "apimachinery/validation/field_errors.h"
+#include "apiserver/registry/list_filter.h"
+#include "apiserver/registry/list_reader.h"
 #include "apiserver/responses.h"
 #include "base/log.h"
 #include "base/random.h"
@@ -80,6 +81,17 @@ http::Response NotAllowed() {
                               "the server does not allow this method on the requested resource"));
 }
 
+bool HasVerb(const api::KindInfo& kind, std::string_view verb) {
+  std::string_view verbs = kind.verbs;
+  while (!verbs.empty()) {
+    const size_t comma = verbs.find(',');
+    if (verbs.substr(0, comma) == verb) return true;
+    if (comma == std::string_view::npos) break;
+    verbs.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 bool WantsTable(const http::Request& request) {
   const std::string* accept = request.FindHeader("Accept");
   return accept != nullptr && accept->find("as=Table") != std::string::npos;
@@ -122,6 +134,24 @@ std::optional<http::Response> CheckBodyMediaType(const http::Request& request) {
                               "the body of the request was in an unknown format - accepted media "
                               "types include: application/json, "
                               "application/vnd.kubernetes.protobuf"));
+}
+
+// Whether a delete only pretends: dryRun=All in its DeleteOptions, which come in the body when
+// it has one, else in the query, as upstream reads them.
+Result<bool> DeleteIsDryRun(const http::Request& request) {
+  if (request.body.empty()) return IsDryRun(request);
+  api::meta::v1::DeleteOptions options;
+  if (IsProtobufBody(request)) {
+    KPP_ASSIGN_OR_RETURN(auto envelope, api::protobuf::Unwrap(request.body));
+    api::protobuf::Reader reader(envelope.message);
+    api::meta::v1::DecodeProto(reader, options);
+    if (reader.failed()) return BadRequestError(reader.error()->message());
+  } else {
+    auto decoded = api::FromJson<api::meta::v1::DeleteOptions>(request.body);
+    if (!decoded.ok()) return BadRequestError(decoded.error().message());
+    options = std::move(decoded->object);
+  }
+  return std::find(options.dry_run.begin(), options.dry_run.end(), "All") != options.dry_run.end();
 }
 
 }  // namespace
@@ -210,6 +240,7 @@ std::optional<http::Response> ResourceHandler::Serve(const http::Request& reques
       if (auto unsupported = CheckBodyMediaType(request)) return *std::move(unsupported);
       return Create(*target, request);
     }
+    if (method == "DELETE") return DeleteCollection(*target, request);
     return NotAllowed();
   }
   if (method == "GET") return Get(*target, request);
@@ -258,12 +289,12 @@ std::string ToStoredJson(api::Object& object) {
 
 // The generic Table upstream serves for kinds without their own columns: Name and Created At,
 // each row carrying the object's metadata.
-std::string TableJson(const std::vector<api::ObjectPtr>& objects,
-                      const std::string& resource_version, bool with_columns = true) {
+std::string TableJson(const std::vector<api::ObjectPtr>& objects, api::meta::v1::ListMeta list_meta,
+                      bool with_columns = true) {
   api::meta::v1::Table table;
   table.kind = "Table";
   table.api_version = "meta.k8s.io/v1";
-  table.metadata.resource_version = resource_version;
+  table.metadata = std::move(list_meta);
   if (with_columns) {
     table.column_definitions = {
         {"Name", "string", "name", "Name must be unique within a namespace.", 0},
@@ -286,9 +317,42 @@ std::string TableJson(const std::vector<api::ObjectPtr>& objects,
   return api::ToJson(table);
 }
 
-http::Response TableResponse(const std::vector<api::ObjectPtr>& objects, int64_t revision) {
-  return JsonResponse(200, TableJson(objects, ResourceVersionText(revision)),
+http::Response TableResponse(const std::vector<api::ObjectPtr>& objects,
+                             api::meta::v1::ListMeta list_meta) {
+  return JsonResponse(200, TableJson(objects, std::move(list_meta)),
                       "application/json;as=Table;v=v1;g=meta.k8s.io");
+}
+
+http::Response TableResponse(const std::vector<api::ObjectPtr>& objects, int64_t revision) {
+  api::meta::v1::ListMeta list_meta;
+  list_meta.resource_version = ResourceVersionText(revision);
+  return TableResponse(objects, std::move(list_meta));
+}
+
+// A <Kind>List (or a Table of it) in the encoding the client prefers.
+http::Response ListResponse(const api::KindInfo& kind, const ListPage& page,
+                            const http::Request& request) {
+  const auto& objects = page.objects;
+  if (WantsTable(request)) return TableResponse(objects, page.meta);
+  if (PrefersProtobuf(request)) {
+    // A <Kind>List message: ListMeta is field 1, the items are field 2.
+    api::protobuf::Writer writer;
+    const size_t meta = writer.BeginMessage(1);
+    api::meta::v1::EncodeProto(page.meta, writer);
+    writer.EndMessage(meta);
+    for (const auto& object : objects)
+      writer.String(2, object->ToProtobufMessage());
+    return ProtobufResponse(200,
+                            api::protobuf::Wrap(GroupVersion(kind), kind.list_kind, writer.data()));
+  }
+  std::string body = fmt::format(R"({{"kind":"{}","apiVersion":"{}","metadata":{},"items":[)",
+                                 kind.list_kind, GroupVersion(kind), api::ToJson(page.meta));
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (i > 0) body += ',';
+    body += objects[i]->ToJson();
+  }
+  body += "]}";
+  return JsonResponse(200, std::move(body));
 }
 
 // fieldValidation=Warn: one Warning header per unknown or duplicate field, as upstream sends them.
@@ -373,38 +437,6 @@ http::Response WithWarnings(http::Response response, const http::Response& warni
   return response;
 }
 
-// The labelSelector and fieldSelector of a list or watch. Every kind supports the field labels
-// metadata.name and metadata.namespace, as upstream does for kinds without their own.
-class ListFilter {
- public:
-  static Result<ListFilter> FromRequest(const http::Request& request) {
-    ListFilter filter;
-    KPP_ASSIGN_OR_RETURN(filter.labels_,
-                         labels::Selector::Parse(request.FindQuery("labelSelector").value_or("")));
-    KPP_ASSIGN_OR_RETURN(filter.fields_,
-                         fields::Selector::Parse(request.FindQuery("fieldSelector").value_or("")));
-    for (const auto& field : filter.fields_.FieldNames()) {
-      if (field != "metadata.name" && field != "metadata.namespace") {
-        return BadRequestError("field label not supported: " + field);
-      }
-    }
-    return filter;
-  }
-
-  bool Empty() const { return labels_.Empty() && fields_.Empty(); }
-
-  bool Matches(const api::Object& object) const {
-    const auto& metadata = object.metadata();
-    return labels_.Matches(metadata.labels) &&
-           fields_.Matches(
-               {{"metadata.name", metadata.name}, {"metadata.namespace", metadata.namespace_}});
-  }
-
- private:
-  labels::Selector labels_ = labels::Selector::Everything();
-  fields::Selector fields_ = fields::Selector::Everything();
-};
-
 struct Matching {
   std::vector<api::ObjectPtr> objects;
   int64_t revision;  // the store revision they were read at
@@ -479,7 +511,9 @@ class WatchStream final : public http::BodyStream {
     if (as_table_) {
       std::vector<api::ObjectPtr> one;
       one.push_back(object.Clone());
-      encoded = TableJson(one, object.metadata().resource_version, first_table_);
+      api::meta::v1::ListMeta list_meta;
+      list_meta.resource_version = object.metadata().resource_version;
+      encoded = TableJson(one, std::move(list_meta), first_table_);
       first_table_ = false;
     } else {
       encoded = ToResponseJson(kind_, object);
@@ -531,7 +565,7 @@ class WatchStream final : public http::BodyStream {
 http::Response ResourceHandler::Watch(const ResourceRequest& target,
                                       const http::Request& request) const {
   const api::KindInfo& kind = *target.kind;
-  auto filter = ListFilter::FromRequest(request);
+  auto filter = ListFilter::FromRequest(kind, request);
   if (!filter.ok()) return StatusResponse(filter.error());
   const std::string prefix = StorageKey(kind, target.namespace_, "");
   const std::string requested = std::string(request.FindQuery("resourceVersion").value_or(""));
@@ -635,6 +669,7 @@ http::Response ResourceHandler::Create(const ResourceRequest& target,
 
 http::Response ResourceHandler::Get(const ResourceRequest& target,
                                     const http::Request& request) const {
+  if (auto too_new = CheckGetResourceVersion(store_, request)) return *std::move(too_new);
   auto loaded = Load(target);
   if (auto* failure = std::get_if<http::Response>(&loaded)) return std::move(*failure);
   auto& stored = std::get<StoredObject>(loaded);
@@ -662,34 +697,28 @@ std::variant<ResourceHandler::StoredObject, http::Response> ResourceHandler::Loa
 http::Response ResourceHandler::List(const ResourceRequest& target,
                                      const http::Request& request) const {
   const api::KindInfo& kind = *target.kind;
-  auto filter = ListFilter::FromRequest(request);
-  if (!filter.ok()) return StatusResponse(filter.error());
-  auto result = ReadMatching(store_, kind, StorageKey(kind, target.namespace_, ""), *filter);
-  if (!result.ok()) return StatusResponse(result.error());
-  const auto& objects = result->objects;
-  if (WantsTable(request)) return TableResponse(objects, result->revision);
-  if (PrefersProtobuf(request)) {
-    // A <Kind>List message: ListMeta is field 1, the items are field 2.
-    api::protobuf::Writer writer;
-    api::meta::v1::ListMeta list_meta;
-    list_meta.resource_version = ResourceVersionText(result->revision);
-    const size_t meta = writer.BeginMessage(1);
-    api::meta::v1::EncodeProto(list_meta, writer);
-    writer.EndMessage(meta);
-    for (const auto& object : objects)
-      writer.String(2, object->ToProtobufMessage());
-    return ProtobufResponse(200,
-                            api::protobuf::Wrap(GroupVersion(kind), kind.list_kind, writer.data()));
+  auto parsed = ParseListRequest(kind, request);
+  if (auto* failure = std::get_if<http::Response>(&parsed)) return std::move(*failure);
+  const auto& list = std::get<ListRequest>(parsed);
+  auto page = ReadListPage(store_, ListPrefix(target, list.filter), list.options, list.filter,
+                           [&kind](const storage::KeyValue& kv) { return FromStored(kind, kv); });
+  if (auto* failure = std::get_if<http::Response>(&page)) return std::move(*failure);
+  return ListResponse(kind, std::get<ListPage>(page), request);
+}
+
+std::string ResourceHandler::ListPrefix(const ResourceRequest& target,
+                                        const ListFilter& filter) const {
+  const api::KindInfo& kind = *target.kind;
+  std::string namespace_ = target.namespace_;
+  // A list across all namespaces that selects one namespace reads only that namespace's keys,
+  // as upstream narrows it.
+  if (namespace_.empty() && kind.namespaced) {
+    if (auto selected = filter.RequiredValue("metadata.namespace");
+        selected && validation::IsDNS1123Label(*selected).empty()) {
+      namespace_ = *std::move(selected);
+    }
   }
-  std::string body = fmt::format(
-      R"({{"kind":"{}","apiVersion":"{}","metadata":{{"resourceVersion":"{}"}},"items":[)",
-      kind.list_kind, GroupVersion(kind), result->revision);
-  for (size_t i = 0; i < objects.size(); ++i) {
-    if (i > 0) body += ',';
-    body += objects[i]->ToJson();
-  }
-  body += "]}";
-  return JsonResponse(200, std::move(body));
+  return StorageKey(kind, namespace_, "");
 }
 
 http::Response ResourceHandler::Update(const ResourceRequest& target,
@@ -832,7 +861,9 @@ http::Response ResourceHandler::Delete(const ResourceRequest& target,
   if (auto* failure = std::get_if<http::Response>(&loaded)) return std::move(*failure);
   const auto& stored = std::get<StoredObject>(loaded);
   const std::string uid = stored.object->metadata().uid;
-  if (!IsDryRun(request)) {
+  auto dry_run = DeleteIsDryRun(request);
+  if (!dry_run.ok()) return StatusResponse(dry_run.error());
+  if (!*dry_run) {
     auto deleted = store_.Delete(stored.kv.key, stored.kv.mod_revision);
     if (!deleted.ok()) {
       if (deleted.error().code() == ErrorCode::kNotFound) return NotFound(kind, target.name);
@@ -857,6 +888,48 @@ http::Response ResourceHandler::Delete(const ResourceRequest& target,
       200, fmt::format(R"({{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Success",)"
                        R"("details":{}}})",
                        details));
+}
+
+http::Response ResourceHandler::DeleteCollection(const ResourceRequest& target,
+                                                 const http::Request& request) const {
+  const api::KindInfo& kind = *target.kind;
+  if (!HasVerb(kind, "deletecollection")) return NotAllowed();
+  auto parsed = ParseListRequest(kind, request);
+  if (auto* failure = std::get_if<http::Response>(&parsed)) return std::move(*failure);
+  auto& list = std::get<ListRequest>(parsed);
+  auto dry_run = DeleteIsDryRun(request);
+  if (!dry_run.ok()) return StatusResponse(dry_run.error());
+  const std::string prefix = ListPrefix(target, list.filter);
+  const auto decode = [&kind](const storage::KeyValue& kv) { return FromStored(kind, kv); };
+  // As upstream: a client's limit deletes one page; otherwise pages of 10,000 until none is
+  // left, and the answer is the first page's list metadata with every deleted item.
+  const bool one_page = list.options.limit > 0;
+  if (!one_page) list.options.limit = 10000;
+  ListPage deleted;
+  for (bool first = true;; first = false) {
+    auto read = ReadListPage(store_, prefix, list.options, list.filter, decode);
+    if (auto* failure = std::get_if<http::Response>(&read)) return std::move(*failure);
+    auto& page = std::get<ListPage>(read);
+    for (auto& object : page.objects) {
+      const auto& metadata = object->metadata();
+      if (auto allowed = StrategyFor(kind).CheckDelete(kind, metadata.name); !allowed.ok()) {
+        return ObjectError(kind, metadata.name, allowed.error());
+      }
+      if (*dry_run) continue;
+      // Each object goes as a delete of it would, whatever changed since the list was read.
+      auto removed = store_.Delete(StorageKey(kind, metadata.namespace_, metadata.name), 0);
+      if (!removed.ok() && removed.error().code() != ErrorCode::kNotFound) {
+        return StatusResponse(removed.error());
+      }
+    }
+    if (first) deleted.meta = page.meta;
+    std::move(page.objects.begin(), page.objects.end(), std::back_inserter(deleted.objects));
+    if (one_page || page.meta.continue_.empty()) break;
+    list.options.continue_token = std::move(page.meta.continue_);
+    list.options.resource_version.clear();
+    list.options.resource_version_match.clear();
+  }
+  return ListResponse(kind, deleted, request);
 }
 
 Status ResourceHandler::Bootstrap() const {

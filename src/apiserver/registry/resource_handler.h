@@ -20,6 +20,8 @@
 
 namespace kpp::apiserver {
 
+class ListFilter;
+
 // A request for a resource, parsed from its path.
 struct ResourceRequest {
   const api::KindInfo* kind = nullptr;
@@ -60,7 +62,14 @@ class ResourceHandler {
   http::Response Watch(const ResourceRequest& target, const http::Request& request) const;
   http::Response Update(const ResourceRequest& target, const http::Request& request) const;
   http::Response Delete(const ResourceRequest& target, const http::Request& request) const;
+  // DELETE on a collection: deletes what a list with the same options selects, and answers with
+  // that list.
+  http::Response DeleteCollection(const ResourceRequest& target,
+                                  const http::Request& request) const;
   http::Response Patch(const ResourceRequest& target, const http::Request& request) const;
+  // The store prefix a list of `target` reads: its namespace's, or the one namespace the field
+  // selector requires.
+  std::string ListPrefix(const ResourceRequest& target, const ListFilter& filter) const;
   // Stores `object` over `current` (read at `current_revision`), keeping the identity the server
   // recorded; the shared tail of update and patch.
   http::Response CommitUpdate(const ResourceRequest& target, const http::Request& request,
