@@ -144,7 +144,10 @@ Discovery::Discovery(std::span<const api::KindInfo> kinds) {
     resource.verbs = SplitCommas(kind.verbs);
     resource.short_names = SplitCommas(kind.short_names);
     resource.categories = SplitCommas(kind.categories);
-    resource.storage_version_hash = StorageVersionHash(kind.group, kind.version, kind.kind);
+    // Upstream hashes the version the objects are stored in, so that clients see that every
+    // version of a resource shares one storage.
+    const api::KindInfo& stored = api::StorageKind(kind);
+    resource.storage_version_hash = StorageVersionHash(stored.group, stored.version, stored.kind);
     list.resources.push_back(std::move(resource));
     for (const auto& subresource : SplitCommas(kind.subresources)) {
       const auto* shape = FindSubresource(subresource);

@@ -43,6 +43,23 @@ TEST(DiscoveryTest, StorageVersionHashMatchesUpstream) {
   EXPECT_EQ(StorageVersionHash("apps", "v1", "Deployment"), "8aSe+NMegvE=");
 }
 
+TEST(DiscoveryTest, EveryVersionOfAResourceHashesItsStorageVersion) {
+  // Upstream stores autoscalers as autoscaling/v2, so both versions show that hash.
+  const Discovery discovery(api::AllKinds());
+  auto hash_in = [&](const std::string& path) {
+    const auto list = Parse(discovery.Document(path, ""));
+    for (const auto& resource : list.at("resources").as_array()) {
+      if (resource.at("name") == "horizontalpodautoscalers") {
+        return std::string(resource.at("storageVersionHash").as_string());
+      }
+    }
+    return std::string("missing");
+  };
+  const std::string v2_hash = StorageVersionHash("autoscaling", "v2", "HorizontalPodAutoscaler");
+  EXPECT_EQ(hash_in("/apis/autoscaling/v1"), v2_hash);
+  EXPECT_EQ(hash_in("/apis/autoscaling/v2"), v2_hash);
+}
+
 TEST(DiscoveryTest, VersionPriorityAsUpstream) {
   EXPECT_TRUE(PreferVersion("v2", "v1"));
   EXPECT_TRUE(PreferVersion("v1", "v2beta1"));
