@@ -1,5 +1,6 @@
 // Kinds served in several versions, through the real kubectl: an autoscaler written in one
-// autoscaling version is read, watched and updated in the other, and nothing is lost.
+// autoscaling version is read, watched and updated in the other, and nothing is lost; manifests
+// of the removed versions (extensions/v1beta1, apps/v1beta1) apply and read as the current ones.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -190,6 +191,116 @@ TEST_F(ConversionE2ETest, AV1WatchSeesV2WritesAsV1) {
       MetricsAnnotation(event.at("object")),
       boost::json::parse(
           R"([{"type":"Resource","resource":{"name":"memory","targetAverageValue":"500Mi"}}])"));
+}
+
+// The classic tutorial manifest: no selector, which extensions/v1beta1 took from the labels.
+constexpr char kExtensionsDeployment[] = R"(apiVersion: extensions/v1beta1
+kind: Deployment
+metadata:
+  name: nginx-deployment
+spec:
+  replicas: 2
+  template:
+    metadata:
+      labels:
+        app: nginx
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.7.9
+        ports:
+        - containerPort: 80
+)";
+
+constexpr char kAppsV1beta1Deployment[] = R"(apiVersion: apps/v1beta1
+kind: Deployment
+metadata:
+  name: frontend
+spec:
+  template:
+    metadata:
+      labels:
+        app: frontend
+    spec:
+      containers:
+      - name: php
+        image: php:5-apache
+)";
+
+constexpr char kExtensionsIngress[] = R"(apiVersion: extensions/v1beta1
+kind: Ingress
+metadata:
+  name: shop
+spec:
+  backend:
+    serviceName: fallback
+    servicePort: 8080
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - path: /
+        backend:
+          serviceName: web
+          servicePort: http
+)";
+
+TEST_F(ConversionE2ETest, OldManifestsApplyAndReadAsTheCurrentVersions) {
+  auto versions = Kubectl({"api-versions"});
+  ASSERT_EQ(versions.exit_code, 0) << versions.err;
+  for (const char* version : {"apps/v1beta1", "apps/v1beta2", "extensions/v1beta1"}) {
+    EXPECT_NE(versions.out.find(std::string(version) + "\n"), std::string::npos) << version;
+  }
+
+  const std::string deployment = File("nginx.yaml", kExtensionsDeployment);
+  auto applied = Kubectl({"apply", "-f", deployment});
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_EQ(applied.out, "deployment.extensions/nginx-deployment created\n");
+  EXPECT_NE(applied.err.find("Warning: extensions/v1beta1 Deployment is deprecated in v1.8+, "
+                             "unavailable in v1.16+; use apps/v1 Deployment"),
+            std::string::npos)
+      << applied.err;
+  auto again = Kubectl({"apply", "-f", deployment});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, "deployment.extensions/nginx-deployment unchanged\n");
+
+  // Stored once, as apps/v1, with the defaults extensions/v1beta1 had.
+  const auto current = GetJson("deployments.v1.apps", "nginx-deployment");
+  EXPECT_EQ(current.at("apiVersion"), "apps/v1");
+  const auto& spec = current.at("spec");
+  EXPECT_EQ(spec.at("selector"), boost::json::parse(R"({"matchLabels":{"app":"nginx"}})"));
+  EXPECT_EQ(current.at("metadata").at("labels"), boost::json::parse(R"({"app":"nginx"})"));
+  EXPECT_EQ(spec.at("replicas"), 2);
+  EXPECT_EQ(spec.at("revisionHistoryLimit"), 2147483647);
+  EXPECT_EQ(spec.at("progressDeadlineSeconds"), 2147483647);
+  EXPECT_EQ(spec.at("strategy").at("rollingUpdate"),
+            boost::json::parse(R"({"maxUnavailable":1,"maxSurge":1})"));
+  // `kubectl get deployments` asks apps, the group that owns them, and lists it once.
+  auto listed = Kubectl({"get", "deployments", "-o", "name"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(listed.out, "deployment.apps/nginx-deployment\n");
+  EXPECT_EQ(listed.err, "");
+
+  // apps/v1beta1 kept 2 old replica sets.
+  auto beta1 = Kubectl({"apply", "-f", File("frontend.yaml", kAppsV1beta1Deployment)});
+  ASSERT_EQ(beta1.exit_code, 0) << beta1.err;
+  EXPECT_EQ(GetJson("deployments.v1.apps", "frontend").at("spec").at("revisionHistoryLimit"), 2);
+
+  // An old ingress reads as networking.k8s.io/v1, and back.
+  auto ingress = Kubectl({"apply", "-f", File("shop.yaml", kExtensionsIngress)});
+  ASSERT_EQ(ingress.exit_code, 0) << ingress.err;
+  EXPECT_EQ(ingress.out, "ingress.extensions/shop created\n");
+  const auto v1 = GetJson("ingress", "shop");
+  EXPECT_EQ(v1.at("apiVersion"), "networking.k8s.io/v1");
+  EXPECT_EQ(v1.at("spec").at("defaultBackend"),
+            boost::json::parse(R"({"service":{"name":"fallback","port":{"number":8080}}})"));
+  const auto& path = v1.at("spec").at("rules").at(0).at("http").at("paths").at(0);
+  EXPECT_EQ(path.at("backend"),
+            boost::json::parse(R"({"service":{"name":"web","port":{"name":"http"}}})"));
+  EXPECT_EQ(path.at("pathType"), "ImplementationSpecific");
+  const auto old = GetJson("ingresses.v1beta1.extensions", "shop");
+  EXPECT_EQ(old.at("spec").at("backend"),
+            boost::json::parse(R"({"serviceName":"fallback","servicePort":8080})"));
 }
 
 }  // namespace

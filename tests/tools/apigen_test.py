@@ -170,7 +170,7 @@ def widget(version, options=""):
 
 class StorageVersionTest(unittest.TestCase):
     def test_kinds_point_at_the_row_of_their_storage_version(self):
-        packages = load(widget("v1", "storage=test.example.com/v2"),
+        packages = load(widget("v1", "storage=test.example.com/v2 deprecated=1.8 removed=1.16"),
                         {"test.example.com/v2/t.api": widget("v2")})
         v1 = packages["test.example.com/v1"].types["Widget"]
         v2 = packages["test.example.com/v2"].types["Widget"]
@@ -180,10 +180,12 @@ class StorageVersionTest(unittest.TestCase):
                 if line.startswith('      {"test.example.com"')]
         self.assertEqual(len(rows), 2)
         self.assertTrue(rows[0].startswith('      {"test.example.com", "v1", "Widget"'))
-        self.assertTrue(rows[0].endswith(", &kinds[1]},"), rows[0])
-        self.assertTrue(rows[1].endswith(", nullptr},"), rows[1])
+        warning = ("test.example.com/v1 Widget is deprecated in v1.8+, unavailable in v1.16+; "
+                   "use test.example.com/v2 Widget")
+        self.assertTrue(rows[0].endswith(f', &kinds[1], "{warning}"}},'), rows[0])
+        self.assertTrue(rows[1].endswith(', nullptr, ""},'), rows[1])
 
-    def test_the_storage_version_must_be_another_version_of_the_same_resource(self):
+    def test_storage_and_deprecation_options_are_checked(self):
         cases = [
             ("storage=test.example.com/v3", {}, "names no other package"),
             ("storage=test.example.com/v1", {}, "names no other package"),
@@ -197,6 +199,10 @@ class StorageVersionTest(unittest.TestCase):
              {"test.example.com/v2/t.api": widget("v2", "storage=test.example.com/v3"),
               "test.example.com/v3/t.api": widget("v3")},
              "is itself stored as another version"),
+        ]
+        cases += [
+            ("deprecated=1.8x", {}, "wants a version like 1.16"),
+            ("removed=1.16", {}, "removed= needs deprecated="),
         ]
         for options, more, message in cases:
             with self.subTest(options=options, message=message):

@@ -69,6 +69,7 @@ def kinds_source(packages):
         row += f", std::span<const PatchField>({patch_table}, std::size({patch_table}) - 1)"
         storage = schema.storage_type(type_, packages)
         row += ", " + (f"&kinds[{index[id(storage)]}]" if storage is not None else "nullptr")
+        row += ", " + cpp.c_string(schema.deprecation_warning(type_, packages))
         out.append(f"      {{{row}}},")
     out += ["  };", "  return kinds;", "}", "", "}  // namespace kpp::api"]
     return "\n".join(out) + "\n"

@@ -19,7 +19,8 @@ FIELD_FLAGS = {"required", "always", "retainKeys", "replace", "immutable", "merg
 FIELD_OPTIONS = {"default", "enum", "merge", "list", "keys", "map", "struct", "format", "min",
                  "max", "proto"}
 KIND_FLAGS = {"namespaced", "cluster", "nolist", "noresource"}
-KIND_OPTIONS = {"plural", "singular", "short", "categories", "subresources", "verbs", "storage"}
+KIND_OPTIONS = {"plural", "singular", "short", "categories", "subresources", "verbs", "storage",
+                "deprecated", "removed"}
 TYPE_OPTIONS = {"defaults", "openapi", "go", "struct", "json"}
 
 DEFAULT_VERBS = "create,delete,deletecollection,get,list,patch,update,watch"
@@ -340,7 +341,31 @@ def load(api_dir):
     for package in packages.values():
         for type_ in package.types.values():
             storage_type(type_, packages)
+            deprecation_warning(type_, packages)
     return dict(sorted(packages.items()))
+
+
+def deprecation_warning(type_, packages):
+    """Upstream's warning for a request in a deprecated version (`deprecated=1.8 removed=1.16`),
+    naming the storage version as the replacement; empty when the version is not deprecated."""
+    kind = type_.kind
+    if kind is None or "deprecated" not in kind.options:
+        if kind is not None and "removed" in kind.options:
+            raise SchemaError(f"{type_.file}:{type_.line}: removed= needs deprecated=")
+        return ""
+    versions = {}
+    for key in ("deprecated", "removed"):
+        if key in kind.options:
+            if not re.fullmatch(r"1\.\d+", kind.options[key]):
+                raise SchemaError(f"{type_.file}:{type_.line}: {key}= wants a version like 1.16")
+            versions[key] = kind.options[key]
+    text = f"{type_.package.group_version} {type_.name} is deprecated in v{versions['deprecated']}+"
+    if "removed" in versions:
+        text += f", unavailable in v{versions['removed']}+"
+    storage = storage_type(type_, packages)
+    if storage is not None:
+        text += f"; use {storage.package.group_version} {storage.name}"
+    return text
 
 
 def storage_type(type_, packages):

@@ -24,8 +24,9 @@ struct Registration {
   std::string_view kind;
   std::string_view from;
   std::string_view to;
-  // Null when `object` is not of the `from` type (a caller's bug, reported by Convert).
-  ObjectPtr (*convert)(const Object& object);
+  // A null object when `object` is not of the `from` type (a caller's bug, reported by
+  // Convert); an error when the conversion fails.
+  Result<ObjectPtr> (*convert)(const Object& object);
 };
 
 // Every registered conversion. Static.

@@ -36,6 +36,10 @@ struct KindInfo {
   // when that is this one. Requests in this version are converted to and from it
   // (api/conversion/conversions.h); both share one storage key.
   const KindInfo* storage = nullptr;
+  // For a deprecated version (the schema's `deprecated=`/`removed=`), the warning upstream sends
+  // with every response: "extensions/v1beta1 Deployment is deprecated in v1.8+, unavailable in
+  // v1.16+; use apps/v1 Deployment". Empty otherwise.
+  std::string_view deprecation_warning = {};
 };
 
 // The kind table entry whose version `kind`'s objects are stored in: `kind` itself unless the

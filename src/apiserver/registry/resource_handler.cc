@@ -200,29 +200,39 @@ std::optional<ResourceRequest> ResourceHandler::Parse(std::string_view path) con
 std::optional<http::Response> ResourceHandler::Serve(const http::Request& request) const {
   auto target = Parse(request.path);
   if (!target) return std::nullopt;
-  if (!target->subresource.empty()) {
+  http::Response response = Route(*target, request);
+  if (const auto warning = target->kind->deprecation_warning; !warning.empty()) {
+    // Every answer about a deprecated version says so, as upstream's do.
+    response.headers.push_back({"Warning", fmt::format("299 - \"{}\"", warning)});
+  }
+  return response;
+}
+
+http::Response ResourceHandler::Route(const ResourceRequest& target,
+                                      const http::Request& request) const {
+  if (!target.subresource.empty()) {
     return StatusResponse(NotFoundError("the server could not find the requested resource"));
   }
   const std::string& method = request.method;
-  if (target->name.empty()) {
+  if (target.name.empty()) {
     if (method == "GET") {
       const auto watch = request.FindQuery("watch").value_or("");
-      if (watch == "true" || watch == "1") return Watch(*target, request);
-      return List(*target, request);
+      if (watch == "true" || watch == "1") return Watch(target, request);
+      return List(target, request);
     }
     if (method == "POST") {
       if (auto unsupported = CheckBodyMediaType(request)) return *std::move(unsupported);
-      return Create(*target, request);
+      return Create(target, request);
     }
     return NotAllowed();
   }
-  if (method == "GET") return Get(*target, request);
+  if (method == "GET") return Get(target, request);
   if (method == "PUT") {
     if (auto unsupported = CheckBodyMediaType(request)) return *std::move(unsupported);
   }
-  if (method == "PUT") return Update(*target, request);
-  if (method == "DELETE") return Delete(*target, request);
-  if (method == "PATCH") return Patch(*target, request);
+  if (method == "PUT") return Update(target, request);
+  if (method == "DELETE") return Delete(target, request);
+  if (method == "PATCH") return Patch(target, request);
   return NotAllowed();
 }
 
