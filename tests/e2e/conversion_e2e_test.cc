@@ -1,6 +1,7 @@
 // Kinds served in several versions, through the real kubectl: an autoscaler written in one
 // autoscaling version is read, watched and updated in the other, and nothing is lost; manifests
-// of the removed versions (extensions/v1beta1, apps/v1beta1) apply and read as the current ones.
+// of the removed versions (extensions/v1beta1, apps/v1beta1, batch/v1beta1, scheduling v1alpha1)
+// apply and read as the current ones.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -245,6 +246,30 @@ spec:
           servicePort: http
 )";
 
+constexpr char kOldCronJobAndPriorityClass[] = R"(apiVersion: batch/v1beta1
+kind: CronJob
+metadata:
+  name: hello
+spec:
+  schedule: "*/1 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+          - name: hello
+            image: busybox
+            args: ["date"]
+          restartPolicy: OnFailure
+---
+apiVersion: scheduling.k8s.io/v1alpha1
+kind: PriorityClass
+metadata:
+  name: high-priority
+value: 1000000
+description: For important pods.
+)";
+
 TEST_F(ConversionE2ETest, OldManifestsApplyAndReadAsTheCurrentVersions) {
   auto versions = Kubectl({"api-versions"});
   ASSERT_EQ(versions.exit_code, 0) << versions.err;
@@ -301,6 +326,17 @@ TEST_F(ConversionE2ETest, OldManifestsApplyAndReadAsTheCurrentVersions) {
   const auto old = GetJson("ingresses.v1beta1.extensions", "shop");
   EXPECT_EQ(old.at("spec").at("backend"),
             boost::json::parse(R"({"serviceName":"fallback","servicePort":8080})"));
+
+  auto others = Kubectl({"apply", "-f", File("others.yaml", kOldCronJobAndPriorityClass)});
+  ASSERT_EQ(others.exit_code, 0) << others.err;
+  EXPECT_EQ(others.out,
+            "cronjob.batch/hello created\npriorityclass.scheduling.k8s.io/high-priority created\n");
+  const auto cron_job = GetJson("cronjobs.v1.batch", "hello");
+  EXPECT_EQ(cron_job.at("apiVersion"), "batch/v1");
+  EXPECT_EQ(cron_job.at("spec").at("concurrencyPolicy"), "Allow");
+  const auto priority_class = GetJson("priorityclasses.v1.scheduling.k8s.io", "high-priority");
+  EXPECT_EQ(priority_class.at("value"), 1000000);
+  EXPECT_EQ(priority_class.at("preemptionPolicy"), "PreemptLowerPriority");
 }
 
 }  // namespace

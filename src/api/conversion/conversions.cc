@@ -12,11 +12,16 @@
 #include "api/apps/v1beta2/codec.h"
 #include "api/autoscaling/v1/codec.h"
 #include "api/autoscaling/v2/codec.h"
+#include "api/batch/v1/codec.h"
+#include "api/batch/v1beta1/codec.h"
 #include "api/conversion/autoscaling.h"
 #include "api/conversion/legacy.h"
 #include "api/extensions/v1beta1/codec.h"
 #include "api/networking.k8s.io/v1/codec.h"
 #include "api/runtime/codec.h"
+#include "api/scheduling.k8s.io/v1/codec.h"
+#include "api/scheduling.k8s.io/v1alpha1/codec.h"
+#include "api/scheduling.k8s.io/v1beta1/codec.h"
 
 namespace kpp::api::conversion {
 namespace {
@@ -61,6 +66,7 @@ namespace beta1 = apps::v1beta1;
 namespace beta2 = apps::v1beta2;
 namespace ext = extensions::v1beta1;
 namespace net = networking_k8s_io::v1;
+namespace scheduling = scheduling_k8s_io;
 
 constexpr Registration kRegistrations[] = {
     {"HorizontalPodAutoscaler", "autoscaling/v1", "autoscaling/v2",
@@ -99,6 +105,17 @@ constexpr Registration kRegistrations[] = {
      &ViaJson<ext::Ingress, net::Ingress, &IngressToNetworkingV1>},
     {"Ingress", "networking.k8s.io/v1", "extensions/v1beta1",
      &ViaJson<net::Ingress, ext::Ingress, &IngressToExtensionsV1beta1>},
+
+    {"CronJob", "batch/v1beta1", "batch/v1", &ViaJson<batch::v1beta1::CronJob, batch::v1::CronJob>},
+    {"CronJob", "batch/v1", "batch/v1beta1", &ViaJson<batch::v1::CronJob, batch::v1beta1::CronJob>},
+    {"PriorityClass", "scheduling.k8s.io/v1beta1", "scheduling.k8s.io/v1",
+     &ViaJson<scheduling::v1beta1::PriorityClass, scheduling::v1::PriorityClass>},
+    {"PriorityClass", "scheduling.k8s.io/v1", "scheduling.k8s.io/v1beta1",
+     &ViaJson<scheduling::v1::PriorityClass, scheduling::v1beta1::PriorityClass>},
+    {"PriorityClass", "scheduling.k8s.io/v1alpha1", "scheduling.k8s.io/v1",
+     &ViaJson<scheduling::v1alpha1::PriorityClass, scheduling::v1::PriorityClass>},
+    {"PriorityClass", "scheduling.k8s.io/v1", "scheduling.k8s.io/v1alpha1",
+     &ViaJson<scheduling::v1::PriorityClass, scheduling::v1alpha1::PriorityClass>},
 };
 
 std::string GroupVersion(const KindInfo& kind) {

@@ -1,6 +1,7 @@
 // The removed versions served for old manifests (apps/v1beta1, apps/v1beta2,
-// extensions/v1beta1): their old defaults, and conversion to and from the stored versions
-// (apps/v1, networking.k8s.io/v1) without losing anything.
+// extensions/v1beta1, batch/v1beta1, scheduling.k8s.io/v1alpha1 and v1beta1): their old defaults,
+// and conversion to and from the stored versions (apps/v1, networking.k8s.io/v1) without losing
+// anything.
 #include "api/conversion/legacy.h"
 
 #include <gtest/gtest.h>
@@ -111,10 +112,33 @@ const std::string kIngress =
     R"("kind":"StorageBucket","name":"assets"}}}]}}]},"status":{"loadBalancer":{"ingress":[{)"
     R"("ip":"192.0.2.10","ports":[{"port":443,"protocol":"TCP"}]}]}}})";
 
+const std::string kCronJob =
+    R"({"kind":"CronJob","apiVersion":"batch/v1",)" + kMetadata +
+    R"(,"spec":{"schedule":"*/5 * * * *","timeZone":"Europe/Berlin",)"
+    R"("startingDeadlineSeconds":60,"concurrencyPolicy":"Forbid","suspend":false,)"
+    R"("jobTemplate":{"metadata":{"creationTimestamp":null,"labels":{"app":"report"}},"spec":{)"
+    R"("backoffLimit":2,"template":{"metadata":{"creationTimestamp":null},"spec":{)"
+    R"("containers":[{"name":"report","image":"busybox","command":["date"],"resources":{}}],)"
+    R"("restartPolicy":"OnFailure"}}}},"successfulJobsHistoryLimit":3,)"
+    R"("failedJobsHistoryLimit":1},"status":{"active":[{"kind":"Job","namespace":"shop",)"
+    R"("name":"web-28571230","uid":"5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9",)"
+    R"("apiVersion":"batch/v1","resourceVersion":"300"}],)"
+    R"("lastScheduleTime":"2024-06-01T08:00:00Z","lastSuccessfulTime":"2024-06-01T07:55:03Z"}})";
+
+const std::string kPriorityClass =
+    R"({"kind":"PriorityClass","apiVersion":"scheduling.k8s.io/v1","metadata":{)"
+    R"("name":"high","creationTimestamp":"2024-06-01T08:00:00Z"},"value":1000000,)"
+    R"("globalDefault":true,"description":"For the shop front.","preemptionPolicy":"Never"})";
+
 TEST(LegacyConversionTest, EveryOldVersionRoundTripsTheStoredObject) {
   const std::pair<const char*, const std::string*> stored[] = {
-      {"Deployment", &kDeployment}, {"ReplicaSet", &kReplicaSet}, {"StatefulSet", &kStatefulSet},
-      {"DaemonSet", &kDaemonSet},   {"Ingress", &kIngress},
+      {"Deployment", &kDeployment},
+      {"ReplicaSet", &kReplicaSet},
+      {"StatefulSet", &kStatefulSet},
+      {"DaemonSet", &kDaemonSet},
+      {"Ingress", &kIngress},
+      {"CronJob", &kCronJob},
+      {"PriorityClass", &kPriorityClass},
   };
   int checked = 0;
   for (const auto& old : AllKinds()) {
@@ -140,7 +164,7 @@ TEST(LegacyConversionTest, EveryOldVersionRoundTripsTheStoredObject) {
     EXPECT_EQ((*through_protobuf)->ToJson(), as_old);
     ++checked;
   }
-  EXPECT_EQ(checked, 10);
+  EXPECT_EQ(checked, 13);
 }
 
 TEST(LegacyConversionTest, RollbackToTravelsInAnAnnotation) {
