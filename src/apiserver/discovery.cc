@@ -101,6 +101,28 @@ std::string GroupVersionOf(std::string_view group, std::string_view version) {
   return group.empty() ? std::string(version) : std::string(group) + "/" + std::string(version);
 }
 
+// Whether every kind of `group` is stored in another group: an old group kept for old
+// manifests (extensions). Clients map a resource name to the first group that serves it, so
+// such groups come last, after the groups that own their resources.
+bool ServesOnlyOtherGroups(std::span<const api::KindInfo> kinds, std::string_view group) {
+  bool any = false;
+  for (const auto& kind : kinds) {
+    if (kind.group != group) continue;
+    if (api::StorageKind(kind).group == group) return false;
+    any = true;
+  }
+  return any;
+}
+
+// Groups in the order clients should prefer them: by name, old groups last.
+template <typename Item, typename NameOf>
+void PutOldGroupsLast(std::span<const api::KindInfo> kinds, std::vector<Item>& items,
+                      NameOf name_of) {
+  std::stable_partition(items.begin(), items.end(), [&](const Item& item) {
+    return !ServesOnlyOtherGroups(kinds, name_of(item));
+  });
+}
+
 }  // namespace
 
 std::string StorageVersionHash(std::string_view group, std::string_view version,
@@ -144,7 +166,10 @@ Discovery::Discovery(std::span<const api::KindInfo> kinds) {
     resource.verbs = SplitCommas(kind.verbs);
     resource.short_names = SplitCommas(kind.short_names);
     resource.categories = SplitCommas(kind.categories);
-    resource.storage_version_hash = StorageVersionHash(kind.group, kind.version, kind.kind);
+    // Upstream hashes the version the objects are stored in, so that clients see that every
+    // version of a resource shares one storage.
+    const api::KindInfo& stored = api::StorageKind(kind);
+    resource.storage_version_hash = StorageVersionHash(stored.group, stored.version, stored.kind);
     list.resources.push_back(std::move(resource));
     for (const auto& subresource : SplitCommas(kind.subresources)) {
       const auto* shape = FindSubresource(subresource);
@@ -199,6 +224,8 @@ Discovery::Discovery(std::span<const api::KindInfo> kinds) {
     groups_["apis/" + group] = api::ToJson(with_type);
     group_list.groups.push_back(std::move(api_group));
   }
+  PutOldGroupsLast(kinds, group_list.groups,
+                   [](const APIGroup& group) -> const std::string& { return group.name; });
   for (const auto& group : group_list.groups) {
     for (const auto& version : group.versions)
       group_versions_.push_back(version.group_version);
@@ -260,6 +287,9 @@ void Discovery::BuildAggregated(std::span<const api::KindInfo> kinds,
     }
     (group.empty() ? core : others).items.push_back(std::move(entry));
   }
+  PutOldGroupsLast(kinds, others.items, [](const APIGroupDiscovery& group) -> const std::string& {
+    return group.metadata.name;
+  });
   core.kind = others.kind = "APIGroupDiscoveryList";
   for (std::string_view version : {"v2", "v2beta1"}) {
     // v2beta1 has the same shape as v2.

@@ -43,6 +43,45 @@ TEST(DiscoveryTest, StorageVersionHashMatchesUpstream) {
   EXPECT_EQ(StorageVersionHash("apps", "v1", "Deployment"), "8aSe+NMegvE=");
 }
 
+TEST(DiscoveryTest, EveryVersionOfAResourceHashesItsStorageVersion) {
+  // Upstream stores autoscalers as autoscaling/v2, so both versions show that hash.
+  const Discovery discovery(api::AllKinds());
+  auto hash_in = [&](const std::string& path) {
+    const auto list = Parse(discovery.Document(path, ""));
+    for (const auto& resource : list.at("resources").as_array()) {
+      if (resource.at("name") == "horizontalpodautoscalers") {
+        return std::string(resource.at("storageVersionHash").as_string());
+      }
+    }
+    return std::string("missing");
+  };
+  const std::string v2_hash = StorageVersionHash("autoscaling", "v2", "HorizontalPodAutoscaler");
+  EXPECT_EQ(hash_in("/apis/autoscaling/v1"), v2_hash);
+  EXPECT_EQ(hash_in("/apis/autoscaling/v2"), v2_hash);
+}
+
+TEST(DiscoveryTest, OldGroupsComeLastAndShareTheirStoredResourcesHash) {
+  // kubectl maps `ingresses` to the first group serving it: networking.k8s.io, not extensions.
+  const Discovery discovery(api::AllKinds());
+  const auto apis = Parse(discovery.Document("/apis", ""));
+  const auto& groups = apis.at("groups").as_array();
+  ASSERT_FALSE(groups.empty());
+  EXPECT_EQ(groups.back().at("name"), "extensions");
+  const auto aggregated = Parse(discovery.AggregatedDocument("/apis", "v2"));
+  EXPECT_EQ(aggregated.at("items").as_array().back().at("metadata").at("name"), "extensions");
+  const auto apps = Parse(discovery.Document("/apis/apps", ""));
+  EXPECT_EQ(apps.at("preferredVersion").at("version"), "v1");
+  EXPECT_EQ(apps.at("versions").as_array().size(), 3u);  // v1, v1beta2, v1beta1
+
+  const auto extensions = Parse(discovery.Document("/apis/extensions/v1beta1", ""));
+  for (const auto& resource : extensions.at("resources").as_array()) {
+    if (resource.at("name") == "deployments") {
+      EXPECT_EQ(resource.at("storageVersionHash"), "8aSe+NMegvE=");  // apps/v1's
+      EXPECT_FALSE(resource.as_object().contains("shortNames"));
+    }
+  }
+}
+
 TEST(DiscoveryTest, VersionPriorityAsUpstream) {
   EXPECT_TRUE(PreferVersion("v2", "v1"));
   EXPECT_TRUE(PreferVersion("v1", "v2beta1"));

@@ -27,13 +27,15 @@ type ObjectMeta
 """
 
 
-def load(text):
+def load(text, more=None):
+    """Loads meta/v1, `text` as test.example.com/v1 and `more` ({path: text}) as a schema."""
+    files = {"meta/v1/meta.api": META, "test.example.com/v1/t.api": text, **(more or {})}
     with tempfile.TemporaryDirectory() as root:
         api = os.path.join(root, "api")
-        for path, content in (("meta/v1/meta.api", META), ("test.example.com/v1/t.api", text)):
+        for path, content in files.items():
             os.makedirs(os.path.join(api, os.path.dirname(path)), exist_ok=True)
             with open(os.path.join(api, path), "w", encoding="utf-8") as handle:
-                handle.write(textwrap.dedent(text if path.startswith("test") else content))
+                handle.write(textwrap.dedent(content))
         return schema.load(api)
 
 
@@ -153,6 +155,59 @@ class RecursionTest(unittest.TestCase):
                   "A union."
                   flag bool proto=1 "A flag."
                 """)
+
+
+def widget(version, options=""):
+    return f"""
+        package test.example.com/{version}
+        openapi com.example.test.{version}
+        import meta/v1 as meta
+        kind Widget namespaced {options}
+          "A widget."
+          metadata meta.ObjectMeta proto=1 "Metadata."
+        """
+
+
+class StorageVersionTest(unittest.TestCase):
+    def test_kinds_point_at_the_row_of_their_storage_version(self):
+        packages = load(widget("v1", "storage=test.example.com/v2 deprecated=1.8 removed=1.16"),
+                        {"test.example.com/v2/t.api": widget("v2")})
+        v1 = packages["test.example.com/v1"].types["Widget"]
+        v2 = packages["test.example.com/v2"].types["Widget"]
+        self.assertIs(schema.storage_type(v1, packages), v2)
+        self.assertIsNone(schema.storage_type(v2, packages))
+        rows = [line for line in apigen.kinds_source(packages).splitlines()
+                if line.startswith('      {"test.example.com"')]
+        self.assertEqual(len(rows), 2)
+        self.assertTrue(rows[0].startswith('      {"test.example.com", "v1", "Widget"'))
+        warning = ("test.example.com/v1 Widget is deprecated in v1.8+, unavailable in v1.16+; "
+                   "use test.example.com/v2 Widget")
+        self.assertTrue(rows[0].endswith(f', &kinds[1], "{warning}"}},'), rows[0])
+        self.assertTrue(rows[1].endswith(', nullptr, ""},'), rows[1])
+
+    def test_storage_and_deprecation_options_are_checked(self):
+        cases = [
+            ("storage=test.example.com/v3", {}, "names no other package"),
+            ("storage=test.example.com/v1", {}, "names no other package"),
+            ("storage=test.example.com/v2",
+             {"test.example.com/v2/t.api": widget("v2").replace("Widget", "Gadget")},
+             "has no resource kind Widget"),
+            ("storage=test.example.com/v2",
+             {"test.example.com/v2/t.api": widget("v2").replace("namespaced", "cluster")},
+             "differs in plural or scope"),
+            ("storage=test.example.com/v2",
+             {"test.example.com/v2/t.api": widget("v2", "storage=test.example.com/v3"),
+              "test.example.com/v3/t.api": widget("v3")},
+             "is itself stored as another version"),
+        ]
+        cases += [
+            ("deprecated=1.8x", {}, "wants a version like 1.16"),
+            ("removed=1.16", {}, "removed= needs deprecated="),
+        ]
+        for options, more, message in cases:
+            with self.subTest(options=options, message=message):
+                with self.assertRaisesRegex(schema.SchemaError, message):
+                    load(widget("v1", options), more)
 
 
 if __name__ == "__main__":

@@ -44,28 +44,33 @@ def kinds_source(packages):
                            for p, s, k in fields)
             out.append(f"  static const PatchField {codec_variable(package, type_)}_patch[] = {{"
                        f"{rows}\n      {{}}}};")
-    out.append("  static const KindInfo kinds[] = {")
-    for package in packages.values():
-        for type_ in package.types.values():
-            kind = type_.kind
-            if kind is None or not kind.is_resource:
-                continue
-            options = kind.options
-            plural = options.get("plural", type_.name.lower() + "s")
-            singular = options.get("singular", type_.name.lower())
-            list_kind = "" if "nolist" in kind.flags else type_.name + "List"
-            verbs = options.get("verbs", schema.DEFAULT_VERBS)
-            fields = [package.group, package.version, type_.name, plural, singular, list_kind]
-            row = ", ".join(cpp.c_string(x) for x in fields)
-            row += ", " + ("true" if kind.namespaced else "false")
-            for key in ("short", "categories", "subresources"):
-                row += ", " + cpp.c_string(options.get(key, ""))
-            row += ", " + cpp.c_string(verbs)
-            row += ", " + cpp.c_string(openapi.definition_name(type_))
-            row += ", &" + codec_variable(package, type_)
-            patch_table = codec_variable(package, type_) + "_patch"
-            row += f", std::span<const PatchField>({patch_table}, std::size({patch_table}) - 1)"
-            out.append(f"      {{{row}}},")
+    resources = [(package, type_) for package in packages.values()
+                 for type_ in package.types.values()
+                 if type_.kind is not None and type_.kind.is_resource]
+    index = {id(type_): i for i, (_, type_) in enumerate(resources)}
+    # A kind stored as another version points at that version's row of the same array.
+    out.append(f"  static const KindInfo kinds[{len(resources)}] = {{")
+    for package, type_ in resources:
+        kind = type_.kind
+        options = kind.options
+        plural = kind.plural
+        singular = options.get("singular", type_.name.lower())
+        list_kind = "" if "nolist" in kind.flags else type_.name + "List"
+        verbs = options.get("verbs", schema.DEFAULT_VERBS)
+        fields = [package.group, package.version, type_.name, plural, singular, list_kind]
+        row = ", ".join(cpp.c_string(x) for x in fields)
+        row += ", " + ("true" if kind.namespaced else "false")
+        for key in ("short", "categories", "subresources"):
+            row += ", " + cpp.c_string(options.get(key, ""))
+        row += ", " + cpp.c_string(verbs)
+        row += ", " + cpp.c_string(openapi.definition_name(type_))
+        row += ", &" + codec_variable(package, type_)
+        patch_table = codec_variable(package, type_) + "_patch"
+        row += f", std::span<const PatchField>({patch_table}, std::size({patch_table}) - 1)"
+        storage = schema.storage_type(type_, packages)
+        row += ", " + (f"&kinds[{index[id(storage)]}]" if storage is not None else "nullptr")
+        row += ", " + cpp.c_string(schema.deprecation_warning(type_, packages))
+        out.append(f"      {{{row}}},")
     out += ["  };", "  return kinds;", "}", "", "}  // namespace kpp::api"]
     return "\n".join(out) + "\n"
 

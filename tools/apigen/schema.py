@@ -19,7 +19,8 @@ FIELD_FLAGS = {"required", "always", "retainKeys", "replace", "immutable", "merg
 FIELD_OPTIONS = {"default", "enum", "merge", "list", "keys", "map", "struct", "format", "min",
                  "max", "proto"}
 KIND_FLAGS = {"namespaced", "cluster", "nolist", "noresource"}
-KIND_OPTIONS = {"plural", "singular", "short", "categories", "subresources", "verbs"}
+KIND_OPTIONS = {"plural", "singular", "short", "categories", "subresources", "verbs", "storage",
+                "deprecated", "removed"}
 TYPE_OPTIONS = {"defaults", "openapi", "go", "struct", "json"}
 
 DEFAULT_VERBS = "create,delete,deletecollection,get,list,patch,update,watch"
@@ -103,6 +104,10 @@ class Kind:
     @property
     def is_resource(self):
         return "noresource" not in self.flags
+
+    @property
+    def plural(self):
+        return self.options.get("plural", self.name.lower() + "s")
 
 
 @dataclass
@@ -333,7 +338,59 @@ def load(api_dir):
                                  f.type.named().custom_json):
                     raise SchemaError(f"{type_.file}:{f.line}: only structs with generated JSON "
                                       "can be inlined")
+    for package in packages.values():
+        for type_ in package.types.values():
+            storage_type(type_, packages)
+            deprecation_warning(type_, packages)
     return dict(sorted(packages.items()))
+
+
+def deprecation_warning(type_, packages):
+    """Upstream's warning for a request in a deprecated version (`deprecated=1.8 removed=1.16`),
+    naming the storage version as the replacement; empty when the version is not deprecated."""
+    kind = type_.kind
+    if kind is None or "deprecated" not in kind.options:
+        if kind is not None and "removed" in kind.options:
+            raise SchemaError(f"{type_.file}:{type_.line}: removed= needs deprecated=")
+        return ""
+    versions = {}
+    for key in ("deprecated", "removed"):
+        if key in kind.options:
+            if not re.fullmatch(r"1\.\d+", kind.options[key]):
+                raise SchemaError(f"{type_.file}:{type_.line}: {key}= wants a version like 1.16")
+            versions[key] = kind.options[key]
+    text = f"{type_.package.group_version} {type_.name} is deprecated in v{versions['deprecated']}+"
+    if "removed" in versions:
+        text += f", unavailable in v{versions['removed']}+"
+    storage = storage_type(type_, packages)
+    if storage is not None:
+        text += f"; use {storage.package.group_version} {storage.name}"
+    return text
+
+
+def storage_type(type_, packages):
+    """The kind `type_` is stored as, when its `storage=<group>/<version>` names another version
+    of it (same name, resource, scope); None when it is stored as itself."""
+    kind = type_.kind
+    if kind is None or "storage" not in kind.options:
+        return None
+    where = f"{type_.file}:{type_.line}"
+    path = kind.options["storage"]
+    if "/" not in path:
+        path = "core/" + path
+    if not kind.is_resource:
+        raise SchemaError(f"{where}: only resource kinds have a storage version")
+    target_package = packages.get(path)
+    if target_package is None or target_package is type_.package:
+        raise SchemaError(f"{where}: storage={kind.options['storage']} names no other package")
+    target = target_package.types.get(type_.name)
+    if target is None or target.kind is None or not target.kind.is_resource:
+        raise SchemaError(f"{where}: {path} has no resource kind {type_.name}")
+    if "storage" in target.kind.options:
+        raise SchemaError(f"{where}: {path} {type_.name} is itself stored as another version")
+    if (target.kind.plural, target.kind.namespaced) != (kind.plural, kind.namespaced):
+        raise SchemaError(f"{where}: {path} {type_.name} differs in plural or scope")
+    return target
 
 
 def _add_list_kind(package, type_):

@@ -32,7 +32,21 @@ struct KindInfo {
   std::string_view openapi_name;  // e.g. "io.k8s.api.core.v1.Pod"
   const KindCodec* codec;         // decoding into an api::Object (api/runtime/object.h)
   std::span<const PatchField> patch_fields;
+  // The version of this kind the store holds its objects in (the schema's `storage=`), or null
+  // when that is this one. Requests in this version are converted to and from it
+  // (api/conversion/conversions.h); both share one storage key.
+  const KindInfo* storage = nullptr;
+  // For a deprecated version (the schema's `deprecated=`/`removed=`), the warning upstream sends
+  // with every response: "extensions/v1beta1 Deployment is deprecated in v1.8+, unavailable in
+  // v1.16+; use apps/v1 Deployment". Empty otherwise.
+  std::string_view deprecation_warning = {};
 };
+
+// The kind table entry whose version `kind`'s objects are stored in: `kind` itself unless the
+// schema names another.
+inline const KindInfo& StorageKind(const KindInfo& kind) {
+  return kind.storage != nullptr ? *kind.storage : kind;
+}
 
 // Every resource kind of every group/version, in schema order. Static; thread-safe.
 std::span<const KindInfo> AllKinds();

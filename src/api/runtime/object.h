@@ -90,6 +90,7 @@ class TypedObject final : public Object {
   }
   std::unique_ptr<Object> Clone() const override { return std::make_unique<TypedObject>(value_); }
   T& value() { return value_; }
+  const T& value() const { return value_; }
 
  private:
   T value_;

@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 #include <cstdlib>
 
+#include "api/conversion/conversions.h"
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object.h"
 #include "api/runtime/protobuf.h"
@@ -158,8 +159,11 @@ Result<bool> DeleteIsDryRun(const http::Request& request) {
 
 std::string StorageKey(const api::KindInfo& kind, std::string_view namespace_,
                        std::string_view name) {
-  const std::string_view group = kind.group.empty() ? std::string_view("core") : kind.group;
-  std::string key = fmt::format("/registry/{}/{}/", group, kind.plural);
+  // Every version of a kind shares the key of the version it is stored in, whose group may
+  // differ (extensions/v1beta1 deployments are apps deployments).
+  const api::KindInfo& stored = api::StorageKind(kind);
+  const std::string_view group = stored.group.empty() ? std::string_view("core") : stored.group;
+  std::string key = fmt::format("/registry/{}/{}/", group, stored.plural);
   if (!namespace_.empty()) key += std::string(namespace_) + "/";
   key += name;
   return key;
@@ -226,40 +230,62 @@ std::optional<ResourceRequest> ResourceHandler::Parse(std::string_view path) con
 std::optional<http::Response> ResourceHandler::Serve(const http::Request& request) const {
   auto target = Parse(request.path);
   if (!target) return std::nullopt;
-  if (!target->subresource.empty()) {
+  http::Response response = Route(*target, request);
+  if (const auto warning = target->kind->deprecation_warning; !warning.empty()) {
+    // Every answer about a deprecated version says so, as upstream's do.
+    response.headers.push_back({"Warning", fmt::format("299 - \"{}\"", warning)});
+  }
+  return response;
+}
+
+http::Response ResourceHandler::Route(const ResourceRequest& target,
+                                      const http::Request& request) const {
+  if (!target.subresource.empty()) {
     return StatusResponse(NotFoundError("the server could not find the requested resource"));
   }
   const std::string& method = request.method;
-  if (target->name.empty()) {
+  if (target.name.empty()) {
     if (method == "GET") {
       const auto watch = request.FindQuery("watch").value_or("");
-      if (watch == "true" || watch == "1") return Watch(*target, request);
-      return List(*target, request);
+      if (watch == "true" || watch == "1") return Watch(target, request);
+      return List(target, request);
     }
     if (method == "POST") {
       if (auto unsupported = CheckBodyMediaType(request)) return *std::move(unsupported);
-      return Create(*target, request);
+      return Create(target, request);
     }
     if (method == "DELETE") return DeleteCollection(*target, request);
     return NotAllowed();
   }
-  if (method == "GET") return Get(*target, request);
+  if (method == "GET") return Get(target, request);
   if (method == "PUT") {
     if (auto unsupported = CheckBodyMediaType(request)) return *std::move(unsupported);
   }
-  if (method == "PUT") return Update(*target, request);
-  if (method == "DELETE") return Delete(*target, request);
-  if (method == "PATCH") return Patch(*target, request);
+  if (method == "PUT") return Update(target, request);
+  if (method == "DELETE") return Delete(target, request);
+  if (method == "PATCH") return Patch(target, request);
   return NotAllowed();
 }
 
 namespace {
 
+// Decodes a stored value, which is in the version `kind` is stored in, into an object of `kind`
+// with the resourceVersion of `revision`.
+Result<api::ObjectPtr> DecodeStored(const api::KindInfo& kind, std::string_view value,
+                                    int64_t revision) {
+  KPP_ASSIGN_OR_RETURN(auto decoded, api::StorageKind(kind).codec->Decode(value, {}));
+  KPP_ASSIGN_OR_RETURN(api::ObjectPtr object,
+                       api::conversion::FromStorageVersion(kind, std::move(decoded.object)));
+  // Like what is stored, without apiVersion and kind: a list's items carry none.
+  object->api_version().clear();
+  object->kind().clear();
+  object->metadata().resource_version = ResourceVersionText(revision);
+  return object;
+}
+
 // Decodes what the store holds into an object with its resourceVersion set.
 Result<api::ObjectPtr> FromStored(const api::KindInfo& kind, const storage::KeyValue& kv) {
-  KPP_ASSIGN_OR_RETURN(auto decoded, kind.codec->Decode(kv.value, {}));
-  decoded.object->metadata().resource_version = ResourceVersionText(kv.mod_revision);
-  return std::move(decoded.object);
+  return DecodeStored(kind, kv.value, kv.mod_revision);
 }
 
 std::string ToResponseJson(const api::KindInfo& kind, api::Object& object) {
@@ -276,6 +302,16 @@ http::Response ObjectResponse(int status, const api::KindInfo& kind, api::Object
         status, api::protobuf::Wrap(GroupVersion(kind), kind.kind, object.ToProtobufMessage()));
   }
   return JsonResponse(status, ToResponseJson(kind, object));
+}
+
+// One object, held in the version `kind` is stored in, in `kind`'s version.
+http::Response StoredObjectResponse(int status, const api::KindInfo& kind, api::Object& object,
+                                    const http::Request& request) {
+  const api::KindInfo& stored = api::StorageKind(kind);
+  if (&stored == &kind) return ObjectResponse(status, kind, object, request);
+  auto served = api::conversion::Convert(object, stored, kind);
+  if (!served.ok()) return StatusResponse(served.error());
+  return ObjectResponse(status, kind, **served, request);
 }
 
 // What is stored: the object without apiVersion/kind and resourceVersion, which the server
@@ -426,7 +462,7 @@ Status ApplyNamespace(const api::KindInfo& kind, const ResourceRequest& target,
 
 std::optional<Error> Validate(const api::KindInfo& kind, const api::Object& object) {
   validation::FieldErrors errors = object.ValidateFields();
-  StrategyFor(kind).Validate(object, errors);
+  StrategyFor(api::StorageKind(kind)).Validate(object, errors);
   if (errors.empty()) return std::nullopt;
   return validation::ToInvalidError(QualifiedKind(kind), object.metadata().name, errors);
 }
@@ -524,10 +560,8 @@ class WatchStream final : public http::BodyStream {
   // The stored value decoded, carrying the resourceVersion of `revision`; null when it does not
   // decode.
   api::ObjectPtr DecodeAt(const storage::KeyValue& kv, int64_t revision) const {
-    auto decoded = kind_.codec->Decode(kv.value, {});
-    if (!decoded.ok()) return nullptr;
-    decoded->object->metadata().resource_version = ResourceVersionText(revision);
-    return std::move(decoded->object);
+    auto decoded = DecodeStored(kind_, kv.value, revision);
+    return decoded.ok() ? std::move(decoded).value() : nullptr;
   }
 
   // As upstream filters watches: an object that starts matching the selectors is ADDED, one
@@ -627,16 +661,20 @@ http::Response ResourceHandler::Create(const ResourceRequest& target,
   http::Response warnings;
   auto decoded = DecodeBody(kind, request, warnings);
   if (!decoded.ok()) return StatusResponse(decoded.error());
-  api::Object& object = *decoded->object;
-  if (auto status = ApplyNamespace(kind, target, object); !status.ok()) {
+  if (auto status = ApplyNamespace(kind, target, *decoded->object); !status.ok()) {
     return StatusResponse(status.error());
   }
-  auto& metadata = object.metadata();
-  if (metadata.name.empty() && !metadata.generate_name.empty()) {
-    metadata.name = metadata.generate_name + RandomString(5, "bcdfghjklmnpqrstvwxz2456789");
+  if (auto& sent = decoded->object->metadata(); sent.name.empty() && !sent.generate_name.empty()) {
+    sent.name = sent.generate_name + RandomString(5, "bcdfghjklmnpqrstvwxz2456789");
   }
-  object.SetDefaults();
-  StrategyFor(kind).PrepareForCreate(object);
+  // Defaulted in the version the client wrote in, then converted to (and defaulted in) the
+  // version the store holds, where the rest happens.
+  decoded->object->SetDefaults();
+  auto converted = api::conversion::ToStorageVersion(kind, std::move(decoded->object));
+  if (!converted.ok()) return StatusResponse(converted.error());
+  api::Object& object = **converted;
+  auto& metadata = object.metadata();
+  StrategyFor(api::StorageKind(kind)).PrepareForCreate(object);
   // Fields the server owns on create, whatever the client sent.
   metadata.uid = NewUuid();
   metadata.creation_timestamp = api::Time::FromUnixSeconds(
@@ -649,7 +687,7 @@ http::Response ResourceHandler::Create(const ResourceRequest& target,
     return ObjectError(kind, metadata.name, *std::move(error));
   }
   if (IsDryRun(request)) {
-    return WithWarnings(ObjectResponse(201, kind, object, request), warnings);
+    return WithWarnings(StoredObjectResponse(201, kind, object, request), warnings);
   }
   const std::string name = metadata.name;
   auto stored = object.Clone();
@@ -664,7 +702,7 @@ http::Response ResourceHandler::Create(const ResourceRequest& target,
     return StatusResponse(revision.error());
   }
   metadata.resource_version = ResourceVersionText(revision->mod_revision);
-  return WithWarnings(ObjectResponse(201, kind, object, request), warnings);
+  return WithWarnings(StoredObjectResponse(201, kind, object, request), warnings);
 }
 
 http::Response ResourceHandler::Get(const ResourceRequest& target,
@@ -762,16 +800,19 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
   metadata.generation = old_metadata.generation;
   metadata.deletion_timestamp = old_metadata.deletion_timestamp;
   object.SetDefaults();
-  if (auto error = Validate(kind, object)) {
+  // Validated and stored in the version the store holds.
+  auto converted = api::conversion::ToStorageVersion(kind, object.Clone());
+  if (!converted.ok()) return StatusResponse(converted.error());
+  api::Object& stored = **converted;
+  if (auto error = Validate(kind, stored)) {
     return ObjectError(kind, target.name, *std::move(error));
   }
   if (IsDryRun(request)) {
-    metadata.resource_version = ResourceVersionText(current_revision);
-    return WithWarnings(ObjectResponse(200, kind, object, request), warnings);
+    stored.metadata().resource_version = ResourceVersionText(current_revision);
+    return WithWarnings(StoredObjectResponse(200, kind, stored, request), warnings);
   }
-  auto stored = object.Clone();
   auto revision = store_.Update(StorageKey(kind, target.namespace_, target.name),
-                                ToStoredJson(*stored), current_revision);
+                                ToStoredJson(stored), current_revision);
   if (!revision.ok()) {
     if (revision.error().code() == ErrorCode::kConflict) {
       if (conflicted != nullptr) *conflicted = true;
@@ -780,8 +821,8 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
     if (revision.error().code() == ErrorCode::kNotFound) return NotFound(kind, target.name);
     return StatusResponse(revision.error());
   }
-  metadata.resource_version = ResourceVersionText(revision->mod_revision);
-  return WithWarnings(ObjectResponse(200, kind, object, request), warnings);
+  stored.metadata().resource_version = ResourceVersionText(revision->mod_revision);
+  return WithWarnings(StoredObjectResponse(200, kind, stored, request), warnings);
 }
 
 http::Response ResourceHandler::Patch(const ResourceRequest& target,

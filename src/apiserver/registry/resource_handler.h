@@ -56,6 +56,9 @@ class ResourceHandler {
   // The object `target` names, or the response for why it cannot be had (404, store errors).
   std::variant<StoredObject, http::Response> Load(const ResourceRequest& target) const;
 
+  // The response for a parsed resource request, by method.
+  http::Response Route(const ResourceRequest& target, const http::Request& request) const;
+
   http::Response Create(const ResourceRequest& target, const http::Request& request) const;
   http::Response Get(const ResourceRequest& target, const http::Request& request) const;
   http::Response List(const ResourceRequest& target, const http::Request& request) const;

@@ -1,0 +1,225 @@
+// Kinds served in several versions share one stored object: the registry converts every write
+// to the storage version and every read (get, list, watch, patch) back to the version asked for.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "api/conversion/autoscaling.h"
+#include "api/runtime/kinds.h"
+#include "apiserver/registry/resource_handler.h"
+#include "base/files.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace kpp::apiserver {
+namespace {
+
+constexpr char kV1Path[] = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers";
+constexpr char kV2Path[] = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers";
+constexpr char kStoredKey[] = "/registry/autoscaling/horizontalpodautoscalers/default/web";
+
+const std::string kV1Web =
+    R"({"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler","metadata":{)"
+    R"("name":"web","labels":{"app":"web"}},"spec":{"scaleTargetRef":{"kind":"Deployment",)"
+    R"("name":"web","apiVersion":"apps/v1"},"maxReplicas":5,)"
+    R"("targetCPUUtilizationPercentage":60}})";
+
+const std::string kMemoryMetric =
+    R"({"type":"Resource","resource":{"name":"memory","target":{"type":"AverageValue",)"
+    R"("averageValue":"500Mi"}}})";
+
+const std::string kV2Web =
+    R"({"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{)"
+    R"("name":"web"},"spec":{"scaleTargetRef":{"kind":"Deployment","name":"web",)"
+    R"("apiVersion":"apps/v1"},"maxReplicas":5,"metrics":[)" +
+    kMemoryMetric + "]}}";
+
+class VersionedStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = MakeTempDirectory("kpp-versioned-storage-");
+    ASSERT_TRUE(dir.ok());
+    dir_ = *dir;
+    auto store = storage::OpenSqliteStore({.dir = dir_});
+    ASSERT_TRUE(store.ok()) << store.error().message();
+    store_ = std::move(store).value();
+    handler_ = std::make_unique<ResourceHandler>(*store_, RealClock(), api::AllKinds());
+    ASSERT_TRUE(handler_->Bootstrap().ok());
+  }
+  void TearDown() override {
+    handler_.reset();
+    store_.reset();
+    RemoveAll(dir_);
+  }
+
+  http::Response Send(std::string method, std::string path, std::string body = "",
+                      std::string content_type = "application/json",
+                      std::vector<std::pair<std::string, std::string>> query = {}) {
+    http::Request request;
+    request.method = std::move(method);
+    request.path = std::move(path);
+    request.target = request.path;
+    request.body = std::move(body);
+    request.query = std::move(query);
+    request.headers.push_back({"Content-Type", std::move(content_type)});
+    auto response = handler_->Serve(request);
+    EXPECT_TRUE(response.has_value());
+    return response ? *std::move(response) : http::Response{};
+  }
+
+  // The body of a successful response, parsed.
+  boost::json::value Ok(const http::Response& response, int status = 200) {
+    EXPECT_EQ(response.status, status) << response.body;
+    return response.status == status ? boost::json::parse(response.body) : boost::json::value();
+  }
+
+  boost::json::value Stored() {
+    auto kv = store_->Get(kStoredKey);
+    EXPECT_TRUE(kv.ok());
+    return kv.ok() ? boost::json::parse(kv->value) : boost::json::value();
+  }
+
+  std::string dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<ResourceHandler> handler_;
+};
+
+TEST_F(VersionedStorageTest, AV1WriteIsStoredAsV2AndReadInEitherVersion) {
+  const auto created = Ok(Send("POST", kV1Path, kV1Web), 201);
+  EXPECT_EQ(created.at("apiVersion"), "autoscaling/v1");
+  EXPECT_EQ(created.at("spec").at("targetCPUUtilizationPercentage"), 60);
+  EXPECT_EQ(created.at("spec").at("minReplicas"), 1);
+  EXPECT_FALSE(created.at("metadata").as_object().contains("annotations"));
+
+  // One object, in the storage version, without apiVersion and kind.
+  const auto stored = Stored();
+  EXPECT_FALSE(stored.as_object().contains("apiVersion"));
+  EXPECT_EQ(stored.at("spec").at("metrics"),
+            boost::json::parse(R"([{"type":"Resource","resource":{"name":"cpu","target":{)"
+                               R"("type":"Utilization","averageUtilization":60}}}])"));
+  EXPECT_EQ(stored.at("metadata").at("uid"), created.at("metadata").at("uid"));
+
+  const auto as_v2 = Ok(Send("GET", std::string(kV2Path) + "/web"));
+  EXPECT_EQ(as_v2.at("apiVersion"), "autoscaling/v2");
+  EXPECT_EQ(as_v2.at("spec").at("metrics"), stored.at("spec").at("metrics"));
+  for (const char* field : {"uid", "resourceVersion", "creationTimestamp", "labels"}) {
+    EXPECT_EQ(as_v2.at("metadata").at(field), created.at("metadata").at(field)) << field;
+  }
+  const auto as_v1 = Ok(Send("GET", std::string(kV1Path) + "/web"));
+  EXPECT_EQ(as_v1, created);
+
+  const auto listed = Ok(Send("GET", "/apis/autoscaling/v1/horizontalpodautoscalers"));
+  EXPECT_EQ(listed.at("kind"), "HorizontalPodAutoscalerList");
+  EXPECT_EQ(listed.at("apiVersion"), "autoscaling/v1");
+  ASSERT_EQ(listed.at("items").as_array().size(), 1u);
+  const auto& item = listed.at("items").as_array()[0].as_object();
+  EXPECT_FALSE(item.contains("apiVersion"));  // list items carry none, as upstream's
+  EXPECT_EQ(item.at("spec").at("targetCPUUtilizationPercentage"), 60);
+
+  // Gone in every version at once.
+  EXPECT_EQ(Send("DELETE", std::string(kV2Path) + "/web").status, 200);
+  EXPECT_EQ(Send("GET", std::string(kV1Path) + "/web").status, 404);
+}
+
+TEST_F(VersionedStorageTest, V2OnlyDataSurvivesV1UpdatesAndPatches) {
+  Ok(Send("POST", kV2Path, kV2Web), 201);
+  auto as_v1 = Ok(Send("GET", std::string(kV1Path) + "/web"));
+  EXPECT_FALSE(as_v1.at("spec").as_object().contains("targetCPUUtilizationPercentage"));
+  EXPECT_EQ(boost::json::parse(as_v1.at("metadata")
+                                   .at("annotations")
+                                   .at(api::conversion::kHpaMetricsAnnotation)
+                                   .as_string()),
+            boost::json::parse(R"([{"type":"Resource","resource":{"name":"memory",)"
+                               R"("targetAverageValue":"500Mi"}}])"));
+
+  // A v1 client replaces the object with what it read, changed.
+  as_v1.at("spec").at("maxReplicas") = 8;
+  const auto replaced =
+      Ok(Send("PUT", std::string(kV1Path) + "/web", boost::json::serialize(as_v1)));
+  EXPECT_EQ(replaced.at("spec").at("maxReplicas"), 8);
+  EXPECT_EQ(replaced.at("metadata").at("annotations"), as_v1.at("metadata").at("annotations"));
+  auto stored = Stored();
+  EXPECT_EQ(stored.at("spec").at("maxReplicas"), 8);
+  EXPECT_EQ(stored.at("spec").at("metrics"), boost::json::parse("[" + kMemoryMetric + "]"));
+  EXPECT_FALSE(stored.at("metadata").as_object().contains("annotations"));
+
+  // Patches apply to the object as the request's version serves it.
+  const auto patched = Ok(Send("PATCH", std::string(kV1Path) + "/web",
+                               R"({"spec":{"minReplicas":2}})", "application/merge-patch+json"));
+  EXPECT_EQ(patched.at("spec").at("minReplicas"), 2);
+  stored = Stored();
+  EXPECT_EQ(stored.at("spec").at("minReplicas"), 2);
+  EXPECT_EQ(stored.at("spec").at("metrics"), boost::json::parse("[" + kMemoryMetric + "]"));
+
+  // A v1 patch of the v1 field turns into the v2 CPU metric, beside the memory one.
+  Ok(Send("PATCH", std::string(kV1Path) + "/web",
+          R"([{"op":"add","path":"/spec/targetCPUUtilizationPercentage","value":70}])",
+          "application/json-patch+json"));
+  stored = Stored();
+  ASSERT_EQ(stored.at("spec").at("metrics").as_array().size(), 2u);
+  EXPECT_EQ(stored.at("spec")
+                .at("metrics")
+                .as_array()[1]
+                .at("resource")
+                .at("target")
+                .at("averageUtilization"),
+            70);
+
+  // A stale v1 write still conflicts.
+  as_v1.at("spec").at("maxReplicas") = 9;
+  EXPECT_EQ(Send("PUT", std::string(kV1Path) + "/web", boost::json::serialize(as_v1)).status, 409);
+}
+
+TEST_F(VersionedStorageTest, DryRunAndValidationHappenInTheStorageVersion) {
+  const auto dry = Ok(Send("POST", kV1Path, kV1Web, "application/json", {{"dryRun", "All"}}), 201);
+  EXPECT_EQ(dry.at("apiVersion"), "autoscaling/v1");
+  EXPECT_EQ(dry.at("spec").at("targetCPUUtilizationPercentage"), 60);
+  EXPECT_FALSE(store_->Get(kStoredKey).ok());
+
+  std::string bad = kV1Web;
+  bad.replace(bad.find(R"("maxReplicas":5)"), 15, R"("maxReplicas":0)");
+  bad.replace(bad.find(R"("name":"web","labels")"), 12, R"("name":"Web!")");
+  const auto invalid = Send("POST", kV1Path, bad);
+  EXPECT_EQ(invalid.status, 422) << invalid.body;
+  EXPECT_NE(invalid.body.find(R"(HorizontalPodAutoscaler.autoscaling \"Web!\" is invalid)"),
+            std::string::npos)
+      << invalid.body;
+}
+
+TEST_F(VersionedStorageTest, WatchesServeTheVersionTheyWatch) {
+  const auto created = Ok(Send("POST", kV2Path, kV2Web), 201);
+  const std::string revision =
+      std::string(created.at("metadata").at("resourceVersion").as_string());
+  auto watch =
+      Send("GET", kV1Path, "", "application/json", {{"watch", "true"}, {"timeoutSeconds", "5"}});
+  ASSERT_EQ(watch.status, 200) << watch.body;
+  ASSERT_TRUE(watch.stream);
+  // The current objects first, as v1.
+  std::string events;
+  while (events.empty())
+    events = watch.stream->Next().value_or("end");
+  const auto added = boost::json::parse(events);
+  EXPECT_EQ(added.at("type"), "ADDED");
+  EXPECT_EQ(added.at("object").at("apiVersion"), "autoscaling/v1");
+  EXPECT_TRUE(added.at("object")
+                  .at("metadata")
+                  .at("annotations")
+                  .as_object()
+                  .contains(api::conversion::kHpaMetricsAnnotation));
+
+  // A v2 change arrives as a v1 MODIFIED event.
+  Ok(Send("PATCH", std::string(kV2Path) + "/web", R"({"spec":{"maxReplicas":6}})",
+          "application/merge-patch+json"));
+  events.clear();
+  while (events.empty())
+    events = watch.stream->Next().value_or("end");
+  const auto modified = boost::json::parse(events);
+  EXPECT_EQ(modified.at("type"), "MODIFIED");
+  EXPECT_EQ(modified.at("object").at("apiVersion"), "autoscaling/v1");
+  EXPECT_EQ(modified.at("object").at("spec").at("maxReplicas"), 6);
+  EXPECT_NE(modified.at("object").at("metadata").at("resourceVersion").as_string(), revision);
+  watch.stream->Cancel();
+}
+
+}  // namespace
+}  // namespace kpp::apiserver
