@@ -254,7 +254,7 @@ http::Response ResourceHandler::Route(const ResourceRequest& target,
       if (auto unsupported = CheckBodyMediaType(request)) return *std::move(unsupported);
       return Create(target, request);
     }
-    if (method == "DELETE") return DeleteCollection(*target, request);
+    if (method == "DELETE") return DeleteCollection(target, request);
     return NotAllowed();
   }
   if (method == "GET") return Get(target, request);
