@@ -21,29 +21,35 @@ Event ForWatcher(const Event& event, bool prev_kv) {
 // Queues the events of one publication for `queue`, all or none, so a consumer never sees part
 // of a revision. Returns false when the watcher was cut off.
 bool Deliver(WatcherQueue& queue, const std::vector<Event>& events) {
-  std::lock_guard lock(queue.mutex);
-  if (queue.error) return false;
-  std::vector<const Event*> matching;
-  for (const Event& event : events) {
-    if (event.kv.mod_revision >= queue.min_revision &&
-        KeyInRange(event.kv.key, queue.key, queue.range_end))
-      matching.push_back(&event);
+  bool delivered = true;
+  {
+    std::lock_guard lock(queue.mutex);
+    if (queue.error) return false;
+    std::vector<const Event*> matching;
+    for (const Event& event : events) {
+      if (event.kv.mod_revision >= queue.min_revision &&
+          KeyInRange(event.kv.key, queue.key, queue.range_end))
+        matching.push_back(&event);
+    }
+    if (matching.empty()) return true;
+    // An empty queue takes a publication of any size, so one big revision cannot cut a watcher
+    // off.
+    if (!queue.events.empty() &&
+        queue.events.size() + matching.size() > queue.max_buffered_events) {
+      const Revision resume_at = queue.events.back().kv.mod_revision + 1;
+      queue.error = Error(ErrorCode::kTooManyRequests,
+                          fmt::format("watch cancelled: the consumer fell more than {} events "
+                                      "behind; re-watch from revision {}",
+                                      queue.max_buffered_events, resume_at));
+      delivered = false;
+    } else {
+      for (const Event* event : matching)
+        queue.events.push_back(ForWatcher(*event, queue.prev_kv));
+    }
   }
-  if (matching.empty()) return true;
-  // An empty queue takes a publication of any size, so one big revision cannot cut a watcher off.
-  if (!queue.events.empty() && queue.events.size() + matching.size() > queue.max_buffered_events) {
-    const Revision resume_at = queue.events.back().kv.mod_revision + 1;
-    queue.error = Error(ErrorCode::kTooManyRequests,
-                        fmt::format("watch cancelled: the consumer fell more than {} events "
-                                    "behind; re-watch from revision {}",
-                                    queue.max_buffered_events, resume_at));
-    queue.changed.notify_all();
-    return false;
-  }
-  for (const Event* event : matching)
-    queue.events.push_back(ForWatcher(*event, queue.prev_kv));
+  // Woken after the lock is released, the consumer does not block on it at once.
   queue.changed.notify_all();
-  return true;
+  return delivered;
 }
 
 class HubWatcher final : public Watcher {
