@@ -2,27 +2,17 @@
 // pkg/apis/apps/v1beta1 applied it before the version was removed (1.15). Plain values (history
 // limits, progress deadline, podManagementPolicy) are field defaults in the schema.
 #include "api/apps/v1beta1/codec.h"
+#include "api/defaults/legacy_workloads.h"
 
 namespace kpp::api::apps::v1beta1 {
-namespace {
-
-// Old versions had no required selector: it and the object's labels came from the template.
-template <typename Workload>
-void DefaultSelectorAndLabels(Workload& obj) {
-  const auto& labels = obj.spec.template_.metadata.labels;
-  if (labels.empty()) return;
-  if (!obj.spec.selector) obj.spec.selector.emplace().match_labels = labels;
-  if (obj.metadata.labels.empty()) obj.metadata.labels = labels;
-}
-
-}  // namespace
+using defaults::DefaultSelectorAndLabelsFromTemplate;
 
 void DefaultDeployment(Deployment& obj) {
-  DefaultSelectorAndLabels(obj);
+  DefaultSelectorAndLabelsFromTemplate(obj);
 }
 
 void DefaultStatefulSet(StatefulSet& obj) {
-  DefaultSelectorAndLabels(obj);
+  DefaultSelectorAndLabelsFromTemplate(obj);
 }
 
 void DefaultStatefulSetUpdateStrategy(StatefulSetUpdateStrategy& obj) {

@@ -2,32 +2,22 @@
 // pkg/apis/extensions/v1beta1 applied it before the workloads were removed (1.15). Plain values
 // (replicas, history limits, progress deadline, strategy types, pathType) are field defaults in
 // the schema.
+#include "api/defaults/legacy_workloads.h"
 #include "api/extensions/v1beta1/codec.h"
 
 namespace kpp::api::extensions::v1beta1 {
-namespace {
-
-// Old versions had no required selector: it and the object's labels came from the template.
-template <typename Workload>
-void DefaultSelectorAndLabels(Workload& obj) {
-  const auto& labels = obj.spec.template_.metadata.labels;
-  if (labels.empty()) return;
-  if (!obj.spec.selector) obj.spec.selector.emplace().match_labels = labels;
-  if (obj.metadata.labels.empty()) obj.metadata.labels = labels;
-}
-
-}  // namespace
+using defaults::DefaultSelectorAndLabelsFromTemplate;
 
 void DefaultDeployment(Deployment& obj) {
-  DefaultSelectorAndLabels(obj);
+  DefaultSelectorAndLabelsFromTemplate(obj);
 }
 
 void DefaultReplicaSet(ReplicaSet& obj) {
-  DefaultSelectorAndLabels(obj);
+  DefaultSelectorAndLabelsFromTemplate(obj);
 }
 
 void DefaultDaemonSet(DaemonSet& obj) {
-  DefaultSelectorAndLabels(obj);
+  DefaultSelectorAndLabelsFromTemplate(obj);
 }
 
 void DefaultDeploymentStrategy(DeploymentStrategy& obj) {
