@@ -197,7 +197,7 @@ std::optional<http::Response> ApiServer::ServeOpenApi(const http::Request& reque
                                   "only application/json and application/com.github.proto-openapi."
                                   "spec.v2@v1.0+protobuf are served for /openapi/v2"));
     }
-    document = &openapi_.V2();
+    document = protobuf ? &openapi_.V2Protobuf() : &openapi_.V2();
   } else if (path == "/openapi/v3" || path == "/openapi/v3/") {
     document = &openapi_.V3Index();
   } else if (path.starts_with("/openapi/v3/")) {
@@ -215,9 +215,11 @@ std::optional<http::Response> ApiServer::ServeOpenApi(const http::Request& reque
     not_modified.SetHeader("ETag", document->etag);
     return not_modified;
   }
-  http::Response response = protobuf ? JsonResponse(200, document->protobuf,
-                                                    std::string(kOpenApiV2ProtobufMediaTypeDotted))
-                                     : JsonResponse(200, document->json);
+  http::Response response =
+      JsonResponse(200, document->json,
+                   protobuf ? std::string(kOpenApiV2ProtobufMediaTypeDotted) : "application/json");
+  // /openapi/v2 answers in the encoding Accept asks for.
+  if (path == "/openapi/v2") response.SetHeader("Vary", "Accept");
   response.SetHeader("ETag", document->etag);
   return response;
 }

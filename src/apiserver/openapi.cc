@@ -165,7 +165,7 @@ OpenApiDocuments::OpenApiDocuments(std::string_view definitions_v2,
   boost::json::object v2{{"swagger", "2.0"}, {"info", info}, {"paths", std::move(v2_paths)}};
   v2["definitions"] = definitions;
   v2_ = MakeDocument(boost::json::serialize(v2));
-  v2_.protobuf = OpenApiV2ToProtobuf(v2);
+  v2_protobuf_ = MakeDocument(OpenApiV2ToProtobuf(v2));
 
   // Each group/version document holds its kinds and everything they reference.
   std::map<std::string, std::set<std::string>> roots;

@@ -226,7 +226,9 @@ TEST(OpenApiDocumentsTest, V3DocumentsCarryPathsAndReachableSchemas) {
             boost::json::parse(R"({"name":"fieldValidation","in":"query","description":)"
                                R"("How to treat unknown or duplicate fields: Ignore, Warn or )"
                                R"(Strict.","type":"string","uniqueItems":true})"));
-  EXPECT_FALSE(documents.V2().protobuf.empty());
+  EXPECT_FALSE(documents.V2Protobuf().json.empty());
+  // The two encodings are different bodies, so a cache must not mistake one for the other.
+  EXPECT_NE(documents.V2Protobuf().etag, documents.V2().etag);
 }
 
 // Reads the fields of one protobuf message into (number, bytes or varint as text) pairs.
