@@ -47,6 +47,12 @@ std::optional<std::string_view> Request::FindQuery(std::string_view name) const 
   return std::nullopt;
 }
 
+bool Request::QueryFlag(std::string_view name) const {
+  const auto value = FindQuery(name);
+  if (!value) return false;
+  return *value != "0" && strcasecmp(std::string(*value).c_str(), "false") != 0;
+}
+
 void Response::SetHeader(std::string name, std::string value) {
   for (auto& header : headers) {
     if (strcasecmp(header.name.c_str(), name.c_str()) == 0) {

@@ -43,6 +43,10 @@ struct Request {
   // The first query parameter named `name`, or nullopt.
   std::optional<std::string_view> FindQuery(std::string_view name) const;
   bool HasQuery(std::string_view name) const { return FindQuery(name).has_value(); }
+  // A boolean query parameter read as upstream's converter reads one: absent, "0" and "false"
+  // (any case) are false, anything else ("true", "True", "1", "") is true. The Python client
+  // sends "True".
+  bool QueryFlag(std::string_view name) const;
 };
 
 // The body of a response produced over time, such as a watch. The server sends the status and

@@ -59,6 +59,18 @@ TEST(CodecTest, SecretBytesAreBase64AndTypeDefaultsToOpaque) {
       R"("data":{"bin":"AAEC/w==","text":"aGVsbG8="},"type":"Opaque"})");
 }
 
+TEST(CodecTest, SecretStringDataIsMergedIntoDataAndNeverKept) {
+  auto decoded = FromJson<Secret>(R"({"metadata":{"name":"s"},"data":{"a":"b2xk","b":"Yg=="},)"
+                                  R"("stringData":{"a":"new","c":"c"}})");
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  Secret secret = decoded->object;
+  core::v1::SetDefaults(secret);
+  // stringData wins for the same key, as upstream's conversion merges it.
+  EXPECT_EQ(ToJson(secret),
+            R"({"metadata":{"name":"s","creationTimestamp":null},)"
+            R"("data":{"a":"bmV3","b":"Yg==","c":"Yw=="},"type":"Opaque"})");
+}
+
 TEST(CodecTest, TypeMismatchUsesUpstreamMessage) {
   auto decoded = FromJson<ConfigMap>(R"({"metadata":{"name":5}})");
   ASSERT_FALSE(decoded.ok());

@@ -152,5 +152,17 @@ TEST_F(HttpServerTest, InvalidBindAddressIsRejected) {
   EXPECT_EQ(server.error().message(), "invalid bind address not-an-ip");
 }
 
+TEST(RequestTest, ReadsBooleanQueryParametersAsUpstream) {
+  Request request;
+  request.query = {{"a", "true"}, {"b", "True"}, {"c", "1"}, {"d", "0"}, {"e", "FALSE"}, {"f", ""}};
+  EXPECT_TRUE(request.QueryFlag("a"));
+  EXPECT_TRUE(request.QueryFlag("b"));
+  EXPECT_TRUE(request.QueryFlag("c"));
+  EXPECT_FALSE(request.QueryFlag("d"));
+  EXPECT_FALSE(request.QueryFlag("e"));
+  EXPECT_TRUE(request.QueryFlag("f"));
+  EXPECT_FALSE(request.QueryFlag("missing"));
+}
+
 }  // namespace
 }  // namespace kpp::http

@@ -246,8 +246,7 @@ http::Response ResourceHandler::Route(const ResourceRequest& target,
   const std::string& method = request.method;
   if (target.name.empty()) {
     if (method == "GET") {
-      const auto watch = request.FindQuery("watch").value_or("");
-      if (watch == "true" || watch == "1") return Watch(target, request);
+      if (request.QueryFlag("watch")) return Watch(target, request);
       return List(target, request);
     }
     if (method == "POST") {
