@@ -609,7 +609,7 @@ class SqliteStore final : public Store {
   Result<std::optional<KeyValue>> LatestLive(const std::string& key) {
     Statement& latest = statements_.latest;
     ResetGuard reset(latest);
-    latest.BindBlob(1, key);
+    latest.BindBlobNoCopy(1, key);
     KPP_ASSIGN_OR_RETURN(const bool row, latest.Step());
     if (!row || latest.ColumnInt(4) != 0) return std::optional<KeyValue>();
     return std::optional<KeyValue>(KeyValue{.key = key,
@@ -623,7 +623,7 @@ class SqliteStore final : public Store {
   Status InsertRow(const KeyValue& kv, int sub, Revision prev_revision, bool deleted) {
     Statement& insert = statements_.insert_row;
     ResetGuard reset(insert);
-    insert.BindBlob(1, kv.key);
+    insert.BindBlobNoCopy(1, kv.key);
     insert.BindInt(2, kv.mod_revision);
     insert.BindInt(3, sub);
     insert.BindInt(4, kv.create_revision);
@@ -631,7 +631,7 @@ class SqliteStore final : public Store {
     insert.BindInt(6, kv.version);
     insert.BindInt(7, kv.lease);
     insert.BindInt(8, deleted ? 1 : 0);
-    insert.BindBlob(9, kv.value);
+    insert.BindBlobNoCopy(9, kv.value);
     return insert.Run();
   }
 
