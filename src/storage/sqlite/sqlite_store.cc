@@ -97,10 +97,23 @@ class PendingWrite {
   virtual void Resolve() = 0;
   virtual void Fail(Error error) = 0;
 
-  // Both guarded by the store's queue_mutex_. `done` is set once the result is in; the caller
-  // waits on `wakeup` for that, or for its turn to lead.
-  bool done = false;
+  // The caller waits on `wakeup` for `done` (its result is in) or `look` (it is first in the
+  // queue now and may have to lead). Each write has its own mutex, so that a leader answering
+  // a group wakes its callers in parallel, not one after the other through the queue's mutex.
+  // A leader signals under `mutex` and touches the write no more after `done`: the caller
+  // returns and the write is gone.
+  std::mutex mutex;
   std::condition_variable wakeup;
+  bool done = false;  // guarded by mutex
+  bool look = false;  // guarded by mutex
+  // Set when a leader took the write into its group; guarded by the store's queue_mutex_.
+  bool taken = false;
+
+  void Signal(bool result_in) {
+    std::lock_guard lock(mutex);
+    (result_in ? done : look) = true;
+    wakeup.notify_one();
+  }
 };
 
 // For writes without in-memory effects.
@@ -183,7 +196,7 @@ class SqliteStore final : public Store {
       // Writes already queued are still committed by their own callers; new ones are refused.
       std::unique_lock lock(queue_mutex_);
       stopping_ = true;
-      if (!queue_.empty()) queue_.front()->wakeup.notify_one();
+      if (!queue_.empty()) queue_.front()->Signal(/*result_in=*/false);
       drained_.wait(lock, [&] { return queue_.empty() && !leading_; });
     }
     if (wal_fd_ >= 0) ::close(wal_fd_);
@@ -385,80 +398,92 @@ class SqliteStore final : public Store {
   }
 
   // Queues a write and waits until it is committed and synced: either a leader commits it
-  // with its group, or this caller becomes the leader and commits the group itself (see Lead).
+  // with its group, or this caller becomes the leader and commits the group itself.
+  //
+  // This is the leader-follower write path (as RocksDB's write thread): there is no writer
+  // thread; one waiting caller at a time leads, commits the writes at the front of the queue
+  // (its own among them) in one transaction, fsyncs the WAL once, publishes the events and
+  // answers the others. Callers answered by one group tend to write again at once. Committing
+  // as soon as the first of them is back would leave the rest for the group after: concurrent
+  // writers would split into two groups that alternate, each fsync covering half of them. So a
+  // group is led as soon as the queue holds as many writes as the last group had (by whichever
+  // caller's write completes it: no hand-off to another thread), or else by the first caller in
+  // the queue once it has waited a short time for the others (at most half an fsync). A lone
+  // writer (a group of one) never waits.
   template <typename T, typename ApplyFunction, typename CommitFunction>
   Result<T> Submit(ApplyFunction apply, CommitFunction on_commit) {
     TypedWrite<T, ApplyFunction, CommitFunction> write(std::move(apply), std::move(on_commit));
-    {
-      std::unique_lock lock(queue_mutex_);
-      if (stopping_) return ClosedError();
-      if (broken_) return *broken_;
-      queue_.push_back(&write);
-      WaitForCommit(lock, write);
+    std::unique_lock queue_lock(queue_mutex_);
+    if (stopping_) return ClosedError();
+    if (broken_) return *broken_;
+    queue_.push_back(&write);
+    std::optional<std::chrono::steady_clock::time_point> gather_deadline;
+    while (true) {
+      // Here queue_lock is held and the write is still queued or in a leader's group.
+      const bool first = !write.taken && !leading_ && queue_.front() == &write;
+      if (!write.taken && !leading_) {
+        bool lead = queue_.size() >= group_target_ || stopping_;
+        if (!lead && first) {
+          const auto now = std::chrono::steady_clock::now();
+          if (!gather_deadline) gather_deadline = now + gather_wait_;
+          lead = now >= *gather_deadline;
+        }
+        if (lead) {
+          Lead(queue_lock);
+          std::unique_lock write_lock(write.mutex);
+          if (write.done) break;
+          write_lock.unlock();
+          queue_lock.lock();
+          continue;
+        }
+      }
+      // Taking the write's mutex before letting go of the queue's: a leader signals `look`
+      // with the queue's mutex held, so it cannot slip in between and be missed.
+      std::unique_lock write_lock(write.mutex);
+      queue_lock.unlock();
+      const auto signalled = [&] { return write.done || write.look; };
+      if (first)
+        write.wakeup.wait_until(write_lock, *gather_deadline, signalled);
+      else
+        write.wakeup.wait(write_lock, signalled);
+      write.look = false;
+      if (write.done) break;
+      write_lock.unlock();
+      queue_lock.lock();
     }
     return write.TakeResult();
   }
 
-  // The leader-follower write path (as RocksDB's write thread): there is no writer thread; one
-  // waiting caller at a time leads, commits the writes at the front of the queue (its own among
-  // them) in one transaction, fsyncs the WAL once, publishes the events and answers the others.
-  // Callers answered by one group tend to write again at once. Committing as soon as the first
-  // of them is back would leave the rest for the group after: concurrent writers would split
-  // into two groups that alternate, each fsync covering half of them. So a group is led as soon
-  // as the queue holds as many writes as the last group had (by whichever caller's write
-  // completes it: no hand-off to another thread), or else by the first caller in the queue
-  // once it has waited a short time for the others (at most half an fsync). A lone writer (a
-  // group of one) never waits.
-  void WaitForCommit(std::unique_lock<std::mutex>& lock, PendingWrite& write) {
-    std::optional<std::chrono::steady_clock::time_point> gather_deadline;
-    while (!write.done) {
-      if (!leading_) {
-        if (queue_.size() >= group_target_ || stopping_) {
-          Lead(lock);
-          continue;
-        }
-        if (queue_.front() == &write) {
-          const auto now = std::chrono::steady_clock::now();
-          if (!gather_deadline) gather_deadline = now + gather_wait_;
-          if (now >= *gather_deadline) {
-            Lead(lock);
-            continue;
-          }
-          write.wakeup.wait_until(lock, *gather_deadline);
-          continue;
-        }
-      }
-      write.wakeup.wait(lock);
-    }
-  }
-
   // With queue_mutex_ held and no other leader: takes the writes at the front of the queue,
   // commits and syncs them, publishes their events and answers them; returns with the lock
-  // held. Leaders follow each other, so groups commit, sync and publish in revision order.
-  void Lead(std::unique_lock<std::mutex>& lock) {
+  // released. Leaders follow each other, so groups commit, sync and publish in revision order;
+  // the next may start while this one still wakes its callers.
+  void Lead(std::unique_lock<std::mutex>& queue_lock) {
     leading_ = true;
     const std::size_t count = std::min(queue_.size(), options_.max_writes_per_commit);
     group_.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+    for (PendingWrite* write : group_)
+      write->taken = true;
     group_target_ = count;
-    lock.unlock();
+    queue_lock.unlock();
     const std::optional<std::chrono::nanoseconds> synced_in = CommitSyncAndAnswer();
-    lock.lock();
+    const std::vector<PendingWrite*> answered = std::move(group_);
+    group_.clear();
+    queue_lock.lock();
     if (synced_in) {
       sync_time_ = (sync_time_ * 7 + *synced_in) / 8;
       gather_wait_ = std::min<std::chrono::nanoseconds>(sync_time_ / 2, 1ms);
     }
-    for (PendingWrite* write : group_) {
-      write->done = true;
-      write->wakeup.notify_one();
-    }
-    group_.clear();
     leading_ = false;
     // The next in line leads now, or once its group has gathered.
     if (!queue_.empty())
-      queue_.front()->wakeup.notify_one();
+      queue_.front()->Signal(/*result_in=*/false);
     else if (stopping_)
       drained_.notify_all();
+    queue_lock.unlock();
+    for (PendingWrite* write : answered)
+      write->Signal(/*result_in=*/true);
   }
 
   // The leader's work on group_, without queue_mutex_. Returns how long the fsync took, when
