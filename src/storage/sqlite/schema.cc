@@ -80,12 +80,6 @@ Status Configure(Connection& db, bool writer) {
       return InternalError(fmt::format("{}: cannot switch to WAL mode", db.path()));
     KPP_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = NORMAL"));
     KPP_RETURN_IF_ERROR(db.Exec("PRAGMA journal_size_limit = 67108864"));
-    // A checkpoint runs inside the commit of the write group that fills the WAL and costs that
-    // group two fsyncs and the copy of the WAL's pages (9-21 ms on the shared VM's disk under
-    // load, against 1-5 ms for a whole group). Every 4000 pages (16 MB) instead of SQLite's
-    // 1000 makes a quarter as many, each copying fewer pages per write (a page written by
-    // several groups is copied once); the WAL index's first 32 KB block holds ~4000 frames.
-    KPP_RETURN_IF_ERROR(db.Exec("PRAGMA wal_autocheckpoint = 4000"));
   } else {
     // A reader's page cache starts empty after every commit (WAL mode), so ranges read most
     // pages from the file again: mapped, that costs no system call and no copy.
