@@ -4,7 +4,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <barrier>
 #include <random>
+#include <set>
+#include <thread>
 
 #include "base/clock.h"
 #include "base/files.h"
@@ -303,6 +307,132 @@ TEST_F(SqliteStoreTest, CompactionDuringCatchUpEndsTheWatchWithGone) {
     next = (*watch)->Next(1s);
   ASSERT_FALSE(next.ok());
   EXPECT_EQ(next.error().code(), ErrorCode::kGone);
+}
+
+// Writes of many callers share groups (one transaction, one fsync), and some of them fail: a
+// compare-and-swap on a stale revision, a create of an existing key, a put under a lease that
+// does not exist, a transaction whose second put names such a lease. Each failure must reach
+// its own caller and leave nothing behind; its neighbours in the group must commit as if it
+// had not been there: revisions dense, +1 per committed write, each event seen once, in order.
+TEST_F(SqliteStoreTest, FailingWritesInAGroupFailAloneAndLeaveNoTrace) {
+  ASSERT_TRUE(OpenSqliteStore(Options()).ok());  // creates the database
+  // A write to /g/poison fails inside SQLite, after the writes before it in its transaction
+  // were made: the group must be applied again without that transaction.
+  RunSql(DbPath(),
+         "CREATE TRIGGER poison BEFORE INSERT ON kv WHEN NEW.key = CAST('/g/poison' AS BLOB) "
+         "BEGIN SELECT RAISE(ABORT, 'poisoned key'); END");
+  auto opened = OpenSqliteStore(Options());
+  ASSERT_TRUE(opened.ok()) << Describe(opened.error());
+  Store& store = **opened;
+  constexpr int kWriters = 16;
+  constexpr int kRounds = 60;
+  constexpr LeaseId kMissingLease = 987654321;
+  const Revision start = *store.CurrentRevision() + 1;
+  auto watch = store.Watch(WatchRequest::Prefix("/g/", start));
+  ASSERT_TRUE(watch.ok());
+
+  // The writers start each round together, so that their writes meet in the same groups.
+  std::barrier round(kWriters);
+  std::vector<std::vector<Revision>> committed(kWriters);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      const std::string own = fmt::format("/g/{}/own", w);
+      Revision own_revision = 0;
+      for (int i = 0; i < kRounds; ++i) {
+        round.arrive_and_wait();
+        const std::string fresh = fmt::format("/g/{}/fresh/{}", w, i);
+        switch ((w + i) % 7) {
+          case 0: {  // succeeds: creates, or updates at the right revision
+            auto kv = own_revision == 0 ? store.Create(own, fmt::format("{}", i))
+                                        : store.Update(own, fmt::format("{}", i), own_revision);
+            EXPECT_TRUE(kv.ok()) << Describe(kv.error());
+            if (!kv.ok()) break;
+            own_revision = kv->mod_revision;
+            committed[w].push_back(kv->mod_revision);
+            break;
+          }
+          case 1: {  // fails: a wrong revision (0 would mean any)
+            if (own_revision == 0) break;
+            std::optional<KeyValue> current;
+            auto kv = store.Update(own, "stale", own_revision + 1000000, 0, &current);
+            EXPECT_EQ(CodeOf(kv), ErrorCode::kConflict);
+            EXPECT_TRUE(current.has_value() && current->mod_revision == own_revision);
+            break;
+          }
+          case 2: {  // fails: the key exists
+            if (own_revision == 0) break;
+            EXPECT_EQ(CodeOf(store.Create(own, "again")), ErrorCode::kAlreadyExists);
+            break;
+          }
+          case 3: {  // fails: no such lease
+            EXPECT_EQ(CodeOf(store.Put(fresh, "leased", kMissingLease)), ErrorCode::kNotFound);
+            break;
+          }
+          case 4: {  // fails in its second op: the first must not be written either
+            TxnRequest request;
+            request.success.push_back(TxnOp::Put(fresh, "first"));
+            request.success.push_back(TxnOp::Put(fresh + "/second", "second", kMissingLease));
+            EXPECT_EQ(CodeOf(store.Txn(request)), ErrorCode::kNotFound);
+            break;
+          }
+          case 6: {  // fails in SQLite, in its second op: the first must not be written
+            TxnRequest request;
+            request.success.push_back(TxnOp::Put(fresh, "first"));
+            request.success.push_back(TxnOp::Put("/g/poison", "second"));
+            auto result = store.Txn(request);
+            EXPECT_FALSE(result.ok());
+            if (!result.ok()) {
+              EXPECT_NE(result.error().message().find("poisoned key"), std::string::npos);
+            }
+            break;
+          }
+          case 5: {  // succeeds: a new key
+            auto kv = store.Create(fresh, "new");
+            EXPECT_TRUE(kv.ok()) << Describe(kv.error());
+            if (kv.ok()) committed[w].push_back(kv->mod_revision);
+            break;
+          }
+        }
+      }
+    });
+  }
+  for (auto& writer : writers)
+    writer.join();
+
+  std::vector<Revision> all;
+  for (const auto& revisions : committed) {
+    EXPECT_TRUE(std::is_sorted(revisions.begin(), revisions.end()));
+    all.insert(all.end(), revisions.begin(), revisions.end());
+  }
+  std::sort(all.begin(), all.end());
+  ASSERT_FALSE(all.empty());
+  for (std::size_t i = 0; i < all.size(); ++i)
+    ASSERT_EQ(all[i], start + static_cast<Revision>(i)) << "revisions are not dense";
+  EXPECT_EQ(*store.CurrentRevision(), start + static_cast<Revision>(all.size()) - 1);
+
+  const std::vector<Event> events = CollectEvents(**watch, all.size());
+  ASSERT_EQ(events.size(), all.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].kv.mod_revision, start + static_cast<Revision>(i));
+    EXPECT_EQ(events[i].type, Event::Type::kPut);
+    EXPECT_EQ(events[i].kv.value.find("leased"), std::string::npos);
+    EXPECT_NE(events[i].kv.value, "stale");
+    EXPECT_NE(events[i].kv.value, "again");
+    EXPECT_NE(events[i].kv.value, "first");
+  }
+  ExpectNoMoreEvents(**watch);
+
+  // Nothing of the failed writes is stored: the keys are those the events name.
+  std::set<std::string> written;
+  for (const Event& event : events)
+    written.insert(event.kv.key);
+  auto range = store.Range(RangeRequest::Prefix("/g/"));
+  ASSERT_TRUE(range.ok());
+  EXPECT_EQ(range->kvs.size(), written.size());
+  for (const KeyValue& kv : range->kvs) {
+    EXPECT_TRUE(kv.lease == 0 && kv.value != "first" && kv.value != "second") << kv.key;
+  }
 }
 
 }  // namespace

@@ -56,6 +56,13 @@ void Statement::BindBlob(int index, std::string_view value) {
     sqlite3_bind_blob64(statement_, index, value.data(), value.size(), SQLITE_TRANSIENT);
 }
 
+void Statement::BindBlobNoCopy(int index, std::string_view value) {
+  if (value.empty())
+    sqlite3_bind_zeroblob(statement_, index, 0);
+  else
+    sqlite3_bind_blob64(statement_, index, value.data(), value.size(), SQLITE_STATIC);
+}
+
 void Statement::BindText(int index, std::string_view value) {
   sqlite3_bind_text64(statement_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }

@@ -26,9 +26,11 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
   ~Statement();
 
-  // Parameters are 1-based, as in SQLite. Blobs are copied.
+  // Parameters are 1-based, as in SQLite. Blobs are copied, except by BindBlobNoCopy, whose
+  // bytes must stay valid until the statement is reset (a value of a KiB is not worth a copy).
   void BindInt(int index, std::int64_t value);
   void BindBlob(int index, std::string_view value);
+  void BindBlobNoCopy(int index, std::string_view value);
   void BindText(int index, std::string_view value);
 
   // Advances to the next row: true when one is available, false when the statement is done.

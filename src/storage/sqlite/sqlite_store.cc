@@ -7,10 +7,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
-#include <functional>
-#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -67,7 +66,8 @@ class ProcessLock {
   int fd_ = -1;
 };
 
-// The writer's view of the revision counters while a batch is open; copied back on commit.
+// The leader's view of the revision counters while its group's transaction is open; copied back on
+// commit.
 struct Counters {
   Revision revision = 0;
   Revision compacted = 0;
@@ -80,59 +80,72 @@ struct Batch {
   std::vector<Event> events;
 };
 
-// One write waiting for the writer thread; the caller blocks on its result.
+// One write waiting to be committed. It lives on its caller's stack while the caller waits in
+// Submit; the leader of its group applies it, commits, syncs and answers it.
 class PendingWrite {
  public:
   virtual ~PendingWrite() = default;
-  // Runs inside the batch's transaction on the writer thread.
+  // Runs inside the group's transaction on the leader's thread. Every check that can fail a
+  // write comes before its first change, so a failed write normally leaves nothing behind and
+  // the rest of the group goes on without a savepoint.
   virtual Status Apply(Batch& batch) = 0;
-  // After the batch committed, before its events are published: updates in-memory state, so
-  // that whoever sees an event also sees its effects (e.g. a revoked lease is gone).
+  // After the group committed and was synced, before its events are published: updates
+  // in-memory state, so that whoever sees an event also sees its effects (e.g. a revoked lease
+  // is gone).
   virtual void CommitEffects() = 0;
-  // Last, after the events were published: answers the caller.
+  // Last, after the events were published: sets the caller's result.
   virtual void Resolve() = 0;
   virtual void Fail(Error error) = 0;
+
+  // The caller waits on `wakeup` for `done` (its result is in) or `look` (it is first in the
+  // queue now and may have to lead). Each write has its own mutex, so that a leader answering
+  // a group wakes its callers in parallel, not one after the other through the queue's mutex.
+  // A leader signals under `mutex` and touches the write no more after `done`: the caller
+  // returns and the write is gone.
+  std::mutex mutex;
+  std::condition_variable wakeup;
+  bool done = false;  // guarded by mutex
+  bool look = false;  // guarded by mutex
+  // Set when a leader took the write into its group; guarded by the store's queue_mutex_.
+  bool taken = false;
+
+  void Signal(bool result_in) {
+    std::lock_guard lock(mutex);
+    (result_in ? done : look) = true;
+    wakeup.notify_one();
+  }
 };
 
-template <typename T>
+// For writes without in-memory effects.
+struct NoCommitEffects {
+  template <typename T>
+  void operator()(const T&) const {}
+};
+
+template <typename T, typename ApplyFunction, typename CommitFunction>
 class TypedWrite final : public PendingWrite {
  public:
-  using ApplyFunction = std::function<Result<T>(Batch&)>;
-  using CommitFunction = std::function<void(const T&)>;
-
   TypedWrite(ApplyFunction apply, CommitFunction on_commit)
       : apply_(std::move(apply)), on_commit_(std::move(on_commit)) {}
-
-  std::future<Result<T>> future() { return promise_.get_future(); }
 
   Status Apply(Batch& batch) override {
     Result<T> result = apply_(batch);
     if (!result.ok()) return std::move(result).error();
+    // A group applied again (see Commit) replaces the value of the first attempt.
     value_.emplace(std::move(result).value());
     return Ok();
   }
-  void CommitEffects() override {
-    if (on_commit_) on_commit_(*value_);
-  }
-  void Resolve() override { promise_.set_value(std::move(*value_)); }
-  void Fail(Error error) override { promise_.set_value(std::move(error)); }
+  void CommitEffects() override { on_commit_(*value_); }
+  void Resolve() override { result_.emplace(std::move(*value_)); }
+  void Fail(Error error) override { result_.emplace(std::move(error)); }
+
+  Result<T> TakeResult() { return std::move(*result_); }
 
  private:
   ApplyFunction apply_;
   CommitFunction on_commit_;
   std::optional<T> value_;
-  std::promise<Result<T>> promise_;
-};
-
-// A batch the writer committed to the WAL (or failed to), to be answered once the WAL is synced.
-struct CommittedBatch {
-  std::vector<std::unique_ptr<PendingWrite>> writes;
-  // Per write: its own error (it was rolled back to its savepoint; the others went on).
-  std::vector<std::optional<Error>> errors;
-  std::vector<Event> events;
-  Revision revision = 0;
-  // Set when the batch did not commit: every write fails with it (or with its own error).
-  std::optional<Error> failure;
+  std::optional<Result<T>> result_;
 };
 
 struct LeaseState {
@@ -180,11 +193,12 @@ class SqliteStore final : public Store {
     maintenance_wakeup_.notify_all();
     if (maintenance_.joinable()) maintenance_.join();
     {
-      std::lock_guard lock(queue_mutex_);
+      // Writes already queued are still committed by their own callers; new ones are refused.
+      std::unique_lock lock(queue_mutex_);
       stopping_ = true;
+      if (!queue_.empty()) queue_.front()->Signal(/*result_in=*/false);
+      drained_.wait(lock, [&] { return queue_.empty() && !leading_; });
     }
-    queue_changed_.notify_all();
-    if (writer_.joinable()) writer_.join();
     if (wal_fd_ >= 0) ::close(wal_fd_);
     if (core_) core_->hub.Close(ClosedError());
   }
@@ -203,7 +217,6 @@ class SqliteStore final : public Store {
       return InternalError(fmt::format("opening {}: {}", wal_path, std::strerror(errno)));
     core_ = std::make_shared<Core>(path_, options_.max_readers, counters_.revision);
     compacted_revision_ = counters_.compacted;
-    writer_ = std::thread([this] { WriterLoop(); });
     maintenance_ = std::thread([this] { MaintenanceLoop(); });
     KLOG_INFO("store {} opened at revision {} (compacted {}, {} leases)", path_, counters_.revision,
               counters_.compacted, leases_.size());
@@ -219,7 +232,8 @@ class SqliteStore final : public Store {
 
   Result<TxnResult> Txn(const TxnRequest& request) override {
     KPP_RETURN_IF_ERROR(ValidateTxn(request));
-    return Submit<TxnResult>([this, &request](Batch& batch) { return ApplyTxn(batch, request); });
+    return Submit<TxnResult>([this, &request](Batch& batch) { return ApplyTxn(batch, request); },
+                             NoCommitEffects());
   }
 
   Result<std::unique_ptr<Watcher>> Watch(const WatchRequest& request) override {
@@ -236,10 +250,12 @@ class SqliteStore final : public Store {
   }
 
   Status Compact(Revision revision) override {
-    auto result = Submit<Revision>([this, revision](Batch& batch) -> Result<Revision> {
-      KPP_RETURN_IF_ERROR(ApplyCompact(batch, revision));
-      return revision;
-    });
+    auto result = Submit<Revision>(
+        [this, revision](Batch& batch) -> Result<Revision> {
+          KPP_RETURN_IF_ERROR(ApplyCompact(batch, revision));
+          return revision;
+        },
+        NoCommitEffects());
     if (!result.ok()) return std::move(result).error();
     return Ok();
   }
@@ -315,7 +331,7 @@ class SqliteStore final : public Store {
 
  private:
   struct Statements {
-    Statement begin, commit, rollback, savepoint, release, rollback_to;
+    Statement begin, commit, rollback;
     Statement latest, insert_row, lease_exists, lease_keys, insert_lease, delete_lease;
     Statement set_meta, compact;
   };
@@ -329,9 +345,6 @@ class SqliteStore final : public Store {
     KPP_ASSIGN_OR_RETURN(s.begin, db_.Prepare("BEGIN IMMEDIATE"));
     KPP_ASSIGN_OR_RETURN(s.commit, db_.Prepare("COMMIT"));
     KPP_ASSIGN_OR_RETURN(s.rollback, db_.Prepare("ROLLBACK"));
-    KPP_ASSIGN_OR_RETURN(s.savepoint, db_.Prepare("SAVEPOINT write"));
-    KPP_ASSIGN_OR_RETURN(s.release, db_.Prepare("RELEASE write"));
-    KPP_ASSIGN_OR_RETURN(s.rollback_to, db_.Prepare("ROLLBACK TO write"));
     KPP_ASSIGN_OR_RETURN(s.latest,
                          db_.Prepare("SELECT revision, create_revision, version, lease, deleted, "
                                      "value FROM kv WHERE key = ?1 ORDER BY revision DESC "
@@ -384,119 +397,167 @@ class SqliteStore final : public Store {
     return Ok();
   }
 
-  // Queues a write for the writer thread and waits for its result.
-  template <typename T>
-  Result<T> Submit(typename TypedWrite<T>::ApplyFunction apply,
-                   typename TypedWrite<T>::CommitFunction on_commit = nullptr) {
-    auto write = std::make_unique<TypedWrite<T>>(std::move(apply), std::move(on_commit));
-    auto future = write->future();
-    {
-      std::lock_guard lock(queue_mutex_);
-      if (stopping_) return ClosedError();
-      if (broken_) return *broken_;
-      queue_.push_back(std::move(write));
-    }
-    queue_changed_.notify_one();
-    return future.get();
-  }
-
-  // The writer thread, round after round: gather the waiting writes, commit them in one
-  // transaction, fsync the WAL once, then publish their events and answer the callers.
-  void WriterLoop() {
-    std::vector<std::unique_ptr<PendingWrite>> writes;
-    std::size_t last_round = 1;             // writes the last round answered
-    std::chrono::nanoseconds sync_time{0};  // how long an fsync takes (a moving average)
+  // Queues a write and waits until it is committed and synced: either a leader commits it
+  // with its group, or this caller becomes the leader and commits the group itself.
+  //
+  // This is the leader-follower write path (as RocksDB's write thread): there is no writer
+  // thread; one waiting caller at a time leads, commits the writes at the front of the queue
+  // (its own among them) in one transaction, fsyncs the WAL once, publishes the events and
+  // answers the others. Callers answered by one group tend to write again at once. Committing
+  // as soon as the first of them is back would leave the rest for the group after: concurrent
+  // writers would split into two groups that alternate, each fsync covering half of them. So a
+  // group is led as soon as the queue holds as many writes as the last group had (by whichever
+  // caller's write completes it: no hand-off to another thread), or else by the first caller in
+  // the queue once it has waited a short time for the others (at most half an fsync). A lone
+  // writer (a group of one) never waits.
+  template <typename T, typename ApplyFunction, typename CommitFunction>
+  Result<T> Submit(ApplyFunction apply, CommitFunction on_commit) {
+    TypedWrite<T, ApplyFunction, CommitFunction> write(std::move(apply), std::move(on_commit));
+    std::unique_lock queue_lock(queue_mutex_);
+    if (stopping_) return ClosedError();
+    if (broken_) return *broken_;
+    queue_.push_back(&write);
+    std::optional<std::chrono::steady_clock::time_point> gather_deadline;
     while (true) {
-      {
-        std::unique_lock lock(queue_mutex_);
-        queue_changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and every accepted write has been answered
-        // The callers the last round answered tend to write again at once. Taking only the
-        // first of them would leave the rest for the round after: concurrent writers would split
-        // into two groups that alternate, each fsync covering half of them. A short wait for
-        // the group to gather again (at most half an fsync) lets one transaction and one fsync
-        // cover them all; a lone writer (a round of one) never waits.
-        queue_changed_.wait_for(lock, std::min<std::chrono::nanoseconds>(sync_time / 2, 1ms),
-                                [&] { return stopping_ || queue_.size() >= last_round; });
-        while (!queue_.empty() && writes.size() < options_.max_writes_per_commit) {
-          writes.push_back(std::move(queue_.front()));
-          queue_.pop_front();
+      // Here queue_lock is held and the write is still queued or in a leader's group.
+      const bool first = !write.taken && !leading_ && queue_.front() == &write;
+      if (!write.taken && !leading_) {
+        bool lead = queue_.size() >= group_target_ || stopping_;
+        if (!lead && first) {
+          const auto now = std::chrono::steady_clock::now();
+          if (!gather_deadline) gather_deadline = now + gather_wait_;
+          lead = now >= *gather_deadline;
+        }
+        if (lead) {
+          Lead(queue_lock);
+          std::unique_lock write_lock(write.mutex);
+          if (write.done) break;
+          write_lock.unlock();
+          queue_lock.lock();
+          continue;
         }
       }
-      last_round = writes.size();
-      CommittedBatch batch = Commit(writes);
-      if (!batch.failure) {
-        const auto started = std::chrono::steady_clock::now();
-        if (::fdatasync(wal_fd_) != 0) Break(errno);
-        sync_time = (sync_time * 7 + (std::chrono::steady_clock::now() - started)) / 8;
-      }
-      Answer(batch);
-      writes.clear();
+      // Taking the write's mutex before letting go of the queue's: a leader signals `look`
+      // with the queue's mutex held, so it cannot slip in between and be missed.
+      std::unique_lock write_lock(write.mutex);
+      queue_lock.unlock();
+      const auto signalled = [&] { return write.done || write.look; };
+      if (first)
+        write.wakeup.wait_until(write_lock, *gather_deadline, signalled);
+      else
+        write.wakeup.wait(write_lock, signalled);
+      write.look = false;
+      if (write.done) break;
+      write_lock.unlock();
+      queue_lock.lock();
     }
+    return write.TakeResult();
   }
 
-  // Commits `writes` in one transaction; each runs inside a savepoint so that one failing write
-  // leaves the others in the batch intact. The commit does not wait for the disk (the writer
-  // connection runs with synchronous=NORMAL): the caller fsyncs the WAL before answering.
-  CommittedBatch Commit(std::vector<std::unique_ptr<PendingWrite>>& writes) {
+  // With queue_mutex_ held and no other leader: takes the writes at the front of the queue,
+  // commits and syncs them, publishes their events and answers them; returns with the lock
+  // released. Leaders follow each other, so groups commit, sync and publish in revision order;
+  // the next may start while this one still wakes its callers.
+  void Lead(std::unique_lock<std::mutex>& queue_lock) {
+    leading_ = true;
+    const std::size_t count = std::min(queue_.size(), options_.max_writes_per_commit);
+    group_.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+    for (PendingWrite* write : group_)
+      write->taken = true;
+    group_target_ = count;
+    queue_lock.unlock();
+    const std::optional<std::chrono::nanoseconds> synced_in = CommitSyncAndAnswer();
+    const std::vector<PendingWrite*> answered = std::move(group_);
+    group_.clear();
+    queue_lock.lock();
+    if (synced_in) {
+      sync_time_ = (sync_time_ * 7 + *synced_in) / 8;
+      gather_wait_ = std::min<std::chrono::nanoseconds>(sync_time_ / 2, 1ms);
+    }
+    leading_ = false;
+    // The next in line leads now, or once its group has gathered.
+    if (!queue_.empty())
+      queue_.front()->Signal(/*result_in=*/false);
+    else if (stopping_)
+      drained_.notify_all();
+    queue_lock.unlock();
+    for (PendingWrite* write : answered)
+      write->Signal(/*result_in=*/true);
+  }
+
+  // The leader's work on group_, without queue_mutex_. Returns how long the fsync took, when
+  // there was one.
+  std::optional<std::chrono::nanoseconds> CommitSyncAndAnswer() {
+    std::optional<std::chrono::nanoseconds> synced_in;
+    Status committed = Commit();
+    if (committed.ok()) {
+      const auto started = std::chrono::steady_clock::now();
+      if (::fdatasync(wal_fd_) != 0) Break(errno);
+      synced_in = std::chrono::steady_clock::now() - started;
+    }
+    Answer(committed);
+    return synced_in;
+  }
+
+  // Applies group_ in one transaction into batch_, recording each write's own failure in
+  // errors_, and commits. The commit does not wait for the disk (the writer connection runs
+  // with synchronous=NORMAL): the leader fsyncs the WAL before answering. A write that failed
+  // before changing anything (total_changes unchanged; every check comes before the first
+  // change) fails alone and the others go on. A write that failed after changing something
+  // (an I/O error in its second row, say) cannot be undone alone without a savepoint per
+  // write, so then the transaction is rolled back and the group applied again without it: rare,
+  // and it keeps the common path free of savepoints. On some errors (a full disk, I/O) SQLite
+  // rolls the whole transaction back itself: then the group fails, with that error.
+  Status Commit() {
+    errors_.assign(group_.size(), std::nullopt);
     if (std::optional<Error> broken = BrokenError()) {
       // Nothing more goes into a WAL whose state on disk is unknown.
-      std::vector<std::optional<Error>> no_errors(writes.size());
-      return CommittedBatch{.writes = std::move(writes),
-                            .errors = std::move(no_errors),
-                            .events = {},
-                            .revision = 0,
-                            .failure = std::move(broken)};
+      return std::move(*broken);
     }
-    Batch batch{.counters = counters_, .events = {}};
-    std::vector<std::optional<Error>> errors(writes.size());
-    Status status = RunStatement(statements_.begin);
-    for (std::size_t i = 0; i < writes.size() && status.ok(); ++i) {
-      status = RunStatement(statements_.savepoint);
-      if (!status.ok()) break;
-      const Counters before = batch.counters;
-      const std::size_t events_before = batch.events.size();
-      Status applied = writes[i]->Apply(batch);
-      if (applied.ok()) {
-        status = RunStatement(statements_.release);
-        continue;
+    sqlite3* const db = db_.raw();
+    while (true) {
+      batch_.counters = counters_;
+      batch_.events.clear();
+      Status status = RunStatement(statements_.begin);
+      bool apply_again = false;
+      for (std::size_t i = 0; i < group_.size() && status.ok(); ++i) {
+        if (errors_[i]) continue;
+        const Counters before = batch_.counters;
+        const std::size_t events_before = batch_.events.size();
+        const std::int64_t changes_before = sqlite3_total_changes64(db);
+        Status applied = group_[i]->Apply(batch_);
+        if (applied.ok()) continue;
+        if (sqlite3_get_autocommit(db) != 0) {
+          status = std::move(applied).error();
+          break;
+        }
+        errors_[i] = std::move(applied).error();
+        batch_.counters = before;
+        batch_.events.resize(events_before);
+        if (sqlite3_total_changes64(db) != changes_before) {
+          apply_again = true;
+          break;
+        }
       }
-      // A failed write normally leaves the transaction open, to be undone to its savepoint. On
-      // some errors (a full disk, I/O) SQLite rolls the whole transaction back: then the batch
-      // has failed, with that error.
-      if (sqlite3_get_autocommit(db_.raw()) != 0) {
-        status = std::move(applied).error();
-        break;
-      }
-      errors[i] = std::move(applied).error();
-      batch.counters = before;
-      batch.events.resize(events_before);
-      status = RunStatement(statements_.rollback_to);
-      if (status.ok()) status = RunStatement(statements_.release);
-    }
-    if (status.ok()) status = SaveCounters(batch.counters);
-    if (status.ok()) status = RunStatement(statements_.commit);
-    CommittedBatch committed{.writes = std::move(writes),
-                             .errors = std::move(errors),
-                             .events = std::move(batch.events),
-                             .revision = batch.counters.revision,
-                             .failure = std::nullopt};
-    if (!status.ok()) {
-      KLOG_ERROR("store {}: commit of {} writes failed: {}", path_, committed.writes.size(),
-                 status.error().message());
-      IgnoreError(RunStatement(statements_.rollback));
-      {
+      if (status.ok() && !apply_again) status = SaveCounters(batch_.counters);
+      if (status.ok() && !apply_again) status = RunStatement(statements_.commit);
+      if (status.ok() && !apply_again) {
+        counters_ = batch_.counters;
+        compacted_revision_ = counters_.compacted;
         std::lock_guard lock(health_mutex_);
-        last_commit_error_ = status.error();
+        last_commit_error_.reset();
+        return Ok();
       }
-      committed.failure = std::move(status).error();
-    } else {
-      counters_ = batch.counters;
-      compacted_revision_ = counters_.compacted;
+      // Also when SQLite already rolled back (then this fails, harmlessly).
+      IgnoreError(RunStatement(statements_.rollback));
+      if (apply_again) continue;  // each pass fails one more write, so this ends
+      KLOG_ERROR("store {}: commit of {} writes failed: {}", path_, group_.size(),
+                 status.error().message());
       std::lock_guard lock(health_mutex_);
-      last_commit_error_.reset();
+      last_commit_error_ = status.error();
+      return status;
     }
-    return committed;
   }
 
   // After a failed fsync the kernel may have dropped the pages it could not write, so what the
@@ -521,23 +582,29 @@ class SqliteStore final : public Store {
     return broken_;
   }
 
-  void Answer(CommittedBatch& batch) {
-    std::optional<Error> failure = batch.failure;
-    if (!failure) failure = BrokenError();
+  // Sets the result of every write in group_: its own error, the group's failure (`committed`,
+  // or a failed fsync), or its value once the group's events are published.
+  void Answer(Status& committed) {
+    std::optional<Error> failure;
+    if (!committed.ok())
+      failure = std::move(committed).error();
+    else
+      failure = BrokenError();
     if (failure) {
-      for (std::size_t i = 0; i < batch.writes.size(); ++i)
-        batch.writes[i]->Fail(batch.errors[i] ? *batch.errors[i] : *failure);
+      for (std::size_t i = 0; i < group_.size(); ++i) {
+        group_[i]->Fail(errors_[i] ? std::move(*errors_[i]) : *failure);
+      }
       return;
     }
-    for (std::size_t i = 0; i < batch.writes.size(); ++i) {
-      if (!batch.errors[i]) batch.writes[i]->CommitEffects();
+    for (std::size_t i = 0; i < group_.size(); ++i) {
+      if (!errors_[i]) group_[i]->CommitEffects();
     }
-    core_->hub.Publish(batch.events, batch.revision);
-    for (std::size_t i = 0; i < batch.writes.size(); ++i) {
-      if (batch.errors[i])
-        batch.writes[i]->Fail(std::move(*batch.errors[i]));
+    core_->hub.Publish(batch_.events, counters_.revision);
+    for (std::size_t i = 0; i < group_.size(); ++i) {
+      if (errors_[i])
+        group_[i]->Fail(std::move(*errors_[i]));
       else
-        batch.writes[i]->Resolve();
+        group_[i]->Resolve();
     }
   }
 
@@ -567,7 +634,7 @@ class SqliteStore final : public Store {
   Result<std::optional<KeyValue>> LatestLive(const std::string& key) {
     Statement& latest = statements_.latest;
     ResetGuard reset(latest);
-    latest.BindBlob(1, key);
+    latest.BindBlobNoCopy(1, key);
     KPP_ASSIGN_OR_RETURN(const bool row, latest.Step());
     if (!row || latest.ColumnInt(4) != 0) return std::optional<KeyValue>();
     return std::optional<KeyValue>(KeyValue{.key = key,
@@ -581,7 +648,7 @@ class SqliteStore final : public Store {
   Status InsertRow(const KeyValue& kv, int sub, Revision prev_revision, bool deleted) {
     Statement& insert = statements_.insert_row;
     ResetGuard reset(insert);
-    insert.BindBlob(1, kv.key);
+    insert.BindBlobNoCopy(1, kv.key);
     insert.BindInt(2, kv.mod_revision);
     insert.BindInt(3, sub);
     insert.BindInt(4, kv.create_revision);
@@ -589,7 +656,7 @@ class SqliteStore final : public Store {
     insert.BindInt(6, kv.version);
     insert.BindInt(7, kv.lease);
     insert.BindInt(8, deleted ? 1 : 0);
-    insert.BindBlob(9, kv.value);
+    insert.BindBlobNoCopy(9, kv.value);
     return insert.Run();
   }
 
@@ -625,6 +692,12 @@ class SqliteStore final : public Store {
       }
     }
     const std::vector<TxnOp>& ops = result.succeeded ? request.success : request.failure;
+    // Every check before the first change: a write that fails leaves nothing to undo.
+    for (const TxnOp& op : ops) {
+      if (op.type != TxnOp::Type::kPut || op.lease == 0) continue;
+      KPP_ASSIGN_OR_RETURN(const bool exists, LeaseExists(op.lease));
+      if (!exists) return LeaseNotFound(op.lease);
+    }
     const Revision revision = batch.counters.revision + 1;
     int writes = 0;
     for (const TxnOp& op : ops) {
@@ -635,10 +708,6 @@ class SqliteStore final : public Store {
           break;
         }
         case TxnOp::Type::kPut: {
-          if (op.lease != 0) {
-            KPP_ASSIGN_OR_RETURN(const bool exists, LeaseExists(op.lease));
-            if (!exists) return LeaseNotFound(op.lease);
-          }
           KPP_ASSIGN_OR_RETURN(op_result.prev_kv, LatestLive(op.key));
           const auto& prev = op_result.prev_kv;
           KeyValue kv{.key = op.key,
@@ -761,22 +830,33 @@ class SqliteStore final : public Store {
   const SqliteStoreOptions options_;
   const std::string path_;
   ProcessLock lock_;
-  Connection db_;  // the writer's connection; used only by the writer thread after Open
+  Connection db_;  // the writer's connection; used only by the current leader after Open
   Statements statements_;
-  Counters counters_;  // writer thread only after Open
+  Counters counters_;  // the current leader's only after Open
   std::atomic<Revision> compacted_revision_{0};
   std::shared_ptr<Core> core_;
 
   std::mutex queue_mutex_;
-  std::condition_variable queue_changed_;
-  std::deque<std::unique_ptr<PendingWrite>> queue_;
+  // Guarded by queue_mutex_: the writes waiting for a leader, in arrival order; whether a
+  // leader is at work; the size of the last group, which the next waits to reach; the fsync
+  // time (a moving average) and the longest wait for a group to gather, half of it.
+  std::deque<PendingWrite*> queue_;
+  bool leading_ = false;
+  std::size_t group_target_ = 1;
+  std::chrono::nanoseconds sync_time_{0};
+  std::chrono::nanoseconds gather_wait_{0};
   bool stopping_ = false;
-  std::thread writer_;
+  std::condition_variable drained_;  // the queue emptied while stopping
+
+  // The current leader's only: its group, each write's own error, what the group wrote.
+  std::vector<PendingWrite*> group_;
+  std::vector<std::optional<Error>> errors_;
+  Batch batch_;
 
   // Set after a failed fsync; then every write fails with it.
   std::optional<Error> broken_;  // guarded by queue_mutex_
 
-  int wal_fd_ = -1;  // the WAL file, for the writer's fdatasync
+  int wal_fd_ = -1;  // the WAL file, for the leaders' fdatasync
 
   std::mutex health_mutex_;
   // Set while commits fail (disk full, I/O errors), so health checks report it.

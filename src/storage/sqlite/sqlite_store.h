@@ -1,12 +1,13 @@
 // The embedded Store: one SQLite database file, <dir>/state.db, in WAL mode. A write returns
 // successfully only after the WAL holding it was fsynced, so it survives kill -9 and power loss.
 //
-// Writes from all callers go through one writer thread that works in rounds: it takes every
-// write waiting at that moment, commits them in one transaction (each write still gets its own
-// revision and result), fsyncs the WAL once, then hands the round's events to watchers
-// in-process and answers the callers. When a round had several writers, the next waits briefly
-// (at most half an fsync) for them to come back, so that concurrent writers keep sharing one
-// fsync instead of splitting into rounds that alternate. Reads see only synced revisions. A
+// Writes are committed in groups, by the callers themselves (leader-follower, as RocksDB's write
+// thread): one waiting caller leads, takes every write waiting at that moment, commits them in
+// one transaction (each write still gets its own revision and result), fsyncs the WAL once,
+// then hands the group's events to watchers in-process and answers the other callers. When a
+// group had several writers, the next waits briefly (at most half an fsync) for them to come
+// back, and is led by whichever caller completes it, so that concurrent writers keep sharing
+// one fsync instead of splitting into groups that alternate. Reads see only synced revisions. A
 // full disk fails writes with an error that says so (reads go on); a failed fsync stops all
 // writes until the store is reopened, as the WAL's state on disk is then unknown.
 //
