@@ -38,10 +38,11 @@ test-asan: deps
 	cd $(ASAN_BUILD_DIR) && ctest $(CTEST_FLAGS) -j $(JOBS) -L '^(unit|integration)$$'
 
 # Installs what is missing, builds the benchmarks and runs them (not part of `make test`):
-# bench/store compares the SQLite store with a local etcd.
+# bench/store compares the SQLite store with a local etcd; bench/apiserver loads a kpp server.
 bench: deps configure
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target store_bench
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target store_bench apiserver_bench
 	$(BUILD_DIR)/bench/store/store_bench
+	$(BUILD_DIR)/bench/apiserver/apiserver_bench
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i
