@@ -221,5 +221,34 @@ TEST_F(VersionedStorageTest, WatchesServeTheVersionTheyWatch) {
   watch.stream->Cancel();
 }
 
+// The watch cache serializes an event once per version: watchers of v1 and v2 at the same time
+// each get their own version's object.
+TEST_F(VersionedStorageTest, WatchersOfEachVersionGetTheirVersionOfOneEvent) {
+  const auto created = Ok(Send("POST", kV2Path, kV2Web), 201);
+  const std::string revision =
+      std::string(created.at("metadata").at("resourceVersion").as_string());
+  const std::vector<std::pair<std::string, std::string>> query = {
+      {"watch", "true"}, {"timeoutSeconds", "5"}, {"resourceVersion", revision}};
+  auto v1 = Send("GET", kV1Path, "", "application/json", query);
+  auto v2 = Send("GET", kV2Path, "", "application/json", query);
+  ASSERT_TRUE(v1.stream && v2.stream);
+  Ok(Send("PATCH", std::string(kV2Path) + "/web", R"({"spec":{"maxReplicas":6}})",
+          "application/merge-patch+json"));
+  const auto next_event = [](http::BodyStream& stream) {
+    std::string line;
+    while (line.empty())
+      line = stream.Next().value_or("end");
+    return boost::json::parse(line);
+  };
+  const auto as_v1 = next_event(*v1.stream);
+  const auto as_v2 = next_event(*v2.stream);
+  EXPECT_EQ(as_v1.at("object").at("apiVersion"), "autoscaling/v1");
+  EXPECT_EQ(as_v2.at("object").at("apiVersion"), "autoscaling/v2");
+  EXPECT_EQ(as_v1.at("object").at("spec").at("maxReplicas"), 6);
+  EXPECT_EQ(as_v2.at("object").at("spec").at("metrics").at(0), boost::json::parse(kMemoryMetric));
+  v1.stream->Cancel();
+  v2.stream->Cancel();
+}
+
 }  // namespace
 }  // namespace kpp::apiserver

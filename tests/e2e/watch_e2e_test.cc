@@ -126,6 +126,104 @@ TEST(WatchE2ETest, KubectlGetWatchPrintsChanges) {
   EXPECT_NE(watched.out.find("configmap/seen"), std::string::npos) << watched.out << watched.err;
 }
 
+TEST(WatchE2ETest, KubectlGetWatchPrintsTableRows) {
+  KppServer server;
+  ASSERT_TRUE(server.Start());
+  ProcessResult watched;
+  std::thread watcher([&] {
+    watched = server.Kubectl({"get", "configmaps", "-w", "--request-timeout=4s"});
+  });
+  std::this_thread::sleep_for(1500ms);
+  const std::string file = server.root_dir() + "/cm.yaml";
+  ASSERT_TRUE(
+      WriteFileAtomic(file, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: row\n", 0644)
+          .ok());
+  ASSERT_EQ(server.Kubectl({"create", "-f", file}).exit_code, 0);
+  watcher.join();
+  EXPECT_NE(watched.out.find("NAME"), std::string::npos) << watched.out << watched.err;
+  EXPECT_NE(watched.out.find("row"), std::string::npos) << watched.out << watched.err;
+}
+
+// A list right after a write sees it, whichever resource the last write was to: the cache a
+// consistent list is served from waits until it has reached the store's revision.
+TEST(WatchE2ETest, ListsFromTheCacheSeeEveryAcknowledgedWrite) {
+  KppServer server;
+  ASSERT_TRUE(server.Start());
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = "c" + std::to_string(i);
+    ASSERT_EQ(server.Kubectl({"create", "configmap", name}).exit_code, 0);
+    ASSERT_EQ(server.Kubectl({"create", "serviceaccount", "sa" + std::to_string(i)}).exit_code, 0);
+    auto listed = server.Kubectl({"get", "configmaps", "-o", "name"});
+    ASSERT_EQ(listed.exit_code, 0) << listed.err;
+    EXPECT_NE(listed.out.find("configmap/" + name), std::string::npos) << listed.out;
+  }
+  // resourceVersion=0 may be served from any state the cache has, and is.
+  auto any =
+      server.Kubectl({"get", "--raw", "/api/v1/namespaces/default/configmaps?resourceVersion=0"});
+  ASSERT_EQ(any.exit_code, 0) << any.err;
+  EXPECT_EQ(boost::json::parse(any.out).at("items").as_array().size(), 3u);
+  auto one = server.Kubectl(
+      {"get", "--raw", "/api/v1/namespaces/default/configmaps/c1?resourceVersion=0"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(boost::json::parse(one.out).at("metadata").at("name"), "c1");
+  // A page of a cached list continues from the store at the same revision.
+  auto page = server.Kubectl(
+      {"get", "--raw", "/api/v1/namespaces/default/configmaps?resourceVersion=0&limit=2"});
+  ASSERT_EQ(page.exit_code, 0) << page.err;
+  const auto first = boost::json::parse(page.out);
+  ASSERT_EQ(first.at("items").as_array().size(), 2u);
+  const std::string token(first.at("metadata").at("continue").as_string());
+  auto rest = server.Kubectl(
+      {"get", "--raw", "/api/v1/namespaces/default/configmaps?limit=2&continue=" + token});
+  ASSERT_EQ(rest.exit_code, 0) << rest.err;
+  const auto second = boost::json::parse(rest.out);
+  ASSERT_EQ(second.at("items").as_array().size(), 1u);
+  EXPECT_EQ(second.at("items").at(0).at("metadata").at("name"), "c2");
+  EXPECT_EQ(second.at("metadata").at("resourceVersion"),
+            first.at("metadata").at("resourceVersion"));
+}
+
+TEST(WatchE2ETest, WatchListSendsTheStateThenABookmarkThatEndsIt) {
+  KppServer server;
+  ASSERT_TRUE(server.Start());
+  const std::string list_version = CreateConfigMapAndListVersion(server, "initial");
+  auto watched = CurlWatch(server,
+                           "sendInitialEvents=true&resourceVersionMatch=NotOlderThan&"
+                           "allowWatchBookmarks=true&timeoutSeconds=2");
+  ASSERT_EQ(watched.exit_code, 0) << watched.err;
+  const auto events = Events(watched.out);
+  ASSERT_EQ(events.size(), 2u) << watched.out;
+  EXPECT_EQ(events[0].at("type"), "ADDED");
+  EXPECT_EQ(events[0].at("object").at("metadata").at("name"), "initial");
+  EXPECT_EQ(events[1].at("type"), "BOOKMARK");
+  const auto& metadata = events[1].at("object").at("metadata");
+  EXPECT_EQ(events[1].at("object").at("kind"), "ConfigMap");
+  EXPECT_EQ(metadata.at("annotations").at("k8s.io/initial-events-end"), "true");
+  EXPECT_GE(std::stoll(std::string(metadata.at("resourceVersion").as_string())),
+            std::stoll(list_version));
+
+  // Inconsistent watch-list options are refused as upstream refuses them.
+  auto refused = server.Kubectl(
+      {"get", "--raw", "/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("sendInitialEvents requires setting resourceVersionMatch to "
+                             "NotOlderThan"),
+            std::string::npos)
+      << refused.err;
+}
+
+TEST(WatchE2ETest, AWatchFromBeforeTheCachesHistoryGets410Expired) {
+  KppServer server;
+  ASSERT_TRUE(server.Start());
+  auto watched = CurlWatch(server, "resourceVersion=1&timeoutSeconds=2");
+  ASSERT_EQ(watched.exit_code, 0) << watched.err;
+  const auto events = Events(watched.out);
+  ASSERT_EQ(events.size(), 1u) << watched.out;
+  EXPECT_EQ(events[0].at("type"), "ERROR");
+  EXPECT_EQ(events[0].at("object").at("code"), 410);
+  EXPECT_EQ(events[0].at("object").at("reason"), "Expired");
+}
+
 TEST(WatchE2ETest, ServerStopsPromptlyWithWatchesOpen) {
   KppServer server;
   ASSERT_TRUE(server.Start());

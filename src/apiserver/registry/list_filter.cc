@@ -21,4 +21,14 @@ bool ListFilter::Matches(const api::Object& object) const {
   return fields_.Matches(SelectableFields(field_labels_, field_names_, object));
 }
 
+bool ListFilter::Matches(const labels::Set& labels, const FieldLookup& field) const {
+  if (!labels_.Matches(labels)) return false;
+  if (fields_.MatchesNothing()) return false;
+  for (const auto& requirement : fields_.requirements()) {
+    const bool equal = field(requirement.field) == requirement.value;
+    if (equal != (requirement.op == fields::Requirement::Operator::kEquals)) return false;
+  }
+  return true;
+}
+
 }  // namespace kpp::apiserver

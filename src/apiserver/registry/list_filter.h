@@ -2,6 +2,7 @@
 // kind's field labels (field_labels.h).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -25,6 +26,10 @@ class ListFilter {
 
   bool Empty() const { return labels_.Empty() && fields_.Empty(); }
   bool Matches(const api::Object& object) const;
+  // The same for an object known by its labels and a lookup of its field label values (the
+  // watch cache's form).
+  using FieldLookup = std::function<std::string_view(std::string_view label)>;
+  bool Matches(const labels::Set& labels, const FieldLookup& field) const;
   // The value the field selector requires `label` to have, e.g. the namespace of a list across
   // all namespaces that selects metadata.namespace=team.
   std::optional<std::string> RequiredValue(std::string_view label) const {

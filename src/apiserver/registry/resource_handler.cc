@@ -20,6 +20,7 @@
 #include "apiserver/registry/list_filter.h"
 #include "apiserver/registry/list_reader.h"
 #include "apiserver/responses.h"
+#include "apiserver/watchcache/cached_resources.h"
 #include "base/log.h"
 #include "base/random.h"
 
@@ -171,7 +172,10 @@ std::string StorageKey(const api::KindInfo& kind, std::string_view namespace_,
 
 ResourceHandler::ResourceHandler(storage::Store& store, Clock& clock,
                                  std::span<const api::KindInfo> kinds)
-    : store_(store), clock_(clock), kinds_(kinds) {
+    : store_(store),
+      clock_(clock),
+      kinds_(kinds),
+      cached_(std::make_unique<CachedResources>(store, clock)) {
   for (const auto& kind : kinds_) {
     if (kind.group.empty() && kind.plural == "namespaces") namespaces_ = &kind;
     std::map<std::string, patch::PatchMeta, std::less<>> by_path;
@@ -182,6 +186,8 @@ ResourceHandler::ResourceHandler(storage::Store& store, Clock& clock,
     patch_meta_.emplace(&kind, patch::PatchMetaTable(std::move(by_path)));
   }
 }
+
+ResourceHandler::~ResourceHandler() = default;
 
 std::optional<ResourceRequest> ResourceHandler::Parse(std::string_view path) const {
   const auto segments = SplitPath(path);
@@ -472,177 +478,18 @@ http::Response WithWarnings(http::Response response, const http::Response& warni
   return response;
 }
 
-struct Matching {
-  std::vector<api::ObjectPtr> objects;
-  int64_t revision;  // the store revision they were read at
-};
-
-// The objects under `prefix` that `filter` selects, at the current revision.
-Result<Matching> ReadMatching(storage::Store& store, const api::KindInfo& kind,
-                              const std::string& prefix, const ListFilter& filter) {
-  KPP_ASSIGN_OR_RETURN(storage::RangeResult range,
-                       store.Range(storage::RangeRequest::Prefix(prefix)));
-  Matching matching{{}, range.revision};
-  for (const auto& kv : range.kvs) {
-    auto object = FromStored(kind, kv);
-    if (!object.ok()) return InternalError(object.error().message());
-    if (filter.Matches(**object)) matching.objects.push_back(std::move(object).value());
-  }
-  return matching;
-}
-
-// One watch: the events of the store's watch on the kind's prefix, as newline-separated
-// WatchEvent JSON, optionally preceded by ADDED events for the objects that existed at the start
-// revision. Ends at the deadline, when cancelled, or after an ERROR event.
-class WatchStream final : public http::BodyStream {
- public:
-  WatchStream(const api::KindInfo& kind, std::unique_ptr<storage::Watcher> watcher,
-              ListFilter filter, bool as_table, std::chrono::steady_clock::time_point deadline)
-      : kind_(kind),
-        watcher_(std::move(watcher)),
-        filter_(std::move(filter)),
-        as_table_(as_table),
-        deadline_(deadline) {}
-
-  // Queues an ADDED event for an object that existed before the watch started. Call before the
-  // stream is handed to the server.
-  void AddExisting(api::Object& object) { initial_.push_back(Line("ADDED", object)); }
-
-  std::optional<std::string> Next() override {
-    if (cancelled_ || ended_) return std::nullopt;
-    if (!initial_.empty()) {
-      std::string out;
-      for (auto& line : initial_)
-        out += line;
-      initial_.clear();
-      return out;
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline_) return std::nullopt;
-    const auto wait = std::min<std::chrono::milliseconds>(
-        std::chrono::milliseconds(1000),
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now));
-    auto events = watcher_->Next(wait);
-    if (!events.ok()) {
-      ended_ = true;
-      if (events.error().code() != ErrorCode::kGone) return std::nullopt;
-      // Upstream reports a watch that fell out of the history as an ERROR event, 410 Expired.
-      const Error expired(ErrorCode::kExpired, "too old resource version");
-      return "{\"type\":\"ERROR\",\"object\":" + apimachinery::StatusJson(expired) + "}\n";
-    }
-    std::string out;
-    for (const auto& event : *events)
-      out += EventLine(event);
-    return out;
-  }
-
-  void Cancel() override { cancelled_ = true; }
-
- private:
-  // A WatchEvent line for `object` (already carrying its resourceVersion). As a Table, only the
-  // first event carries the column definitions, as upstream sends them.
-  std::string Line(std::string_view type, api::Object& object) {
-    std::string encoded;
-    if (as_table_) {
-      std::vector<api::ObjectPtr> one;
-      one.push_back(object.Clone());
-      api::meta::v1::ListMeta list_meta;
-      list_meta.resource_version = object.metadata().resource_version;
-      encoded = TableJson(one, std::move(list_meta), first_table_);
-      first_table_ = false;
-    } else {
-      encoded = ToResponseJson(kind_, object);
-    }
-    return fmt::format("{{\"type\":\"{}\",\"object\":{}}}\n", type, encoded);
-  }
-
-  // The stored value decoded, carrying the resourceVersion of `revision`; null when it does not
-  // decode.
-  api::ObjectPtr DecodeAt(const storage::KeyValue& kv, int64_t revision) const {
-    auto decoded = DecodeStored(kind_, kv.value, revision);
-    return decoded.ok() ? std::move(decoded).value() : nullptr;
-  }
-
-  // As upstream filters watches: an object that starts matching the selectors is ADDED, one
-  // that stops matching is DELETED, changes outside them are not sent.
-  std::string EventLine(const storage::Event& event) {
-    const int64_t revision = event.kv.mod_revision;
-    const bool deleted = event.type == storage::Event::Type::kDelete;
-    api::ObjectPtr current = deleted ? nullptr : DecodeAt(event.kv, revision);
-    api::ObjectPtr previous;
-    if (event.prev_kv && (deleted || !filter_.Empty()))
-      previous = DecodeAt(*event.prev_kv, revision);
-    const bool was = previous != nullptr && filter_.Matches(*previous);
-    const bool is = current != nullptr && filter_.Matches(*current);
-    if (is) {
-      const bool created = event.kv.create_revision == event.kv.mod_revision;
-      return Line(created || (!filter_.Empty() && !was) ? "ADDED" : "MODIFIED", *current);
-    }
-    if (was) return Line("DELETED", deleted ? *previous : *current);
-    return "";
-  }
-
-  const api::KindInfo& kind_;
-  std::unique_ptr<storage::Watcher> watcher_;
-  const ListFilter filter_;
-  std::vector<std::string> initial_;
-  const bool as_table_;
-  bool first_table_ = true;
-  const std::chrono::steady_clock::time_point deadline_;
-  std::atomic<bool> cancelled_{false};
-  bool ended_ = false;
-};
-
 }  // namespace
 
 http::Response ResourceHandler::Watch(const ResourceRequest& target,
                                       const http::Request& request) const {
-  const api::KindInfo& kind = *target.kind;
-  auto filter = ListFilter::FromRequest(kind, request);
-  if (!filter.ok()) return StatusResponse(filter.error());
-  const std::string prefix = StorageKey(kind, target.namespace_, "");
-  const std::string requested = std::string(request.FindQuery("resourceVersion").value_or(""));
-  int64_t start = 0;
-  std::vector<api::ObjectPtr> existing;
-  if (requested.empty() || requested == "0") {
-    // No version to resume from: the current objects come first, as ADDED events.
-    auto snapshot = ReadMatching(store_, kind, prefix, *filter);
-    if (!snapshot.ok()) return StatusResponse(snapshot.error());
-    existing = std::move(snapshot->objects);
-    start = snapshot->revision + 1;
-  } else {
-    char* end = nullptr;
-    const long long parsed = std::strtoll(requested.c_str(), &end, 10);
-    if (end == requested.c_str() || *end != '\0' || parsed < 0) {
-      return StatusResponse(
-          BadRequestError(fmt::format("invalid resource version: \"{}\"", requested)));
-    }
-    start = parsed + 1;
-  }
-  auto watcher = store_.Watch(storage::WatchRequest::Prefix(prefix, start));
-  if (!watcher.ok()) {
-    if (watcher.error().code() == ErrorCode::kGone) {
-      return StatusResponse(
-          Error(ErrorCode::kGone, fmt::format("too old resource version: {}", requested)));
-    }
-    return StatusResponse(watcher.error());
-  }
-  // Upstream ends watches after timeoutSeconds, or a randomized 30-60 minutes without one.
-  std::chrono::seconds timeout(1800);
-  if (auto value = request.FindQuery("timeoutSeconds")) {
-    timeout =
-        std::chrono::seconds(std::max(0L, std::strtol(std::string(*value).c_str(), nullptr, 10)));
-  }
-  auto stream = std::make_shared<WatchStream>(kind, std::move(watcher).value(), *std::move(filter),
-                                              WantsTable(request),
-                                              std::chrono::steady_clock::now() + timeout);
-  for (auto& object : existing)
-    stream->AddExisting(*object);
-  http::Response response = JsonResponse(
-      200, "",
-      WantsTable(request) ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json");
-  response.stream = std::move(stream);
-  return response;
+  return cached_->Watch(*target.kind, StorageKey(*target.kind, target.namespace_, ""), request,
+                        [](api::Object& object, bool with_columns) {
+                          std::vector<api::ObjectPtr> one;
+                          one.push_back(object.Clone());
+                          api::meta::v1::ListMeta list_meta;
+                          list_meta.resource_version = object.metadata().resource_version;
+                          return TableJson(one, std::move(list_meta), with_columns);
+                        });
 }
 
 http::Response ResourceHandler::Create(const ResourceRequest& target,
@@ -707,6 +554,17 @@ http::Response ResourceHandler::Create(const ResourceRequest& target,
 http::Response ResourceHandler::Get(const ResourceRequest& target,
                                     const http::Request& request) const {
   if (auto too_new = CheckGetResourceVersion(store_, request)) return *std::move(too_new);
+  if (auto cached = cached_->Get(
+          *target.kind, StorageKey(*target.kind, target.namespace_, target.name), request)) {
+    if (*cached == nullptr) return NotFound(*target.kind, target.name);
+    if (WantsTable(request)) {
+      const int64_t revision = std::stoll((*cached)->metadata().resource_version);
+      std::vector<api::ObjectPtr> one;
+      one.push_back(*std::move(cached));
+      return TableResponse(one, revision);
+    }
+    return ObjectResponse(200, *target.kind, **cached, request);
+  }
   auto loaded = Load(target);
   if (auto* failure = std::get_if<http::Response>(&loaded)) return std::move(*failure);
   auto& stored = std::get<StoredObject>(loaded);
@@ -737,8 +595,12 @@ http::Response ResourceHandler::List(const ResourceRequest& target,
   auto parsed = ParseListRequest(kind, request);
   if (auto* failure = std::get_if<http::Response>(&parsed)) return std::move(*failure);
   const auto& list = std::get<ListRequest>(parsed);
-  auto page = ReadListPage(store_, ListPrefix(target, list.filter), list.options, list.filter,
-                           [&kind](const storage::KeyValue& kv) { return FromStored(kind, kv); });
+  const std::string prefix = ListPrefix(target, list.filter);
+  auto cached = cached_->List(kind, prefix, list, request);
+  auto page =
+      cached ? *std::move(cached)
+             : ReadListPage(store_, prefix, list.options, list.filter,
+                            [&kind](const storage::KeyValue& kv) { return FromStored(kind, kv); });
   if (auto* failure = std::get_if<http::Response>(&page)) return std::move(*failure);
   return ListResponse(kind, std::get<ListPage>(page), request);
 }
@@ -993,6 +855,7 @@ Status ResourceHandler::Bootstrap() const {
     }
     KLOG_INFO("created namespace {}", name);
   }
+  cached_->Prewarm(kinds_);
   return Ok();
 }
 

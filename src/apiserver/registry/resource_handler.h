@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +21,7 @@
 
 namespace kpp::apiserver {
 
+class CachedResources;
 class ListFilter;
 
 // A request for a resource, parsed from its path.
@@ -34,12 +36,13 @@ class ResourceHandler {
  public:
   // `store` and `clock` must outlive the handler. Thread-safe after construction.
   ResourceHandler(storage::Store& store, Clock& clock, std::span<const api::KindInfo> kinds);
+  ~ResourceHandler();
 
   // The response for a resource request, or nullopt when the path is not one.
   std::optional<http::Response> Serve(const http::Request& request) const;
 
   // Creates the namespaces every cluster has (default, kube-system, kube-public,
-  // kube-node-lease) when they are missing.
+  // kube-node-lease) when they are missing, and loads the watch caches.
   Status Bootstrap() const;
 
   // Parses /api/v1/... and /apis/<group>/<version>/... paths; nullopt when the path names no
@@ -88,6 +91,8 @@ class ResourceHandler {
   const api::KindInfo* namespaces_ = nullptr;
   // Strategic-merge metadata per kind, from the generated patch fields.
   std::map<const api::KindInfo*, patch::PatchMetaTable> patch_meta_;
+  // The watch caches lists, gets and watches are served from (watchcache/cached_resources.h).
+  std::unique_ptr<CachedResources> cached_;
 };
 
 // Where an object lives in the store: /registry/<group or "core">/<resource>/[<namespace>/]<name>.
