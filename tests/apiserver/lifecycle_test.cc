@@ -1,6 +1,8 @@
 // Object lifecycle through the registry, in-process: metadata.generation, the status, scale,
 // binding, eviction and finalize subresources, graceful deletion, finalizers and terminating
 // namespaces, as upstream's registry behaves.
+#include "apiserver/registry/lifecycle.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -384,6 +386,63 @@ TEST_F(LifecycleTest, EvictionHonoursDisruptionBudgets) {
   Ok(Send("POST", kPods, PodJson("free", "", R"({"app":"other"})")), 201);
   Ok(Send("POST", std::string(kPods) + "/free/eviction", R"({"metadata":{"name":"free"}})"), 201);
   EXPECT_EQ(Send("GET", std::string(kPods) + "/free").status, 404);
+}
+
+const api::KindInfo& KindOf(std::string_view group, std::string_view version,
+                            std::string_view kind) {
+  for (const auto& info : api::AllKinds()) {
+    if (info.group == group && info.version == version && info.kind == kind) return info;
+  }
+  ADD_FAILURE() << "no kind " << group << "/" << version << " " << kind;
+  return api::AllKinds().front();
+}
+
+TEST(LifecycleRulesTest, DefaultGarbageCollectionPolicyFollowsUpstream) {
+  EXPECT_TRUE(OrphanByDefault(KindOf("", "v1", "ReplicationController")));
+  EXPECT_TRUE(OrphanByDefault(KindOf("batch", "v1", "Job")));
+  EXPECT_TRUE(OrphanByDefault(KindOf("extensions", "v1beta1", "Deployment")));
+  EXPECT_TRUE(OrphanByDefault(KindOf("apps", "v1beta2", "ReplicaSet")));
+  EXPECT_FALSE(OrphanByDefault(KindOf("apps", "v1", "Deployment")));
+  EXPECT_FALSE(OrphanByDefault(KindOf("extensions", "v1beta1", "Ingress")));
+  EXPECT_FALSE(OrphanByDefault(KindOf("batch", "v1", "CronJob")));
+  EXPECT_FALSE(OrphanByDefault(KindOf("", "v1", "ConfigMap")));
+}
+
+TEST(LifecycleRulesTest, GenerationIsTrackedByWorkloadsNotByPlainObjects) {
+  EXPECT_TRUE(TracksGeneration(KindOf("apps", "v1", "Deployment")));
+  EXPECT_TRUE(TracksGeneration(KindOf("apps", "v1beta1", "Deployment")));  // its storage kind
+  EXPECT_TRUE(TracksGeneration(KindOf("policy", "v1", "PodDisruptionBudget")));
+  EXPECT_FALSE(TracksGeneration(KindOf("", "v1", "Pod")));
+  EXPECT_FALSE(TracksGeneration(KindOf("", "v1", "ConfigMap")));
+  EXPECT_TRUE(HasSubresource(KindOf("", "v1", "Namespace"), "finalize"));
+  EXPECT_FALSE(HasSubresource(KindOf("", "v1", "ConfigMap"), "status"));
+}
+
+TEST(LifecycleRulesTest, PlanDeleteOfAPodWithFinalizersWaitsForBoth) {
+  const auto& pods = KindOf("", "v1", "Pod");
+  auto decoded = pods.codec->Decode(
+      R"({"metadata":{"name":"p","finalizers":["x"]},"spec":{"nodeName":"n",)"
+      R"("terminationGracePeriodSeconds":5,"containers":[{"name":"c","image":"i"}]}})",
+      {});
+  ASSERT_TRUE(decoded.ok());
+  api::Object& pod = *decoded->object;
+  api::meta::v1::DeleteOptions options;
+  auto action = PlanDelete(pods, pod, options, kStart);
+  ASSERT_TRUE(action.ok());
+  EXPECT_EQ(*action, DeleteAction::kUpdate);
+  EXPECT_EQ(pod.metadata().deletion_timestamp->unix_seconds, kStart + 5);
+  EXPECT_EQ(pod.metadata().deletion_grace_period_seconds, 5);
+  // Grace 0 ends the grace period, but the finalizer still holds the pod.
+  options.grace_period_seconds = 0;
+  action = PlanDelete(pods, pod, options, kStart + 1);
+  ASSERT_TRUE(action.ok());
+  EXPECT_EQ(*action, DeleteAction::kUpdate);
+  EXPECT_EQ(pod.metadata().deletion_grace_period_seconds, 0);
+  // Both orphanDependents and a propagation policy are refused.
+  api::meta::v1::DeleteOptions both;
+  both.orphan_dependents = true;
+  both.propagation_policy = "Background";
+  EXPECT_FALSE(PlanDelete(pods, pod, both, kStart).ok());
 }
 
 }  // namespace

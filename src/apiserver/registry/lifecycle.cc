@@ -116,8 +116,10 @@ bool OrphanByDefault(const api::KindInfo& kind) {
     return (version == "v1" && kind.kind == "Job") ||
            (version == "v1beta1" && kind.kind == "CronJob");
   }
-  if (group == "extensions") return true;
-  if (group == "apps") return version == "v1beta1" || version == "v1beta2";
+  const bool workload = kind.kind == "Deployment" || kind.kind == "ReplicaSet" ||
+                        kind.kind == "StatefulSet" || kind.kind == "DaemonSet";
+  if (group == "extensions") return workload;
+  if (group == "apps") return workload && (version == "v1beta1" || version == "v1beta2");
   return false;
 }
 
