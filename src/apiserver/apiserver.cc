@@ -100,6 +100,10 @@ http::Response ApiServer::Handle(const http::Request& request) const {
   if (!user && !IsPublicPath(request.path)) {
     return StatusResponse(Error(ErrorCode::kUnauthorized, "Unauthorized"));
   }
+  return HandleLoopback(request);
+}
+
+http::Response ApiServer::HandleLoopback(const http::Request& request) const {
   if (auto response = health_.Serve(request)) return *std::move(response);
   if (request.path == "/version" || request.path == "/version/") {
     if (request.method != "GET" && request.method != "HEAD") {

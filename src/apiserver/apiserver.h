@@ -37,6 +37,9 @@ class ApiServer {
   void BeginShutdown();
   // Stops serving; waits for requests in flight. Idempotent.
   void Stop();
+  // Answers a request from a component in this process (upstream's loopback client), which is
+  // trusted as the server itself: no authentication. Thread-safe.
+  http::Response HandleLoopback(const http::Request& request) const;
 
  private:
   ApiServer();

@@ -61,6 +61,7 @@ constexpr SubresourceShape kSubresources[] = {
     {"ephemeralcontainers", "get,patch,update", "", "", ""},
     {"token", "create", "authentication.k8s.io", "v1", "TokenRequest"},
     {"approval", "get,patch,update", "", "", ""},
+    {"finalize", "update", "", "", ""},
 };
 
 const SubresourceShape* FindSubresource(std::string_view name) {

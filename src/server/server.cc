@@ -5,10 +5,12 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include "api/runtime/kinds.h"
 #include "apiserver/apiserver.h"
 #include "base/clock.h"
 #include "base/files.h"
 #include "base/log.h"
+#include "controllers/namespace/namespace_cleaner.h"
 #include "pki/cluster_tls.h"
 #include "server/kubeconfig.h"
 #include "storage/etcd/etcd_store.h"
@@ -105,6 +107,12 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
                      tls->ca.certificate_pem};
   KPP_ASSIGN_OR_RETURN(auto api, apiserver::ApiServer::Start(api_options));
   const std::string url = LocalServerUrl(config.bind_address, api->port());
+  controllers::NamespaceCleaner namespace_cleaner(
+      [server = api.get()](const http::Request& request) {
+        return server->HandleLoopback(request);
+      },
+      kpp::api::AllKinds());
+  namespace_cleaner.Start();
   KLOG_INFO("API server listening on {}:{}", config.bind_address, api->port());
   if (!config.disable_agent) {
     KLOG_WARNING("the local node (agent) is not implemented yet; running the control plane only");
@@ -119,6 +127,7 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   const int signal_number = WaitForShutdownSignal(signals);
   KLOG_INFO("received {}, shutting down", strsignal(signal_number));
   api->BeginShutdown();
+  namespace_cleaner.Stop();
   api->Stop();
   KLOG_INFO("kpp server stopped");
   return Ok();

@@ -29,6 +29,9 @@ class Object {
   // The checks the schema implies (required fields, enums, bounds), with full field paths.
   virtual validation::FieldErrors ValidateFields() const = 0;
   virtual std::unique_ptr<Object> Clone() const = 0;
+  // Replaces the whole value with `json` decoded as this kind (unknown fields dropped); used by
+  // generic code that edits objects of any kind through their JSON form.
+  virtual Status AssignJson(std::string_view json) = 0;
 };
 using ObjectPtr = std::unique_ptr<Object>;
 
@@ -89,6 +92,11 @@ class TypedObject final : public Object {
     return errors;
   }
   std::unique_ptr<Object> Clone() const override { return std::make_unique<TypedObject>(value_); }
+  Status AssignJson(std::string_view json) override {
+    KPP_ASSIGN_OR_RETURN(Decoded<T> decoded, FromJson<T>(json, {}));
+    value_ = std::move(decoded.object);
+    return Ok();
+  }
   T& value() { return value_; }
   const T& value() const { return value_; }
 

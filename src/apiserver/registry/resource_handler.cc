@@ -17,6 +17,7 @@
 #include "apimachinery/patch/merge_patch.h"
 #include "apimachinery/patch/strategic_merge_patch.h"
 #include "apimachinery/validation/field_errors.h"
+#include "apiserver/registry/lifecycle.h"
 #include "apiserver/registry/list_filter.h"
 #include "apiserver/registry/list_reader.h"
 #include "apiserver/responses.h"
@@ -138,11 +139,27 @@ std::optional<http::Response> CheckBodyMediaType(const http::Request& request) {
                               "application/vnd.kubernetes.protobuf"));
 }
 
-// Whether a delete only pretends: dryRun=All in its DeleteOptions, which come in the body when
-// it has one, else in the query, as upstream reads them.
-Result<bool> DeleteIsDryRun(const http::Request& request) {
-  if (request.body.empty()) return IsDryRun(request);
+// A delete's DeleteOptions: from the body when it has one, else from the query, as upstream
+// reads them.
+Result<api::meta::v1::DeleteOptions> ParseDeleteOptions(const http::Request& request) {
   api::meta::v1::DeleteOptions options;
+  if (request.body.empty()) {
+    for (const auto& [key, value] : request.query) {
+      if (key == "dryRun") options.dry_run.push_back(value);
+      if (key == "propagationPolicy") options.propagation_policy = value;
+      if (key == "orphanDependents") options.orphan_dependents = value == "true";
+      if (key == "gracePeriodSeconds") {
+        char* end = nullptr;
+        const long long seconds = std::strtoll(value.c_str(), &end, 10);
+        if (end == value.c_str() || *end != '\0') {
+          return BadRequestError(
+              fmt::format("strconv.ParseInt: parsing \"{}\": invalid syntax", value));
+        }
+        options.grace_period_seconds = seconds;
+      }
+    }
+    return options;
+  }
   if (IsProtobufBody(request)) {
     KPP_ASSIGN_OR_RETURN(auto envelope, api::protobuf::Unwrap(request.body));
     api::protobuf::Reader reader(envelope.message);
@@ -153,7 +170,41 @@ Result<bool> DeleteIsDryRun(const http::Request& request) {
     if (!decoded.ok()) return BadRequestError(decoded.error().message());
     options = std::move(decoded->object);
   }
-  return std::find(options.dry_run.begin(), options.dry_run.end(), "All") != options.dry_run.end();
+  if (const auto& policy = options.propagation_policy;
+      policy && *policy != "Orphan" && *policy != "Background" && *policy != "Foreground") {
+    return Error(ErrorCode::kInvalid,
+                 fmt::format("DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: "
+                             "Unsupported value: \"{}\": supported values: \"Foreground\", "
+                             "\"Background\", \"Orphan\", \"nil\"",
+                             *policy));
+  }
+  return options;
+}
+
+// Whether a stored namespace is being terminated (creates in it are refused).
+bool IsTerminatingNamespace(const storage::KeyValue& kv) {
+  boost::system::error_code ec;
+  const auto value = boost::json::parse(kv.value, ec);
+  if (ec || !value.is_object()) return false;
+  const auto* metadata = value.as_object().if_contains("metadata");
+  return metadata != nullptr && metadata->is_object() &&
+         metadata->as_object().contains("deletionTimestamp");
+}
+
+// Upstream's NamespaceLifecycle admission answer to a create in a terminating namespace.
+http::Response TerminatingNamespaceError(const api::KindInfo& kind, std::string_view name,
+                                         std::string_view namespace_) {
+  const std::string resource = QualifiedResource(kind);
+  const std::string subject = name.empty() ? resource : fmt::format("{} \"{}\"", resource, name);
+  const Error error(
+      ErrorCode::kForbidden,
+      fmt::format("{} is forbidden: unable to create new content in namespace {} because it is "
+                  "being terminated",
+                  subject, namespace_),
+      {{"NamespaceTerminating", fmt::format("namespace {} is being terminated", namespace_),
+        "metadata.namespace"}});
+  const StatusDetails details{std::string(name), std::string(kind.group), std::string(kind.plural)};
+  return StatusResponse(error, &details);
 }
 
 }  // namespace
@@ -246,9 +297,7 @@ std::optional<http::Response> ResourceHandler::Serve(const http::Request& reques
 
 http::Response ResourceHandler::Route(const ResourceRequest& target,
                                       const http::Request& request) const {
-  if (!target.subresource.empty()) {
-    return StatusResponse(NotFoundError("the server could not find the requested resource"));
-  }
+  if (!target.subresource.empty()) return ServeSubresource(target, request);
   const std::string& method = request.method;
   if (target.name.empty()) {
     if (method == "GET") {
@@ -257,6 +306,10 @@ http::Response ResourceHandler::Route(const ResourceRequest& target,
     }
     if (method == "POST") {
       if (auto unsupported = CheckBodyMediaType(request)) return *std::move(unsupported);
+      // A Binding is not stored: it assigns its pod to a node.
+      if (target.kind->group.empty() && target.kind->kind == "Binding") {
+        return Bind(target, request);
+      }
       return Create(target, request);
     }
     if (method == "DELETE") return DeleteCollection(target, request);
@@ -495,6 +548,7 @@ http::Response ResourceHandler::Watch(const ResourceRequest& target,
 http::Response ResourceHandler::Create(const ResourceRequest& target,
                                        const http::Request& request) const {
   const api::KindInfo& kind = *target.kind;
+  bool namespace_terminating = false;
   if (kind.namespaced && namespaces_ != nullptr) {
     auto ns = store_.Get(StorageKey(*namespaces_, "", target.namespace_));
     if (!ns.ok()) {
@@ -503,6 +557,7 @@ http::Response ResourceHandler::Create(const ResourceRequest& target,
       }
       return StatusResponse(ns.error());
     }
+    namespace_terminating = IsTerminatingNamespace(*ns);
   }
   http::Response warnings;
   auto decoded = DecodeBody(kind, request, warnings);
@@ -510,8 +565,12 @@ http::Response ResourceHandler::Create(const ResourceRequest& target,
   if (auto status = ApplyNamespace(kind, target, *decoded->object); !status.ok()) {
     return StatusResponse(status.error());
   }
+  if (namespace_terminating) {
+    return TerminatingNamespaceError(kind, decoded->object->metadata().name, target.namespace_);
+  }
   if (auto& sent = decoded->object->metadata(); sent.name.empty() && !sent.generate_name.empty()) {
-    sent.name = sent.generate_name + RandomString(5, "bcdfghjklmnpqrstvwxz2456789");
+    // Upstream keeps generated names within 63 characters.
+    sent.name = sent.generate_name.substr(0, 58) + RandomString(5, "bcdfghjklmnpqrstvwxz2456789");
   }
   // Defaulted in the version the client wrote in, then converted to (and defaulted in) the
   // version the store holds, where the rest happens.
@@ -529,6 +588,7 @@ http::Response ResourceHandler::Create(const ResourceRequest& target,
   metadata.deletion_timestamp.reset();
   metadata.deletion_grace_period_seconds.reset();
   metadata.self_link.clear();
+  if (TracksGeneration(kind)) metadata.generation = 1;
   if (auto error = Validate(kind, object)) {
     return ObjectError(kind, metadata.name, *std::move(error));
   }
@@ -656,11 +716,20 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
   auto& metadata = object.metadata();
   // Identity and history stay as the server recorded them.
   const auto& old_metadata = current.metadata();
+  if (!metadata.uid.empty() && metadata.uid != old_metadata.uid) {
+    return ObjectError(kind, target.name,
+                       validation::ToInvalidError(
+                           QualifiedKind(kind), target.name,
+                           {validation::Invalid(validation::FieldPath("metadata").Child("uid"),
+                                                metadata.uid, "field is immutable")}));
+  }
   metadata.uid = old_metadata.uid;
   metadata.creation_timestamp = old_metadata.creation_timestamp;
   metadata.generation = old_metadata.generation;
   metadata.deletion_timestamp = old_metadata.deletion_timestamp;
+  metadata.deletion_grace_period_seconds = old_metadata.deletion_grace_period_seconds;
   object.SetDefaults();
+  PrepareUpdate(kind, target.subresource, object, current);
   // Validated and stored in the version the store holds.
   auto converted = api::conversion::ToStorageVersion(kind, object.Clone());
   if (!converted.ok()) return StatusResponse(converted.error());
@@ -669,6 +738,22 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
     return ObjectError(kind, target.name, *std::move(error));
   }
   if (IsDryRun(request)) {
+    stored.metadata().resource_version = ResourceVersionText(current_revision);
+    return WithWarnings(StoredObjectResponse(200, kind, stored, request), warnings);
+  }
+  // An update that removes the last finalizer of an object being deleted deletes it, as
+  // upstream's store does (a graceful deletion still running waits for its grace period).
+  if (FinalizersDone(stored, current)) {
+    auto deleted =
+        store_.Delete(StorageKey(kind, target.namespace_, target.name), current_revision);
+    if (!deleted.ok()) {
+      if (deleted.error().code() == ErrorCode::kConflict) {
+        if (conflicted != nullptr) *conflicted = true;
+        return ObjectError(kind, target.name, ConflictError(kind, target.name));
+      }
+      if (deleted.error().code() == ErrorCode::kNotFound) return NotFound(kind, target.name);
+      return StatusResponse(deleted.error());
+    }
     stored.metadata().resource_version = ResourceVersionText(current_revision);
     return WithWarnings(StoredObjectResponse(200, kind, stored, request), warnings);
   }
@@ -759,37 +844,104 @@ http::Response ResourceHandler::Delete(const ResourceRequest& target,
   if (auto status = StrategyFor(kind).CheckDelete(kind, target.name); !status.ok()) {
     return ObjectError(kind, target.name, status.error());
   }
-  auto loaded = Load(target);
-  if (auto* failure = std::get_if<http::Response>(&loaded)) return std::move(*failure);
-  const auto& stored = std::get<StoredObject>(loaded);
-  const std::string uid = stored.object->metadata().uid;
-  auto dry_run = DeleteIsDryRun(request);
-  if (!dry_run.ok()) return StatusResponse(dry_run.error());
-  if (!*dry_run) {
-    auto deleted = store_.Delete(stored.kv.key, stored.kv.mod_revision);
-    if (!deleted.ok()) {
-      if (deleted.error().code() == ErrorCode::kNotFound) return NotFound(kind, target.name);
-      return StatusResponse(deleted.error());
-    }
-    if (&kind == namespaces_) {
-      // The namespace controller's job, done at once: nothing may outlive its namespace.
-      for (const auto& candidate : kinds_) {
-        if (!candidate.namespaced) continue;
-        auto contents =
-            store_.Range(storage::RangeRequest::Prefix(StorageKey(candidate, target.name, "")));
-        if (!contents.ok()) continue;
-        for (const auto& item : contents->kvs)
-          IgnoreError(store_.Delete(item.key, 0));
+  auto options = ParseDeleteOptions(request);
+  if (!options.ok()) return StatusResponse(options.error());
+  return DeleteObject(target, *options, request);
+}
+
+http::Response ResourceHandler::DeleteObject(const ResourceRequest& target,
+                                             const api::meta::v1::DeleteOptions& options,
+                                             const http::Request& request) const {
+  const api::KindInfo& kind = *target.kind;
+  const bool dry_run =
+      std::find(options.dry_run.begin(), options.dry_run.end(), "All") != options.dry_run.end();
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
+  // Each attempt plans against the object as stored and writes only if it is still that one.
+  for (int attempt = 0;; ++attempt) {
+    auto loaded = Load(target);
+    if (auto* failure = std::get_if<http::Response>(&loaded)) return std::move(*failure);
+    auto& stored = std::get<StoredObject>(loaded);
+    const auto& metadata = stored.object->metadata();
+    if (const auto& preconditions = options.preconditions) {
+      if (preconditions->uid && *preconditions->uid != metadata.uid) {
+        return ObjectError(
+            kind, target.name,
+            Error(ErrorCode::kConflict,
+                  fmt::format("Operation cannot be fulfilled on {} \"{}\": the UID in the "
+                              "precondition ({}) does not match the UID in record ({}). The "
+                              "object might have been deleted and then recreated",
+                              QualifiedResource(kind), target.name, *preconditions->uid,
+                              metadata.uid)));
+      }
+      if (preconditions->resource_version &&
+          *preconditions->resource_version != metadata.resource_version) {
+        return ObjectError(
+            kind, target.name,
+            Error(ErrorCode::kConflict,
+                  fmt::format("Operation cannot be fulfilled on {} \"{}\": the ResourceVersion "
+                              "in the precondition ({}) does not match the ResourceVersion in "
+                              "record ({}). The object might have been modified",
+                              QualifiedResource(kind), target.name,
+                              *preconditions->resource_version, metadata.resource_version)));
       }
     }
+    auto object = stored.object->Clone();
+    auto planned_options = options;
+    Result<DeleteAction> action = DeleteAction::kDeleteNow;
+    if (&api::StorageKind(kind) == namespaces_) {
+      auto terminating = BeginNamespaceTermination(kind, *object, planned_options, now);
+      if (!terminating.ok()) return ObjectError(kind, target.name, terminating.error());
+      action = *terminating ? Result<DeleteAction>(DeleteAction::kUpdate)
+                            : PlanDelete(kind, *object, planned_options, now);
+    } else {
+      action = PlanDelete(kind, *object, planned_options, now);
+    }
+    if (!action.ok()) return StatusResponse(action.error());
+    // Nothing to change (already being deleted as asked): no write, as upstream skips no-op
+    // updates.
+    if (*action == DeleteAction::kPending ||
+        (*action == DeleteAction::kUpdate && object->ToJson() == stored.object->ToJson())) {
+      return ObjectResponse(200, kind, *stored.object, request);
+    }
+    const std::string key = stored.kv.key;
+    if (*action == DeleteAction::kUpdate) {
+      // Kept, as being deleted: answered with its new state.
+      auto converted = api::conversion::ToStorageVersion(kind, object->Clone());
+      if (!converted.ok()) return StatusResponse(converted.error());
+      if (dry_run) return StoredObjectResponse(200, kind, **converted, request);
+      auto revision = store_.Update(key, ToStoredJson(**converted), stored.kv.mod_revision);
+      if (!revision.ok()) {
+        if (revision.error().code() == ErrorCode::kConflict && attempt < 4) continue;
+        if (revision.error().code() == ErrorCode::kNotFound) return NotFound(kind, target.name);
+        return StatusResponse(revision.error());
+      }
+      (*converted)->metadata().resource_version = ResourceVersionText(revision->mod_revision);
+      return StoredObjectResponse(200, kind, **converted, request);
+    }
+    if (!dry_run) {
+      auto deleted = store_.Delete(key, stored.kv.mod_revision);
+      if (!deleted.ok()) {
+        if (deleted.error().code() == ErrorCode::kConflict && attempt < 4) continue;
+        if (deleted.error().code() == ErrorCode::kNotFound) return NotFound(kind, target.name);
+        return StatusResponse(deleted.error());
+      }
+    }
+    // Pods and namespaces answer with the deleted object, as upstream's stores for them do;
+    // other kinds with a Status.
+    if (kind.group.empty() && (kind.kind == "Pod" || kind.kind == "Namespace")) {
+      return ObjectResponse(200, kind, *stored.object, request);
+    }
+    std::string details =
+        fmt::format(R"({{"name":"{}",{}"kind":"{}","uid":"{}"}})", target.name,
+                    kind.group.empty() ? "" : fmt::format(R"("group":"{}",)", kind.group),
+                    kind.plural, metadata.uid);
+    return JsonResponse(
+        200,
+        fmt::format(R"({{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Success",)"
+                    R"("details":{}}})",
+                    details));
   }
-  std::string details = fmt::format(
-      R"({{"name":"{}",{}"kind":"{}","uid":"{}"}})", target.name,
-      kind.group.empty() ? "" : fmt::format(R"("group":"{}",)", kind.group), kind.plural, uid);
-  return JsonResponse(
-      200, fmt::format(R"({{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Success",)"
-                       R"("details":{}}})",
-                       details));
 }
 
 http::Response ResourceHandler::DeleteCollection(const ResourceRequest& target,
@@ -799,8 +951,8 @@ http::Response ResourceHandler::DeleteCollection(const ResourceRequest& target,
   auto parsed = ParseListRequest(kind, request);
   if (auto* failure = std::get_if<http::Response>(&parsed)) return std::move(*failure);
   auto& list = std::get<ListRequest>(parsed);
-  auto dry_run = DeleteIsDryRun(request);
-  if (!dry_run.ok()) return StatusResponse(dry_run.error());
+  auto options = ParseDeleteOptions(request);
+  if (!options.ok()) return StatusResponse(options.error());
   const std::string prefix = ListPrefix(target, list.filter);
   const auto decode = [&kind](const storage::KeyValue& kv) { return FromStored(kind, kv); };
   // As upstream: a client's limit deletes one page; otherwise pages of 10,000 until none is
@@ -817,12 +969,10 @@ http::Response ResourceHandler::DeleteCollection(const ResourceRequest& target,
       if (auto allowed = StrategyFor(kind).CheckDelete(kind, metadata.name); !allowed.ok()) {
         return ObjectError(kind, metadata.name, allowed.error());
       }
-      if (*dry_run) continue;
-      // Each object goes as a delete of it would, whatever changed since the list was read.
-      auto removed = store_.Delete(StorageKey(kind, metadata.namespace_, metadata.name), 0);
-      if (!removed.ok() && removed.error().code() != ErrorCode::kNotFound) {
-        return StatusResponse(removed.error());
-      }
+      // Each object goes as a delete of it would (grace periods, finalizers).
+      const ResourceRequest one{&kind, metadata.namespace_, metadata.name, ""};
+      http::Response removed = DeleteObject(one, *options, request);
+      if (removed.status >= 300 && removed.status != 404) return removed;
     }
     if (first) deleted.meta = page.meta;
     std::move(page.objects.begin(), page.objects.end(), std::back_inserter(deleted.objects));

@@ -10,6 +10,7 @@
 #include <string>
 #include <variant>
 
+#include "api/meta/v1/types.h"
 #include "api/runtime/kinds.h"
 #include "api/runtime/object.h"
 #include "apimachinery/patch/patch_meta.h"
@@ -68,6 +69,22 @@ class ResourceHandler {
   http::Response Watch(const ResourceRequest& target, const http::Request& request) const;
   http::Response Update(const ResourceRequest& target, const http::Request& request) const;
   http::Response Delete(const ResourceRequest& target, const http::Request& request) const;
+  // Deletes one object as `options` ask: at once, or marked as being deleted (grace period,
+  // finalizers) and answered with its new state.
+  http::Response DeleteObject(const ResourceRequest& target,
+                              const api::meta::v1::DeleteOptions& options,
+                              const http::Request& request) const;
+  // Subresources (subresources.cc): status, scale, pods' binding and eviction, namespaces'
+  // finalize; 404 for the others.
+  http::Response ServeSubresource(const ResourceRequest& target,
+                                  const http::Request& request) const;
+  http::Response Scale(const ResourceRequest& target, const http::Request& request) const;
+  http::Response Bind(const ResourceRequest& target, const http::Request& request) const;
+  http::Response Evict(const ResourceRequest& target, const http::Request& request) const;
+  // A write the server makes to itself on behalf of a subresource: `method` on `target` with a
+  // JSON `body`, answered in JSON.
+  http::Response InnerRequest(const ResourceRequest& target, std::string method, std::string body,
+                              const http::Request& outer) const;
   // DELETE on a collection: deletes what a list with the same options selects, and answers with
   // that list.
   http::Response DeleteCollection(const ResourceRequest& target,

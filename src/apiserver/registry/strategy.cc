@@ -5,6 +5,7 @@
 #include "api/core/v1/codec.h"
 #include "apimachinery/labels/validation.h"
 #include "apimachinery/resource/quantity.h"
+#include "apiserver/registry/lifecycle.h"
 
 namespace kpp::apiserver {
 namespace {
@@ -39,6 +40,13 @@ class NamespaceStrategy final : public Strategy {
     }
     ns.status = {};
     ns.status.phase = "Active";
+  }
+  // spec.finalizers change only through the finalize subresource.
+  void PrepareForUpdate(const api::KindInfo& kind, api::Object& object,
+                        const api::Object& old) const override {
+    Strategy::PrepareForUpdate(kind, object, old);
+    static_cast<api::TypedObject<api::core::v1::Namespace>&>(object).value().spec.finalizers =
+        static_cast<const api::TypedObject<api::core::v1::Namespace>&>(old).value().spec.finalizers;
   }
   void Validate(const api::Object& object, validation::FieldErrors& errors) const override {
     ValidateName(object, &validation::IsDNS1123Label, errors);
@@ -97,11 +105,55 @@ class PodStrategy final : public Strategy {
     pod.status.phase = "Pending";
     pod.status.qos_class = QosClass(pod.spec);
   }
+  // The kubelet's status writes may not touch ownerReferences (old kubelets garbled them).
+  void PrepareForStatusUpdate(const api::KindInfo& kind, api::Object& object,
+                              const api::Object& old) const override {
+    Strategy::PrepareForStatusUpdate(kind, object, old);
+    object.metadata().owner_references = old.metadata().owner_references;
+  }
+  // Upstream's CheckGracefulDelete: the requested period, else the pod's
+  // terminationGracePeriodSeconds; 0 for a pod no node runs (unscheduled or finished).
+  std::optional<int64_t> GracePeriod(const api::Object& object,
+                                     std::optional<int64_t> requested) const override {
+    const auto& pod = static_cast<const api::TypedObject<api::core::v1::Pod>&>(object).value();
+    int64_t period = requested.value_or(pod.spec.termination_grace_period_seconds.value_or(0));
+    if (pod.spec.node_name.empty()) period = 0;
+    if (pod.status.phase == "Failed" || pod.status.phase == "Succeeded") period = 0;
+    if (period < 0) period = 1;
+    return period;
+  }
+};
+
+// Status writes of the apps controllers' kinds keep the labels too, as upstream's do.
+class AppsWorkloadStrategy final : public Strategy {
+ public:
+  void PrepareForStatusUpdate(const api::KindInfo& kind, api::Object& object,
+                              const api::Object& old) const override {
+    Strategy::PrepareForStatusUpdate(kind, object, old);
+    object.metadata().labels = old.metadata().labels;
+  }
 };
 
 }  // namespace
 
 void Strategy::PrepareForCreate(api::Object&) const {}
+
+void Strategy::PrepareForUpdate(const api::KindInfo& kind, api::Object& object,
+                                const api::Object& old) const {
+  if (HasSubresource(kind, "status")) CopyStatus(object, old);
+  if (TracksGeneration(kind) && SpecChanged(object, old)) {
+    object.metadata().generation = old.metadata().generation + 1;
+  }
+}
+
+void Strategy::PrepareForStatusUpdate(const api::KindInfo&, api::Object& object,
+                                      const api::Object& old) const {
+  CopyAllButMetadataAndStatus(object, old);
+}
+
+std::optional<int64_t> Strategy::GracePeriod(const api::Object&, std::optional<int64_t>) const {
+  return std::nullopt;
+}
 
 void Strategy::Validate(const api::Object& object, validation::FieldErrors& errors) const {
   ValidateName(object, &validation::IsDNS1123Subdomain, errors);
@@ -115,8 +167,13 @@ const Strategy& StrategyFor(const api::KindInfo& kind) {
   static const DefaultStrategy default_strategy;
   static const NamespaceStrategy namespace_strategy;
   static const PodStrategy pod_strategy;
+  static const AppsWorkloadStrategy apps_workload_strategy;
   if (kind.group.empty() && kind.kind == "Namespace") return namespace_strategy;
   if (kind.group.empty() && kind.kind == "Pod") return pod_strategy;
+  if (kind.group == "apps" && (kind.kind == "Deployment" || kind.kind == "ReplicaSet" ||
+                               kind.kind == "StatefulSet" || kind.kind == "DaemonSet")) {
+    return apps_workload_strategy;
+  }
   return default_strategy;
 }
 
