@@ -1,6 +1,7 @@
 #include "apiserver/registry/resource_handler.h"
 
 #include <fmt/format.h>
+#include <strings.h>
 
 #include <atomic>
 #include <boost/json/parse.hpp>
@@ -226,7 +227,8 @@ ResourceHandler::ResourceHandler(storage::Store& store, Clock& clock,
     : store_(store),
       clock_(clock),
       kinds_(kinds),
-      cached_(std::make_unique<CachedResources>(store, clock)) {
+      cached_(std::make_unique<CachedResources>(store, clock)),
+      field_managers_(kinds) {
   for (const auto& kind : kinds_) {
     if (kind.group.empty() && kind.plural == "namespaces") namespaces_ = &kind;
     std::map<std::string, patch::PatchMeta, std::less<>> by_path;
@@ -545,8 +547,15 @@ http::Response ResourceHandler::Watch(const ResourceRequest& target,
                         });
 }
 
-http::Response ResourceHandler::Create(const ResourceRequest& target,
-                                       const http::Request& request) const {
+std::string ResourceHandler::NowText() const {
+  return api::Time::FromUnixSeconds(
+             std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch())
+                 .count())
+      .ToString();
+}
+
+http::Response ResourceHandler::Create(const ResourceRequest& target, const http::Request& request,
+                                       bool applied) const {
   const api::KindInfo& kind = *target.kind;
   bool namespace_terminating = false;
   if (kind.namespaced && namespaces_ != nullptr) {
@@ -575,6 +584,9 @@ http::Response ResourceHandler::Create(const ResourceRequest& target,
   // Defaulted in the version the client wrote in, then converted to (and defaulted in) the
   // version the store holds, where the rest happens.
   decoded->object->SetDefaults();
+  if (!applied) {
+    field_managers_.RecordUpdate(kind, nullptr, *decoded->object, request, "", NowText());
+  }
   auto converted = api::conversion::ToStorageVersion(kind, std::move(decoded->object));
   if (!converted.ok()) return StatusResponse(converted.error());
   api::Object& object = **converted;
@@ -710,8 +722,8 @@ http::Response ResourceHandler::Update(const ResourceRequest& target,
 http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
                                              const http::Request& request, api::Object& object,
                                              const api::Object& current, int64_t current_revision,
-                                             const http::Response& warnings,
-                                             bool* conflicted) const {
+                                             const http::Response& warnings, bool* conflicted,
+                                             bool applied) const {
   const api::KindInfo& kind = *target.kind;
   auto& metadata = object.metadata();
   // Identity and history stay as the server recorded them.
@@ -730,6 +742,9 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
   metadata.deletion_grace_period_seconds = old_metadata.deletion_grace_period_seconds;
   object.SetDefaults();
   PrepareUpdate(kind, target.subresource, object, current);
+  if (!applied) {
+    field_managers_.RecordUpdate(kind, &current, object, request, target.subresource, NowText());
+  }
   // Validated and stored in the version the store holds.
   auto converted = api::conversion::ToStorageVersion(kind, object.Clone());
   if (!converted.ok()) return StatusResponse(converted.error());
@@ -779,6 +794,11 @@ http::Response ResourceHandler::Patch(const ResourceRequest& target,
       content_type_header == nullptr
           ? ""
           : content_type_header->substr(0, content_type_header->find(';'));
+  const bool is_apply = content_type == "application/apply-patch+yaml";
+  if (auto options = FieldManagers::ValidatePatchOptions(request, is_apply); !options.ok()) {
+    return StatusResponse(options.error());
+  }
+  if (is_apply) return ServerSideApply(target, request);
   enum class PatchType { kJson, kMerge, kStrategic };
   PatchType type;
   if (content_type == "application/json-patch+json") {
@@ -791,7 +811,7 @@ http::Response ResourceHandler::Patch(const ResourceRequest& target,
     return StatusResponse(Error(ErrorCode::kUnsupportedMediaType,
                                 "the body of the request was in an unknown format - accepted media "
                                 "types include: application/json-patch+json, "
-                                "application/merge-patch+json, "
+                                "application/merge-patch+json, application/apply-patch+yaml, "
                                 "application/strategic-merge-patch+json"));
   }
   auto policy = FieldValidation(request);
@@ -834,6 +854,53 @@ http::Response ResourceHandler::Patch(const ResourceRequest& target,
     bool conflicted = false;
     http::Response response = CommitUpdate(target, request, object, *current.object,
                                            current.kv.mod_revision, warnings, &conflicted);
+    if (!conflicted || attempt >= 4) return response;
+  }
+}
+
+http::Response ResourceHandler::ServerSideApply(const ResourceRequest& target,
+                                                const http::Request& request) const {
+  const api::KindInfo& kind = *target.kind;
+  auto policy = FieldValidation(request);
+  if (!policy.ok()) return StatusResponse(policy.error());
+  for (int attempt = 0;; ++attempt) {
+    auto kv = store_.Get(StorageKey(kind, target.namespace_, target.name));
+    if (!kv.ok() && kv.error().code() != ErrorCode::kNotFound) return StatusResponse(kv.error());
+    if (!kv.ok()) {
+      // Applying what does not exist creates it, with the applier owning what it applied.
+      auto merged = field_managers_.Apply(kind, target.name, nullptr, request, NowText());
+      if (!merged.ok()) return ObjectError(kind, target.name, merged.error());
+      http::Request create = request;
+      create.body = *std::move(merged);
+      // The merged object is JSON whatever the configuration came as.
+      std::erase_if(create.headers, [](const auto& header) {
+        return strcasecmp(header.name.c_str(), "Content-Type") == 0;
+      });
+      http::Response response = Create(target, create, /*applied=*/true);
+      if (response.status != 409 || attempt >= 4) return response;
+      continue;  // created meanwhile: apply to it
+    }
+    auto current = FromStored(kind, *kv);
+    if (!current.ok()) return StatusResponse(InternalError(current.error().message()));
+    const std::string live = ToResponseJson(kind, *(*current)->Clone());
+    auto merged = field_managers_.Apply(kind, target.name, &live, request, NowText());
+    if (!merged.ok()) return ObjectError(kind, target.name, merged.error());
+    http::Response warnings;
+    auto decoded = kind.codec->Decode(*merged, {.unknown_fields = *policy});
+    if (!decoded.ok()) return StatusResponse(decoded.error());
+    AddFieldWarnings(*decoded, warnings);
+    api::Object& object = *decoded->object;
+    if (object.metadata().namespace_ != target.namespace_) {
+      return StatusResponse(
+          BadRequestError(fmt::format("the namespace of the provided object does not match the "
+                                      "namespace sent on the request")));
+    }
+    if (object.metadata().resource_version != ResourceVersionText(kv->mod_revision)) {
+      return ObjectError(kind, target.name, ConflictError(kind, target.name));
+    }
+    bool conflicted = false;
+    http::Response response = CommitUpdate(target, request, object, **current, kv->mod_revision,
+                                           warnings, &conflicted, /*applied=*/true);
     if (!conflicted || attempt >= 4) return response;
   }
 }

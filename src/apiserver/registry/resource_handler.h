@@ -14,6 +14,7 @@
 #include "api/runtime/kinds.h"
 #include "api/runtime/object.h"
 #include "apimachinery/patch/patch_meta.h"
+#include "apiserver/registry/field_managers.h"
 #include "apiserver/registry/strategy.h"
 #include "base/clock.h"
 #include "base/result.h"
@@ -63,7 +64,9 @@ class ResourceHandler {
   // The response for a parsed resource request, by method.
   http::Response Route(const ResourceRequest& target, const http::Request& request) const;
 
-  http::Response Create(const ResourceRequest& target, const http::Request& request) const;
+  // `applied`: the body is the result of a server-side apply, whose managedFields are set.
+  http::Response Create(const ResourceRequest& target, const http::Request& request,
+                        bool applied = false) const;
   http::Response Get(const ResourceRequest& target, const http::Request& request) const;
   http::Response List(const ResourceRequest& target, const http::Request& request) const;
   http::Response Watch(const ResourceRequest& target, const http::Request& request) const;
@@ -98,7 +101,11 @@ class ResourceHandler {
   http::Response CommitUpdate(const ResourceRequest& target, const http::Request& request,
                               api::Object& object, const api::Object& current,
                               int64_t current_revision, const http::Response& warnings,
-                              bool* conflicted) const;
+                              bool* conflicted, bool applied = false) const;
+  // PATCH with application/apply-patch+yaml: server-side apply, creating the object if needed.
+  http::Response ServerSideApply(const ResourceRequest& target, const http::Request& request) const;
+  // The time managedFields record for a write now (RFC 3339, seconds).
+  std::string NowText() const;
 
   storage::Store& store_;
   Clock& clock_;
@@ -110,6 +117,7 @@ class ResourceHandler {
   std::map<const api::KindInfo*, patch::PatchMetaTable> patch_meta_;
   // The watch caches lists, gets and watches are served from (watchcache/cached_resources.h).
   std::unique_ptr<CachedResources> cached_;
+  FieldManagers field_managers_;
 };
 
 // Where an object lives in the store: /registry/<group or "core">/<resource>/[<namespace>/]<name>.

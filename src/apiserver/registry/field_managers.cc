@@ -1,0 +1,225 @@
+#include "apiserver/registry/field_managers.h"
+
+#include <fmt/format.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "api/runtime/openapi_data.h"
+#include "base/log.h"
+
+namespace kpp::apiserver {
+
+namespace {
+
+namespace mf = managedfields;
+using boost::json::value;
+
+bool HasStatusSubresource(const api::KindInfo& kind) {
+  for (std::string_view rest = kind.subresources; !rest.empty();) {
+    const auto comma = rest.find(',');
+    if (rest.substr(0, comma) == "status") return true;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+std::string GroupVersionOf(const api::KindInfo& kind) {
+  return kind.group.empty() ? std::string(kind.version)
+                            : fmt::format("{}/{}", kind.group, kind.version);
+}
+
+std::string ManagerOf(const http::Request& request) {
+  if (auto manager = request.FindQuery("fieldManager"); manager && !manager->empty()) {
+    return std::string(*manager);
+  }
+  const std::string* agent = request.FindHeader("User-Agent");
+  return agent == nullptr ? "" : mf::ManagerFromUserAgent(*agent);
+}
+
+value EntriesJson(const std::vector<api::meta::v1::ManagedFieldsEntry>& entries) {
+  boost::json::array out;
+  for (const auto& entry : entries) {
+    boost::json::object json;
+    json.emplace("manager", entry.manager);
+    json.emplace("operation", entry.operation);
+    json.emplace("apiVersion", entry.api_version);
+    if (entry.time) json.emplace("time", entry.time->ToString());
+    json.emplace("fieldsType", entry.fields_type);
+    if (entry.fields_v1) json.emplace("fieldsV1", entry.fields_v1->value());
+    json.emplace("subresource", entry.subresource);
+    out.push_back(std::move(json));
+  }
+  return out;
+}
+
+std::vector<api::meta::v1::ManagedFieldsEntry> TypedEntries(const mf::ManagedFields& managed) {
+  std::vector<api::meta::v1::ManagedFieldsEntry> out;
+  for (const auto& json : mf::EncodeManagedFields(managed)) {
+    const auto& entry = json.as_object();
+    auto text = [&](std::string_view name) {
+      const auto* v = entry.if_contains(name);
+      return v == nullptr ? std::string() : std::string(v->as_string());
+    };
+    api::meta::v1::ManagedFieldsEntry typed;
+    typed.manager = text("manager");
+    typed.operation = text("operation");
+    typed.api_version = text("apiVersion");
+    if (auto time = api::Time::Parse(text("time")); time.ok() && !text("time").empty()) {
+      typed.time = *time;
+    }
+    typed.fields_type = text("fieldsType");
+    typed.fields_v1 = api::RawJson(entry.at("fieldsV1"));
+    typed.subresource = text("subresource");
+    out.push_back(std::move(typed));
+  }
+  return out;
+}
+
+Error PatchOptionsInvalid(std::vector<ErrorCause> causes) {
+  std::string message = R"(PatchOptions.meta.k8s.io "" is invalid: )";
+  for (size_t i = 0; i < causes.size(); ++i) {
+    if (i > 0) message += ", ";
+    message += fmt::format("{}: {}", causes[i].field, causes[i].message);
+  }
+  return Error(ErrorCode::kInvalid, std::move(message), std::move(causes));
+}
+
+}  // namespace
+
+FieldManagers::FieldManagers(std::span<const api::KindInfo> kinds)
+    : definitions_(boost::json::parse(api::OpenApiV2Definitions()).as_object()),
+      model_(std::make_unique<mf::TypeModel>(definitions_)) {
+  status_fields_.Insert({mf::PathElement::Field("status")});
+  for (const auto& kind : kinds) {
+    const auto* type = model_->Find(kind.openapi_name);
+    if (type == nullptr || kind.codec == nullptr) continue;
+    auto empty = kind.codec->Decode("{}", {});
+    if (!empty.ok()) continue;
+    types_.emplace(&kind, KindTypes{type, empty->object->ToJson()});
+  }
+}
+
+FieldManagers::~FieldManagers() = default;
+
+const FieldManagers::KindTypes* FieldManagers::TypesOf(const api::KindInfo& kind) const {
+  auto it = types_.find(&kind);
+  return it == types_.end() ? nullptr : &it->second;
+}
+
+void FieldManagers::RecordUpdate(const api::KindInfo& kind, const api::Object* live,
+                                 api::Object& updated, const http::Request& request,
+                                 std::string_view subresource, const std::string& now) const {
+  const KindTypes* types = TypesOf(kind);
+  if (types == nullptr) return;
+  auto& metadata = updated.metadata();
+  const value request_entries = EntriesJson(metadata.managed_fields);
+  const value live_entries =
+      live == nullptr ? value() : EntriesJson(live->metadata().managed_fields);
+  // A client that sent none keeps the recorded ones (it may not know about them).
+  const mf::ManagedFields managed = mf::ManagedFieldsForWrite(
+      metadata.managed_fields.empty() ? nullptr : &request_entries, &live_entries);
+  const mf::FieldSet& reset =
+      subresource.empty() && HasStatusSubresource(kind) ? status_fields_ : no_fields_;
+  mf::FieldManager manager(types->type, reset);
+  auto after =
+      manager.Update(boost::json::parse(live == nullptr ? types->empty_json : live->ToJson()),
+                     boost::json::parse(updated.ToJson()), managed,
+                     {ManagerOf(request), GroupVersionOf(kind), std::string(subresource), now});
+  if (!after.ok()) {
+    KLOG_V(2, "managedFields of {} {}/{} kept: {}", kind.kind, metadata.namespace_, metadata.name,
+           after.error().message());
+    metadata.managed_fields = live == nullptr ? std::vector<api::meta::v1::ManagedFieldsEntry>{}
+                                              : live->metadata().managed_fields;
+    return;
+  }
+  metadata.managed_fields = TypedEntries(*after);
+}
+
+Status FieldManagers::ValidatePatchOptions(const http::Request& request, bool is_apply) {
+  std::vector<ErrorCause> causes;
+  if (!is_apply && request.HasQuery("force")) {
+    causes.push_back(
+        {"FieldValueForbidden", "Forbidden: may not be specified for non-apply patch", "force"});
+  }
+  if (is_apply && request.FindQuery("fieldManager").value_or("").empty()) {
+    causes.push_back(
+        {"FieldValueRequired", "Required value: is required for apply patch", "fieldManager"});
+  }
+  if (auto manager = request.FindQuery("fieldManager"); manager && manager->size() > 128) {
+    causes.push_back({"FieldValueTooLong", "Too long: may not be longer than 128", "fieldManager"});
+  }
+  if (causes.empty()) return Ok();
+  return PatchOptionsInvalid(std::move(causes));
+}
+
+Result<std::string> FieldManagers::Apply(const api::KindInfo& kind, std::string_view name,
+                                         const std::string* live_json, const http::Request& request,
+                                         const std::string& now) const {
+  const KindTypes* types = TypesOf(kind);
+  if (types == nullptr) {
+    return Error(ErrorCode::kUnsupportedMediaType,
+                 fmt::format("apply is not supported for {}", kind.kind));
+  }
+  boost::system::error_code parse_error;
+  value config = boost::json::parse(request.body, parse_error);
+  if (parse_error || !config.is_object()) {
+    // kubectl and client-go send JSON, which is YAML too; other YAML is not read yet.
+    return BadRequestError(
+        "error decoding YAML: the apply configuration must be a JSON object (YAML that is not "
+        "JSON is not supported)");
+  }
+  auto& object = config.as_object();
+  const std::string group_version = GroupVersionOf(kind);
+  const auto* api_version = object.if_contains("apiVersion");
+  const auto* kind_name = object.if_contains("kind");
+  if (api_version == nullptr || !api_version->is_string() || kind_name == nullptr ||
+      !kind_name->is_string() || api_version->as_string().empty() ||
+      kind_name->as_string().empty()) {
+    return BadRequestError("apiVersion and kind must be set in the apply configuration");
+  }
+  if (api_version->as_string() != group_version || kind_name->as_string() != kind.kind) {
+    return BadRequestError(
+        fmt::format("the apply configuration is a {}, {}; this endpoint serves {}, {}",
+                    std::string_view(api_version->as_string()),
+                    std::string_view(kind_name->as_string()), group_version, kind.kind));
+  }
+  const auto* metadata = object.if_contains("metadata");
+  const auto* config_name = metadata != nullptr && metadata->is_object()
+                                ? metadata->as_object().if_contains("name")
+                                : nullptr;
+  if (config_name == nullptr || !config_name->is_string() || config_name->as_string() != name) {
+    return BadRequestError(
+        fmt::format("the name of the object ({}) does not match the name on the URL ({})",
+                    config_name != nullptr && config_name->is_string()
+                        ? std::string_view(config_name->as_string())
+                        : std::string_view(),
+                    name));
+  }
+  // Ownership is never taken from the configuration itself.
+  if (auto* meta = object.if_contains("metadata"); meta != nullptr && meta->is_object()) {
+    meta->as_object().erase("managedFields");
+  }
+  value live = boost::json::parse(live_json == nullptr ? types->empty_json : *live_json);
+  const value* live_entries = nullptr;
+  if (live.is_object()) {
+    if (const auto* meta = live.as_object().if_contains("metadata"); meta && meta->is_object()) {
+      live_entries = meta->as_object().if_contains("managedFields");
+    }
+  }
+  mf::ManagedFields managed = mf::ManagedFieldsForWrite(nullptr, live_entries);
+  const mf::FieldSet& reset = HasStatusSubresource(kind) ? status_fields_ : no_fields_;
+  mf::FieldManager manager(types->type, reset);
+  auto applied =
+      manager.Apply(live, config, std::move(managed), {ManagerOf(request), group_version, "", now},
+                    request.QueryFlag("force"));
+  if (!applied.ok()) return applied.error();
+  auto& merged = applied->object.as_object();
+  auto& merged_meta = merged["metadata"];
+  if (!merged_meta.is_object()) merged_meta = boost::json::object();
+  merged_meta.as_object()["managedFields"] = mf::EncodeManagedFields(applied->managed);
+  return boost::json::serialize(applied->object);
+}
+
+}  // namespace kpp::apiserver
