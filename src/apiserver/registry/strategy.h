@@ -17,7 +17,7 @@ class Strategy {
   virtual ~Strategy() = default;
   // Sets the fields the server owns on a new object (e.g. a namespace's finalizers and phase).
   virtual void PrepareForCreate(api::Object& object) const;
-  // Checks beyond the schema's: the object's name, and kind-specific rules.
+  // Kind-specific checks beyond the schema and the name rule (object_name.h).
   virtual void Validate(const api::Object& object, validation::FieldErrors& errors) const;
   // Refuses to delete `name` with an error, e.g. the default namespace.
   virtual Status CheckDelete(const api::KindInfo& kind, std::string_view name) const;
