@@ -44,6 +44,14 @@ def kinds_source(packages):
                            for p, s, k in fields)
             out.append(f"  static const PatchField {codec_variable(package, type_)}_patch[] = {{"
                        f"{rows}\n      {{}}}};")
+    for package in packages.values():
+        for type_ in package.types.values():
+            if type_.kind is None or not type_.kind.is_resource:
+                continue
+            paths = immutable_fields(type_)
+            rows = "".join(f"\n      {cpp.c_string(p)}," for p in paths)
+            out.append(f"  static const std::string_view {codec_variable(package, type_)}_immutable[] = {{"
+                       f"{rows}\n      {{}}}};")
     resources = [(package, type_) for package in packages.values()
                  for type_ in package.types.values()
                  if type_.kind is not None and type_.kind.is_resource]
@@ -70,9 +78,35 @@ def kinds_source(packages):
         storage = schema.storage_type(type_, packages)
         row += ", " + (f"&kinds[{index[id(storage)]}]" if storage is not None else "nullptr")
         row += ", " + cpp.c_string(schema.deprecation_warning(type_, packages))
+        row += ", ::kpp::api::NameRule::" + schema.NAME_RULES[options.get("name", "subdomain")]
+        immutable_table = codec_variable(package, type_) + "_immutable"
+        row += (f", std::span<const std::string_view>({immutable_table}, "
+                f"std::size({immutable_table}) - 1)")
         out.append(f"      {{{row}}},")
     out += ["  };", "  return kinds;", "}", "", "}  // namespace kpp::api"]
     return "\n".join(out) + "\n"
+
+
+def immutable_fields(kind_type):
+    """The kind's `immutable=` paths, each checked to name a field (through structs and
+    pointers) of the kind."""
+    paths = [p for p in kind_type.kind.options.get("immutable", "").split(",") if p]
+    for path in paths:
+        type_ = kind_type
+        for part in path.split("."):
+            found = None
+            if type_ is not None:
+                for f in type_.fields:
+                    if f.json_name == part:
+                        found = f
+            if found is None:
+                raise ValueError(f"{kind_type.file}:{kind_type.line}: immutable={path}: "
+                                 f"{kind_type.name} has no such field")
+            ref = found.type
+            while ref.kind == "pointer":
+                ref = ref.elem
+            type_ = ref.named() if ref.kind == "named" else None
+    return paths
 
 
 def patch_fields(kind_type):

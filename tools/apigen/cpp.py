@@ -124,6 +124,13 @@ def cpp_type(ref):
     return f"::{target.package.cpp_namespace}::{target.name}"
 
 
+def cpp_field_type(f):
+    """A field's member type: a list or map that Go writes as null when nil remembers it."""
+    if f.nilable:
+        return f"::kpp::api::Nilable<{cpp_type(f.type)}>"
+    return cpp_type(f.type)
+
+
 def go_type(ref):
     if ref.kind == "scalar":
         return SCALAR_GO[ref.name]
@@ -197,6 +204,7 @@ class PackageEmitter:
             "#pragma once", "",
             "#include <cstdint>", "#include <map>", "#include <optional>", "#include <string>",
             "#include <vector>", "", '#include "api/runtime/box.h"',
+            '#include "api/runtime/nilable.h"',
             '#include "api/runtime/scalars.h"',
         ]
         out += [f'#include "api/{path}/types.h"' for path in self.imported_packages()]
@@ -211,7 +219,7 @@ class PackageEmitter:
                 out.append("  std::string kind;")
                 out.append("  std::string api_version;")
             for f in type_.fields:
-                out.append(f"  {cpp_type(f.type)} {member_name(f)}{self.initializer(f)};")
+                out.append(f"  {cpp_field_type(f)} {member_name(f)}{self.initializer(f)};")
             out.append("")
             out.append(f"  bool operator==(const {type_.name}&) const = default;")
             out.append("};")
@@ -316,6 +324,9 @@ class PackageEmitter:
             return [f"if ({x}) {{", f"  {key}", f"  {self.encode_value(ref.elem, '*' + x)};", "}"]
         if ref.kind in ("list", "map"):
             body = [key] + self.encode_container(ref, x)
+            if f.nilable:  # Go writes a nil slice or map without omitempty as null
+                return [key, f"if ({x}.is_nil()) {{", "  out.Null();", "} else {"] + [
+                    "  " + line for line in body[1:]] + ["}"]
             if always:
                 return body
             return [f"if (!{x}.empty()) {{"] + ["  " + line for line in body] + ["}"]
@@ -369,6 +380,8 @@ class PackageEmitter:
             out.append(f"  if (key == {c_string(f.json_name)}) {{")
             out.append("    ctx.EnterField(go_struct, key);")
             out.append(f"    {self.decode_value(f.type, 'in', 'out.' + member_name(f), 'ctx')};")
+            if f.nilable:
+                out.append(f"    out.{member_name(f)}.set_nil(in.is_null());")
             out.append("    ctx.Leave();")
             out.append("    return true;")
             out.append("  }")

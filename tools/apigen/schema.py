@@ -15,12 +15,15 @@ SCALARS = {
     "Time", "MicroTime", "Quantity", "IntOrString", "Duration",
 }
 
-FIELD_FLAGS = {"required", "always", "retainKeys", "replace", "immutable", "merge", "novalidate"}
+FIELD_FLAGS = {"required", "always", "retainKeys", "replace", "merge", "novalidate"}
 FIELD_OPTIONS = {"default", "enum", "merge", "list", "keys", "map", "struct", "format", "min",
                  "max", "proto"}
 KIND_FLAGS = {"namespaced", "cluster", "nolist", "noresource"}
 KIND_OPTIONS = {"plural", "singular", "short", "categories", "subresources", "verbs", "storage",
-                "deprecated", "removed"}
+                "deprecated", "removed", "name", "immutable"}
+# The kind option name=: upstream's rule for an object's name (its ValidateNameFunc).
+NAME_RULES = {"subdomain": "kSubdomain", "label": "kLabel", "dns1035": "kDns1035Label",
+              "path": "kPathSegment"}
 TYPE_OPTIONS = {"defaults", "openapi", "go", "struct", "json"}
 
 DEFAULT_VERBS = "create,delete,deletecollection,get,list,patch,update,watch"
@@ -55,6 +58,8 @@ class Field:
     flags: set = field(default_factory=set)
     options: Dict[str, str] = field(default_factory=dict)
     line: int = 0
+    # A list or map that Go writes as null when nil (no omitempty); set by load().
+    nilable: bool = False
 
     @property
     def required(self):
@@ -148,6 +153,9 @@ def _parse_options(tokens, flags_allowed, options_allowed, where):
             options[key] = value
         elif token in flags_allowed:
             flags.add(token)
+        elif token == "immutable":
+            raise SchemaError(f"{where}: immutable is a kind option, listing the fields by path: "
+                              "immutable=spec.selector,spec.template")
         else:
             raise SchemaError(f"{where}: unknown word {token!r}")
     return flags, options
@@ -216,6 +224,8 @@ class _Reader:
                         if "namespaced" not in flags and "cluster" not in flags and \
                                 "noresource" not in flags:
                             raise SchemaError(f"{where}: a kind is `namespaced` or `cluster`")
+                        if options.get("name", "subdomain") not in NAME_RULES:
+                            raise SchemaError(f"{where}: name= is one of {sorted(NAME_RULES)}")
                         current.kind = Kind(name=name, flags=flags, options=options)
                     elif keyword == "raw":
                         current.raw = True
@@ -340,9 +350,28 @@ def load(api_dir):
                                       "can be inlined")
     for package in packages.values():
         for type_ in package.types.values():
+            for f in type_.fields:
+                f.nilable = _is_nilable(package, type_, f)
+    for package in packages.values():
+        for type_ in package.types.values():
             storage_type(type_, packages)
             deprecation_warning(type_, packages)
     return dict(sorted(packages.items()))
+
+
+# Packages of wire types that only the server writes (discovery documents, tables, metadata
+# lists): their lists are always built, so they are written as [] even when empty.
+SERVER_WRITTEN_PACKAGES = {"meta/v1", "apidiscovery.k8s.io/v2"}
+
+
+def _is_nilable(package, type_, f):
+    """Whether a field is a Go slice or map without omitempty, so that nil is written as null.
+    The items of a kind's list are always written as [], as upstream's storage fills them."""
+    if "always" not in f.flags or f.inline or f.type.kind not in ("list", "map"):
+        return False
+    is_list_items = type_.kind is not None and type_.name.endswith("List") and \
+        f.json_name == "items"
+    return not is_list_items and package.path not in SERVER_WRITTEN_PACKAGES
 
 
 def deprecation_warning(type_, packages):

@@ -17,6 +17,11 @@ struct PatchField {
   std::string_view merge_key;
 };
 
+// How an object's metadata.name is checked (the schema's `name=`), as upstream's per-kind name
+// validation: a DNS-1123 subdomain for most kinds, a DNS-1123 label (Namespace), a DNS-1035
+// label (Service), or only a valid path segment (RBAC kinds, PersistentVolume and claims).
+enum class NameRule : unsigned char { kSubdomain, kLabel, kDns1035Label, kPathSegment };
+
 struct KindInfo {
   std::string_view group;  // "" for the core group
   std::string_view version;
@@ -40,6 +45,10 @@ struct KindInfo {
   // with every response: "extensions/v1beta1 Deployment is deprecated in v1.8+, unavailable in
   // v1.16+; use apps/v1 Deployment". Empty otherwise.
   std::string_view deprecation_warning = {};
+  NameRule name_rule = NameRule::kSubdomain;
+  // Dotted JSON paths of the fields an update may not change (the schema's `immutable=`), e.g.
+  // "spec.selector": upstream's `field is immutable`.
+  std::span<const std::string_view> immutable_fields = {};
 };
 
 // The kind table entry whose version `kind`'s objects are stored in: `kind` itself unless the

@@ -21,6 +21,8 @@
 #include "apiserver/registry/lifecycle.h"
 #include "apiserver/registry/list_filter.h"
 #include "apiserver/registry/list_reader.h"
+#include "apiserver/registry/object_name.h"
+#include "apiserver/registry/update_validation.h"
 #include "apiserver/responses.h"
 #include "apiserver/watchcache/cached_resources.h"
 #include "base/log.h"
@@ -520,9 +522,15 @@ Status ApplyNamespace(const api::KindInfo& kind, const ResourceRequest& target,
   return Ok();
 }
 
-std::optional<Error> Validate(const api::KindInfo& kind, const api::Object& object) {
-  validation::FieldErrors errors = object.ValidateFields();
+// `old_object` is the object an update replaces (null on create).
+std::optional<Error> Validate(const api::KindInfo& kind, const api::Object& object,
+                              const api::Object* old_object = nullptr) {
+  validation::FieldErrors errors;
+  ValidateObjectName(api::StorageKind(kind), object.metadata(), errors);
+  auto field_errors = object.ValidateFields();
+  errors.insert(errors.end(), field_errors.begin(), field_errors.end());
   StrategyFor(api::StorageKind(kind)).Validate(object, errors);
+  if (old_object != nullptr) ValidateUpdate(kind, *old_object, object, errors);
   if (errors.empty()) return std::nullopt;
   return validation::ToInvalidError(QualifiedKind(kind), object.metadata().name, errors);
 }
@@ -749,7 +757,7 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
   auto converted = api::conversion::ToStorageVersion(kind, object.Clone());
   if (!converted.ok()) return StatusResponse(converted.error());
   api::Object& stored = **converted;
-  if (auto error = Validate(kind, stored)) {
+  if (auto error = Validate(kind, stored, &current)) {
     return ObjectError(kind, target.name, *std::move(error));
   }
   if (IsDryRun(request)) {

@@ -3,28 +3,11 @@
 #include <fmt/format.h>
 
 #include "api/core/v1/codec.h"
-#include "apimachinery/labels/validation.h"
 #include "apimachinery/resource/quantity.h"
 #include "apiserver/registry/lifecycle.h"
 
 namespace kpp::apiserver {
 namespace {
-
-using validation::FieldPath;
-
-// metadata.name and generateName must satisfy `check` (a DNS subdomain for most kinds).
-void ValidateName(const api::Object& object, std::vector<std::string> (*check)(std::string_view),
-                  validation::FieldErrors& errors) {
-  const auto& metadata = object.metadata();
-  const FieldPath path("metadata");
-  if (metadata.name.empty() && metadata.generate_name.empty()) {
-    errors.push_back(validation::Required(path.Child("name"), "name or generateName is required"));
-    return;
-  }
-  for (const auto& message : check(metadata.name)) {
-    errors.push_back(validation::Invalid(path.Child("name"), metadata.name, message));
-  }
-}
 
 class DefaultStrategy : public Strategy {};
 
@@ -47,9 +30,6 @@ class NamespaceStrategy final : public Strategy {
     Strategy::PrepareForUpdate(kind, object, old);
     static_cast<api::TypedObject<api::core::v1::Namespace>&>(object).value().spec.finalizers =
         static_cast<const api::TypedObject<api::core::v1::Namespace>&>(old).value().spec.finalizers;
-  }
-  void Validate(const api::Object& object, validation::FieldErrors& errors) const override {
-    ValidateName(object, &validation::IsDNS1123Label, errors);
   }
   Status CheckDelete(const api::KindInfo&, std::string_view name) const override {
     if (name == "default" || name == "kube-system" || name == "kube-public") {
@@ -155,9 +135,8 @@ std::optional<int64_t> Strategy::GracePeriod(const api::Object&, std::optional<i
   return std::nullopt;
 }
 
-void Strategy::Validate(const api::Object& object, validation::FieldErrors& errors) const {
-  ValidateName(object, &validation::IsDNS1123Subdomain, errors);
-}
+// The name is checked by the kind's rule (object_name.h) before the strategy runs.
+void Strategy::Validate(const api::Object&, validation::FieldErrors&) const {}
 
 Status Strategy::CheckDelete(const api::KindInfo&, std::string_view) const {
   return Ok();

@@ -29,7 +29,7 @@ class Strategy {
   // metadata and status, so only the status (and metadata) of the request counts.
   virtual void PrepareForStatusUpdate(const api::KindInfo& kind, api::Object& object,
                                       const api::Object& old) const;
-  // Checks beyond the schema's: the object's name, and kind-specific rules.
+  // Kind-specific checks beyond the schema and the name rule (object_name.h).
   virtual void Validate(const api::Object& object, validation::FieldErrors& errors) const;
   // Refuses to delete `name` with an error, e.g. the default namespace.
   virtual Status CheckDelete(const api::KindInfo& kind, std::string_view name) const;

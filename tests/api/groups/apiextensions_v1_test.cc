@@ -85,7 +85,7 @@ TEST(CrdSchemaTest, CustomResourceDefinitionsRoundTripExactly) {
       R"("Cluster","versions":[{"name":"v1","served":true,"storage":true}],"conversion":{)"
       R"("strategy":"Webhook","webhook":{"clientConfig":{"url":)"
       R"("https://convert.example.com:8443/crd"},"conversionReviewVersions":["v1"]}},)"
-      R"("preserveUnknownFields":true},"status":{"conditions":[],"acceptedNames":{"plural":"",)"
+      R"("preserveUnknownFields":true},"status":{"conditions":null,"acceptedNames":{"plural":"",)"
       R"("kind":""},"storedVersions":["v1"]}})");
 }
 

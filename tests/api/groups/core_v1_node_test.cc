@@ -76,7 +76,7 @@ TEST(NodeSchemaTest, RegisteringNodeAndDeprecatedConfigRoundTripExactly) {
       R"("lastTransitionTime":null}],"daemonEndpoints":{"kubeletEndpoint":{"Port":0}},)"
       R"("nodeInfo":{"machineID":"","systemUUID":"","bootID":"","kernelVersion":"","osImage":"",)"
       R"("containerRuntimeVersion":"","kubeletVersion":"","kubeProxyVersion":"",)"
-      R"("operatingSystem":"linux","architecture":"amd64"},"images":[{"names":[]}],)"
+      R"("operatingSystem":"linux","architecture":"amd64"},"images":[{"names":null}],)"
       R"("config":{"assigned":{"configMap":{"namespace":"kube-system","name":"kubelet-config",)"
       R"("uid":"u-1","resourceVersion":"7","kubeletConfigKey":"kubelet"}},"error":"unsupported"}}})");
 }

@@ -436,8 +436,8 @@ TEST(CoreV1PodTest, SubresourceOptionsRoundTrip) {
       R"({"kind":"PodPortForwardOptions","apiVersion":"v1","ports":[8080,9090]})");
   ExpectRoundTrip<core::v1::PodProxyOptions>(
       R"({"kind":"PodProxyOptions","apiVersion":"v1","path":"/metrics"})");
-  // exec's command has no omitempty upstream.
-  EXPECT_EQ(ToJson(core::v1::PodExecOptions{}), R"({"command":[]})");
+  // exec's command has no omitempty upstream: nil is null.
+  EXPECT_EQ(ToJson(core::v1::PodExecOptions{}), R"({"command":null})");
 }
 
 TEST(CoreV1PodTest, MinimalPodGetsUpstreamDefaults) {

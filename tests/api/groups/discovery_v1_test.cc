@@ -35,10 +35,12 @@ TEST(DiscoverySchemaTest, EndpointSliceRoundTripsExactly) {
       R"("uid":"9a8b7c6d-1111-2222-3333-444455557777"},"deprecatedTopology":{"topology.kubernetes.io/zone":"zone-b"},)"
       R"("nodeName":"node-2"}],"ports":[{"name":"http","protocol":"TCP","port":8080,"appProtocol":"http"},)"
       R"({"name":"","protocol":"UDP","port":53}]})");
-  // A service without ready pods: no endpoints, no conditions.
+  // A service without ready pods: no endpoints, no conditions. Protobuf has no empty list.
   ExpectRoundTrip<EndpointSlice>(
       R"({"metadata":{"name":"db-abcde","creationTimestamp":null},"addressType":"FQDN",)"
-      R"("endpoints":[{"addresses":["db.example.com"],"conditions":{}}],"ports":[]})");
+      R"("endpoints":[{"addresses":["db.example.com"],"conditions":{}}],"ports":[]})",
+      R"({"metadata":{"name":"db-abcde","creationTimestamp":null},"addressType":"FQDN",)"
+      R"("endpoints":[{"addresses":["db.example.com"],"conditions":{}}],"ports":null})");
 }
 
 TEST(DiscoverySchemaTest, PortNameAndProtocolAreDefaulted) {
