@@ -17,6 +17,7 @@
 #include "apimachinery/patch/merge_patch.h"
 #include "apimachinery/patch/strategic_merge_patch.h"
 #include "apimachinery/validation/field_errors.h"
+#include "apiserver/printers/printers.h"
 #include "apiserver/registry/list_filter.h"
 #include "apiserver/registry/list_reader.h"
 #include "apiserver/responses.h"
@@ -323,53 +324,29 @@ std::string ToStoredJson(api::Object& object) {
   return object.ToJson();
 }
 
-// The generic Table upstream serves for kinds without their own columns: Name and Created At,
-// each row carrying the object's metadata.
-std::string TableJson(const std::vector<api::ObjectPtr>& objects, api::meta::v1::ListMeta list_meta,
-                      bool with_columns = true) {
-  api::meta::v1::Table table;
-  table.kind = "Table";
-  table.api_version = "meta.k8s.io/v1";
-  table.metadata = std::move(list_meta);
-  if (with_columns) {
-    table.column_definitions = {
-        {"Name", "string", "name", "Name must be unique within a namespace.", 0},
-        {"Created At", "date", "", "When the object was created.", 0},
-    };
-  }
-  for (const auto& object : objects) {
-    api::meta::v1::TableRow row;
-    row.cells.emplace_back(boost::json::value(object->metadata().name));
-    const auto created = object->metadata().creation_timestamp;
-    row.cells.emplace_back(created.IsZero() ? boost::json::value(nullptr)
-                                            : boost::json::value(created.ToString()));
-    api::meta::v1::PartialObjectMetadata partial;
-    partial.kind = "PartialObjectMetadata";
-    partial.api_version = "meta.k8s.io/v1";
-    partial.metadata = object->metadata();
-    row.object = api::RawJson(boost::json::parse(api::ToJson(partial)));
-    table.rows.push_back(std::move(row));
-  }
-  return api::ToJson(table);
+// The Table `kubectl get` asks for, with the kind's own columns (apiserver/printers).
+Result<std::string> TableJson(const api::KindInfo& kind, const std::vector<api::ObjectPtr>& objects,
+                              api::meta::v1::ListMeta list_meta, const Clock& clock,
+                              printers::IncludeObject include, bool with_columns = true) {
+  return printers::TableJson(kind, objects, std::move(list_meta), {include, !with_columns},
+                             clock.Now());
 }
 
-http::Response TableResponse(const std::vector<api::ObjectPtr>& objects,
-                             api::meta::v1::ListMeta list_meta) {
-  return JsonResponse(200, TableJson(objects, std::move(list_meta)),
-                      "application/json;as=Table;v=v1;g=meta.k8s.io");
-}
-
-http::Response TableResponse(const std::vector<api::ObjectPtr>& objects, int64_t revision) {
-  api::meta::v1::ListMeta list_meta;
-  list_meta.resource_version = ResourceVersionText(revision);
-  return TableResponse(objects, std::move(list_meta));
+http::Response TableResponse(const api::KindInfo& kind, const std::vector<api::ObjectPtr>& objects,
+                             api::meta::v1::ListMeta list_meta, const http::Request& request,
+                             const Clock& clock) {
+  auto include = printers::ParseIncludeObject(request.FindQuery("includeObject").value_or(""));
+  if (!include.ok()) return StatusResponse(include.error());
+  auto table = TableJson(kind, objects, std::move(list_meta), clock, *include);
+  if (!table.ok()) return StatusResponse(table.error());
+  return JsonResponse(200, *std::move(table), "application/json;as=Table;v=v1;g=meta.k8s.io");
 }
 
 // A <Kind>List (or a Table of it) in the encoding the client prefers.
 http::Response ListResponse(const api::KindInfo& kind, const ListPage& page,
-                            const http::Request& request) {
+                            const http::Request& request, const Clock& clock) {
   const auto& objects = page.objects;
-  if (WantsTable(request)) return TableResponse(objects, page.meta);
+  if (WantsTable(request)) return TableResponse(kind, objects, page.meta, request, clock);
   if (PrefersProtobuf(request)) {
     // A <Kind>List message: ListMeta is field 1, the items are field 2.
     api::protobuf::Writer writer;
@@ -509,6 +486,13 @@ class WatchStream final : public http::BodyStream {
   // stream is handed to the server.
   void AddExisting(api::Object& object) { initial_.push_back(Line("ADDED", object)); }
 
+  // How Table events are printed: what each row carries and the clock ages are measured by.
+  // Call before AddExisting.
+  void SetTableOptions(printers::IncludeObject include, const Clock& clock) {
+    table_include_ = include;
+    clock_ = &clock;
+  }
+
   std::optional<std::string> Next() override {
     if (cancelled_ || ended_) return std::nullopt;
     if (!initial_.empty()) {
@@ -549,7 +533,11 @@ class WatchStream final : public http::BodyStream {
       one.push_back(object.Clone());
       api::meta::v1::ListMeta list_meta;
       list_meta.resource_version = object.metadata().resource_version;
-      encoded = TableJson(one, std::move(list_meta), first_table_);
+      auto table =
+          TableJson(kind_, one, std::move(list_meta), *clock_, table_include_, first_table_);
+      if (!table.ok())
+        return "{\"type\":\"ERROR\",\"object\":" + apimachinery::StatusJson(table.error()) + "}\n";
+      encoded = *std::move(table);
       first_table_ = false;
     } else {
       encoded = ToResponseJson(kind_, object);
@@ -589,6 +577,8 @@ class WatchStream final : public http::BodyStream {
   std::vector<std::string> initial_;
   const bool as_table_;
   bool first_table_ = true;
+  printers::IncludeObject table_include_ = printers::IncludeObject::kMetadata;
+  const Clock* clock_ = &RealClock();
   const std::chrono::steady_clock::time_point deadline_;
   std::atomic<bool> cancelled_{false};
   bool ended_ = false;
@@ -637,6 +627,9 @@ http::Response ResourceHandler::Watch(const ResourceRequest& target,
   auto stream = std::make_shared<WatchStream>(kind, std::move(watcher).value(), *std::move(filter),
                                               WantsTable(request),
                                               std::chrono::steady_clock::now() + timeout);
+  auto include = printers::ParseIncludeObject(request.FindQuery("includeObject").value_or(""));
+  if (!include.ok()) return StatusResponse(include.error());
+  stream->SetTableOptions(*include, clock_);
   for (auto& object : existing)
     stream->AddExisting(*object);
   http::Response response = JsonResponse(
@@ -714,7 +707,9 @@ http::Response ResourceHandler::Get(const ResourceRequest& target,
   if (WantsTable(request)) {
     std::vector<api::ObjectPtr> one;
     one.push_back(std::move(stored.object));
-    return TableResponse(one, stored.kv.mod_revision);
+    api::meta::v1::ListMeta list_meta;
+    list_meta.resource_version = ResourceVersionText(stored.kv.mod_revision);
+    return TableResponse(*target.kind, one, std::move(list_meta), request, clock_);
   }
   return ObjectResponse(200, *target.kind, *stored.object, request);
 }
@@ -741,7 +736,7 @@ http::Response ResourceHandler::List(const ResourceRequest& target,
   auto page = ReadListPage(store_, ListPrefix(target, list.filter), list.options, list.filter,
                            [&kind](const storage::KeyValue& kv) { return FromStored(kind, kv); });
   if (auto* failure = std::get_if<http::Response>(&page)) return std::move(*failure);
-  return ListResponse(kind, std::get<ListPage>(page), request);
+  return ListResponse(kind, std::get<ListPage>(page), request, clock_);
 }
 
 std::string ResourceHandler::ListPrefix(const ResourceRequest& target,
@@ -970,7 +965,7 @@ http::Response ResourceHandler::DeleteCollection(const ResourceRequest& target,
     list.options.resource_version.clear();
     list.options.resource_version_match.clear();
   }
-  return ListResponse(kind, deleted, request);
+  return ListResponse(kind, deleted, request, clock_);
 }
 
 Status ResourceHandler::Bootstrap() const {
