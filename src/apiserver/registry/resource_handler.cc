@@ -627,9 +627,11 @@ http::Response ResourceHandler::Watch(const ResourceRequest& target,
   auto stream = std::make_shared<WatchStream>(kind, std::move(watcher).value(), *std::move(filter),
                                               WantsTable(request),
                                               std::chrono::steady_clock::now() + timeout);
-  auto include = printers::ParseIncludeObject(request.FindQuery("includeObject").value_or(""));
-  if (!include.ok()) return StatusResponse(include.error());
-  stream->SetTableOptions(*include, clock_);
+  if (WantsTable(request)) {
+    auto include = printers::ParseIncludeObject(request.FindQuery("includeObject").value_or(""));
+    if (!include.ok()) return StatusResponse(include.error());
+    stream->SetTableOptions(*include, clock_);
+  }
   for (auto& object : existing)
     stream->AddExisting(*object);
   http::Response response = JsonResponse(
