@@ -19,6 +19,7 @@
 #include "apimachinery/patch/strategic_merge_patch.h"
 #include "apimachinery/validation/field_errors.h"
 #include "apiserver/registry/lifecycle.h"
+#include "apiserver/printers/printers.h"
 #include "apiserver/registry/list_filter.h"
 #include "apiserver/registry/list_reader.h"
 #include "apiserver/registry/object_name.h"
@@ -385,53 +386,29 @@ std::string ToStoredJson(api::Object& object) {
   return object.ToJson();
 }
 
-// The generic Table upstream serves for kinds without their own columns: Name and Created At,
-// each row carrying the object's metadata.
-std::string TableJson(const std::vector<api::ObjectPtr>& objects, api::meta::v1::ListMeta list_meta,
-                      bool with_columns = true) {
-  api::meta::v1::Table table;
-  table.kind = "Table";
-  table.api_version = "meta.k8s.io/v1";
-  table.metadata = std::move(list_meta);
-  if (with_columns) {
-    table.column_definitions = {
-        {"Name", "string", "name", "Name must be unique within a namespace.", 0},
-        {"Created At", "date", "", "When the object was created.", 0},
-    };
-  }
-  for (const auto& object : objects) {
-    api::meta::v1::TableRow row;
-    row.cells.emplace_back(boost::json::value(object->metadata().name));
-    const auto created = object->metadata().creation_timestamp;
-    row.cells.emplace_back(created.IsZero() ? boost::json::value(nullptr)
-                                            : boost::json::value(created.ToString()));
-    api::meta::v1::PartialObjectMetadata partial;
-    partial.kind = "PartialObjectMetadata";
-    partial.api_version = "meta.k8s.io/v1";
-    partial.metadata = object->metadata();
-    row.object = api::RawJson(boost::json::parse(api::ToJson(partial)));
-    table.rows.push_back(std::move(row));
-  }
-  return api::ToJson(table);
+// The Table `kubectl get` asks for, with the kind's own columns (apiserver/printers).
+Result<std::string> TableJson(const api::KindInfo& kind, const std::vector<api::ObjectPtr>& objects,
+                              api::meta::v1::ListMeta list_meta, const Clock& clock,
+                              printers::IncludeObject include, bool with_columns = true) {
+  return printers::TableJson(kind, objects, std::move(list_meta), {include, !with_columns},
+                             clock.Now());
 }
 
-http::Response TableResponse(const std::vector<api::ObjectPtr>& objects,
-                             api::meta::v1::ListMeta list_meta) {
-  return JsonResponse(200, TableJson(objects, std::move(list_meta)),
-                      "application/json;as=Table;v=v1;g=meta.k8s.io");
-}
-
-http::Response TableResponse(const std::vector<api::ObjectPtr>& objects, int64_t revision) {
-  api::meta::v1::ListMeta list_meta;
-  list_meta.resource_version = ResourceVersionText(revision);
-  return TableResponse(objects, std::move(list_meta));
+http::Response TableResponse(const api::KindInfo& kind, const std::vector<api::ObjectPtr>& objects,
+                             api::meta::v1::ListMeta list_meta, const http::Request& request,
+                             const Clock& clock) {
+  auto include = printers::ParseIncludeObject(request.FindQuery("includeObject").value_or(""));
+  if (!include.ok()) return StatusResponse(include.error());
+  auto table = TableJson(kind, objects, std::move(list_meta), clock, *include);
+  if (!table.ok()) return StatusResponse(table.error());
+  return JsonResponse(200, *std::move(table), "application/json;as=Table;v=v1;g=meta.k8s.io");
 }
 
 // A <Kind>List (or a Table of it) in the encoding the client prefers.
 http::Response ListResponse(const api::KindInfo& kind, const ListPage& page,
-                            const http::Request& request) {
+                            const http::Request& request, const Clock& clock) {
   const auto& objects = page.objects;
-  if (WantsTable(request)) return TableResponse(objects, page.meta);
+  if (WantsTable(request)) return TableResponse(kind, objects, page.meta, request, clock);
   if (PrefersProtobuf(request)) {
     // A <Kind>List message: ListMeta is field 1, the items are field 2.
     api::protobuf::Writer writer;
@@ -545,14 +522,23 @@ http::Response WithWarnings(http::Response response, const http::Response& warni
 
 http::Response ResourceHandler::Watch(const ResourceRequest& target,
                                       const http::Request& request) const {
-  return cached_->Watch(*target.kind, StorageKey(*target.kind, target.namespace_, ""), request,
-                        [](api::Object& object, bool with_columns) {
-                          std::vector<api::ObjectPtr> one;
-                          one.push_back(object.Clone());
-                          api::meta::v1::ListMeta list_meta;
-                          list_meta.resource_version = object.metadata().resource_version;
-                          return TableJson(one, std::move(list_meta), with_columns);
-                        });
+  const api::KindInfo& kind = *target.kind;
+  auto include = printers::IncludeObject::kMetadata;
+  if (WantsTable(request)) {
+    auto parsed = printers::ParseIncludeObject(request.FindQuery("includeObject").value_or(""));
+    if (!parsed.ok()) return StatusResponse(parsed.error());
+    include = *parsed;
+  }
+  return cached_->Watch(
+      kind, StorageKey(kind, target.namespace_, ""), request,
+      [&kind, &clock = clock_, include](api::Object& object, bool with_columns) {
+        std::vector<api::ObjectPtr> one;
+        one.push_back(object.Clone());
+        api::meta::v1::ListMeta list_meta;
+        list_meta.resource_version = object.metadata().resource_version;
+        auto table = TableJson(kind, one, std::move(list_meta), clock, include, with_columns);
+        return table.ok() ? *std::move(table) : apimachinery::StatusJson(table.error());
+      });
 }
 
 std::string ResourceHandler::NowText() const {
@@ -651,7 +637,9 @@ http::Response ResourceHandler::Get(const ResourceRequest& target,
   if (WantsTable(request)) {
     std::vector<api::ObjectPtr> one;
     one.push_back(std::move(stored.object));
-    return TableResponse(one, stored.kv.mod_revision);
+    api::meta::v1::ListMeta list_meta;
+    list_meta.resource_version = ResourceVersionText(stored.kv.mod_revision);
+    return TableResponse(*target.kind, one, std::move(list_meta), request, clock_);
   }
   return ObjectResponse(200, *target.kind, *stored.object, request);
 }
@@ -682,7 +670,7 @@ http::Response ResourceHandler::List(const ResourceRequest& target,
              : ReadListPage(store_, prefix, list.options, list.filter,
                             [&kind](const storage::KeyValue& kv) { return FromStored(kind, kv); });
   if (auto* failure = std::get_if<http::Response>(&page)) return std::move(*failure);
-  return ListResponse(kind, std::get<ListPage>(page), request);
+  return ListResponse(kind, std::get<ListPage>(page), request, clock_);
 }
 
 std::string ResourceHandler::ListPrefix(const ResourceRequest& target,
@@ -1056,7 +1044,7 @@ http::Response ResourceHandler::DeleteCollection(const ResourceRequest& target,
     list.options.resource_version.clear();
     list.options.resource_version_match.clear();
   }
-  return ListResponse(kind, deleted, request);
+  return ListResponse(kind, deleted, request, clock_);
 }
 
 Status ResourceHandler::Bootstrap() const {
