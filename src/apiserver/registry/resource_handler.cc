@@ -624,10 +624,11 @@ http::Response ResourceHandler::Get(const ResourceRequest& target,
           *target.kind, StorageKey(*target.kind, target.namespace_, target.name), request)) {
     if (*cached == nullptr) return NotFound(*target.kind, target.name);
     if (WantsTable(request)) {
-      const int64_t revision = std::stoll((*cached)->metadata().resource_version);
+      api::meta::v1::ListMeta list_meta;
+      list_meta.resource_version = (*cached)->metadata().resource_version;
       std::vector<api::ObjectPtr> one;
       one.push_back(*std::move(cached));
-      return TableResponse(one, revision);
+      return TableResponse(*target.kind, one, std::move(list_meta), request, clock_);
     }
     return ObjectResponse(200, *target.kind, **cached, request);
   }
