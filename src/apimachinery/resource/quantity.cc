@@ -257,6 +257,15 @@ Result<Quantity> Quantity::Parse(std::string_view text) {
   return quantity;
 }
 
+bool Quantity::IsCanonicalText(std::string_view text) {
+  if (text == "0") return true;
+  const auto pieces = Scan(text);
+  if (!pieces) return false;
+  const auto meaning = InterpretSuffix(pieces->suffix);
+  // The same condition under which Parse keeps the text (verbatim_).
+  return meaning && UpstreamFastPathKeepsText(*pieces, *meaning).value_or(false);
+}
+
 Quantity Quantity::FromInt64(int64_t value, Format format) {
   return FromScaled(value, 0).WithFormat(format);
 }

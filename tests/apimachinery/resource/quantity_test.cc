@@ -155,6 +155,20 @@ TEST(QuantityTest, ParsesValuesAndFormats) {
   }
 }
 
+TEST(QuantityTest, IsCanonicalTextAgreesWithParsing) {
+  for (const char* text : {"0", "500m", "1Gi", "2", "128974848", "129e6", "1e3", "-3k", "7Ki"}) {
+    ASSERT_TRUE(Quantity::IsCanonicalText(text)) << text;
+    EXPECT_EQ(Quantity::Parse(text)->String(), text);
+  }
+  for (const char* text : {"1000m", "1024Mi", "0.5", "1.5", " 1", "", "m", "lots", "00", "1.0"}) {
+    EXPECT_FALSE(Quantity::IsCanonicalText(text)) << text;
+    auto parsed = Quantity::Parse(text);
+    if (parsed.ok()) {
+      EXPECT_NE(parsed->String(), text);
+    }
+  }
+}
+
 TEST(QuantityTest, RejectsMalformedText) {
   const std::string format_wrong =
       "quantities must match the regular expression "
