@@ -173,8 +173,8 @@ TEST(ProtobufScalarsTest, RoundTripTheApiScalars) {
 }
 
 TEST(ProtobufScalarsTest, TimesOutsideTheYearsRfc3339CanWriteAreRejected) {
-  // Found by fuzzing: seconds near the int64 limits overflowed while formatting (and, for
-  // MicroTime, while converting to microseconds).
+  // Found while writing the fuzz targets: seconds near the int64 limits overflowed while formatting
+  // (and, for MicroTime, while converting to microseconds).
   for (int64_t seconds : {INT64_MIN, INT64_MAX, kMaxRfc3339Seconds + 1, kMinRfc3339Seconds - 1}) {
     for (bool micro : {false, true}) {
       Writer writer;

@@ -29,8 +29,8 @@ TEST(TimeTest, RejectsMalformedTimes) {
 }
 
 TEST(TimeTest, RejectsTimesOutsideTheYearsRfc3339CanWrite) {
-  // Found by fuzzing: year 0000 with a positive offset is year -1 in UTC, which cannot be
-  // written back as RFC 3339, so the object could not be served.
+  // Found while writing the fuzz targets: year 0000 with a positive offset is year -1 in UTC, which
+  // cannot be written back as RFC 3339, so the object could not be served.
   EXPECT_TRUE(Time::Parse("0000-01-01T00:00:00Z").ok());
   EXPECT_TRUE(Time::Parse("9999-12-31T23:59:59Z").ok());
   auto before = Time::Parse("0000-01-01T00:00:00+00:01");
