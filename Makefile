@@ -1,11 +1,13 @@
 # The two commands of the README, and their parts.
 BUILD_DIR ?= build
 ASAN_BUILD_DIR ?= build-asan
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 25
 JOBS ?= $(shell nproc)
 DATA_DIR ?= /var/lib/kpp
 CTEST_FLAGS ?= --output-on-failure --timeout 600
 
-.PHONY: all deps configure build run test test-fast test-asan bench format clean
+.PHONY: all deps configure build run test test-fast test-asan test-fuzz bench format clean
 
 all: build
 
@@ -24,9 +26,17 @@ build: configure
 run: deps build
 	$(BUILD_DIR)/kpp server --data-dir $(DATA_DIR)
 
-# Installs what is missing, builds, and runs the whole suite.
+# Installs what is missing, builds, and runs the whole suite, then every fuzz target briefly.
 test: deps build
 	cd $(BUILD_DIR) && ctest $(CTEST_FLAGS) -j $(JOBS)
+	$(MAKE) test-fuzz
+
+# The fuzz targets under fuzz/ (libFuzzer, ASan + UBSan), built with clang in their own build
+# dir and run for FUZZ_SECONDS each; fails on any crash, leak, slow input or memory blow-up.
+test-fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DKPP_FUZZ=ON
+	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target fuzz_targets
+	fuzz/run $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
 
 test-fast: build
 	cd $(BUILD_DIR) && ctest $(CTEST_FLAGS) -j $(JOBS) -L '^unit$$'
@@ -38,9 +48,11 @@ test-asan: deps
 	cd $(ASAN_BUILD_DIR) && ctest $(CTEST_FLAGS) -j $(JOBS) -L '^(unit|integration)$$'
 
 # Installs what is missing, builds the benchmarks and runs them (not part of `make test`):
-# bench/store compares the SQLite store with a local etcd; bench/apiserver loads a kpp server.
+# bench/codec compares the typed API codec with a plain Boost.JSON parse + serialize, bench/store
+# the SQLite store with a local etcd; bench/apiserver loads a kpp server.
 bench: deps configure
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target store_bench apiserver_bench
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target codec_bench store_bench apiserver_bench
+	$(BUILD_DIR)/bench/codec/codec_bench
 	$(BUILD_DIR)/bench/store/store_bench
 	$(BUILD_DIR)/bench/apiserver/apiserver_bench
 
@@ -48,4 +60,4 @@ format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR)

@@ -170,6 +170,16 @@ TEST(CodecTest, MalformedAndDeeplyNestedJsonAreErrors) {
   EXPECT_EQ(decoded.error().code(), ErrorCode::kBadRequest);
 }
 
+TEST(CodecTest, NumbersBeyondADoubleAreRejectedAsGoDoes) {
+  // Found by fuzzing: 1e400 parsed as infinity, which raw JSON fields kept and wrote back as
+  // text that is not JSON.
+  auto decoded = FromJson<ConfigMap>(R"({"metadata":{"name":"a","labels":{"x":-1e400}}})");
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code(), ErrorCode::kBadRequest);
+  EXPECT_EQ(decoded.error().message(),
+            "json: cannot unmarshal number -1e400 into Go value of type float64");
+}
+
 TEST(CodecTest, NullLeavesDefaultsAndClearsPointers) {
   auto decoded = FromJson<ConfigMap>(
       R"({"metadata":{"name":null,"labels":null,"deletionTimestamp":null},"immutable":null})");
@@ -186,6 +196,32 @@ TEST(CodecTest, StringsAreEscapedLikeGo) {
   EXPECT_EQ(ToJson(config),
             R"({"metadata":{"creationTimestamp":null},"data":{"control":"\u0001\t\u2028",)"
             R"("html":"\u003ca href=\"x\"\u003e\u0026\u003c/a\u003e"}})");
+}
+
+TEST(CodecTest, InvalidUtf8IsWrittenAsReplacementCharactersLikeGo) {
+  // Protobuf bodies can carry any bytes in strings; Go's encoder writes each byte that is not
+  // part of valid UTF-8 (stray, truncated, overlong, surrogate, beyond U+10FFFF) as \ufffd, so
+  // what is served is always valid JSON.
+  ConfigMap config;
+  config.data["bad"] =
+      "a\xff"
+      "b\xe2\x82"
+      "\xed\xa0\x80"
+      "\xf4\x90\x80\x80"
+      "\xc0\xaf"
+      "\xc3\xa9";
+  const std::string json = ToJson(config);
+  EXPECT_EQ(json, R"({"metadata":{"creationTimestamp":null},"data":{"bad":"a\ufffdb\ufffd\ufffd)"
+                  R"(\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd)"
+                  "\xc3\xa9\"}}");
+  auto decoded = FromJson<ConfigMap>(json);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  std::string replaced =
+      "a\xef\xbf\xbd"
+      "b";
+  for (int i = 0; i < 11; ++i)
+    replaced += "\xef\xbf\xbd";
+  EXPECT_EQ(decoded->object.data.at("bad"), replaced + "\xc3\xa9");
 }
 
 TEST(CodecTest, ListKindsCarryListMetaAndItems) {

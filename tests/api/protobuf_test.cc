@@ -172,6 +172,40 @@ TEST(ProtobufScalarsTest, RoundTripTheApiScalars) {
   EXPECT_EQ(ratio, 0.25);
 }
 
+TEST(ProtobufScalarsTest, TimesOutsideTheYearsRfc3339CanWriteAreRejected) {
+  // Found while writing the fuzz targets: seconds near the int64 limits overflowed while formatting
+  // (and, for MicroTime, while converting to microseconds).
+  for (int64_t seconds : {INT64_MIN, INT64_MAX, kMaxRfc3339Seconds + 1, kMinRfc3339Seconds - 1}) {
+    for (bool micro : {false, true}) {
+      Writer writer;
+      const size_t begin = writer.BeginMessage(1);
+      writer.Int(1, seconds);
+      writer.EndMessage(begin);
+      Reader reader(writer.data());
+      Time time;
+      MicroTime micro_time;
+      while (reader.Next())
+        micro ? reader.ReadMicroTime(micro_time) : reader.ReadTime(time);
+      ASSERT_TRUE(reader.failed()) << seconds;
+      EXPECT_EQ(reader.error()->code(), ErrorCode::kBadRequest);
+      EXPECT_EQ(reader.error()->message(),
+                "proto: time out of range: " + std::to_string(seconds) +
+                    " seconds since 1970 is outside the years 0000 to 9999");
+    }
+  }
+  Writer edge;
+  const size_t begin = edge.BeginMessage(1);
+  edge.Int(1, kMaxRfc3339Seconds);
+  edge.Int(2, 999'999'000);
+  edge.EndMessage(begin);
+  Reader reader(edge.data());
+  MicroTime last;
+  while (reader.Next())
+    reader.ReadMicroTime(last);
+  ASSERT_FALSE(reader.failed()) << reader.error()->message();
+  EXPECT_EQ(last.ToString(), "9999-12-31T23:59:59.999999Z");
+}
+
 TEST(ProtobufEnvelopeTest, WrapsAndUnwrapsOneObject) {
   const std::string body = Wrap("apps/v1", "Deployment", Bytes({0x0a, 0x00}));
   EXPECT_TRUE(body.starts_with(std::string_view("k8s\0", 4)));

@@ -28,6 +28,19 @@ TEST(TimeTest, RejectsMalformedTimes) {
   }
 }
 
+TEST(TimeTest, RejectsTimesOutsideTheYearsRfc3339CanWrite) {
+  // Found while writing the fuzz targets: year 0000 with a positive offset is year -1 in UTC, which
+  // cannot be written back as RFC 3339, so the object could not be served.
+  EXPECT_TRUE(Time::Parse("0000-01-01T00:00:00Z").ok());
+  EXPECT_TRUE(Time::Parse("9999-12-31T23:59:59Z").ok());
+  auto before = Time::Parse("0000-01-01T00:00:00+00:01");
+  ASSERT_FALSE(before.ok());
+  EXPECT_EQ(before.error().code(), ErrorCode::kBadRequest);
+  EXPECT_EQ(before.error().message(),
+            "parsing time \"0000-01-01T00:00:00+00:01\": year outside of range [0,9999] in UTC");
+  EXPECT_FALSE(MicroTime::Parse("9999-12-31T23:59:59.5-00:01").ok());
+}
+
 TEST(MicroTimeTest, KeepsMicroseconds) {
   auto parsed = MicroTime::Parse("2024-01-02T03:04:05.123456Z");
   ASSERT_TRUE(parsed.ok());

@@ -211,7 +211,16 @@ class PackageEmitter:
         out += ["", f"namespace {self.ns} {{", ""]
         out += [f"struct {type_.name};" for type_ in self.structs]
         out.append("")
+        # A struct whose list, map or box member holds a type defined after it gets its equality
+        # defaulted after all definitions: clang checks a defaulted operator== where the class
+        # ends, and a std::map of an incomplete type cannot be compared there.
+        defined, deferred_equality = set(), []
         for type_ in self.ordered_structs():
+            defined.add(type_.name)
+            defer = any(
+                f.type.named() is not None and f.type.named().package is self.package and
+                not f.type.named().raw and f.type.named().name not in defined
+                for f in type_.fields)
             if type_.doc:
                 out.append(f"// {type_.doc}")
             out.append(f"struct {type_.name} {{")
@@ -221,8 +230,23 @@ class PackageEmitter:
             for f in type_.fields:
                 out.append(f"  {cpp_field_type(f)} {member_name(f)}{self.initializer(f)};")
             out.append("")
-            out.append(f"  bool operator==(const {type_.name}&) const = default;")
+            if defer:
+                out.append(f"  bool operator==(const {type_.name}&) const;")
+                deferred_equality.append(type_)
+            else:
+                out.append(f"  bool operator==(const {type_.name}&) const = default;")
             out.append("};")
+            out.append("")
+        for type_ in deferred_equality:
+            # Written out rather than defaulted: clang 14 crashes on a defaulted operator== of a
+            # type that holds a list of itself.
+            members = (["kind", "api_version"] if type_.kind is not None else []) + \
+                [member_name(f) for f in type_.fields]
+            compared = " &&\n         ".join(f"{m} == other.{m}" for m in members) or "true"
+            out.append(f"inline bool {type_.name}::operator==(const {type_.name}& other) const {{")
+            out.append(f"  return {compared};")
+            out.append("}")
+        if deferred_equality:
             out.append("")
         out.append(f"}}  // namespace {self.ns}")
         return "\n".join(out) + "\n"
@@ -342,7 +366,15 @@ class PackageEmitter:
         if ref.kind == "list":
             return ["out.BeginArray();", f"for (const auto& {item} : {x}) {{",
                     f"  {self.encode_value(ref.elem, item, depth + 1)};", "}", "out.EndArray();"]
-        return ["out.BeginObject();", f"for (const auto& [{key}, {item}] : {x}) {{",
+        if ref.elem.kind in ("list", "map"):
+            # The value is encoded in a lambda, and clang 14 cannot capture structured bindings.
+            entry = f"entry{depth}"
+            loop = [f"for (const auto& {entry} : {x}) {{",
+                    f"  const auto& {key} = {entry}.first;",
+                    f"  const auto& {item} = {entry}.second;"]
+        else:
+            loop = [f"for (const auto& [{key}, {item}] : {x}) {{"]
+        return ["out.BeginObject();"] + loop + [
                 f"  out.Key({key});", f"  {self.encode_value(ref.elem, item, depth + 1)};", "}",
                 "out.EndObject();"]
 

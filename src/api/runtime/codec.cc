@@ -9,12 +9,31 @@
 
 namespace kpp::api::runtime {
 
-void DecodeContext::UnknownField(std::string_view key) {
+std::string DecodeContext::Path() const {
   std::string path;
   for (const auto& step : steps_) {
-    if (!step.is_index && !path.empty()) path += '.';
-    path += step.key;
+    switch (step.kind) {
+      case Step::Kind::kField:
+        if (!path.empty()) path += '.';
+        path += step.key;
+        break;
+      case Step::Kind::kIndex:
+        path += '[';
+        path += std::to_string(step.index);
+        path += ']';
+        break;
+      case Step::Kind::kKey:
+        path += '[';
+        path += step.key;
+        path += ']';
+        break;
+    }
   }
+  return path;
+}
+
+void DecodeContext::UnknownField(std::string_view key) {
+  std::string path = Path();
   if (!path.empty()) path += '.';
   path += key;
   unknown_fields_.push_back(std::move(path));
@@ -26,7 +45,7 @@ void DecodeContext::TypeError(std::string_view what, std::string_view go_type) {
   std::string_view go_struct;
   std::string path;
   for (const auto& step : steps_) {
-    if (step.is_index) continue;
+    if (step.kind != Step::Kind::kField) continue;
     go_struct = step.go_struct;
     if (!path.empty()) path += '.';
     path += step.key;

@@ -4,6 +4,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,25 +22,36 @@ namespace kpp::api::runtime {
 // Not thread-safe; one per decode.
 class DecodeContext {
  public:
-  // A step into the document: a field of a Go struct, or an index into a list or map.
+  // A step into the document: a field of a Go struct, or an index into a list or a key of a map.
+  // Keys are views into the document being decoded, which outlives the decode; keeping views
+  // (not copies) makes entering a step free of allocations.
   struct Step {
+    enum class Kind : uint8_t { kField, kIndex, kKey };
     std::string_view go_struct;  // empty for list/map steps
-    std::string key;
-    bool is_index = false;
+    std::string_view key;        // the field name or map key
+    size_t index = 0;            // for kIndex
+    Kind kind = Kind::kField;
   };
+
+  DecodeContext() { steps_.reserve(32); }
 
   bool failed() const { return error_.has_value(); }
   const std::optional<Error>& error() const { return error_; }
   const std::vector<std::string>& unknown_fields() const { return unknown_fields_; }
 
   void EnterField(std::string_view go_struct, std::string_view key) {
-    steps_.push_back({go_struct, std::string(key), false});
+    steps_.push_back({go_struct, key, 0, Step::Kind::kField});
   }
-  void EnterIndex(std::string key) { steps_.push_back({{}, std::move(key), true}); }
+  // "[3]" in paths.
+  void EnterIndex(size_t index) { steps_.push_back({{}, {}, index, Step::Kind::kIndex}); }
+  // "[key]" in paths.
+  void EnterKey(std::string_view key) { steps_.push_back({{}, key, 0, Step::Kind::kKey}); }
   void Leave() { steps_.pop_back(); }
 
   // Records `key` of the current object as unknown (reported as "spec.containers[0].foo").
   void UnknownField(std::string_view key);
+  // The path of the current step, e.g. "spec.containers[0]".
+  std::string Path() const;
   // Fails with upstream's message: "json: cannot unmarshal <what> into Go struct field
   // <Struct>.<path> of type <go_type>".
   void TypeError(std::string_view what, std::string_view go_type);
@@ -85,7 +97,7 @@ void DecodeList(const boost::json::value& in, std::vector<T>& out, DecodeContext
   out.clear();
   out.resize(array.size());
   for (size_t i = 0; i < array.size() && !ctx.failed(); ++i) {
-    ctx.EnterIndex("[" + std::to_string(i) + "]");
+    ctx.EnterIndex(i);
     decode_element(array[i], out[i], ctx);
     ctx.Leave();
   }
@@ -102,7 +114,7 @@ void DecodeMap(const boost::json::value& in, std::map<std::string, T>& out, Deco
   out.clear();
   for (const auto& [key, value] : in.get_object()) {
     if (ctx.failed()) return;
-    ctx.EnterIndex("[" + std::string(key) + "]");
+    ctx.EnterKey(key);
     decode_element(value, out[std::string(key)], ctx);
     ctx.Leave();
   }

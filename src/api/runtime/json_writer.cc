@@ -1,9 +1,53 @@
 #include "api/runtime/json_writer.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 
 namespace kpp::api::runtime {
+namespace {
+
+// The length of the valid UTF-8 sequence `text` starts with (its first byte is 0x80 or above), or
+// 0 when it does not start with one: as Go's utf8.DecodeRuneInString, overlong forms, surrogates
+// and code points above U+10FFFF are invalid.
+size_t Utf8SequenceLength(std::string_view text) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const auto in = [](unsigned char b, unsigned char low, unsigned char high) {
+    return b >= low && b <= high;
+  };
+  const unsigned char first = byte(0);
+  size_t length = 0;
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (in(first, 0xC2, 0xDF)) {
+    length = 2;
+  } else if (in(first, 0xE0, 0xEF)) {
+    length = 3;
+    if (first == 0xE0) low = 0xA0;
+    if (first == 0xED) high = 0x9F;
+  } else if (in(first, 0xF0, 0xF4)) {
+    length = 4;
+    if (first == 0xF0) low = 0x90;
+    if (first == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (text.size() < length || !in(byte(1), low, high)) return 0;
+  for (size_t i = 2; i < length; ++i) {
+    if (!in(byte(i), 0x80, 0xBF)) return 0;
+  }
+  return length;
+}
+
+// Bytes written as they are: printable ASCII except the quote, the backslash and <, > and &.
+constexpr auto kPlainAscii = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c)
+    plain[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+  return plain;
+}();
+
+}  // namespace
 
 void JsonWriter::BeforeValue() {
   if (after_key_) {
@@ -14,6 +58,8 @@ void JsonWriter::BeforeValue() {
 }
 
 void JsonWriter::BeginObject() {
+  // Objects of the API are rarely smaller than this; one allocation instead of a few doublings.
+  if (out_.empty()) out_.reserve(1024);
   BeforeValue();
   out_ += '{';
   need_comma_ = false;
@@ -97,31 +143,61 @@ void JsonWriter::Raw(std::string_view json) {
 void JsonWriter::WriteEscaped(std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out_ += '"';
-  for (size_t i = 0; i < text.size(); ++i) {
+  size_t i = 0;
+  while (i < text.size()) {
+    // Runs of printable ASCII that need no escape are copied at once.
+    const size_t run_start = i;
+    while (i < text.size() && kPlainAscii[static_cast<unsigned char>(text[i])])
+      ++i;
+    out_.append(text.data() + run_start, i - run_start);
+    if (i == text.size()) break;
     const auto c = static_cast<unsigned char>(text[i]);
     switch (c) {
-      case '"': out_ += "\\\""; continue;
-      case '\\': out_ += "\\\\"; continue;
-      case '\n': out_ += "\\n"; continue;
-      case '\r': out_ += "\\r"; continue;
-      case '\t': out_ += "\\t"; continue;
+      case '"':
+        out_ += "\\\"";
+        ++i;
+        continue;
+      case '\\':
+        out_ += "\\\\";
+        ++i;
+        continue;
+      case '\n':
+        out_ += "\\n";
+        ++i;
+        continue;
+      case '\r':
+        out_ += "\\r";
+        ++i;
+        continue;
+      case '\t':
+        out_ += "\\t";
+        ++i;
+        continue;
       default: break;
     }
     // Go escapes control characters and, for safe embedding in HTML, <, > and &.
-    if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+    if (c < 0x80) {
       out_ += "\\u00";
       out_ += kHex[c >> 4];
       out_ += kHex[c & 0xf];
+      ++i;
+      continue;
+    }
+    const size_t length = Utf8SequenceLength(text.substr(i));
+    if (length == 0) {
+      // Go writes each byte that is not part of valid UTF-8 as U+FFFD, escaped.
+      out_ += "\\ufffd";
+      ++i;
       continue;
     }
     // U+2028 and U+2029 (E2 80 A8/A9) are escaped by Go for JavaScript safety.
-    if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+    if (length == 3 && c == 0xE2 && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
         (static_cast<unsigned char>(text[i + 2]) & 0xFE) == 0xA8) {
       out_ += static_cast<unsigned char>(text[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
-      i += 2;
-      continue;
+    } else {
+      out_.append(text.data() + i, length);
     }
-    out_ += static_cast<char>(c);
+    i += length;
   }
   out_ += '"';
 }

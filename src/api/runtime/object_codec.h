@@ -1,13 +1,14 @@
 // Whole-object JSON encoding and decoding for any generated API type.
 #pragma once
 
-#include <boost/json/parse.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "api/runtime/codec.h"
 #include "api/runtime/duplicate_keys.h"
+#include "api/runtime/json_document.h"
 #include "base/result.h"
 
 namespace kpp::api {
@@ -43,18 +44,21 @@ std::string ToJson(const T& object) {
 // does: `strict decoding error: unknown field "spec.foo"`.
 template <typename T>
 Result<Decoded<T>> FromJson(std::string_view json, const DecodeOptions& options = {}) {
-  boost::json::parse_options parse_options;
-  parse_options.max_depth = options.max_depth;
-  boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(json, ec, {}, parse_options);
-  if (ec) return Error(ErrorCode::kBadRequest, "invalid JSON: " + ec.message());
+  // The document lives only during the decode (the object copies what it keeps), so it comes
+  // from a monotonic arena: one allocation for a typical object instead of one per value.
+  unsigned char arena_buffer[8192];
+  boost::json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
+  auto document = runtime::ParseJsonDocument(json, options.max_depth, &arena);
+  if (!document.ok()) return document.error();
   runtime::DecodeContext ctx;
   Decoded<T> result;
-  Decode(value, result.object, ctx);
+  Decode(document->value, result.object, ctx);
   if (ctx.failed()) return *ctx.error();
   if (options.unknown_fields != UnknownFields::kIgnore) {
     result.unknown_fields = ctx.unknown_fields();
-    result.duplicate_fields = runtime::FindDuplicateKeys(json, options.max_depth);
+    if (document->has_duplicate_keys) {
+      result.duplicate_fields = runtime::FindDuplicateKeys(json, options.max_depth);
+    }
   }
   if (options.unknown_fields == UnknownFields::kReject &&
       (!result.unknown_fields.empty() || !result.duplicate_fields.empty())) {

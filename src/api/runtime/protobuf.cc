@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 #include <cstring>
 
+#include "api/runtime/json_document.h"
 #include "apimachinery/intstr/duration.h"
 
 namespace kpp::api::protobuf {
@@ -13,6 +14,15 @@ namespace kpp::api::protobuf {
 namespace {
 
 constexpr int64_t kMicrosPerSecond = 1'000'000;
+// As deep as the JSON decoder allows (DecodeOptions::max_depth).
+constexpr unsigned kMaxEmbeddedJsonDepth = 200;
+
+std::string TimeOutOfRange(int64_t seconds) {
+  return fmt::format(
+      "proto: time out of range: {} seconds since 1970 is outside the years "
+      "0000 to 9999",
+      seconds);
+}
 
 // Floor division, so that times before 1970 get a negative second and a positive nano part.
 int64_t FloorDiv(int64_t value, int64_t divisor) {
@@ -293,6 +303,7 @@ void Reader::ReadTime(api::Time& out) {
       message->Skip();  // nanos: metav1.Time has whole seconds
     }
   }
+  if (!api::InRfc3339Range(seconds)) return Fail(TimeOutOfRange(seconds));
   out = any ? api::Time::FromUnixSeconds(seconds) : api::Time{};
 }
 
@@ -313,8 +324,12 @@ void Reader::ReadMicroTime(api::MicroTime& out) {
       message->Skip();
     }
   }
-  out = any ? api::MicroTime::FromUnixMicros(seconds * kMicrosPerSecond + nanos / 1000)
-            : api::MicroTime{};
+  if (!api::InRfc3339Range(seconds)) return Fail(TimeOutOfRange(seconds));
+  const int64_t micros = seconds * kMicrosPerSecond + nanos / 1000;
+  if (!api::InRfc3339Range(FloorDiv(micros, kMicrosPerSecond))) {
+    return Fail(TimeOutOfRange(FloorDiv(micros, kMicrosPerSecond)));
+  }
+  out = any ? api::MicroTime::FromUnixMicros(micros) : api::MicroTime{};
 }
 
 void Reader::ReadQuantity(api::Quantity& out) {
@@ -387,13 +402,12 @@ void Reader::ReadRawJson(api::RawJson& out) {
     out = api::RawJson();
     return;
   }
-  boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(raw, ec);
-  if (ec) {
-    Fail("proto: an embedded object is not JSON: " + ec.message());
+  auto document = runtime::ParseJsonDocument(raw, kMaxEmbeddedJsonDepth);
+  if (!document.ok()) {
+    Fail("proto: an embedded object is not JSON: " + document.error().message());
     return;
   }
-  out = api::RawJson(value);
+  out = api::RawJson(document->value);
 }
 
 // ---- Envelope -----------------------------------------------------------------------------

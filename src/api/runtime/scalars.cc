@@ -88,6 +88,10 @@ Result<int64_t> ParseRfc3339Micros(std::string_view text) {
   const int64_t days_since_epoch = sys_days(date).time_since_epoch().count();
   const int64_t seconds =
       days_since_epoch * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+  if (!InRfc3339Range(seconds)) {
+    return Error(ErrorCode::kBadRequest,
+                 fmt::format("parsing time \"{}\": year outside of range [0,9999] in UTC", text));
+  }
   return seconds * 1'000'000 + micros;
 }
 
@@ -127,8 +131,9 @@ Result<MicroTime> MicroTime::Parse(std::string_view text) {
   return MicroTime::FromUnixMicros(micros);
 }
 
+// The copy takes the default storage: `value` may live in a decode's short-lived arena.
 RawJson::RawJson(const boost::json::value& value)
-    : value_(std::make_shared<const boost::json::value>(value)) {}
+    : value_(std::make_shared<const boost::json::value>(value, boost::json::storage_ptr())) {}
 
 const boost::json::value& RawJson::value() const {
   static const boost::json::value null_value;
@@ -151,6 +156,7 @@ Result<std::string> CanonicalQuantity(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
     text.remove_suffix(1);
   }
+  if (resource::Quantity::IsCanonicalText(text)) return std::string(text);
   KPP_ASSIGN_OR_RETURN(resource::Quantity quantity, resource::Quantity::Parse(text));
   return quantity.String();
 }

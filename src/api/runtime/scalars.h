@@ -18,6 +18,14 @@ namespace kpp::api {
 
 // metav1.Time: whole seconds, serialized as RFC 3339 in UTC ("2024-01-02T03:04:05Z"). The zero
 // Time serializes as null, as upstream's does.
+// The instants RFC 3339 can write (years 0000 to 9999, UTC), as seconds since the epoch. Times
+// outside cannot be served as JSON, so decoding refuses them.
+inline constexpr int64_t kMinRfc3339Seconds = -62167219200;  // 0000-01-01T00:00:00Z
+inline constexpr int64_t kMaxRfc3339Seconds = 253402300799;  // 9999-12-31T23:59:59Z
+constexpr bool InRfc3339Range(int64_t unix_seconds) {
+  return unix_seconds >= kMinRfc3339Seconds && unix_seconds <= kMaxRfc3339Seconds;
+}
+
 struct Time {
   int64_t unix_seconds = 0;
   bool zero = true;

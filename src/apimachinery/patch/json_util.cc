@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cmath>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,23 @@ Result<json::value> ParseJson(std::string_view text) {
   json::value value =
       json::parse(json::string_view(text.data(), text.size()), ec, json::storage_ptr(), options);
   if (ec) return BadRequestError(fmt::format("invalid JSON: {}", ec.message()));
+  // Numbers beyond the range of a double parse as infinity, which no JSON can carry back; Go
+  // refuses them.
+  std::vector<const json::value*> pending = {&value};
+  while (!pending.empty()) {
+    const json::value* current = pending.back();
+    pending.pop_back();
+    if (const auto* object = current->if_object()) {
+      for (const auto& member : *object)
+        pending.push_back(&member.value());
+    } else if (const auto* array = current->if_array()) {
+      for (const auto& element : *array)
+        pending.push_back(&element);
+    } else if (current->is_double() && !std::isfinite(current->get_double())) {
+      return BadRequestError(
+          "json: cannot unmarshal number out of range into Go value of type float64");
+    }
+  }
   return value;
 }
 

@@ -148,12 +148,14 @@ Result<BigUnsigned> DecimalToNanos(std::string_view digits, int64_t exponent) {
   while (!digits.empty() && digits.front() == '0')
     digits.remove_prefix(1);
   if (digits.empty()) return BigUnsigned();
+  // Whatever the suffix: with a fraction and "n", more digits before the point than the bound
+  // would otherwise pass, and the canonical form could not be parsed back.
+  if (static_cast<int64_t>(digits.size()) + exponent > static_cast<int64_t>(kMaxIntegerDigits)) {
+    return BadRequestError(fmt::format(
+        "quantity too large: more than {} digits before the decimal point", kMaxIntegerDigits));
+  }
   const int64_t shift = exponent + 9;  // power of ten to apply to reach nano-units
   if (shift >= 0) {
-    if (static_cast<int64_t>(digits.size()) + exponent > static_cast<int64_t>(kMaxIntegerDigits)) {
-      return BadRequestError(fmt::format(
-          "quantity too large: more than {} digits before the decimal point", kMaxIntegerDigits));
-    }
     BigUnsigned nanos = BigUnsigned::FromDecimal(digits);
     nanos.MultiplyPow10(static_cast<uint64_t>(shift));
     return nanos;
@@ -255,6 +257,17 @@ Result<Quantity> Quantity::Parse(std::string_view text) {
   quantity.negative_ = !pieces->positive && !quantity.nanos_.IsZero();
   if (keeps_text.value_or(false)) quantity.verbatim_ = std::string(text);
   return quantity;
+}
+
+bool Quantity::IsCanonicalText(std::string_view text) {
+  if (text == "0") return true;
+  const auto pieces = Scan(text);
+  if (!pieces) return false;
+  const auto meaning = InterpretSuffix(pieces->suffix);
+  // The condition under which Parse keeps the text (verbatim_), short of huge exponents, which
+  // Parse may refuse (kMaxIntegerDigits; found by the quantity fuzzer: "8e+00006000").
+  return meaning && (meaning->base == 2 || meaning->exponent <= kExa) &&
+         UpstreamFastPathKeepsText(*pieces, *meaning).value_or(false);
 }
 
 Quantity Quantity::FromInt64(int64_t value, Format format) {

@@ -58,6 +58,9 @@ class Quantity {
   Quantity() = default;
 
   static Result<Quantity> Parse(std::string_view text);
+  // Whether Parse(text) succeeds with String() == text, found without parsing the value (the
+  // usual case for API objects: "500m", "1Gi", "2"); false does not mean the text is invalid.
+  static bool IsCanonicalText(std::string_view text);
   // value (NewQuantity).
   static Quantity FromInt64(int64_t value, Format format = Format::kDecimalSI);
   // value / 1000 (NewMilliQuantity).

@@ -118,5 +118,20 @@ TEST(MergePatchTest, DeepPatchIsRejectedNotACrash) {
   EXPECT_TRUE(ApplyMergePatch(json::object(), NestedObject(kMaxJsonDepth - 1)).ok());
 }
 
+TEST(MergePatchTest, NumbersBeyondADoubleAreRejectedWhenParsed) {
+  // Found by fuzzing: 1e400 parsed as infinity, and the patched object serialized to text that
+  // is not JSON. Go refuses such numbers when it unmarshals.
+  for (const char* text : {R"({"a":1e400})", R"({"a":[-1e999]})",
+                           R"([{"op":"add","path":"/a",)"
+                           R"("value":1e309}])"}) {
+    auto parsed = ParseJson(text);
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_EQ(parsed.error().code(), ErrorCode::kBadRequest);
+    EXPECT_EQ(parsed.error().message(),
+              "json: cannot unmarshal number out of range into Go value of type float64");
+  }
+  EXPECT_TRUE(ParseJson(R"({"a":1.7e308,"b":-1e-400})").ok());
+}
+
 }  // namespace
 }  // namespace kpp::patch

@@ -155,6 +155,33 @@ TEST(QuantityTest, ParsesValuesAndFormats) {
   }
 }
 
+TEST(QuantityTest, IsCanonicalTextAgreesWithParsing) {
+  for (const char* text : {"0", "500m", "1Gi", "2", "128974848", "129e6", "1e3", "-3k", "7Ki"}) {
+    ASSERT_TRUE(Quantity::IsCanonicalText(text)) << text;
+    EXPECT_EQ(Quantity::Parse(text)->String(), text);
+  }
+  for (const char* text :
+       {"1000m", "1024Mi", "0.5", "1.5", " 1", "", "m", "lots", "00", "1.0", "8e+00006000"}) {
+    EXPECT_FALSE(Quantity::IsCanonicalText(text)) << text;
+    auto parsed = Quantity::Parse(text);
+    if (parsed.ok()) {
+      EXPECT_NE(parsed->String(), text);
+    }
+  }
+}
+
+TEST(QuantityTest, TooManyDigitsBeforeThePointAreRejectedWhateverTheSuffix) {
+  // Found by the quantity fuzzer: 1,010 digits, a 9-digit fraction and "n" passed the bound
+  // (the check ran only for suffixes that scale up), and the canonical form ("<1010 digits>n")
+  // did not parse back.
+  const std::string digits(1010, '7');
+  auto fraction_nano = Quantity::Parse(digits + ".123456789n");
+  ASSERT_FALSE(fraction_nano.ok());
+  EXPECT_EQ(fraction_nano.error().message(),
+            "quantity too large: more than 1000 digits before the decimal point");
+  EXPECT_TRUE(Quantity::Parse(std::string(1009, '7') + ".5n").ok());
+}
+
 TEST(QuantityTest, RejectsMalformedText) {
   const std::string format_wrong =
       "quantities must match the regular expression "
