@@ -746,7 +746,10 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
   auto converted = api::conversion::ToStorageVersion(kind, object.Clone());
   if (!converted.ok()) return StatusResponse(converted.error());
   api::Object& stored = **converted;
-  if (auto error = Validate(kind, stored, &current)) {
+  // A binding sets spec.nodeName, which no update may change, as upstream's binding writes the
+  // pod directly.
+  const api::Object* rules_base = target.subresource == "binding" ? nullptr : &current;
+  if (auto error = Validate(kind, stored, rules_base)) {
     return ObjectError(kind, target.name, *std::move(error));
   }
   if (IsDryRun(request)) {

@@ -234,7 +234,11 @@ http::Response ResourceHandler::InnerRequest(const ResourceRequest& target, std:
   inner.body = std::move(body);
   inner.headers.push_back({"Content-Type", "application/json"});
   for (const auto& [key, value] : outer.query) {
-    if (key == "dryRun") inner.query.emplace_back(key, value);
+    if (key == "dryRun" || key == "fieldManager") inner.query.emplace_back(key, value);
+  }
+  // The writer's name for managedFields comes from here when it gave no fieldManager.
+  if (const std::string* agent = outer.FindHeader("User-Agent")) {
+    inner.headers.push_back({"User-Agent", *agent});
   }
   if (inner.method == "PUT") return Update(target, inner);
   if (inner.method == "DELETE") return Delete(target, inner);
