@@ -118,15 +118,10 @@ constexpr Registration kRegistrations[] = {
      &ViaJson<scheduling::v1::PriorityClass, scheduling::v1alpha1::PriorityClass>},
 };
 
-std::string GroupVersion(const KindInfo& kind) {
-  return kind.group.empty() ? std::string(kind.version)
-                            : fmt::format("{}/{}", kind.group, kind.version);
-}
-
 const Registration* Find(const KindInfo& from, const KindInfo& to) {
   if (from.kind != to.kind) return nullptr;
-  const std::string from_version = GroupVersion(from);
-  const std::string to_version = GroupVersion(to);
+  const std::string from_version = GroupVersionOf(from);
+  const std::string to_version = GroupVersionOf(to);
   const auto* found = std::find_if(
       std::begin(kRegistrations), std::end(kRegistrations), [&](const Registration& registration) {
         return registration.kind == from.kind && registration.from == from_version &&
@@ -153,15 +148,15 @@ Result<ObjectPtr> Convert(const Object& object, const KindInfo& from, const Kind
     const Registration* registration = Find(from, to);
     if (registration == nullptr) {
       return InternalError(fmt::format("no conversion of {} from {} to {}", from.kind,
-                                       GroupVersion(from), GroupVersion(to)));
+                                       GroupVersionOf(from), GroupVersionOf(to)));
     }
     KPP_ASSIGN_OR_RETURN(converted, registration->convert(object));
     if (converted == nullptr) {
       return InternalError(
-          fmt::format("the object to convert is not a {} of {}", from.kind, GroupVersion(from)));
+          fmt::format("the object to convert is not a {} of {}", from.kind, GroupVersionOf(from)));
     }
   }
-  converted->api_version() = GroupVersion(to);
+  converted->api_version() = GroupVersionOf(to);
   converted->kind() = std::string(to.kind);
   return converted;
 }

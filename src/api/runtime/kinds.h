@@ -3,6 +3,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace kpp::api {
@@ -53,6 +54,12 @@ struct KindInfo {
 
 // The kind table entry whose version `kind`'s objects are stored in: `kind` itself unless the
 // schema names another.
+// The apiVersion of a kind's objects: "v1" for the core group, else "<group>/<version>".
+inline std::string GroupVersionOf(const KindInfo& kind) {
+  if (kind.group.empty()) return std::string(kind.version);
+  return std::string(kind.group) + "/" + std::string(kind.version);
+}
+
 inline const KindInfo& StorageKind(const KindInfo& kind) {
   return kind.storage != nullptr ? *kind.storage : kind;
 }

@@ -43,11 +43,6 @@ const Printer& GenericPrinter() {
   return printer;
 }
 
-std::string GroupVersion(const api::KindInfo& kind) {
-  return kind.group.empty() ? std::string(kind.version)
-                            : fmt::format("{}/{}", kind.group, kind.version);
-}
-
 // The object of a row: its metadata as a PartialObjectMetadata, the whole object, or nothing.
 api::RawJson RowObject(const api::KindInfo& kind, const api::Object& object,
                        IncludeObject include) {
@@ -56,7 +51,7 @@ api::RawJson RowObject(const api::KindInfo& kind, const api::Object& object,
     case IncludeObject::kObject: {
       auto copy = object.Clone();
       copy->kind() = std::string(kind.kind);
-      copy->api_version() = GroupVersion(kind);
+      copy->api_version() = api::GroupVersionOf(kind);
       return api::RawJson(boost::json::parse(copy->ToJson()));
     }
     case IncludeObject::kMetadata: break;

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/runtime/openapi_data.h"
+#include "apiserver/registry/lifecycle.h"
 #include "base/log.h"
 
 namespace kpp::apiserver {
@@ -14,21 +15,6 @@ namespace {
 
 namespace mf = managedfields;
 using boost::json::value;
-
-bool HasStatusSubresource(const api::KindInfo& kind) {
-  for (std::string_view rest = kind.subresources; !rest.empty();) {
-    const auto comma = rest.find(',');
-    if (rest.substr(0, comma) == "status") return true;
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
-std::string GroupVersionOf(const api::KindInfo& kind) {
-  return kind.group.empty() ? std::string(kind.version)
-                            : fmt::format("{}/{}", kind.group, kind.version);
-}
 
 std::string ManagerOf(const http::Request& request) {
   if (auto manager = request.FindQuery("fieldManager"); manager && !manager->empty()) {
@@ -121,12 +107,12 @@ void FieldManagers::RecordUpdate(const api::KindInfo& kind, const api::Object* l
   const mf::ManagedFields managed = mf::ManagedFieldsForWrite(
       metadata.managed_fields.empty() ? nullptr : &request_entries, &live_entries);
   const mf::FieldSet& reset =
-      subresource.empty() && HasStatusSubresource(kind) ? status_fields_ : no_fields_;
+      subresource.empty() && HasSubresource(kind, "status") ? status_fields_ : no_fields_;
   mf::FieldManager manager(types->type, reset);
-  auto after =
-      manager.Update(boost::json::parse(live == nullptr ? types->empty_json : live->ToJson()),
-                     boost::json::parse(updated.ToJson()), managed,
-                     {ManagerOf(request), GroupVersionOf(kind), std::string(subresource), now});
+  auto after = manager.Update(
+      boost::json::parse(live == nullptr ? types->empty_json : live->ToJson()),
+      boost::json::parse(updated.ToJson()), managed,
+      {ManagerOf(request), api::GroupVersionOf(kind), std::string(subresource), now});
   if (!after.ok()) {
     KLOG_V(2, "managedFields of {} {}/{} kept: {}", kind.kind, metadata.namespace_, metadata.name,
            after.error().message());
@@ -171,7 +157,7 @@ Result<std::string> FieldManagers::Apply(const api::KindInfo& kind, std::string_
         "JSON is not supported)");
   }
   auto& object = config.as_object();
-  const std::string group_version = GroupVersionOf(kind);
+  const std::string group_version = api::GroupVersionOf(kind);
   const auto* api_version = object.if_contains("apiVersion");
   const auto* kind_name = object.if_contains("kind");
   if (api_version == nullptr || !api_version->is_string() || kind_name == nullptr ||
@@ -209,7 +195,7 @@ Result<std::string> FieldManagers::Apply(const api::KindInfo& kind, std::string_
     }
   }
   mf::ManagedFields managed = mf::ManagedFieldsForWrite(nullptr, live_entries);
-  const mf::FieldSet& reset = HasStatusSubresource(kind) ? status_fields_ : no_fields_;
+  const mf::FieldSet& reset = HasSubresource(kind, "status") ? status_fields_ : no_fields_;
   mf::FieldManager manager(types->type, reset);
   auto applied =
       manager.Apply(live, config, std::move(managed), {ManagerOf(request), group_version, "", now},

@@ -18,8 +18,8 @@
 #include "apimachinery/patch/merge_patch.h"
 #include "apimachinery/patch/strategic_merge_patch.h"
 #include "apimachinery/validation/field_errors.h"
-#include "apiserver/registry/lifecycle.h"
 #include "apiserver/printers/printers.h"
+#include "apiserver/registry/lifecycle.h"
 #include "apiserver/registry/list_filter.h"
 #include "apiserver/registry/list_reader.h"
 #include "apiserver/registry/object_name.h"
@@ -44,11 +44,6 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
     path.remove_prefix(slash + 1);
   }
   return segments;
-}
-
-std::string GroupVersion(const api::KindInfo& kind) {
-  return kind.group.empty() ? std::string(kind.version)
-                            : fmt::format("{}/{}", kind.group, kind.version);
 }
 
 // "configmaps" or "deployments.apps", as upstream names a resource in messages.
@@ -353,7 +348,7 @@ Result<api::ObjectPtr> FromStored(const api::KindInfo& kind, const storage::KeyV
 
 std::string ToResponseJson(const api::KindInfo& kind, api::Object& object) {
   object.kind() = std::string(kind.kind);
-  object.api_version() = GroupVersion(kind);
+  object.api_version() = api::GroupVersionOf(kind);
   return object.ToJson();
 }
 
@@ -361,8 +356,8 @@ std::string ToResponseJson(const api::KindInfo& kind, api::Object& object) {
 http::Response ObjectResponse(int status, const api::KindInfo& kind, api::Object& object,
                               const http::Request& request) {
   if (PrefersProtobuf(request)) {
-    return ProtobufResponse(
-        status, api::protobuf::Wrap(GroupVersion(kind), kind.kind, object.ToProtobufMessage()));
+    return ProtobufResponse(status, api::protobuf::Wrap(api::GroupVersionOf(kind), kind.kind,
+                                                        object.ToProtobufMessage()));
   }
   return JsonResponse(status, ToResponseJson(kind, object));
 }
@@ -417,11 +412,11 @@ http::Response ListResponse(const api::KindInfo& kind, const ListPage& page,
     writer.EndMessage(meta);
     for (const auto& object : objects)
       writer.String(2, object->ToProtobufMessage());
-    return ProtobufResponse(200,
-                            api::protobuf::Wrap(GroupVersion(kind), kind.list_kind, writer.data()));
+    return ProtobufResponse(
+        200, api::protobuf::Wrap(api::GroupVersionOf(kind), kind.list_kind, writer.data()));
   }
   std::string body = fmt::format(R"({{"kind":"{}","apiVersion":"{}","metadata":{},"items":[)",
-                                 kind.list_kind, GroupVersion(kind), api::ToJson(page.meta));
+                                 kind.list_kind, api::GroupVersionOf(kind), api::ToJson(page.meta));
   for (size_t i = 0; i < objects.size(); ++i) {
     if (i > 0) body += ',';
     body += objects[i]->ToJson();
@@ -468,7 +463,7 @@ Result<api::Decoded<api::ObjectPtr>> DecodeBody(const api::KindInfo& kind,
   }
   AddFieldWarnings(*decoded, warnings);
   api::Object& object = *decoded->object;
-  const std::string group_version = GroupVersion(kind);
+  const std::string group_version = api::GroupVersionOf(kind);
   if (!object.api_version().empty() && object.api_version() != group_version) {
     return BadRequestError(
         fmt::format("the API version in the data ({}) does not match the expected API version ({})",

@@ -20,11 +20,6 @@ namespace {
 using watchcache::CachedObject;
 using watchcache::CachedObjectPtr;
 
-std::string GroupVersion(const api::KindInfo& kind) {
-  return kind.group.empty() ? std::string(kind.version)
-                            : fmt::format("{}/{}", kind.group, kind.version);
-}
-
 bool WantsTable(const http::Request& request) {
   const std::string* accept = request.FindHeader("Accept");
   return accept != nullptr && accept->find("as=Table") != std::string::npos;
@@ -60,14 +55,14 @@ Result<api::ObjectPtr> DecodeCached(const api::KindInfo& kind, const CachedObjec
 Result<std::string> ResponseJson(const api::KindInfo& kind, const CachedObject& cached) {
   if (&api::StorageKind(kind) == &kind && cached.json.starts_with('{')) {
     std::string json =
-        fmt::format(R"({{"kind":"{}","apiVersion":"{}")", kind.kind, GroupVersion(kind));
+        fmt::format(R"({{"kind":"{}","apiVersion":"{}")", kind.kind, api::GroupVersionOf(kind));
     if (cached.json != "{}") json += ',';
     json.append(cached.json, 1);
     return json;
   }
   KPP_ASSIGN_OR_RETURN(api::ObjectPtr object, DecodeCached(kind, cached));
   object->kind() = std::string(kind.kind);
-  object->api_version() = GroupVersion(kind);
+  object->api_version() = api::GroupVersionOf(kind);
   return object->ToJson();
 }
 
@@ -81,11 +76,11 @@ std::string BookmarkJson(const api::KindInfo& kind, int64_t revision, bool initi
   if (decoded.ok()) {
     api::Object& object = *decoded->object;
     object.kind() = std::string(kind.kind);
-    object.api_version() = GroupVersion(kind);
+    object.api_version() = api::GroupVersionOf(kind);
     return object.ToJson();
   }
   return fmt::format(R"({{"kind":"{}","apiVersion":"{}","metadata":{}}})", kind.kind,
-                     GroupVersion(kind), metadata);
+                     api::GroupVersionOf(kind), metadata);
 }
 
 // Whether `filter` selects `object`, whose field values follow `labels` (its stored kind's).
@@ -284,7 +279,7 @@ std::optional<std::variant<ListPage, http::Response>> CachedResources::List(
     std::string body;
     body.reserve(size);
     body += fmt::format(R"({{"kind":"{}","apiVersion":"{}","metadata":{},"items":[)",
-                        kind.list_kind, GroupVersion(kind), api::ToJson(meta));
+                        kind.list_kind, api::GroupVersionOf(kind), api::ToJson(meta));
     for (size_t i = 0; i < selected.size(); ++i) {
       if (i > 0) body += ',';
       body += selected[i]->json;
