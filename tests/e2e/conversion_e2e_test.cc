@@ -8,7 +8,6 @@
 #include <boost/json/serialize.hpp>
 #include <thread>
 
-#include "base/files.h"
 #include "support/kpp_server_fixture.h"
 
 namespace kpp {
@@ -28,12 +27,6 @@ constexpr char kV2[] = "horizontalpodautoscalers.v2.autoscaling";
 class ConversionE2ETest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(server_.Start()); }
-
-  std::string File(const std::string& name, const std::string& content) {
-    const std::string path = server_.root_dir() + "/" + name;
-    EXPECT_TRUE(WriteFileAtomic(path, content, 0644).ok());
-    return path;
-  }
 
   ProcessResult Kubectl(const std::vector<std::string>& args) { return server_.Kubectl(args); }
 
@@ -91,7 +84,7 @@ spec:
 )";
 
 TEST_F(ConversionE2ETest, AV1AutoscalerReadsAsV2) {
-  const std::string file = File("php-apache.yaml", kV1Autoscaler);
+  const std::string file = server_.WriteFile("php-apache.yaml", kV1Autoscaler);
   auto applied = Kubectl({"apply", "-f", file});
   ASSERT_EQ(applied.exit_code, 0) << applied.err;
   EXPECT_EQ(applied.out, "horizontalpodautoscaler.autoscaling/php-apache created\n");
@@ -124,7 +117,7 @@ TEST_F(ConversionE2ETest, AV1AutoscalerReadsAsV2) {
 }
 
 TEST_F(ConversionE2ETest, V2OnlyMetricsTravelInV1AnnotationsAndSurviveV1Writes) {
-  auto created = Kubectl({"create", "-f", File("memory.yaml", kV2Autoscaler)});
+  auto created = Kubectl({"create", "-f", server_.WriteFile("memory.yaml", kV2Autoscaler)});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   const auto memory_metric = boost::json::parse(
       R"([{"type":"Resource","resource":{"name":"memory","targetAverageValue":"500Mi"}}])");
@@ -150,7 +143,8 @@ TEST_F(ConversionE2ETest, V2OnlyMetricsTravelInV1AnnotationsAndSurviveV1Writes) 
   // kubectl replace in v1, with what a v1 read gave.
   v1 = GetJson(kV1, "memory");
   v1.at("metadata").as_object()["labels"] = boost::json::parse(R"({"replaced":"yes"})");
-  auto replaced = Kubectl({"replace", "-f", File("memory-v1.json", boost::json::serialize(v1))});
+  auto replaced =
+      Kubectl({"replace", "-f", server_.WriteFile("memory-v1.json", boost::json::serialize(v1))});
   ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
 
   const auto v2 = GetJson(kV2, "memory");
@@ -166,7 +160,7 @@ TEST_F(ConversionE2ETest, V2OnlyMetricsTravelInV1AnnotationsAndSurviveV1Writes) 
 }
 
 TEST_F(ConversionE2ETest, AV1WatchSeesV2WritesAsV1) {
-  auto created = Kubectl({"create", "-f", File("memory.yaml", kV2Autoscaler)});
+  auto created = Kubectl({"create", "-f", server_.WriteFile("memory.yaml", kV2Autoscaler)});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   const auto v1 = GetJson(kV1, "memory");
   const std::string version = std::string(v1.at("metadata").at("resourceVersion").as_string());
@@ -277,7 +271,7 @@ TEST_F(ConversionE2ETest, OldManifestsApplyAndReadAsTheCurrentVersions) {
     EXPECT_NE(versions.out.find(std::string(version) + "\n"), std::string::npos) << version;
   }
 
-  const std::string deployment = File("nginx.yaml", kExtensionsDeployment);
+  const std::string deployment = server_.WriteFile("nginx.yaml", kExtensionsDeployment);
   auto applied = Kubectl({"apply", "-f", deployment});
   ASSERT_EQ(applied.exit_code, 0) << applied.err;
   EXPECT_EQ(applied.out, "deployment.extensions/nginx-deployment created\n");
@@ -307,12 +301,12 @@ TEST_F(ConversionE2ETest, OldManifestsApplyAndReadAsTheCurrentVersions) {
   EXPECT_EQ(listed.err, "");
 
   // apps/v1beta1 kept 2 old replica sets.
-  auto beta1 = Kubectl({"apply", "-f", File("frontend.yaml", kAppsV1beta1Deployment)});
+  auto beta1 = Kubectl({"apply", "-f", server_.WriteFile("frontend.yaml", kAppsV1beta1Deployment)});
   ASSERT_EQ(beta1.exit_code, 0) << beta1.err;
   EXPECT_EQ(GetJson("deployments.v1.apps", "frontend").at("spec").at("revisionHistoryLimit"), 2);
 
   // An old ingress reads as networking.k8s.io/v1, and back.
-  auto ingress = Kubectl({"apply", "-f", File("shop.yaml", kExtensionsIngress)});
+  auto ingress = Kubectl({"apply", "-f", server_.WriteFile("shop.yaml", kExtensionsIngress)});
   ASSERT_EQ(ingress.exit_code, 0) << ingress.err;
   EXPECT_EQ(ingress.out, "ingress.extensions/shop created\n");
   const auto v1 = GetJson("ingress", "shop");
@@ -327,7 +321,8 @@ TEST_F(ConversionE2ETest, OldManifestsApplyAndReadAsTheCurrentVersions) {
   EXPECT_EQ(old.at("spec").at("backend"),
             boost::json::parse(R"({"serviceName":"fallback","servicePort":8080})"));
 
-  auto others = Kubectl({"apply", "-f", File("others.yaml", kOldCronJobAndPriorityClass)});
+  auto others =
+      Kubectl({"apply", "-f", server_.WriteFile("others.yaml", kOldCronJobAndPriorityClass)});
   ASSERT_EQ(others.exit_code, 0) << others.err;
   EXPECT_EQ(others.out,
             "cronjob.batch/hello created\npriorityclass.scheduling.k8s.io/high-priority created\n");

@@ -6,7 +6,6 @@
 #include <boost/json/serialize.hpp>
 #include <thread>
 
-#include "base/files.h"
 #include "support/kpp_server_fixture.h"
 
 namespace kpp {
@@ -51,12 +50,6 @@ class LifecycleE2ETest : public ::testing::Test {
     ASSERT_TRUE(server_.Start());
   }
 
-  std::string File(const std::string& name, const std::string& content) {
-    const std::string path = server_.root_dir() + "/" + name;
-    EXPECT_TRUE(WriteFileAtomic(path, content, 0644).ok());
-    return path;
-  }
-
   ProcessResult Kubectl(const std::vector<std::string>& args, const std::string& minor = "") {
     return server_.Kubectl(args, minor);
   }
@@ -85,7 +78,7 @@ class LifecycleE2ETest : public ::testing::Test {
 };
 
 TEST_F(LifecycleE2ETest, KubectlScaleSetsReplicasThroughTheScaleSubresource) {
-  MustRun({"create", "-f", File("web.yaml", kDeploymentYaml)});
+  MustRun({"create", "-f", server_.WriteFile("web.yaml", kDeploymentYaml)});
   int replicas = 2;
   for (const auto& minor : kKubectls) {
     auto scaled =
@@ -115,7 +108,7 @@ TEST_F(LifecycleE2ETest, KubectlScaleSetsReplicasThroughTheScaleSubresource) {
 }
 
 TEST_F(LifecycleE2ETest, StatusIsWrittenOnlyThroughTheStatusSubresource) {
-  MustRun({"create", "-f", File("web.yaml", kDeploymentYaml)});
+  MustRun({"create", "-f", server_.WriteFile("web.yaml", kDeploymentYaml)});
   for (const auto& minor : kKubectls) {
     const std::string replicas = minor == "1.27" ? "3" : "4";
     auto patched = Kubectl({"patch", "deployment", "web", "--subresource=status", "--type=merge",
@@ -134,9 +127,10 @@ TEST_F(LifecycleE2ETest, StatusIsWrittenOnlyThroughTheStatusSubresource) {
   object.at("spec").at("replicas") = 9;
   for (const auto& minor : kKubectls) {
     object.at("metadata").as_object().erase("resourceVersion");
-    auto replaced = Kubectl({"replace", "--subresource=status", "-f",
-                             File("status-" + minor + ".json", boost::json::serialize(object))},
-                            minor);
+    auto replaced =
+        Kubectl({"replace", "--subresource=status", "-f",
+                 server_.WriteFile("status-" + minor + ".json", boost::json::serialize(object))},
+                minor);
     ASSERT_EQ(replaced.exit_code, 0) << minor << ": " << replaced.err;
   }
   const auto after = GetJson({"deployment", "web"});
@@ -151,8 +145,8 @@ TEST_F(LifecycleE2ETest, BoundPodsTerminateGracefullyUntilForced) {
   for (const auto& minor : kKubectls) {
     const std::string bound = "bound-" + minor.substr(2);
     const std::string unbound = "unbound-" + minor.substr(2);
-    MustRun({"create", "-f", File(bound + ".yaml", PodYaml(bound, "node-1"))}, minor);
-    MustRun({"create", "-f", File(unbound + ".yaml", PodYaml(unbound, ""))}, minor);
+    MustRun({"create", "-f", server_.WriteFile(bound + ".yaml", PodYaml(bound, "node-1"))}, minor);
+    MustRun({"create", "-f", server_.WriteFile(unbound + ".yaml", PodYaml(unbound, ""))}, minor);
     // No node runs the unbound pod: it goes at once (kubectl waits for that).
     MustRun({"delete", "pod", unbound, "--timeout=20s"}, minor);
     EXPECT_FALSE(Exists({"pod", unbound}));
@@ -174,10 +168,11 @@ TEST_F(LifecycleE2ETest, BoundPodsTerminateGracefullyUntilForced) {
 TEST_F(LifecycleE2ETest, FinalizerBlocksDeletionUntilPatchedAway) {
   for (const auto& minor : kKubectls) {
     const std::string name = "held-" + minor.substr(2);
-    MustRun({"create", "-f",
-             File(name + ".yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name +
-                                      "\n  finalizers:\n  - example.com/hold\n")},
-            minor);
+    MustRun(
+        {"create", "-f",
+         server_.WriteFile(name + ".yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " +
+                                               name + "\n  finalizers:\n  - example.com/hold\n")},
+        minor);
     MustRun({"delete", "configmap", name, "--wait=false"}, minor);
     const auto held = GetJson({"configmap", name});
     EXPECT_TRUE(held.at("metadata").as_object().contains("deletionTimestamp")) << minor;
@@ -193,13 +188,15 @@ TEST_F(LifecycleE2ETest, DeletedNamespaceTerminatesThenGoes) {
     const std::string ns = "team-" + minor.substr(2);
     MustRun({"create", "namespace", ns}, minor);
     MustRun({"create", "-n", ns, "-f",
-             File(ns + "-cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n")},
+             server_.WriteFile(ns + "-cm.yaml",
+                               "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n")},
             minor);
     // A finalizer keeps one object, and so the namespace, around for a while.
     MustRun({"create", "-n", ns, "-f",
-             File(ns + "-held.yaml",
-                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  finalizers:\n"
-                  "  - example.com/hold\n")},
+             server_.WriteFile(
+                 ns + "-held.yaml",
+                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  finalizers:\n"
+                 "  - example.com/hold\n")},
             minor);
     MustRun({"delete", "namespace", ns, "--wait=false"}, minor);
     const auto terminating = GetJson({"namespace", ns});
@@ -230,14 +227,14 @@ TEST_F(LifecycleE2ETest, DeletedNamespaceTerminatesThenGoes) {
 }
 
 TEST_F(LifecycleE2ETest, EvictionHonoursTheDisruptionBudget) {
-  MustRun({"create", "-f", File("p.yaml", PodYaml("p", "node-1"))});
+  MustRun({"create", "-f", server_.WriteFile("p.yaml", PodYaml("p", "node-1"))});
   MustRun({"patch", "pod", "p", "--subresource=status", "--type=merge", "-p",
            R"({"status":{"phase":"Running"}})"});
   MustRun({"create", "poddisruptionbudget", "budget", "--selector=app=web", "--min-available=1"});
   MustRun({"patch", "pdb", "budget", "--subresource=status", "--type=merge", "-p",
            R"({"status":{"observedGeneration":1,"disruptionsAllowed":0,"currentHealthy":1,)"
            R"("desiredHealthy":1,"expectedPods":1}})"});
-  const std::string eviction = File(
+  const std::string eviction = server_.WriteFile(
       "eviction.json",
       R"({"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"p","namespace":"default"}})");
   const std::string path = "/api/v1/namespaces/default/pods/p/eviction";

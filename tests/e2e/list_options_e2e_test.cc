@@ -5,7 +5,6 @@
 
 #include <boost/json/parse.hpp>
 
-#include "base/files.h"
 #include "support/kpp_server_fixture.h"
 
 namespace kpp {
@@ -23,12 +22,6 @@ class ListOptionsE2ETest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(server_.Start()); }
 
-  std::string File(const std::string& name, const std::string& content) {
-    const std::string path = server_.root_dir() + "/" + name;
-    EXPECT_TRUE(WriteFileAtomic(path, content, 0644).ok());
-    return path;
-  }
-
   ProcessResult Kubectl(const std::vector<std::string>& args, const std::string& minor = "") {
     return server_.Kubectl(args, minor);
   }
@@ -44,7 +37,7 @@ class ListOptionsE2ETest : public ::testing::Test {
     std::string yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name +
                        "\nspec:\n  containers:\n  - name: c\n    image: busybox\n";
     if (!node.empty()) yaml += "  nodeName: " + node + "\n";
-    auto created = Kubectl({"create", "-f", File(name + ".yaml", yaml)});
+    auto created = Kubectl({"create", "-f", server_.WriteFile(name + ".yaml", yaml)});
     ASSERT_EQ(created.exit_code, 0) << created.err;
   }
 

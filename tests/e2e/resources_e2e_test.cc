@@ -5,7 +5,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "base/files.h"
 #include "support/kpp_server_fixture.h"
 
 namespace kpp {
@@ -24,12 +23,6 @@ class ResourcesE2ETest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(server_.Start()); }
 
   // Writes `content` to a file in the fixture's dir and returns its path.
-  std::string File(const std::string& name, const std::string& content) {
-    const std::string path = server_.root_dir() + "/" + name;
-    EXPECT_TRUE(WriteFileAtomic(path, content, 0644).ok());
-    return path;
-  }
-
   ProcessResult Kubectl(const std::vector<std::string>& args, const std::string& minor = "") {
     return server_.Kubectl(args, minor);
   }
@@ -51,7 +44,7 @@ TEST_F(ResourcesE2ETest, CreateGetListDeleteWithEveryKubectl) {
   versions.insert(versions.begin(), "");
   for (const auto& minor : versions) {
     const std::string name = "cm-" + (minor.empty() ? std::string("default") : minor.substr(2));
-    const std::string file = File(name + ".yaml", ConfigMapYaml(name, "v" + minor));
+    const std::string file = server_.WriteFile(name + ".yaml", ConfigMapYaml(name, "v" + minor));
     // kubectl 1.27 and 1.28 read the protobuf OpenAPI v2 document to validate.
     auto created = Kubectl({"create", "-f", file, "--validate=true"}, minor);
     ASSERT_EQ(created.exit_code, 0) << minor << ": " << created.err;
@@ -79,14 +72,14 @@ TEST_F(ResourcesE2ETest, CreateGetListDeleteWithEveryKubectl) {
 }
 
 TEST_F(ResourcesE2ETest, ApplyLabelAnnotateAndPatch) {
-  const std::string file = File("web.yaml", ConfigMapYaml("web", "one"));
+  const std::string file = server_.WriteFile("web.yaml", ConfigMapYaml("web", "one"));
   auto first = Kubectl({"apply", "-f", file});
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_EQ(first.out, "configmap/web created\n");
   auto again = Kubectl({"apply", "-f", file});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.out, "configmap/web unchanged\n");
-  File("web.yaml", ConfigMapYaml("web", "two"));
+  server_.WriteFile("web.yaml", ConfigMapYaml("web", "two"));
   auto changed = Kubectl({"apply", "-f", file});
   ASSERT_EQ(changed.exit_code, 0) << changed.err;
   EXPECT_EQ(changed.out, "configmap/web configured\n");
@@ -118,13 +111,14 @@ TEST_F(ResourcesE2ETest, ApplyLabelAnnotateAndPatch) {
 }
 
 TEST_F(ResourcesE2ETest, MistakesGetUpstreamErrors) {
-  const std::string file = File("dup.yaml", ConfigMapYaml("dup", "1"));
+  const std::string file = server_.WriteFile("dup.yaml", ConfigMapYaml("dup", "1"));
   ASSERT_EQ(Kubectl({"create", "-f", file}).exit_code, 0);
   auto duplicate = Kubectl({"create", "-f", file});
   EXPECT_EQ(duplicate.err, "Error from server (AlreadyExists): error when creating \"" + file +
                                "\": configmaps \"dup\" already exists\n");
 
-  auto bad_name = Kubectl({"create", "-f", File("bad.yaml", ConfigMapYaml("Bad_Name", "1"))});
+  auto bad_name =
+      Kubectl({"create", "-f", server_.WriteFile("bad.yaml", ConfigMapYaml("Bad_Name", "1"))});
   EXPECT_NE(bad_name.exit_code, 0);
   EXPECT_NE(bad_name.err.find("The ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid "
                               "value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist "
@@ -134,7 +128,8 @@ TEST_F(ResourcesE2ETest, MistakesGetUpstreamErrors) {
 
   auto unknown_field = Kubectl(
       {"create", "-f",
-       File("unknown.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: u\nfoo: bar\n")});
+       server_.WriteFile("unknown.yaml",
+                         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: u\nfoo: bar\n")});
   EXPECT_NE(unknown_field.exit_code, 0);
   EXPECT_NE(unknown_field.err.find("strict decoding error: unknown field \"foo\""),
             std::string::npos)
@@ -142,7 +137,8 @@ TEST_F(ResourcesE2ETest, MistakesGetUpstreamErrors) {
 
   auto wrong_type = Kubectl(
       {"create", "--validate=false", "-f",
-       File("type.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: t\n  labels: 5\n")});
+       server_.WriteFile("type.yaml",
+                         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: t\n  labels: 5\n")});
   EXPECT_NE(wrong_type.exit_code, 0);
   EXPECT_NE(wrong_type.err.find("json: cannot unmarshal number into Go struct field "
                                 "ObjectMeta.metadata.labels of type map[string]string"),
@@ -162,7 +158,8 @@ TEST_F(ResourcesE2ETest, MistakesGetUpstreamErrors) {
   auto stale = GetJson({"cm", "dup"});
   ASSERT_EQ(Kubectl({"label", "cm", "dup", "changed=yes"}).exit_code, 0);
   stale.as_object()["data"].as_object()["key"] = "stale";
-  auto conflict = Kubectl({"replace", "-f", File("stale.json", boost::json::serialize(stale))});
+  auto conflict =
+      Kubectl({"replace", "-f", server_.WriteFile("stale.json", boost::json::serialize(stale))});
   EXPECT_NE(conflict.exit_code, 0);
   EXPECT_NE(conflict.err.find("Operation cannot be fulfilled on configmaps \"dup\": the object "
                               "has been modified; please apply your changes to the latest "
@@ -182,14 +179,16 @@ TEST_F(ResourcesE2ETest, NamespacesHoldTheirObjects) {
             (std::vector<std::string>{"default", "kube-node-lease", "kube-public", "kube-system"}));
   ASSERT_EQ(
       Kubectl({"create", "-f",
-               File("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n")})
+               server_.WriteFile("ns.yaml",
+                                 "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n")})
           .exit_code,
       0);
   const auto team = GetJson({"namespace", "team-a"});
   EXPECT_EQ(team.at("spec").at("finalizers"), boost::json::parse(R"(["kubernetes"])"));
-  ASSERT_EQ(
-      Kubectl({"create", "-n", "team-a", "-f", File("a.yaml", ConfigMapYaml("a", "1"))}).exit_code,
-      0);
+  ASSERT_EQ(Kubectl({"create", "-n", "team-a", "-f",
+                     server_.WriteFile("a.yaml", ConfigMapYaml("a", "1"))})
+                .exit_code,
+            0);
   auto all = Kubectl({"get", "configmaps", "-A"});
   EXPECT_NE(all.out.find("team-a"), std::string::npos) << all.out;
   ASSERT_EQ(Kubectl({"delete", "namespace", "team-a"}).exit_code, 0);
@@ -198,20 +197,21 @@ TEST_F(ResourcesE2ETest, NamespacesHoldTheirObjects) {
 }
 
 TEST_F(ResourcesE2ETest, NewPodsArePendingWithTheirQosClass) {
-  const std::string best_effort = File("be.yaml",
-                                       "apiVersion: v1\nkind: Pod\nmetadata:\n  name: be\nspec:\n"
-                                       "  containers:\n  - name: c\n    image: busybox\n"
-                                       "status:\n  phase: Running\n");
+  const std::string best_effort =
+      server_.WriteFile("be.yaml",
+                        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: be\nspec:\n"
+                        "  containers:\n  - name: c\n    image: busybox\n"
+                        "status:\n  phase: Running\n");
   const std::string guaranteed =
-      File("g.yaml",
-           "apiVersion: v1\nkind: Pod\nmetadata:\n  name: g\nspec:\n  containers:\n"
-           "  - name: c\n    image: busybox:1.36\n    resources:\n      limits:\n"
-           "        cpu: 500m\n        memory: 64Mi\n");
+      server_.WriteFile("g.yaml",
+                        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: g\nspec:\n  containers:\n"
+                        "  - name: c\n    image: busybox:1.36\n    resources:\n      limits:\n"
+                        "        cpu: 500m\n        memory: 64Mi\n");
   const std::string burstable =
-      File("b.yaml",
-           "apiVersion: v1\nkind: Pod\nmetadata:\n  name: b\nspec:\n  containers:\n"
-           "  - name: c\n    image: busybox\n    resources:\n      requests:\n"
-           "        cpu: 100m\n");
+      server_.WriteFile("b.yaml",
+                        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: b\nspec:\n  containers:\n"
+                        "  - name: c\n    image: busybox\n    resources:\n      requests:\n"
+                        "        cpu: 100m\n");
   for (const auto& file : {best_effort, guaranteed, burstable}) {
     auto created = Kubectl({"create", "-f", file});
     ASSERT_EQ(created.exit_code, 0) << created.err;
@@ -229,8 +229,10 @@ TEST_F(ResourcesE2ETest, NewPodsArePendingWithTheirQosClass) {
 }
 
 TEST_F(ResourcesE2ETest, ListsHonourLabelAndFieldSelectors) {
-  ASSERT_EQ(Kubectl({"create", "-f", File("a.yaml", ConfigMapYaml("a", "1"))}).exit_code, 0);
-  ASSERT_EQ(Kubectl({"create", "-f", File("b.yaml", ConfigMapYaml("b", "2"))}).exit_code, 0);
+  ASSERT_EQ(
+      Kubectl({"create", "-f", server_.WriteFile("a.yaml", ConfigMapYaml("a", "1"))}).exit_code, 0);
+  ASSERT_EQ(
+      Kubectl({"create", "-f", server_.WriteFile("b.yaml", ConfigMapYaml("b", "2"))}).exit_code, 0);
   ASSERT_EQ(Kubectl({"label", "cm", "b", "tier=back"}).exit_code, 0);
   auto by_label = Kubectl({"get", "cm", "-l", "app=web,tier!=back", "-o", "name"});
   ASSERT_EQ(by_label.exit_code, 0) << by_label.err;
@@ -251,7 +253,9 @@ TEST_F(ResourcesE2ETest, ListsHonourLabelAndFieldSelectors) {
 }
 
 TEST_F(ResourcesE2ETest, ObjectsSurviveRestart) {
-  ASSERT_EQ(Kubectl({"create", "-f", File("keep.yaml", ConfigMapYaml("keep", "1"))}).exit_code, 0);
+  ASSERT_EQ(Kubectl({"create", "-f", server_.WriteFile("keep.yaml", ConfigMapYaml("keep", "1"))})
+                .exit_code,
+            0);
   const auto before = GetJson({"cm", "keep"});
   ASSERT_TRUE(server_.Stop());
   ASSERT_TRUE(server_.Start());

@@ -6,7 +6,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "base/files.h"
 #include "support/kpp_server_fixture.h"
 
 namespace kpp {
@@ -28,12 +27,6 @@ class ServerSideApplyE2ETest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(server_.Start()); }
 
-  std::string File(const std::string& name, const std::string& content) {
-    const std::string path = server_.root_dir() + "/" + name;
-    EXPECT_TRUE(WriteFileAtomic(path, content, 0644).ok());
-    return path;
-  }
-
   ProcessResult Kubectl(const std::vector<std::string>& args, const std::string& minor = "") {
     return server_.Kubectl(args, minor);
   }
@@ -54,9 +47,9 @@ TEST_F(ServerSideApplyE2ETest, ApplyConflictForceAndDroppedFieldsWithEveryKubect
   for (const std::string minor : {"1.27", "1.33"}) {
     ASSERT_FALSE(testing::KubectlPath(minor).empty()) << "kubectl " << minor << " is missing";
     SCOPED_TRACE("kubectl " + minor);
-    auto applied = Kubectl(
-        {"apply", "--server-side", "-f", File("d.yaml", DeploymentYaml(2, "    tier: front\n"))},
-        minor);
+    auto applied = Kubectl({"apply", "--server-side", "-f",
+                            server_.WriteFile("d.yaml", DeploymentYaml(2, "    tier: front\n"))},
+                           minor);
     ASSERT_EQ(applied.exit_code, 0) << applied.err;
     EXPECT_EQ(applied.out, "deployment.apps/web serverside-applied\n");
     auto managed = GetJson({"deployment", "web"}).at("metadata").at("managedFields");
@@ -69,9 +62,9 @@ TEST_F(ServerSideApplyE2ETest, ApplyConflictForceAndDroppedFieldsWithEveryKubect
 
     // Another manager changes replicas: the applier now conflicts on them.
     ASSERT_EQ(Kubectl({"scale", "deployment", "web", "--replicas=5"}, minor).exit_code, 0);
-    auto conflict = Kubectl(
-        {"apply", "--server-side", "-f", File("d.yaml", DeploymentYaml(3, "    tier: front\n"))},
-        minor);
+    auto conflict = Kubectl({"apply", "--server-side", "-f",
+                             server_.WriteFile("d.yaml", DeploymentYaml(3, "    tier: front\n"))},
+                            minor);
     EXPECT_NE(conflict.exit_code, 0);
     // kubectl scale names no field manager, so upstream names it after the User-Agent, which
     // starts with the binary's name.
@@ -82,12 +75,13 @@ TEST_F(ServerSideApplyE2ETest, ApplyConflictForceAndDroppedFieldsWithEveryKubect
               std::string::npos)
         << conflict.err;
     auto forced = Kubectl({"apply", "--server-side", "--force-conflicts", "-f",
-                           File("d.yaml", DeploymentYaml(3, "    tier: front\n"))},
+                           server_.WriteFile("d.yaml", DeploymentYaml(3, "    tier: front\n"))},
                           minor);
     ASSERT_EQ(forced.exit_code, 0) << forced.err;
     // The applier drops a label it applied before: it is removed.
-    auto dropped =
-        Kubectl({"apply", "--server-side", "-f", File("d.yaml", DeploymentYaml(3, ""))}, minor);
+    auto dropped = Kubectl(
+        {"apply", "--server-side", "-f", server_.WriteFile("d.yaml", DeploymentYaml(3, ""))},
+        minor);
     ASSERT_EQ(dropped.exit_code, 0) << dropped.err;
     auto deployment = GetJson({"deployment", "web"});
     EXPECT_EQ(deployment.at("spec").at("replicas"), 3);

@@ -2,7 +2,6 @@
 // update may not change, with upstream's error texts.
 #include <gtest/gtest.h>
 
-#include "base/files.h"
 #include "support/kpp_server_fixture.h"
 
 namespace kpp {
@@ -22,20 +21,15 @@ class UpdateRulesE2ETest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(server_.Start()); }
 
-  std::string File(const std::string& name, const std::string& content) {
-    const std::string path = server_.root_dir() + "/" + name;
-    EXPECT_TRUE(WriteFileAtomic(path, content, 0644).ok());
-    return path;
-  }
-
   ProcessResult Kubectl(const std::vector<std::string>& args) { return server_.Kubectl(args); }
 
   KppServer server_;
 };
 
 TEST_F(UpdateRulesE2ETest, ApplyingANewDeploymentSelectorIsRefused) {
-  ASSERT_EQ(Kubectl({"apply", "-f", File("web.yaml", DeploymentYaml("web"))}).exit_code, 0);
-  auto changed = Kubectl({"apply", "-f", File("web2.yaml", DeploymentYaml("web2"))});
+  ASSERT_EQ(
+      Kubectl({"apply", "-f", server_.WriteFile("web.yaml", DeploymentYaml("web"))}).exit_code, 0);
+  auto changed = Kubectl({"apply", "-f", server_.WriteFile("web2.yaml", DeploymentYaml("web2"))});
   EXPECT_NE(changed.exit_code, 0);
   EXPECT_NE(
       changed.err.find("The Deployment \"web\" is invalid: spec.selector: Invalid value: "
@@ -55,8 +49,8 @@ TEST_F(UpdateRulesE2ETest, ARoleBindingKeepsItsRoleRef) {
            "  name: " +
            role + "\nsubjects:\n- kind: User\n  name: jane\n";
   };
-  ASSERT_EQ(Kubectl({"apply", "-f", File("rb.yaml", binding("view"))}).exit_code, 0);
-  auto changed = Kubectl({"apply", "-f", File("rb2.yaml", binding("edit"))});
+  ASSERT_EQ(Kubectl({"apply", "-f", server_.WriteFile("rb.yaml", binding("view"))}).exit_code, 0);
+  auto changed = Kubectl({"apply", "-f", server_.WriteFile("rb2.yaml", binding("edit"))});
   EXPECT_NE(changed.exit_code, 0);
   EXPECT_NE(changed.err.find("The RoleBinding \"readers\" is invalid: roleRef: Invalid value: "
                              "rbac.RoleRef{APIGroup:\"rbac.authorization.k8s.io\", "
@@ -66,10 +60,11 @@ TEST_F(UpdateRulesE2ETest, ARoleBindingKeepsItsRoleRef) {
 }
 
 TEST_F(UpdateRulesE2ETest, NamesFollowTheRulesOfTheirKind) {
-  auto service = Kubectl({"create", "-f",
-                          File("svc.yaml",
-                               "apiVersion: v1\nkind: Service\nmetadata:\n  name: 1web\nspec:\n"
-                               "  ports:\n  - port: 80\n")});
+  auto service =
+      Kubectl({"create", "-f",
+               server_.WriteFile("svc.yaml",
+                                 "apiVersion: v1\nkind: Service\nmetadata:\n  name: 1web\nspec:\n"
+                                 "  ports:\n  - port: 80\n")});
   EXPECT_NE(service.exit_code, 0);
   EXPECT_NE(service.err.find("The Service \"1web\" is invalid: metadata.name: Invalid value: "
                              "\"1web\": a DNS-1035 label must consist of lower case alphanumeric "

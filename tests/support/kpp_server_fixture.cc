@@ -150,6 +150,14 @@ std::string KppServer::Logs() const {
   return process_ ? process_->Stderr() : "";
 }
 
+std::string KppServer::WriteFile(const std::string& name, const std::string& content) const {
+  const std::string path = root_dir_ + "/" + name;
+  if (auto written = WriteFileAtomic(path, content, 0644); !written.ok()) {
+    ADD_FAILURE() << "writing " << path << ": " << written.error().message();
+  }
+  return path;
+}
+
 ProcessResult KppServer::Kubectl(const std::vector<std::string>& args,
                                  const std::string& minor) const {
   const std::string kubectl = KubectlPath(minor);

@@ -45,6 +45,9 @@ class KppServer {
   const std::string& root_dir() const { return root_dir_; }
   std::string Logs() const;
 
+  // Writes `content` to `name` in the fixture's temp dir (a manifest for kubectl -f); returns
+  // its path. A failure to write fails the test.
+  std::string WriteFile(const std::string& name, const std::string& content) const;
   // Runs kubectl (of `minor`, or the default) with this server's kubeconfig.
   ProcessResult Kubectl(const std::vector<std::string>& args, const std::string& minor = "") const;
   // GET `path` with curl, verifying the server against the cluster CA; with the admin client
