@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "apimachinery/intstr/duration.h"
 #include "base/log.h"
 #include "base/version.h"
 #include "server/server.h"
@@ -78,6 +79,11 @@ int main(int argc, char** argv) {
                      "Client certificate file for etcd");
   server->add_option("--datastore-keyfile", server_config.datastore_keyfile,
                      "Client key file for etcd");
+  std::string event_ttl = "1h0m0s";
+  server
+      ->add_option("--event-ttl", event_ttl,
+                   "How long events are kept after their last update (Go duration, e.g. 1h, 30m)")
+      ->capture_default_str();
   server
       ->add_option("--write-kubeconfig-mode", kubeconfig_mode,
                    "File mode of the admin kubeconfig, in octal")
@@ -107,6 +113,14 @@ int main(int argc, char** argv) {
                    kubeconfig_mode.c_str());
       return 2;
     }
+    auto ttl = kpp::intstr::ParseDuration(event_ttl);
+    if (!ttl.ok() || ttl->count() <= 0) {
+      std::fprintf(stderr, "kpp: invalid --event-ttl \"%s\": %s\n", event_ttl.c_str(),
+                   ttl.ok() ? "must be positive" : ttl.error().message().c_str());
+      return 2;
+    }
+    server_config.event_ttl = std::chrono::duration_cast<std::chrono::seconds>(*ttl);
+    if (server_config.event_ttl.count() == 0) server_config.event_ttl = std::chrono::seconds(1);
     return kpp::server::RunServer(server_config);
   }
   std::fputs(app.help().c_str(), stdout);

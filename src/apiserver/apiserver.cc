@@ -55,8 +55,8 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
     // Upstream names the storage check "etcd", whatever the backend; tools look for it.
     self->health_.Add("etcd", HealthChecks::kAll,
                       [store = options.store] { return store->Health(); });
-    self->resources_ =
-        std::make_unique<ResourceHandler>(*options.store, *options.clock, api::AllKinds());
+    self->resources_ = std::make_unique<ResourceHandler>(*options.store, *options.clock,
+                                                         api::AllKinds(), options.resources);
     KPP_RETURN_IF_ERROR(self->resources_->Bootstrap());
   }
   self->health_.Add("shutdown", HealthChecks::kReadyz, [self]() -> Status {

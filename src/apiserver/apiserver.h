@@ -23,6 +23,7 @@ struct ApiServerOptions {
   // Where resources are kept; without one, resource requests are answered 404. Not owned; must
   // outlive the server.
   storage::Store* store = nullptr;
+  ResourceOptions resources;
   Clock* clock = &RealClock();
 };
 

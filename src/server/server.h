@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -21,6 +22,7 @@ struct ServerConfig {
   std::string datastore_cafile;
   std::string datastore_certfile;
   std::string datastore_keyfile;
+  std::chrono::seconds event_ttl{3600};  // --event-ttl
 };
 
 // Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code: 0

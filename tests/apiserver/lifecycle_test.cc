@@ -9,10 +9,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/runtime/kinds.h"
-#include "apiserver/registry/resource_handler.h"
-#include "base/files.h"
+#include "apiserver/registry_fixture.h"
 #include "controllers/namespace/namespace_cleaner.h"
-#include "storage/sqlite/sqlite_store.h"
 
 namespace kpp::apiserver {
 namespace {
@@ -35,53 +33,11 @@ std::string PodJson(const std::string& name, const std::string& node = "",
          R"("containers":[{"name":"c","image":"nginx"}]}})";
 }
 
-class LifecycleTest : public ::testing::Test {
+class LifecycleTest : public RegistryTest {
  protected:
-  void SetUp() override {
-    auto dir = MakeTempDirectory("kpp-lifecycle-");
-    ASSERT_TRUE(dir.ok());
-    dir_ = *dir;
-    auto store = storage::OpenSqliteStore({.dir = dir_});
-    ASSERT_TRUE(store.ok()) << store.error().message();
-    store_ = std::move(store).value();
-    handler_ = std::make_unique<ResourceHandler>(*store_, clock_, api::AllKinds());
-    ASSERT_TRUE(handler_->Bootstrap().ok());
-  }
-  void TearDown() override {
-    handler_.reset();
-    store_.reset();
-    RemoveAll(dir_);
-  }
+  void SetUp() override { Start({}, &clock_); }
 
-  http::Response Send(std::string method, std::string path, std::string body = "",
-                      std::string content_type = "application/json",
-                      std::vector<std::pair<std::string, std::string>> query = {}) {
-    http::Request request;
-    request.method = std::move(method);
-    request.path = std::move(path);
-    request.target = request.path;
-    request.body = std::move(body);
-    request.query = std::move(query);
-    request.headers.push_back({"Content-Type", std::move(content_type)});
-    auto response = handler_->Serve(request);
-    EXPECT_TRUE(response.has_value());
-    return response ? *std::move(response) : http::Response{};
-  }
-
-  boost::json::value Ok(const http::Response& response, int status = 200) {
-    EXPECT_EQ(response.status, status) << response.body;
-    return response.status == status ? boost::json::parse(response.body) : boost::json::value();
-  }
-
-  boost::json::value Failed(const http::Response& response, int status) {
-    EXPECT_EQ(response.status, status) << response.body;
-    return boost::json::parse(response.body);
-  }
-
-  std::string dir_;
   FakeClock clock_{Clock::TimePoint(std::chrono::seconds(kStart))};
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<ResourceHandler> handler_;
 };
 
 TEST_F(LifecycleTest, GenerationStartsAtOneAndCountsSpecChangesOnly) {

@@ -7,9 +7,7 @@
 
 #include "api/conversion/autoscaling.h"
 #include "api/runtime/kinds.h"
-#include "apiserver/registry/resource_handler.h"
-#include "base/files.h"
-#include "storage/sqlite/sqlite_store.h"
+#include "apiserver/registry_fixture.h"
 
 namespace kpp::apiserver {
 namespace {
@@ -34,54 +32,13 @@ const std::string kV2Web =
     R"("apiVersion":"apps/v1"},"maxReplicas":5,"metrics":[)" +
     kMemoryMetric + "]}}";
 
-class VersionedStorageTest : public ::testing::Test {
+class VersionedStorageTest : public RegistryTest {
  protected:
-  void SetUp() override {
-    auto dir = MakeTempDirectory("kpp-versioned-storage-");
-    ASSERT_TRUE(dir.ok());
-    dir_ = *dir;
-    auto store = storage::OpenSqliteStore({.dir = dir_});
-    ASSERT_TRUE(store.ok()) << store.error().message();
-    store_ = std::move(store).value();
-    handler_ = std::make_unique<ResourceHandler>(*store_, RealClock(), api::AllKinds());
-    ASSERT_TRUE(handler_->Bootstrap().ok());
-  }
-  void TearDown() override {
-    handler_.reset();
-    store_.reset();
-    RemoveAll(dir_);
-  }
-
-  http::Response Send(std::string method, std::string path, std::string body = "",
-                      std::string content_type = "application/json",
-                      std::vector<std::pair<std::string, std::string>> query = {}) {
-    http::Request request;
-    request.method = std::move(method);
-    request.path = std::move(path);
-    request.target = request.path;
-    request.body = std::move(body);
-    request.query = std::move(query);
-    request.headers.push_back({"Content-Type", std::move(content_type)});
-    auto response = handler_->Serve(request);
-    EXPECT_TRUE(response.has_value());
-    return response ? *std::move(response) : http::Response{};
-  }
-
-  // The body of a successful response, parsed.
-  boost::json::value Ok(const http::Response& response, int status = 200) {
-    EXPECT_EQ(response.status, status) << response.body;
-    return response.status == status ? boost::json::parse(response.body) : boost::json::value();
-  }
-
   boost::json::value Stored() {
     auto kv = store_->Get(kStoredKey);
     EXPECT_TRUE(kv.ok());
     return kv.ok() ? boost::json::parse(kv->value) : boost::json::value();
   }
-
-  std::string dir_;
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<ResourceHandler> handler_;
 };
 
 TEST_F(VersionedStorageTest, AV1WriteIsStoredAsV2AndReadInEitherVersion) {

@@ -15,6 +15,9 @@
 #include "api/batch/v1/codec.h"
 #include "api/batch/v1beta1/codec.h"
 #include "api/conversion/autoscaling.h"
+#include "api/conversion/events.h"
+#include "api/core/v1/codec.h"
+#include "api/events.k8s.io/v1/codec.h"
 #include "api/conversion/legacy.h"
 #include "api/extensions/v1beta1/codec.h"
 #include "api/networking.k8s.io/v1/codec.h"
@@ -116,6 +119,11 @@ constexpr Registration kRegistrations[] = {
      &ViaJson<scheduling::v1alpha1::PriorityClass, scheduling::v1::PriorityClass>},
     {"PriorityClass", "scheduling.k8s.io/v1", "scheduling.k8s.io/v1alpha1",
      &ViaJson<scheduling::v1::PriorityClass, scheduling::v1alpha1::PriorityClass>},
+
+    {"Event", "events.k8s.io/v1", "v1",
+     &Typed<events_k8s_io::v1::Event, core::v1::Event, &ConvertToCoreEvent>},
+    {"Event", "v1", "events.k8s.io/v1",
+     &Typed<core::v1::Event, events_k8s_io::v1::Event, &ConvertToEventsV1>},
 };
 
 const Registration* Find(const KindInfo& from, const KindInfo& to) {

@@ -86,15 +86,19 @@ constexpr FieldLabel kCoreEvent[] = {
 constexpr FieldLabel kEventsEvent[] = {
     {"metadata.name", "metadata.name"},
     {"metadata.namespace", "metadata.namespace"},
-    {"regarding.kind", "regarding.kind"},
-    {"regarding.namespace", "regarding.namespace"},
-    {"regarding.name", "regarding.name"},
-    {"regarding.uid", "regarding.uid"},
-    {"regarding.apiVersion", "regarding.apiVersion"},
-    {"regarding.resourceVersion", "regarding.resourceVersion"},
-    {"regarding.fieldPath", "regarding.fieldPath"},
+    {"regarding.kind", "regarding.kind", kString, {}, "involvedObject.kind"},
+    {"regarding.namespace", "regarding.namespace", kString, {}, "involvedObject.namespace"},
+    {"regarding.name", "regarding.name", kString, {}, "involvedObject.name"},
+    {"regarding.uid", "regarding.uid", kString, {}, "involvedObject.uid"},
+    {"regarding.apiVersion", "regarding.apiVersion", kString, {}, "involvedObject.apiVersion"},
+    {"regarding.resourceVersion",
+     "regarding.resourceVersion",
+     kString,
+     {},
+     "involvedObject.resourceVersion"},
+    {"regarding.fieldPath", "regarding.fieldPath", kString, {}, "involvedObject.fieldPath"},
     {"reason", "reason"},
-    {"reportingController", "reportingController"},
+    {"reportingController", "reportingController", kString, {}, "reportingComponent"},
     {"source", "deprecatedSource.component", kString, "reportingController"},
     {"type", "type"},
 };
@@ -165,6 +169,11 @@ std::string Format(const boost::json::value* value, FieldFormat format) {
 }
 
 }  // namespace
+
+std::string_view StoredFieldLabel(std::span<const FieldLabel> requested, std::string_view label) {
+  const FieldLabel* row = Find(requested, label);
+  return row != nullptr && !row->stored_label.empty() ? row->stored_label : label;
+}
 
 std::span<const FieldLabel> FieldLabelsOf(std::string_view group, std::string_view kind) {
   for (const auto& entry : kKindLabels) {

@@ -36,7 +36,15 @@ struct FieldLabel {
   std::string_view path;
   FieldFormat format = FieldFormat::kString;
   std::string_view fallback = {};
+  // For a version whose objects are stored as another version that names the field
+  // differently (events.k8s.io Events are stored as core/v1 Events), the stored version's label
+  // with the same value, as upstream's field label conversion renames it; empty: the same label.
+  std::string_view stored_label = {};
 };
+
+// The label of `kind`'s storage version that `label` (one of `requested`, `kind`'s labels)
+// stands for.
+std::string_view StoredFieldLabel(std::span<const FieldLabel> requested, std::string_view label);
 
 // The labels `kind` of `group` accepts: its own rows, or metadata.name and metadata.namespace.
 std::span<const FieldLabel> FieldLabelsOf(std::string_view group, std::string_view kind);

@@ -151,10 +151,13 @@ Result<std::string> FieldManagers::Apply(const api::KindInfo& kind, std::string_
   boost::system::error_code parse_error;
   value config = boost::json::parse(request.body, parse_error);
   if (parse_error || !config.is_object()) {
-    // kubectl and client-go send JSON, which is YAML too; other YAML is not read yet.
-    return BadRequestError(
-        "error decoding YAML: the apply configuration must be a JSON object (YAML that is not "
-        "JSON is not supported)");
+    // The body was converted from YAML (resource_handler.cc): only a document that is not a
+    // mapping gets here.
+    return BadRequestError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal " +
+                           std::string(parse_error         ? "value"
+                                       : config.is_array() ? "array"
+                                                           : "value") +
+                           " into Go value of type map[string]interface {}");
   }
   auto& object = config.as_object();
   const std::string group_version = api::GroupVersionOf(kind);

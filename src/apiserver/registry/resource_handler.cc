@@ -18,6 +18,7 @@
 #include "apimachinery/patch/merge_patch.h"
 #include "apimachinery/patch/strategic_merge_patch.h"
 #include "apimachinery/validation/field_errors.h"
+#include "apimachinery/yaml/yaml_to_json.h"
 #include "apiserver/printers/printers.h"
 #include "apiserver/registry/lifecycle.h"
 #include "apiserver/registry/list_filter.h"
@@ -125,7 +126,64 @@ bool IsProtobufBody(const http::Request& request) {
   return content_type != nullptr && content_type->starts_with(api::protobuf::kMediaType);
 }
 
-// Request bodies are JSON or protobuf (kubectl 1.32+ sends protobuf for built-in kinds).
+// The media type of a request's body, without parameters; empty when it has none.
+std::string_view BodyMediaType(const http::Request& request) {
+  const std::string* content_type = request.FindHeader("Content-Type");
+  if (content_type == nullptr) return {};
+  std::string_view type = *content_type;
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ')
+    type.remove_suffix(1);
+  return type;
+}
+
+// upstream's summary of a body it could not decode: JSON-looking text as is, anything else in
+// hex, both cut at 30 bytes.
+std::string SummarizeBody(std::string_view body) {
+  constexpr size_t kMaxLength = 30;
+  if (body.empty()) return "<empty>";
+  const std::string_view head = body.substr(0, kMaxLength);
+  std::string summary;
+  if (body.front() == '{') {
+    summary = head;
+  } else {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    for (const unsigned char c : head) {
+      summary += kDigits[c >> 4];
+      summary += kDigits[c & 15];
+    }
+  }
+  if (body.size() > kMaxLength) summary += " ...";
+  return summary;
+}
+
+// For a body in YAML (application/yaml on create and update; every apply configuration, as
+// upstream reads them with its YAML decoder even when they are JSON), the request with the body as
+// JSON, or the 400 for YAML that does not convert; nullopt for every other request.
+std::optional<std::variant<http::Request, http::Response>> YamlBodyAsJson(
+    const api::KindInfo& kind, const http::Request& request) {
+  const std::string_view media_type = BodyMediaType(request);
+  const bool apply = media_type == "application/apply-patch+yaml";
+  if (media_type != "application/yaml" && !apply) return std::nullopt;
+  auto json = yaml::ToJson(request.body);
+  if (!json.ok()) {
+    if (apply) return StatusResponse(json.error());
+    return StatusResponse(BadRequestError(
+        fmt::format("the object provided is unrecognized (must be of type {}): {} ({})", kind.kind,
+                    json.error().message(), SummarizeBody(request.body))));
+  }
+  http::Request converted = request;
+  converted.body = *std::move(json);
+  if (!apply) {
+    for (auto& header : converted.headers) {
+      if (strcasecmp(header.name.c_str(), "Content-Type") == 0) header.value = "application/json";
+    }
+  }
+  return converted;
+}
+
+// Request bodies are JSON or protobuf (kubectl 1.32+ sends protobuf for built-in kinds); YAML
+// arrives here as JSON (YamlBodyAsJson).
 std::optional<http::Response> CheckBodyMediaType(const http::Request& request) {
   const std::string* content_type = request.FindHeader("Content-Type");
   if (content_type == nullptr || content_type->empty() ||
@@ -134,7 +192,7 @@ std::optional<http::Response> CheckBodyMediaType(const http::Request& request) {
   }
   return StatusResponse(Error(ErrorCode::kUnsupportedMediaType,
                               "the body of the request was in an unknown format - accepted media "
-                              "types include: application/json, "
+                              "types include: application/json, application/yaml, "
                               "application/vnd.kubernetes.protobuf"));
 }
 
@@ -221,12 +279,14 @@ std::string StorageKey(const api::KindInfo& kind, std::string_view namespace_,
 }
 
 ResourceHandler::ResourceHandler(storage::Store& store, Clock& clock,
-                                 std::span<const api::KindInfo> kinds)
+                                 std::span<const api::KindInfo> kinds, ResourceOptions options)
     : store_(store),
       clock_(clock),
       kinds_(kinds),
       cached_(std::make_unique<CachedResources>(store, clock)),
-      field_managers_(kinds) {
+      field_managers_(kinds),
+      options_(options),
+      leases_(store, clock) {
   for (const auto& kind : kinds_) {
     if (kind.group.empty() && kind.plural == "namespaces") namespaces_ = &kind;
     std::map<std::string, patch::PatchMeta, std::less<>> by_path;
@@ -287,7 +347,12 @@ std::optional<ResourceRequest> ResourceHandler::Parse(std::string_view path) con
 std::optional<http::Response> ResourceHandler::Serve(const http::Request& request) const {
   auto target = Parse(request.path);
   if (!target) return std::nullopt;
-  http::Response response = Route(*target, request);
+  std::optional<http::Request> json_body;
+  if (auto converted = YamlBodyAsJson(*target->kind, request)) {
+    if (auto* failure = std::get_if<http::Response>(&*converted)) return std::move(*failure);
+    json_body = std::get<http::Request>(*std::move(converted));
+  }
+  http::Response response = Route(*target, json_body ? *json_body : request);
   if (const auto warning = target->kind->deprecation_warning; !warning.empty()) {
     // Every answer about a deprecated version says so, as upstream's do.
     response.headers.push_back({"Warning", fmt::format("299 - \"{}\"", warning)});
@@ -543,6 +608,15 @@ std::string ResourceHandler::NowText() const {
       .ToString();
 }
 
+Result<storage::LeaseId> ResourceHandler::LeaseForWrite(const api::KindInfo& kind) const {
+  // Both views of events (core/v1 and events.k8s.io/v1) are stored as core/v1 Events.
+  const api::KindInfo& stored = api::StorageKind(kind);
+  if (!(stored.group.empty() && stored.kind == "Event") || options_.event_ttl.count() <= 0) {
+    return storage::LeaseId{0};
+  }
+  return leases_.LeaseFor(options_.event_ttl);
+}
+
 http::Response ResourceHandler::Create(const ResourceRequest& target, const http::Request& request,
                                        bool applied) const {
   const api::KindInfo& kind = *target.kind;
@@ -598,7 +672,10 @@ http::Response ResourceHandler::Create(const ResourceRequest& target, const http
   }
   const std::string name = metadata.name;
   auto stored = object.Clone();
-  auto revision = store_.Create(StorageKey(kind, metadata.namespace_, name), ToStoredJson(*stored));
+  auto lease = LeaseForWrite(kind);
+  if (!lease.ok()) return StatusResponse(lease.error());
+  auto revision =
+      store_.Create(StorageKey(kind, metadata.namespace_, name), ToStoredJson(*stored), *lease);
   if (!revision.ok()) {
     if (revision.error().code() == ErrorCode::kAlreadyExists) {
       return ObjectError(
@@ -767,8 +844,10 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
     stored.metadata().resource_version = ResourceVersionText(current_revision);
     return WithWarnings(StoredObjectResponse(200, kind, stored, request), warnings);
   }
+  auto lease = LeaseForWrite(kind);
+  if (!lease.ok()) return StatusResponse(lease.error());
   auto revision = store_.Update(StorageKey(kind, target.namespace_, target.name),
-                                ToStoredJson(stored), current_revision);
+                                ToStoredJson(stored), current_revision, *lease);
   if (!revision.ok()) {
     if (revision.error().code() == ErrorCode::kConflict) {
       if (conflicted != nullptr) *conflicted = true;

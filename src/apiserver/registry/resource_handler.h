@@ -15,6 +15,7 @@
 #include "api/runtime/object.h"
 #include "apimachinery/patch/patch_meta.h"
 #include "apiserver/registry/field_managers.h"
+#include "apiserver/registry/lease_manager.h"
 #include "apiserver/registry/strategy.h"
 #include "base/clock.h"
 #include "base/result.h"
@@ -34,10 +35,16 @@ struct ResourceRequest {
   std::string subresource;
 };
 
+struct ResourceOptions {
+  // How long an Event lives after its last write (upstream's --event-ttl).
+  std::chrono::seconds event_ttl{3600};
+};
+
 class ResourceHandler {
  public:
   // `store` and `clock` must outlive the handler. Thread-safe after construction.
-  ResourceHandler(storage::Store& store, Clock& clock, std::span<const api::KindInfo> kinds);
+  ResourceHandler(storage::Store& store, Clock& clock, std::span<const api::KindInfo> kinds,
+                  ResourceOptions options = {});
   ~ResourceHandler();
 
   // The response for a resource request, or nullopt when the path is not one.
@@ -106,6 +113,9 @@ class ResourceHandler {
   http::Response ServerSideApply(const ResourceRequest& target, const http::Request& request) const;
   // The time managedFields record for a write now (RFC 3339, seconds).
   std::string NowText() const;
+  // The store lease a write of `kind` attaches its object to: one that expires after the kind's
+  // time to live (Events), else 0.
+  Result<storage::LeaseId> LeaseForWrite(const api::KindInfo& kind) const;
 
   storage::Store& store_;
   Clock& clock_;
@@ -118,6 +128,8 @@ class ResourceHandler {
   // The watch caches lists, gets and watches are served from (watchcache/cached_resources.h).
   std::unique_ptr<CachedResources> cached_;
   FieldManagers field_managers_;
+  ResourceOptions options_;
+  mutable LeaseManager leases_;
 };
 
 // Where an object lives in the store: /registry/<group or "core">/<resource>/[<namespace>/]<name>.

@@ -83,20 +83,28 @@ std::string BookmarkJson(const api::KindInfo& kind, int64_t revision, bool initi
                      api::GroupVersionOf(kind), metadata);
 }
 
-// Whether `filter` selects `object`, whose field values follow `labels` (its stored kind's).
-bool Selects(const ListFilter& filter, std::span<const FieldLabel> labels,
-             const CachedObject& object) {
+// The field labels of a request's kind and of the version its objects are stored in, whose
+// values the cache keeps.
+struct RequestLabels {
+  std::span<const FieldLabel> requested;
+  std::span<const FieldLabel> stored;
+};
+
+RequestLabels FieldLabelsOfStored(const api::KindInfo& kind) {
+  const api::KindInfo& stored = api::StorageKind(kind);
+  return {FieldLabelsOf(kind.group, kind.kind), FieldLabelsOf(stored.group, stored.kind)};
+}
+
+// Whether `filter` (of the request's kind) selects `object`, whose field values follow the
+// stored kind's labels.
+bool Selects(const ListFilter& filter, const RequestLabels& labels, const CachedObject& object) {
   return filter.Matches(object.labels, [&](std::string_view label) -> std::string_view {
-    for (size_t i = 0; i < labels.size(); ++i) {
-      if (labels[i].label == label) return object.Field(i);
+    const std::string_view stored = StoredFieldLabel(labels.requested, label);
+    for (size_t i = 0; i < labels.stored.size(); ++i) {
+      if (labels.stored[i].label == stored) return object.Field(i);
     }
     return {};
   });
-}
-
-std::span<const FieldLabel> FieldLabelsOfStored(const api::KindInfo& kind) {
-  const api::KindInfo& stored = api::StorageKind(kind);
-  return FieldLabelsOf(stored.group, stored.kind);
 }
 
 // Builds the cached form of a stored value of `stored` (a storage version).
