@@ -21,6 +21,8 @@
 namespace kpp::yaml {
 namespace {
 
+struct Entry;
+
 // A YAML value after type resolution. Mappings keep their entries in order, duplicates included.
 struct Node {
   enum class Type { kNull, kBool, kInt, kUint, kFloat, kString, kSequence, kMapping };
@@ -32,7 +34,12 @@ struct Node {
   std::string text;
   bool merge_key = false;  // a plain "<<"
   std::vector<Node> items;
-  std::vector<std::pair<Node, Node>> entries;
+  std::vector<Entry> entries;
+};
+
+struct Entry {
+  Node key;
+  Node value;
 };
 
 Error ConversionError(std::string_view detail) {
@@ -314,7 +321,7 @@ class Converter {
             anchor_name != nullptr ? reinterpret_cast<const char*>(anchor_name) : "";
         Node node;
         node.type = mapping ? Node::Type::kMapping : Node::Type::kSequence;
-        std::vector<std::pair<Node, Node>> merged;
+        std::vector<Entry> merged;
         for (;;) {
           yaml_event_t child;
           KPP_RETURN_IF_ERROR(Next(child));
@@ -338,12 +345,12 @@ class Converter {
             KPP_RETURN_IF_ERROR(Merge(*value, merged));
             continue;
           }
-          node.entries.emplace_back(*std::move(item), *std::move(value));
+          node.entries.push_back(Entry{*std::move(item), *std::move(value)});
         }
         // Keys a merge brings in count only where the mapping does not set them itself.
         for (auto& entry : merged) {
-          const auto same_key = [&](const std::pair<Node, Node>& own) {
-            return KeyText(own.first) == KeyText(entry.first);
+          const auto same_key = [&](const Entry& own) {
+            return KeyText(own.key) == KeyText(entry.key);
           };
           if (std::none_of(node.entries.begin(), node.entries.end(), same_key)) {
             node.entries.push_back(std::move(entry));
@@ -357,14 +364,14 @@ class Converter {
   }
 
   // The entries the value of a merge key (a mapping, or a sequence of them) contributes.
-  static Status Merge(const Node& value, std::vector<std::pair<Node, Node>>& merged) {
+  static Status Merge(const Node& value, std::vector<Entry>& merged) {
     const auto add = [&](const Node& mapping) -> Status {
       if (mapping.type != Node::Type::kMapping) {
         return ConversionError("yaml: map merge requires map or sequence of maps as the value");
       }
       for (const auto& entry : mapping.entries) {
-        const auto same_key = [&](const std::pair<Node, Node>& seen) {
-          return KeyText(seen.first) == KeyText(entry.first);
+        const auto same_key = [&](const Entry& seen) {
+          return KeyText(seen.key) == KeyText(entry.key);
         };
         if (std::none_of(merged.begin(), merged.end(), same_key)) merged.push_back(entry);
       }
