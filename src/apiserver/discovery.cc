@@ -10,6 +10,7 @@
 #include "api/apidiscovery.k8s.io/v2/codec.h"
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object_codec.h"
+#include "apiserver/registry/legacy_scale.h"
 #include "base/encoding.h"
 
 namespace kpp::apiserver {
@@ -63,6 +64,12 @@ constexpr SubresourceShape kSubresources[] = {
     {"approval", "get,patch,update", "", "", ""},
     {"finalize", "update", "", "", ""},
 };
+
+// The old apps and extensions versions answer their scale subresources with a Scale of their own
+// version, not autoscaling/v1's.
+bool ServesOwnScale(const api::KindInfo& kind, std::string_view subresource) {
+  return subresource == "scale" && LegacyScaleOf(kind) != LegacyScale::kNone;
+}
 
 const SubresourceShape* FindSubresource(std::string_view name) {
   const auto* shape = std::find_if(std::begin(kSubresources), std::end(kSubresources),
@@ -186,7 +193,8 @@ Discovery::Discovery(std::span<const api::KindInfo> kinds) {
         } else if (!shape->kind.empty()) {
           sub.kind = shape->kind;
         }
-        if (!shape->group.empty() && shape->group != kind.group) {
+        if (!shape->group.empty() && shape->group != kind.group &&
+            !ServesOwnScale(kind, subresource)) {
           sub.group = shape->group;
           sub.version = shape->version;
         }
@@ -272,7 +280,7 @@ void Discovery::BuildAggregated(std::span<const api::KindInfo> kinds,
             } else if (!shape->kind.empty()) {
               response.kind = shape->kind;
             }
-            if (!shape->group.empty()) {
+            if (!shape->group.empty() && !ServesOwnScale(kind, name)) {
               response.group = shape->group;
               response.version = shape->version;
             }

@@ -66,9 +66,8 @@ TEST(CodecTest, SecretStringDataIsMergedIntoDataAndNeverKept) {
   Secret secret = decoded->object;
   core::v1::SetDefaults(secret);
   // stringData wins for the same key, as upstream's conversion merges it.
-  EXPECT_EQ(ToJson(secret),
-            R"({"metadata":{"name":"s","creationTimestamp":null},)"
-            R"("data":{"a":"bmV3","b":"Yg==","c":"Yw=="},"type":"Opaque"})");
+  EXPECT_EQ(ToJson(secret), R"({"metadata":{"name":"s","creationTimestamp":null},)"
+                            R"("data":{"a":"bmV3","b":"Yg==","c":"Yw=="},"type":"Opaque"})");
 }
 
 TEST(CodecTest, TypeMismatchUsesUpstreamMessage) {
@@ -238,7 +237,7 @@ TEST(GeneratedValidationTest, ChecksRequiredEnumsAndNestedFields) {
   metadata.owner_references.push_back({.api_version = "apps/v1", .kind = "ReplicaSet"});
   metadata.managed_fields.push_back({.manager = "kubectl", .operation = "Patch"});
   validation::FieldErrors errors;
-  meta::v1::ValidateFields(metadata, validation::FieldPath("metadata"), errors);
+  meta::v1::ValidateFields(metadata, runtime::LazyFieldPath().Child("metadata"), errors);
   std::vector<std::string> messages;
   for (const auto& error : errors)
     messages.push_back(error.ToString());

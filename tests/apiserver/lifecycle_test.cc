@@ -155,6 +155,51 @@ TEST_F(LifecycleTest, ScaleReadsAndWritesReplicas) {
   EXPECT_EQ(rc_scale.at("status").at("selector"), "a=1,b=2");
 }
 
+// apps/v1beta1, apps/v1beta2 and extensions/v1beta1 answer with their own Scale: the selector
+// both as a map (only when it is all equalities) and as targetSelector.
+TEST_F(LifecycleTest, OldVersionsServeTheirOwnScale) {
+  Ok(Send("POST", kDeployments, kDeployment), 201);
+  Ok(Send("POST", "/apis/apps/v1/namespaces/default/replicasets",
+          R"({"metadata":{"name":"rs"},"spec":{"replicas":1,"selector":{"matchLabels":)"
+          R"({"b":"2","a":"1"}},"template":{"metadata":{"labels":{"a":"1","b":"2"}},)"
+          R"("spec":{"containers":[{"name":"c","image":"nginx"}]}}}})"),
+     201);
+  for (const char* group_version : {"apps/v1beta1", "apps/v1beta2", "extensions/v1beta1"}) {
+    SCOPED_TRACE(group_version);
+    const std::string deployment_scale =
+        std::string("/apis/") + group_version + "/namespaces/default/deployments/web/scale";
+    auto scale = Ok(Send("GET", deployment_scale));
+    EXPECT_EQ(scale.at("kind"), "Scale");
+    EXPECT_EQ(scale.at("apiVersion"), group_version);
+    EXPECT_EQ(scale.at("metadata").at("name"), "web");
+    EXPECT_EQ(scale.at("spec").at("replicas"),
+              Ok(Send("GET", std::string(kDeployments) + "/web")).at("spec").at("replicas"));
+    EXPECT_EQ(scale.at("status").at("targetSelector"), "app=web,tier in (back,front)");
+    // A set-based requirement: no map.
+    EXPECT_FALSE(scale.at("status").as_object().contains("selector")) << scale;
+
+    auto patched = Ok(Send("PATCH", deployment_scale, R"({"spec":{"replicas":4}})",
+                           "application/merge-patch+json"));
+    EXPECT_EQ(patched.at("apiVersion"), group_version);
+    EXPECT_EQ(patched.at("spec").at("replicas"), 4);
+    patched.at("spec").at("replicas") = 3;
+    auto put = Ok(Send("PUT", deployment_scale, boost::json::serialize(patched)));
+    EXPECT_EQ(put.at("apiVersion"), group_version);
+    EXPECT_EQ(put.at("spec").at("replicas"), 3);
+    EXPECT_EQ(Ok(Send("GET", std::string(kDeployments) + "/web")).at("spec").at("replicas"), 3);
+
+    if (std::string_view(group_version) == "apps/v1beta1") continue;  // had no replicasets
+    auto rs_scale = Ok(Send(
+        "GET", std::string("/apis/") + group_version + "/namespaces/default/replicasets/rs/scale"));
+    EXPECT_EQ(rs_scale.at("apiVersion"), group_version);
+    EXPECT_EQ(rs_scale.at("status").at("selector"), boost::json::parse(R"({"a":"1","b":"2"})"));
+    EXPECT_EQ(rs_scale.at("status").at("targetSelector"), "a=1,b=2");
+  }
+  // autoscaling/v1 stays the Scale of apps/v1.
+  EXPECT_EQ(Ok(Send("GET", std::string(kDeployments) + "/web/scale")).at("apiVersion"),
+            "autoscaling/v1");
+}
+
 TEST_F(LifecycleTest, BindingAssignsAPodOnce) {
   Ok(Send("POST", kPods, PodJson("p")), 201);
   const std::string binding =

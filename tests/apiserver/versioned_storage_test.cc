@@ -207,5 +207,55 @@ TEST_F(VersionedStorageTest, WatchersOfEachVersionGetTheirVersionOfOneEvent) {
   v2.stream->Cancel();
 }
 
+// The fields a manager owns in the version it wrote (managedFields entries keep it), looked up
+// in an object read in any version.
+std::string FieldsOf(const boost::json::value& object, const char* manager) {
+  for (const auto& entry : object.at("metadata").at("managedFields").as_array()) {
+    if (entry.at("manager") == manager) return boost::json::serialize(entry.at("fieldsV1"));
+  }
+  return "";
+}
+
+// Ownership recorded in one version counts in the other, as upstream works out what a write
+// changed in the version of each manager: a field that conversion moves
+// (targetCPUUtilizationPercentage in v1, the cpu metric in v2) conflicts and changes owner.
+TEST_F(VersionedStorageTest, OwnershipIsComparedInTheVersionEachManagerWrote) {
+  const std::string kApply = "application/apply-patch+yaml";
+  Ok(Send("PATCH", std::string(kV1Path) + "/web", kV1Web, kApply, {{"fieldManager", "v1-applier"}}),
+     201);
+  const std::string cpu80 =
+      R"({"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{)"
+      R"("name":"web"},"spec":{"metrics":[{"type":"Resource","resource":{"name":"cpu",)"
+      R"("target":{"type":"Utilization","averageUtilization":80}}}]}})";
+  const auto conflict =
+      Send("PATCH", std::string(kV2Path) + "/web", cpu80, kApply, {{"fieldManager", "v2-applier"}});
+  EXPECT_EQ(conflict.status, 409) << conflict.body;
+  EXPECT_NE(conflict.body.find(R"(conflict with \"v1-applier\")"), std::string::npos)
+      << conflict.body;
+  EXPECT_NE(conflict.body.find(".spec.targetCPUUtilizationPercentage"), std::string::npos)
+      << conflict.body;
+
+  // Forced, the v2 applier takes the field from the v1 one, which keeps the rest.
+  auto forced = Ok(Send("PATCH", std::string(kV2Path) + "/web", cpu80, kApply,
+                        {{"fieldManager", "v2-applier"}, {"force", "true"}}));
+  EXPECT_EQ(
+      forced.at("spec").at("metrics").at(0).at("resource").at("target").at("averageUtilization"),
+      80);
+  EXPECT_EQ(FieldsOf(forced, "v1-applier").find("targetCPUUtilizationPercentage"),
+            std::string::npos)
+      << FieldsOf(forced, "v1-applier");
+  EXPECT_NE(FieldsOf(forced, "v1-applier").find("maxReplicas"), std::string::npos);
+  EXPECT_NE(FieldsOf(forced, "v2-applier").find("f:metrics"), std::string::npos);
+
+  // An update in v1 of the same field takes the metrics from the v2 applier.
+  auto updated = Ok(Send("PATCH", std::string(kV1Path) + "/web",
+                         R"({"spec":{"targetCPUUtilizationPercentage":90}})",
+                         "application/merge-patch+json", {{"fieldManager", "editor"}}));
+  EXPECT_EQ(updated.at("spec").at("targetCPUUtilizationPercentage"), 90);
+  EXPECT_EQ(FieldsOf(updated, "v2-applier").find("f:metrics"), std::string::npos)
+      << boost::json::serialize(updated.at("metadata").at("managedFields"));
+  EXPECT_NE(FieldsOf(updated, "editor").find("targetCPUUtilizationPercentage"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kpp::apiserver

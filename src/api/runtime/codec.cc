@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <limits>
 
+#include "apimachinery/intstr/duration.h"
 #include "base/encoding.h"
 
 namespace kpp::api::runtime {
@@ -141,6 +142,21 @@ void DecodeBytes(const boost::json::value& in, std::string& out, DecodeContext& 
     return ctx.Fail(Error(ErrorCode::kBadRequest, "illegal base64 data at input byte 0"));
   }
   out = std::move(decoded).value();
+}
+
+void DecodeDuration(const boost::json::value& in, std::string& out, DecodeContext& ctx) {
+  if (in.is_null()) return;
+  if (!in.is_string()) return ctx.TypeError(JsonKind(in), "v1.Duration");
+  auto parsed =
+      intstr::ParseDuration(std::string_view(in.get_string().data(), in.get_string().size()));
+  if (!parsed.ok()) {
+    // Go's error names no field; the path says which one of the object it was.
+    const std::string path = ctx.Path();
+    return ctx.Fail(Error(ErrorCode::kBadRequest, path.empty()
+                                                      ? parsed.error().message()
+                                                      : path + ": " + parsed.error().message()));
+  }
+  out = intstr::FormatDuration(*parsed);
 }
 
 void DecodeTime(const boost::json::value& in, Time& out, DecodeContext& ctx) {

@@ -75,6 +75,10 @@ void DecodeInt32(const boost::json::value& in, int32_t& out, DecodeContext& ctx)
 void DecodeInt64(const boost::json::value& in, int64_t& out, DecodeContext& ctx);
 void DecodeDouble(const boost::json::value& in, double& out, DecodeContext& ctx);
 void DecodeBytes(const boost::json::value& in, std::string& out, DecodeContext& ctx);
+// A metav1.Duration: Go's time.ParseDuration text, kept in Go's canonical form ("90s" becomes
+// "1m30s", as upstream re-encodes the time.Duration it decoded); bad text fails with Go's message
+// after the field path ("window: time: invalid duration \"abc\"").
+void DecodeDuration(const boost::json::value& in, std::string& out, DecodeContext& ctx);
 void DecodeTime(const boost::json::value& in, Time& out, DecodeContext& ctx);
 void DecodeMicroTime(const boost::json::value& in, MicroTime& out, DecodeContext& ctx);
 void DecodeIntOrString(const boost::json::value& in, IntOrString& out, DecodeContext& ctx);
@@ -115,7 +119,9 @@ void DecodeMap(const boost::json::value& in, std::map<std::string, T>& out, Deco
   for (const auto& [key, value] : in.get_object()) {
     if (ctx.failed()) return;
     ctx.EnterKey(key);
-    decode_element(value, out[std::string(key)], ctx);
+    // Go writes maps with sorted keys, so the end is where the next key usually goes.
+    auto entry = out.try_emplace(out.end(), std::string(key.data(), key.size()));
+    decode_element(value, entry->second, ctx);
     ctx.Leave();
   }
 }

@@ -1,8 +1,11 @@
 #include "api/runtime/json_document.h"
 
+#include <algorithm>
+#include <bit>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,10 @@ class CountingDomHandler {
 
   using ec_t = boost::system::error_code;
   using sv_t = boost::json::string_view;
+
+  // `temp` holds the values of the objects and arrays not yet closed, before it overflows to
+  // the heap.
+  CountingDomHandler(unsigned char* temp, std::size_t temp_size) : stack({}, temp, temp_size) {}
 
   bool on_document_begin(ec_t&) { return true; }
   bool on_document_end(ec_t&) { return true; }
@@ -105,13 +112,48 @@ std::size_t CountKeys(const boost::json::value& root) {
   return keys;
 }
 
+struct ThreadScratch {
+  std::unique_ptr<unsigned char[]> data;
+  std::size_t size = 0;
+  bool in_use = false;
+};
+thread_local ThreadScratch thread_scratch;
+
+// A document takes about three times the bytes of its text (values, members, long strings).
+constexpr std::size_t kDocumentBytesPerTextByte = 4;
+constexpr std::size_t kMinScratch = 16 * 1024;
+// Bodies larger than this get an arena of their own rather than growing what every thread keeps.
+constexpr std::size_t kMaxScratch = 1024 * 1024;
+
 }  // namespace
+
+ScratchArena::ScratchArena(std::size_t json_size) {
+  const std::size_t wanted =
+      std::bit_ceil(std::max(kMinScratch, json_size * kDocumentBytesPerTextByte));
+  if (thread_scratch.in_use || wanted > kMaxScratch) {
+    resource_.emplace(wanted);
+    return;
+  }
+  if (thread_scratch.size < wanted) {
+    thread_scratch.data = std::make_unique_for_overwrite<unsigned char[]>(wanted);
+    thread_scratch.size = wanted;
+  }
+  thread_scratch.in_use = true;
+  uses_thread_buffer_ = true;
+  resource_.emplace(thread_scratch.data.get(), thread_scratch.size);
+}
+
+ScratchArena::~ScratchArena() {
+  resource_.reset();
+  if (uses_thread_buffer_) thread_scratch.in_use = false;
+}
 
 Result<JsonDocument> ParseJsonDocument(std::string_view json, unsigned max_depth,
                                        boost::json::storage_ptr storage) {
   boost::json::parse_options options;
   options.max_depth = max_depth;
-  boost::json::basic_parser<CountingDomHandler> parser(options);
+  unsigned char temp[4096];
+  boost::json::basic_parser<CountingDomHandler> parser(options, temp, sizeof temp);
   parser.handler().stack.reset(std::move(storage));
   boost::system::error_code ec;
   const std::size_t consumed = parser.write_some(false, json.data(), json.size(), ec);
@@ -123,8 +165,9 @@ Result<JsonDocument> ParseJsonDocument(std::string_view json, unsigned max_depth
                                              " into Go value of type float64");
   }
   if (ec) return Error(ErrorCode::kBadRequest, "invalid JSON: " + ec.message());
-  JsonDocument document;
-  document.value = parser.handler().stack.release();
+  // Constructed, not assigned: assigning to a value of the default storage would copy the whole
+  // document out of `storage` into the heap, one allocation per value.
+  JsonDocument document{parser.handler().stack.release(), false};
   document.has_duplicate_keys = CountKeys(document.value) != parser.handler().keys;
   return document;
 }

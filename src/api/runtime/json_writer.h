@@ -16,6 +16,14 @@ class JsonWriter {
   void EndArray();
   // The key of the next value in the current object.
   void Key(std::string_view key);
+  // A key that needs no escaping, given with its quotes and colon ("\"name\":"): the generated
+  // encoders write their field names so, without scanning them for characters to escape.
+  void QuotedKey(std::string_view quoted_key_and_colon) {
+    if (need_comma_) out_ += ',';
+    out_ += quoted_key_and_colon;
+    need_comma_ = false;
+    after_key_ = true;
+  }
 
   void String(std::string_view value);
   void Bool(bool value);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "api/meta/v1/codec.h"
+#include "api/runtime/lazy_field_path.h"
 #include "api/runtime/object_codec.h"
 #include "api/runtime/protobuf.h"
 #include "apimachinery/validation/field_errors.h"
@@ -55,7 +56,7 @@ void SetDefaultsOf(T& value) {
 }
 template <typename T>
 void ValidateFieldsOf(const T& value, validation::FieldErrors& errors) {
-  ValidateFields(value, validation::FieldPath(), errors);
+  ValidateFields(value, runtime::LazyFieldPath(), errors);
 }
 template <typename T>
 std::string ToProtobufMessageOf(const T& value) {

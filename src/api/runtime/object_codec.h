@@ -1,7 +1,6 @@
 // Whole-object JSON encoding and decoding for any generated API type.
 #pragma once
 
-#include <boost/json/monotonic_resource.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,10 +44,9 @@ std::string ToJson(const T& object) {
 template <typename T>
 Result<Decoded<T>> FromJson(std::string_view json, const DecodeOptions& options = {}) {
   // The document lives only during the decode (the object copies what it keeps), so it comes
-  // from a monotonic arena: one allocation for a typical object instead of one per value.
-  unsigned char arena_buffer[8192];
-  boost::json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
-  auto document = runtime::ParseJsonDocument(json, options.max_depth, &arena);
+  // from a monotonic arena: no allocation for a typical object instead of one per value.
+  runtime::ScratchArena arena(json.size());
+  auto document = runtime::ParseJsonDocument(json, options.max_depth, arena.storage());
   if (!document.ok()) return document.error();
   runtime::DecodeContext ctx;
   Decoded<T> result;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/json/object.hpp>
+#include <map>
 #include <tuple>
 
 #include "apimachinery/managedfields/typed_value.h"
@@ -176,8 +177,47 @@ std::string ManagerFromUserAgent(std::string_view user_agent) {
   return std::string(prefix.substr(0, 128));
 }
 
-FieldManager::FieldManager(const TypeNode* type, const FieldSet& reset_fields)
-    : type_(type), reset_fields_(reset_fields) {}
+// What one write (`before` to `after`, in the writer's version) changed, in the paths of each
+// version that has entries; worked out once per version.
+class FieldManager::ChangesByVersion {
+ public:
+  ChangesByVersion(const FieldManager& manager, const value& before, const value& after,
+                   const Writer& writer, Changes writer_changes)
+      : manager_(manager), before_(before), after_(after), writer_(writer) {
+    by_version_.emplace(writer.api_version, std::move(writer_changes));
+  }
+
+  // The changes in the paths of `entry`'s version: the writer's own when the entry has no other
+  // version, or when the objects do not convert to it.
+  const Changes& For(const ManagerEntry& entry) {
+    const std::string& version = entry.api_version.empty() || manager_.converter_ == nullptr
+                                     ? writer_.api_version
+                                     : entry.api_version;
+    if (auto it = by_version_.find(version); it != by_version_.end()) return it->second;
+    Changes changes = by_version_.at(writer_.api_version);
+    auto before = manager_.converter_->Convert(before_, version);
+    auto after = before.ok() ? manager_.converter_->Convert(after_, version) : before;
+    if (after.ok()) {
+      auto comparison = Compare(before->object, after->object, after->type);
+      if (comparison.ok()) {
+        changes = {Owned(comparison->Changed(), manager_.reset_fields_),
+                   Owned(comparison->removed, manager_.reset_fields_)};
+      }
+    }
+    return by_version_.emplace(version, std::move(changes)).first->second;
+  }
+
+ private:
+  const FieldManager& manager_;
+  const value& before_;
+  const value& after_;
+  const Writer& writer_;
+  std::map<std::string, Changes, std::less<>> by_version_;
+};
+
+FieldManager::FieldManager(const TypeNode* type, const FieldSet& reset_fields,
+                           const VersionConverter* converter)
+    : type_(type), reset_fields_(reset_fields), converter_(converter) {}
 
 Result<ManagedFields> FieldManager::Update(const value& live, const value& updated,
                                            ManagedFields managed, const Writer& writer) const {
@@ -185,6 +225,7 @@ Result<ManagedFields> FieldManager::Update(const value& live, const value& updat
   if (!comparison.ok()) return comparison.error();
   const FieldSet changed = Owned(comparison->Changed(), reset_fields_);
   const FieldSet removed = Owned(comparison->removed, reset_fields_);
+  ChangesByVersion changes(*this, live, updated, writer, {changed, removed});
   ManagerEntry* own = nullptr;
   for (auto& entry : managed) {
     if (SameIdentity(entry, writer.manager, kUpdate, writer.api_version, writer.subresource)) {
@@ -192,7 +233,8 @@ Result<ManagedFields> FieldManager::Update(const value& live, const value& updat
       continue;
     }
     // An update always wins: whoever owned what it changed or removed owns it no more.
-    entry.fields = entry.fields.Difference(changed).Difference(removed);
+    const Changes& in_version = changes.For(entry);
+    entry.fields = entry.fields.Difference(in_version.changed).Difference(in_version.removed);
   }
   if (own == nullptr) {
     own = &managed.emplace_back(ManagerEntry{.manager = writer.manager,
@@ -243,11 +285,14 @@ Result<FieldManager::Applied> FieldManager::Apply(const value& live, const value
   if (!comparison.ok()) return comparison.error();
   const FieldSet changed = Owned(comparison->Changed(), reset_fields_);
   const FieldSet removed = Owned(comparison->removed, reset_fields_);
+  ChangesByVersion changes(*this, live, *merged, writer, {changed, removed});
   std::vector<std::pair<std::string, Path>> conflicts;
   for (auto& entry : managed) {
     if (&entry == own) continue;
-    entry.fields.Intersection(changed).ForEach(
-        [&](const Path& path) { conflicts.emplace_back(DescribeManager(entry), path); });
+    // Conflicts are named in the paths of the version the other manager wrote, as upstream's.
+    entry.fields.Intersection(changes.For(entry).changed).ForEach([&](const Path& path) {
+      conflicts.emplace_back(DescribeManager(entry), path);
+    });
   }
   if (!conflicts.empty() && !force) {
     std::stable_sort(conflicts.begin(), conflicts.end(),
@@ -255,7 +300,9 @@ Result<FieldManager::Applied> FieldManager::Apply(const value& live, const value
     return ConflictError(conflicts);
   }
   for (auto& entry : managed) {
-    if (&entry != own) entry.fields = entry.fields.Difference(changed).Difference(removed);
+    if (&entry == own) continue;
+    const Changes& in_version = changes.For(entry);
+    entry.fields = entry.fields.Difference(in_version.changed).Difference(in_version.removed);
   }
   if (own == nullptr) {
     own = &managed.emplace_back(ManagerEntry{.manager = writer.manager,

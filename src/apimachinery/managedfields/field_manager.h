@@ -8,6 +8,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "apimachinery/managedfields/field_set.h"
@@ -53,12 +54,34 @@ struct Writer {
 // ("kubectl" for "kubectl/v1.32.0 (linux/amd64) ..."), at most 128 characters.
 std::string ManagerFromUserAgent(std::string_view user_agent);
 
+// The objects of a write as another version of their kind sees them. Field sets are paths in the
+// version their manager wrote (an entry's apiVersion); as upstream, what a write changed is
+// worked out again in each other version that has entries, by converting the objects, so that
+// ownership follows a field that conversion moves (autoscaling/v1's
+// spec.targetCPUUtilizationPercentage is autoscaling/v2's spec.metrics).
+class VersionConverter {
+ public:
+  virtual ~VersionConverter() = default;
+  struct Converted {
+    boost::json::value object;
+    const TypeNode* type = nullptr;
+  };
+  // `object`, in the writer's version, as `api_version` has it. Errors when the kind is not
+  // served in that version or the object does not convert; the entries of that version are
+  // then treated as if their paths were the writer's.
+  virtual Result<Converted> Convert(const boost::json::value& object,
+                                    std::string_view api_version) const = 0;
+};
+
 class FieldManager {
  public:
   // `type` is the object's type. `reset_fields` are fields the endpoint does not write and
   // nobody gains through it (the status of a kind with a status subresource, written through
-  // the main resource). Neither is copied; both must outlive the manager.
-  FieldManager(const TypeNode* type, const FieldSet& reset_fields);
+  // the main resource). `converter` (may be null: entries of other versions are then read as
+  // the writer's) sees the objects in the versions of other entries. None is copied; all must
+  // outlive the manager.
+  FieldManager(const TypeNode* type, const FieldSet& reset_fields,
+               const VersionConverter* converter = nullptr);
 
   // The managedFields after `writer` changed `live` into `updated` (for a create, `live` is the
   // empty object of the kind as the codec writes it, nulls and empty structs included).
@@ -76,8 +99,15 @@ class FieldManager {
                         ManagedFields managed, const Writer& writer, bool force) const;
 
  private:
+  struct Changes {
+    FieldSet changed;
+    FieldSet removed;
+  };
+  class ChangesByVersion;
+
   const TypeNode* type_;
   const FieldSet& reset_fields_;
+  const VersionConverter* converter_;
 };
 
 }  // namespace kpp::managedfields

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "api/conversion/conversions.h"
 #include "api/runtime/openapi_data.h"
 #include "apiserver/registry/lifecycle.h"
 #include "base/log.h"
@@ -63,6 +64,41 @@ std::vector<api::meta::v1::ManagedFieldsEntry> TypedEntries(const mf::ManagedFie
   return out;
 }
 
+}  // namespace
+
+// `kind`'s objects as the other versions of the same resource see them: decoded, converted
+// through the registered conversions (directly, or through the version they are stored in), and
+// encoded again with that version's type.
+class FieldManagers::KindVersions final : public mf::VersionConverter {
+ public:
+  KindVersions(const FieldManagers& managers, const api::KindInfo& kind)
+      : managers_(managers), kind_(kind) {}
+
+  Result<Converted> Convert(const value& object, std::string_view api_version) const override {
+    const api::KindInfo* target = managers_.ServedIn(kind_, api_version);
+    const KindTypes* types = target == nullptr ? nullptr : managers_.TypesOf(*target);
+    if (types == nullptr) {
+      return NotFoundError(fmt::format("{} is not served in {}", kind_.kind, api_version));
+    }
+    KPP_ASSIGN_OR_RETURN(auto decoded, kind_.codec->Decode(boost::json::serialize(object), {}));
+    api::ObjectPtr converted;
+    if (api::conversion::CanConvert(kind_, *target)) {
+      KPP_ASSIGN_OR_RETURN(converted, api::conversion::Convert(*decoded.object, kind_, *target));
+    } else {
+      const api::KindInfo& storage = api::StorageKind(kind_);
+      KPP_ASSIGN_OR_RETURN(auto stored, api::conversion::Convert(*decoded.object, kind_, storage));
+      KPP_ASSIGN_OR_RETURN(converted, api::conversion::Convert(*stored, storage, *target));
+    }
+    return Converted{boost::json::parse(converted->ToJson()), types->type};
+  }
+
+ private:
+  const FieldManagers& managers_;
+  const api::KindInfo& kind_;
+};
+
+namespace {
+
 Error PatchOptionsInvalid(std::vector<ErrorCause> causes) {
   std::string message = R"(PatchOptions.meta.k8s.io "" is invalid: )";
   for (size_t i = 0; i < causes.size(); ++i) {
@@ -89,6 +125,18 @@ FieldManagers::FieldManagers(std::span<const api::KindInfo> kinds)
 
 FieldManagers::~FieldManagers() = default;
 
+const api::KindInfo* FieldManagers::ServedIn(const api::KindInfo& kind,
+                                             std::string_view api_version) const {
+  const api::KindInfo& storage = api::StorageKind(kind);
+  for (const auto& [other, types] : types_) {
+    if (other->kind == kind.kind && &api::StorageKind(*other) == &storage &&
+        api::GroupVersionOf(*other) == api_version) {
+      return other;
+    }
+  }
+  return nullptr;
+}
+
 const FieldManagers::KindTypes* FieldManagers::TypesOf(const api::KindInfo& kind) const {
   auto it = types_.find(&kind);
   return it == types_.end() ? nullptr : &it->second;
@@ -108,7 +156,8 @@ void FieldManagers::RecordUpdate(const api::KindInfo& kind, const api::Object* l
       metadata.managed_fields.empty() ? nullptr : &request_entries, &live_entries);
   const mf::FieldSet& reset =
       subresource.empty() && HasSubresource(kind, "status") ? status_fields_ : no_fields_;
-  mf::FieldManager manager(types->type, reset);
+  const KindVersions versions(*this, kind);
+  mf::FieldManager manager(types->type, reset, &versions);
   auto after = manager.Update(
       boost::json::parse(live == nullptr ? types->empty_json : live->ToJson()),
       boost::json::parse(updated.ToJson()), managed,
@@ -199,7 +248,8 @@ Result<std::string> FieldManagers::Apply(const api::KindInfo& kind, std::string_
   }
   mf::ManagedFields managed = mf::ManagedFieldsForWrite(nullptr, live_entries);
   const mf::FieldSet& reset = HasSubresource(kind, "status") ? status_fields_ : no_fields_;
-  mf::FieldManager manager(types->type, reset);
+  const KindVersions versions(*this, kind);
+  mf::FieldManager manager(types->type, reset, &versions);
   auto applied =
       manager.Apply(live, config, std::move(managed), {ManagerOf(request), group_version, "", now},
                     request.QueryFlag("force"));

@@ -51,6 +51,9 @@ class FieldManagers {
     std::string empty_json;  // the empty object a create starts from
   };
   const KindTypes* TypesOf(const api::KindInfo& kind) const;
+  // The kind table entry of the same resource as `kind` in `api_version`, or nullptr.
+  const api::KindInfo* ServedIn(const api::KindInfo& kind, std::string_view api_version) const;
+  class KindVersions;
 
   boost::json::object definitions_;
   std::unique_ptr<managedfields::TypeModel> model_;

@@ -1,5 +1,6 @@
 // The subresources of the generic registry, as upstream serves them: status (the object, written
-// through PrepareForStatusUpdate), scale (an autoscaling/v1 Scale view of a workload's replicas),
+// through PrepareForStatusUpdate), scale (an autoscaling/v1 Scale view of a workload's replicas;
+// the old apps and extensions versions' own Scale in those versions),
 // a pod's binding (assigns it to a node) and eviction (a delete that honours disruption budgets),
 // and a namespace's finalize (its spec.finalizers). Every write goes through the same update or
 // delete path as the main resource, so conversion, validation and conflicts stay in one place.
@@ -19,6 +20,7 @@
 #include "apimachinery/patch/json_util.h"
 #include "apimachinery/patch/merge_patch.h"
 #include "apimachinery/patch/strategic_merge_patch.h"
+#include "apiserver/registry/legacy_scale.h"
 #include "apiserver/registry/lifecycle.h"
 #include "apiserver/registry/resource_handler.h"
 #include "apiserver/responses.h"
@@ -150,14 +152,67 @@ api::autoscaling::v1::Scale ScaleOf(const boost::json::value& object) {
   return scale;
 }
 
-http::Response ScaleResponse(int status, api::autoscaling::v1::Scale scale,
-                             const http::Request& request) {
-  api::TypedObject<api::autoscaling::v1::Scale> object(std::move(scale));
+// `scale` as the Scale `kind`'s version serves: autoscaling/v1's, or the old versions' own.
+template <typename ScaleType>
+http::Response TypedScaleResponse(int status, ScaleType scale, const http::Request& request) {
+  const std::string api_version = scale.api_version;
+  api::TypedObject<ScaleType> object(std::move(scale));
   if (PrefersProtobuf(request)) {
-    return ProtobufResponse(
-        status, api::protobuf::Wrap("autoscaling/v1", "Scale", object.ToProtobufMessage()));
+    return ProtobufResponse(status,
+                            api::protobuf::Wrap(api_version, "Scale", object.ToProtobufMessage()));
   }
   return JsonResponse(status, object.ToJson());
+}
+
+http::Response ScaleResponse(int status, api::autoscaling::v1::Scale scale,
+                             const api::KindInfo& kind, const http::Request& request) {
+  const LegacyScale legacy = LegacyScaleOf(kind);
+  if (legacy == LegacyScale::kNone) return TypedScaleResponse(status, std::move(scale), request);
+  return VisitLegacyScale(legacy, [&]<typename LegacyScaleType>(LegacyScaleType) {
+    return TypedScaleResponse(
+        status, ToLegacyScale<LegacyScaleType>(scale, api::GroupVersionOf(kind)), request);
+  });
+}
+
+// The JSON the client sees of `scale` (what a PATCH applies to).
+std::string ServedScaleJson(const api::autoscaling::v1::Scale& scale, const api::KindInfo& kind) {
+  const LegacyScale legacy = LegacyScaleOf(kind);
+  if (legacy == LegacyScale::kNone) return api::ToJson(scale);
+  return VisitLegacyScale(legacy, [&]<typename LegacyScaleType>(LegacyScaleType) {
+    return api::ToJson(ToLegacyScale<LegacyScaleType>(scale, api::GroupVersionOf(kind)));
+  });
+}
+
+// A Scale body (PUT) of the Scale kind `kind`'s version serves, as autoscaling/v1's.
+Result<api::autoscaling::v1::Scale> DecodeScaleBody(const http::Request& request,
+                                                    const api::KindInfo& kind) {
+  const LegacyScale legacy = LegacyScaleOf(kind);
+  if (legacy == LegacyScale::kNone) {
+    return DecodeSubresourceBody<api::autoscaling::v1::Scale>(request, "Scale");
+  }
+  return VisitLegacyScale(
+      legacy,
+      [&]<typename LegacyScaleType>(LegacyScaleType) -> Result<api::autoscaling::v1::Scale> {
+        KPP_ASSIGN_OR_RETURN(auto decoded,
+                             DecodeSubresourceBody<LegacyScaleType>(request, "Scale"));
+        return FromLegacyScale(decoded);
+      });
+}
+
+// A patched Scale (JSON) of the Scale kind `kind`'s version serves, as autoscaling/v1's.
+Result<api::autoscaling::v1::Scale> DecodePatchedScale(const std::string& json,
+                                                       const api::KindInfo& kind) {
+  const LegacyScale legacy = LegacyScaleOf(kind);
+  if (legacy == LegacyScale::kNone) {
+    KPP_ASSIGN_OR_RETURN(auto decoded, api::FromJson<api::autoscaling::v1::Scale>(json));
+    return std::move(decoded.object);
+  }
+  return VisitLegacyScale(
+      legacy,
+      [&]<typename LegacyScaleType>(LegacyScaleType) -> Result<api::autoscaling::v1::Scale> {
+        KPP_ASSIGN_OR_RETURN(auto decoded, api::FromJson<LegacyScaleType>(json));
+        return FromLegacyScale(decoded.object);
+      });
 }
 
 // A condition of `conditions` set as upstream's SetStatusCondition does: the transition time
@@ -257,18 +312,18 @@ http::Response ResourceHandler::Scale(const ResourceRequest& target,
     stored.object->kind() = std::string(kind.kind);
     auto object = boost::json::parse(stored.object->ToJson());
     const auto current = ScaleOf(object);
-    if (method == "GET") return ScaleResponse(200, current, request);
+    if (method == "GET") return ScaleResponse(200, current, kind, request);
 
     // The Scale the client wants: its body (PUT), or the current Scale patched (PATCH).
     api::autoscaling::v1::Scale wanted;
     if (method == "PUT") {
-      auto decoded = DecodeSubresourceBody<api::autoscaling::v1::Scale>(request, "Scale");
+      auto decoded = DecodeScaleBody(request, kind);
       if (!decoded.ok()) return StatusResponse(decoded.error());
       wanted = *std::move(decoded);
     } else {
       const std::string* header = request.FindHeader("Content-Type");
       const std::string type = header == nullptr ? "" : header->substr(0, header->find(';'));
-      auto served = patch::ParseJson(api::ToJson(current));
+      auto served = patch::ParseJson(ServedScaleJson(current, kind));
       if (!served.ok()) return StatusResponse(InternalError(served.error().message()));
       Result<boost::json::value> patched = InternalError("unreachable");
       if (type == "application/json-patch+json") {
@@ -289,9 +344,9 @@ http::Response ResourceHandler::Scale(const ResourceRequest& target,
                   "application/strategic-merge-patch+json"));
       }
       if (!patched.ok()) return StatusResponse(patched.error());
-      auto decoded = api::FromJson<api::autoscaling::v1::Scale>(boost::json::serialize(*patched));
+      auto decoded = DecodePatchedScale(boost::json::serialize(*patched), kind);
       if (!decoded.ok()) return StatusResponse(BadRequestError(decoded.error().message()));
-      wanted = std::move(decoded->object);
+      wanted = *std::move(decoded);
     }
     if (!wanted.metadata.name.empty() && wanted.metadata.name != target.name) {
       return StatusResponse(BadRequestError(
@@ -316,7 +371,7 @@ http::Response ResourceHandler::Scale(const ResourceRequest& target,
     http::Response response = InnerRequest(target, "PUT", boost::json::serialize(object), request);
     if (response.status == 409 && !precondition && attempt < 4) continue;
     if (response.status != 200) return response;
-    return ScaleResponse(200, ScaleOf(boost::json::parse(response.body)), request);
+    return ScaleResponse(200, ScaleOf(boost::json::parse(response.body)), kind, request);
   }
 }
 

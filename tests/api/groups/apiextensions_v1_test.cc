@@ -231,7 +231,7 @@ TEST(CrdSchemaTest, DefaultsAsUpstream) {
 
 std::vector<std::string> ValidationMessages(const apiextensions::CustomResourceDefinition& crd) {
   validation::FieldErrors errors;
-  apiextensions::ValidateFields(crd, validation::FieldPath(), errors);
+  apiextensions::ValidateFields(crd, runtime::LazyFieldPath(), errors);
   std::vector<std::string> messages;
   for (const auto& error : errors)
     messages.push_back(error.ToString());

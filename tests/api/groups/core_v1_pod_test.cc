@@ -677,7 +677,7 @@ TEST(CoreV1PodTest, StrictDecodingNamesUnknownFieldsAndTypeErrors) {
 
 std::vector<std::string> ValidationMessages(const Pod& pod) {
   validation::FieldErrors errors;
-  core::v1::ValidateFields(pod, validation::FieldPath(), errors);
+  core::v1::ValidateFields(pod, runtime::LazyFieldPath(), errors);
   std::vector<std::string> messages;
   for (const auto& error : errors)
     messages.push_back(error.ToString());
