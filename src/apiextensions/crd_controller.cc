@@ -112,6 +112,7 @@ http::Response CrdController::Send(std::string method, std::string path, std::st
 }
 
 void CrdController::SyncAll() {
+  std::lock_guard sync(sync_mutex_);
   const http::Response list = Send("GET", std::string(kCrdPath));
   if (list.status != 200) return;
   boost::system::error_code ec;
@@ -143,11 +144,14 @@ void CrdController::SyncAll() {
                updated.body);
       }
     }
-    if (Terminating(crds[i]) && HasCleanupFinalizer(crds[i])) Finalize(crds[i]);
+    if (Terminating(crds[i]) && HasCleanupFinalizer(crds[i]) && Finalize(crds[i])) {
+      std::erase_if(served, [&](const auto& crd) { return NameOf(crd) == name; });
+      kinds_.Update(served);
+    }
   }
 }
 
-void CrdController::Finalize(const boost::json::object& crd) {
+bool CrdController::Finalize(const boost::json::object& crd) {
   const std::string name = NameOf(crd);
   // Any served version reaches every object; they share one storage key.
   const api::KindInfo* kind = nullptr;
@@ -165,14 +169,14 @@ void CrdController::Finalize(const boost::json::object& crd) {
       KLOG_V(2, "deleting {} objects: {} {}", name, deleted.status, deleted.body);
     }
     const http::Response left = Send("GET", collection, "", {{"limit", "1"}});
-    if (left.status != 200) return;
+    if (left.status != 200) return false;
     auto json = boost::json::parse(left.body);
     const auto* items = json.as_object().if_contains("items");
-    if (items != nullptr && items->is_array() && !items->get_array().empty()) return;
+    if (items != nullptr && items->is_array() && !items->get_array().empty()) return false;
   }
   // Nothing left: the definition goes with its finalizer.
   const http::Response got = Send("GET", fmt::format("{}/{}", kCrdPath, name));
-  if (got.status != 200) return;
+  if (got.status != 200) return false;
   auto current = boost::json::parse(got.body).as_object();
   auto& metadata = current["metadata"].as_object();
   if (auto* finalizers = metadata.if_contains("finalizers"); finalizers && finalizers->is_array()) {
@@ -185,7 +189,9 @@ void CrdController::Finalize(const boost::json::object& crd) {
       Send("PUT", fmt::format("{}/{}", kCrdPath, name), boost::json::serialize(current));
   if (updated.status != 200) {
     KLOG_V(2, "finalizing customresourcedefinition {}: {} {}", name, updated.status, updated.body);
+    return false;
   }
+  return true;
 }
 
 }  // namespace kpp::apiextensions

@@ -38,14 +38,16 @@ class CrdController {
   void Wake();
 
   // One pass: names, conditions and served kinds of every definition; cleanup of terminating
-  // ones.
+  // ones. Passes run one at a time; the API server also runs one right after a client changed a
+  // definition, so that its answer comes after the definition is served (or gone).
   void SyncAll();
 
  private:
   http::Response Send(std::string method, std::string path, std::string body = "",
                       std::vector<std::pair<std::string, std::string>> query = {}) const;
   // Deletes the objects of a terminating definition; once none is left removes the finalizer.
-  void Finalize(const boost::json::object& crd);
+  // Returns whether the definition is gone.
+  bool Finalize(const boost::json::object& crd);
   std::string Now() const;
 
   Call call_;
@@ -53,6 +55,7 @@ class CrdController {
   std::span<const api::KindInfo> builtins_;
   Clock& clock_;
   std::thread thread_;
+  std::mutex sync_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -107,7 +107,14 @@ http::Response ApiServer::Handle(const http::Request& request) const {
   if (!user && !IsPublicPath(request.path)) {
     return StatusResponse(Error(ErrorCode::kUnauthorized, "Unauthorized"));
   }
-  return HandleLoopback(request);
+  http::Response response = HandleLoopback(request);
+  if (crd_controller_ != nullptr && request.method != "GET" && response.status < 300 &&
+      request.path.starts_with("/apis/apiextensions.k8s.io/")) {
+    // A client that changed a definition gets its answer once it is served (or gone), as
+    // `kubectl apply` followed by `kubectl get <plural>` expects.
+    crd_controller_->SyncAll();
+  }
+  return response;
 }
 
 http::Response ApiServer::HandleLoopback(const http::Request& request) const {
