@@ -2,6 +2,7 @@
 #include <boost/json.hpp>
 #include <cmath>
 
+#include "apiextensions/schema/pattern.h"
 #include "apiextensions/schema/schema.h"
 
 namespace kpp::apiextensions::schema {
@@ -149,7 +150,13 @@ class Compiler {
     if (key == "format") return Set(&out.format, String(field, at));
     if (key == "description") return Set(&out.description, String(field, at));
     if (key == "title") return Set(&out.title, String(field, at));
-    if (key == "pattern") return Set(&out.pattern, String(field, at));
+    if (key == "pattern") {
+      auto ok = Set(&out.pattern, String(field, at));
+      if (ok.ok() && !out.pattern.empty()) {
+        out.compiled_pattern = std::make_shared<const internal::Pattern>(out.pattern);
+      }
+      return ok;
+    }
     if (key == "default") {
       out.default_value = field;
       return {};

@@ -51,6 +51,10 @@ struct ValidationRule {
 
 struct Schema;
 
+namespace internal {
+class Pattern;  // a compiled `pattern` (RE2: Go's regular expression syntax)
+}  // namespace internal
+
 // additionalProperties: either a bool (false forbids, true allows anything) or a schema.
 struct AdditionalProperties {
   bool allows = true;
@@ -78,6 +82,7 @@ struct Schema {
   std::optional<int64_t> max_length;
   std::optional<int64_t> min_length;
   std::string pattern;
+  std::shared_ptr<const internal::Pattern> compiled_pattern;  // set by Compile when pattern is set
   std::optional<int64_t> max_items;
   std::optional<int64_t> min_items;
   bool unique_items = false;
@@ -165,10 +170,10 @@ struct PruneOptions {
 // Removes every field the schema does not specify, recursively: under
 // x-kubernetes-preserve-unknown-fields everything unspecified is kept (nested properties switch
 // pruning back on); embedded resources keep apiVersion, kind and metadata. Returns the removed
-// fields' paths as upstream reports them ("spec.foo", "spec.items[0].bar", "spec.map[key].x"),
-// sorted; the API server turns them into `unknown field "spec.foo"` warnings
-// (fieldValidation=Warn) or a 400 (Strict). Values nested deeper than kMaxValueDepth are left
-// as they are.
+// fields' paths as upstream reports them ("spec.foo", "spec.items[0].bar"; map values by key
+// like properties: "spec.labels.x.y"), sorted; the API server turns them into `unknown field
+// "spec.foo"` warnings (fieldValidation=Warn) or a 400 (Strict). Values nested deeper than
+// kMaxValueDepth are left as they are.
 std::vector<std::string> Prune(boost::json::value& object, const Schema& schema,
                                const PruneOptions& options = {});
 
@@ -204,8 +209,9 @@ boost::json::object ToOpenApiV3(const Schema& schema);
 
 // The schema as a swagger 2.0 definition, dropping what v2 cannot say as upstream's builder does:
 // nullable, anyOf/oneOf/not, x-kubernetes-int-or-string as a value without type (plus format
-// int-or-string), items and additionalProperties under preserve-unknown-fields dropped, defaults
-// and value validations kept.
+// int-or-string), items and properties under nullable or preserve-unknown-fields dropped,
+// nullable properties not required, defaults dropped (upstream prunes them from the v2 document);
+// the other value validations are kept.
 boost::json::object ToOpenApiV2(const Schema& schema);
 
 enum class OpenApiVersion { kV2, kV3 };
