@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "test_util.h"
 
 namespace kpp::apiextensions::schema {
@@ -186,6 +188,69 @@ TEST(ValidateTest, AdditionalPropertiesFalse) {
   EXPECT_EQ(
       testing::Strings(Validate(Json(R"({"a": {"b": "x", "c": 1}})"), *schema)),
       std::vector<std::string>{"a: Invalid value: \"c\": a.c in body is a forbidden property"});
+}
+
+std::set<std::string> ErrorSet(const Schema& schema, std::string_view object) {
+  auto errors = testing::Strings(Validate(Json(object), schema));
+  return {errors.begin(), errors.end()};
+}
+
+// Upstream's own cases for int-or-string with a user-provided anyOf or allOf (compared as sets,
+// as upstream's test does).
+TEST(ValidateTest, IntOrStringWithUserAnyOf) {
+  auto any_of = testing::MustCompile(R"({"type": "object", "properties": {"field": {
+      "nullable": true, "x-kubernetes-int-or-string": true,
+      "anyOf": [{"type": "integer"}, {"type": "string"}]}}})");
+  for (std::string_view ok :
+       {"{}", R"({"field": null})", R"({"field": 42})", R"({"field": "foo"})"}) {
+    EXPECT_EQ(ErrorSet(*any_of, ok), std::set<std::string>{}) << ok;
+  }
+  EXPECT_EQ(
+      ErrorSet(*any_of, R"({"field": true})"),
+      (std::set<std::string>{
+          R"(<nil>: Invalid value: "": "field" must validate at least one schema (anyOf))",
+          R"(field: Invalid value: "boolean": field in body must be of type integer,string: "boolean")",
+          R"(field: Invalid value: "boolean": field in body must be of type integer: "boolean")"}));
+  EXPECT_EQ(
+      ErrorSet(*any_of, R"({"field": 1.2})"),
+      (std::set<std::string>{
+          R"(<nil>: Invalid value: "": "field" must validate at least one schema (anyOf))",
+          R"(field: Invalid value: "number": field in body must be of type integer,string: "number")",
+          R"(field: Invalid value: "number": field in body must be of type integer: "number")",
+          R"(<nil>: Invalid value: "": Checked value must be of type integer (default format) in field)"}));
+
+  auto all_of = testing::MustCompile(R"({"type": "object", "properties": {"field": {
+      "nullable": true, "x-kubernetes-int-or-string": true,
+      "allOf": [{"anyOf": [{"type": "integer"}, {"type": "string"}]}]}}})");
+  EXPECT_EQ(
+      ErrorSet(*all_of, R"({"field": []})"),
+      (std::set<std::string>{
+          R"(<nil>: Invalid value: "": "field" must validate all the schemas (allOf). None validated)",
+          R"(<nil>: Invalid value: "": "field" must validate at least one schema (anyOf))",
+          R"(field: Invalid value: "array": field in body must be of type integer,string: "array")",
+          R"(field: Invalid value: "array": field in body must be of type integer: "array")"}));
+}
+
+TEST(ValidateTest, EnumOfOtherTypesAndInvalidPattern) {
+  auto schema = testing::MustCompile(R"({"type": "object", "properties": {"field": {
+      "type": "object", "required": ["nestedint", "nestedstring"], "properties": {
+        "nestedint": {"type": "integer", "enum": [1, 2]},
+        "nestedstring": {"type": "string", "enum": ["a", "b"]}}},
+      "p": {"type": "string", "pattern": "+"}}})");
+  EXPECT_EQ(ErrorSet(*schema, R"({"field": {}})"),
+            (std::set<std::string>{"field.nestedint: Required value",
+                                   "field.nestedstring: Required value"}));
+  EXPECT_EQ(
+      ErrorSet(*schema, R"({"field": {"nestedint": "x", "nestedstring": true}})"),
+      (std::set<std::string>{
+          R"(field.nestedint: Invalid value: "string": field.nestedint in body must be of type integer: "string")",
+          R"(field.nestedint: Unsupported value: "x": supported values: "1", "2")",
+          R"(field.nestedstring: Invalid value: "boolean": field.nestedstring in body must be of type string: "boolean")",
+          R"(field.nestedstring: Unsupported value: true: supported values: "a", "b")"}));
+  EXPECT_EQ(ErrorSet(*schema, R"({"field": {"nestedint": 1, "nestedstring": "a"}, "p": "foo"})"),
+            (std::set<std::string>{
+                "p: Invalid value: \"foo\": p in body should match '+, but pattern is invalid: "
+                "error parsing regexp: missing argument to repetition operator: `+`'"}));
 }
 
 struct FormatCase {
