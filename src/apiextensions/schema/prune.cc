@@ -16,6 +16,8 @@ bool IsMetaField(std::string_view key) {
 // Paths as upstream writes them: keys joined with ".", indices as "[i]".
 class Pruner {
  public:
+  explicit Pruner(const PruneOptions& options) : options_(options) {}
+
   std::vector<std::string> removed;
 
   // `root_embedded`: treat `s` as an embedded resource (the resource's root) whatever it says.
@@ -29,6 +31,7 @@ class Pruner {
     size_t length = path.size();
     if (x.is_object()) {
       auto& object = x.get_object();
+      if (s != nullptr && s->embedded_resource && !root_embedded) CoerceMetadata(object, path);
       if (s == nullptr) {
         for (const auto& entry : object)
           Record(path, entry.key());
@@ -70,6 +73,7 @@ class Pruner {
     if (s == nullptr || depth > kMaxValueDepth) return;
     size_t length = path.size();
     if (x.is_object()) {
+      if (s->embedded_resource && !root_embedded) CoerceMetadata(x.get_object(), path);
       for (auto& [key, value] : x.get_object()) {
         if ((root_embedded || s->embedded_resource) && IsMetaField(key)) continue;
         auto property = s->properties.find(std::string(key));
@@ -93,6 +97,17 @@ class Pruner {
     }
   }
 
+  void CoerceMetadata(json::object& object, const std::string& path) {
+    if (!options_.coerce_embedded_metadata) return;
+    json::value* metadata = object.if_contains("metadata");
+    if (metadata == nullptr) return;
+    std::string at = path;
+    AppendKey(at, "metadata");
+    for (auto& dropped : options_.coerce_embedded_metadata(*metadata, at)) {
+      removed.push_back(std::move(dropped));
+    }
+  }
+
   static void AppendKey(std::string& path, std::string_view key) {
     if (!path.empty()) path += '.';
     path += key;
@@ -103,13 +118,15 @@ class Pruner {
     AppendKey(full, key);
     removed.push_back(std::move(full));
   }
+
+  const PruneOptions& options_;
 };
 
 }  // namespace
 
 std::vector<std::string> Prune(json::value& object, const Schema& schema,
                                const PruneOptions& options) {
-  Pruner pruner;
+  Pruner pruner(options);
   std::string path;
   // The resource's root is pruned as an embedded resource: apiVersion, kind, metadata stay.
   pruner.Prune(object, &schema, path, 0, options.is_resource_root);

@@ -24,6 +24,7 @@
 
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -165,6 +166,12 @@ struct PruneOptions {
   // The value is a whole object of the kind: apiVersion, kind and metadata at its root are kept
   // without looking at the schema (metadata is the API server's to check).
   bool is_resource_root = true;
+  // Called with the metadata of every embedded resource (x-kubernetes-embedded-resource; not
+  // the root's) and its path ("spec.template.metadata"), as upstream decodes it as an
+  // ObjectMeta: drop what ObjectMeta does not know and return the dropped fields' paths
+  // ("spec.template.metadata.foo"). Unset: embedded metadata is kept as it is.
+  std::function<std::vector<std::string>(boost::json::value& metadata, const std::string& path)>
+      coerce_embedded_metadata;
 };
 
 // Removes every field the schema does not specify, recursively: under

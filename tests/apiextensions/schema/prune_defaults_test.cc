@@ -74,6 +74,24 @@ TEST(PruneTest, EmbeddedResourcesKeepTypeMetaAndMetadata) {
                                     "spec": {}}})"));
 }
 
+TEST(PruneTest, EmbeddedMetadataGoesThroughTheCoercionHook) {
+  auto schema = testing::MustCompile(testing::kCronTabSchema);
+  auto object = Json(R"({"metadata": {"name": "root", "bogus": 1}, "spec": {"cronSpec": "x",
+      "template": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "bogus": 2}}}})");
+  PruneOptions options;
+  std::vector<std::string> seen;
+  options.coerce_embedded_metadata = [&](boost::json::value& metadata, const std::string& path) {
+    seen.push_back(path);
+    metadata.as_object().erase("bogus");
+    return std::vector<std::string>{path + ".bogus"};
+  };
+  EXPECT_EQ(Prune(object, *schema, options),
+            std::vector<std::string>{"spec.template.metadata.bogus"});
+  EXPECT_EQ(seen, std::vector<std::string>{"spec.template.metadata"});
+  EXPECT_EQ(object.at("metadata"), Json(R"({"name": "root", "bogus": 1})"));  // the server's
+  EXPECT_EQ(object.at("spec").at("template").at("metadata"), Json(R"({"name": "p"})"));
+}
+
 TEST(PruneTest, NotTheResourceRoot) {
   auto schema =
       testing::MustCompile(R"({"type": "object", "properties": {"a": {"type": "string"}}})");
