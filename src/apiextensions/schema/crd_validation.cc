@@ -751,6 +751,38 @@ FieldErrors ValidateCrdSchema(const json::value& json_schema_props, const FieldP
   return errors;
 }
 
+FieldErrors ValidateCrdSpecSchemas(const json::value& spec, const FieldPath& spec_path) {
+  FieldErrors errors;
+  const json::value* versions =
+      spec.is_object() ? spec.get_object().if_contains("versions") : nullptr;
+  if (versions == nullptr || !versions->is_array()) return errors;
+  const json::array& list = versions->get_array();
+  for (size_t i = 0; i < list.size(); ++i) {
+    FieldPath version_path = spec_path.Child("versions").Index(i);
+    const json::object* version = list[i].if_object();
+    const json::value* schema = nullptr;
+    if (version != nullptr) {
+      if (const json::value* holder = version->if_contains("schema");
+          holder && holder->is_object()) {
+        schema = holder->get_object().if_contains("openAPIV3Schema");
+      }
+    }
+    if (schema == nullptr || schema->is_null()) {
+      errors.push_back(validation::Required(version_path.Child("schema").Child("openAPIV3Schema")));
+      continue;
+    }
+    CrdSchemaOptions options;
+    if (const json::value* subresources = version->if_contains("subresources");
+        subresources && subresources->is_object()) {
+      const json::value* status = subresources->get_object().if_contains("status");
+      options.status_enabled = status != nullptr && !status->is_null();
+    }
+    FieldErrors version_errors = ValidateCrdSchema(*schema, version_path.Child("schema"), options);
+    errors.insert(errors.end(), version_errors.begin(), version_errors.end());
+  }
+  return errors;
+}
+
 bool IsStructural(const Schema& schema) {
   return !UnsupportedField(schema) && ValidateStructural(schema, FieldPath()).empty();
 }

@@ -155,6 +155,14 @@ validation::FieldErrors ValidateCrdSchema(const boost::json::value& json_schema_
                                           const validation::FieldPath& schema_path,
                                           const CrdSchemaOptions& options = {});
 
+// The schema checks of a whole CustomResourceDefinition spec (JSON, apiextensions.k8s.io/v1),
+// for a new CRD: every version needs spec.versions[i].schema.openAPIV3Schema ("Required value"),
+// and each is checked by ValidateCrdSchema with status_enabled from the version's
+// subresources.status. `spec_path` is the spec's path ("spec"). The rest of the CRD (names,
+// group, versions, subresources, printer columns, conversion) is not looked at.
+validation::FieldErrors ValidateCrdSpecSchemas(const boost::json::value& spec,
+                                               const validation::FieldPath& spec_path);
+
 // Whether a compiled schema is structural (ValidateCrdSchema's structural rules find nothing).
 // Prune/ApplyDefaults/Validate may be used with any compiled schema but only mean what upstream
 // means for structural ones.

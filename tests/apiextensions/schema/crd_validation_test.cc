@@ -256,6 +256,40 @@ TEST(CrdSchemaTest, ShapeErrorIsOneInvalid) {
                 At(": Invalid value: \"\": openAPIV3Schema.type: must be a string")});
 }
 
+TEST(CrdSchemaTest, WholeSpec) {
+  auto spec = Json(R"({"group": "stable.example.com", "scope": "Namespaced",
+      "names": {"plural": "crontabs", "kind": "CronTab"},
+      "versions": [
+        {"name": "v1", "served": true, "storage": true, "subresources": {"status": {}},
+         "schema": {"openAPIV3Schema": {"type": "object", "nullable": true}}},
+        {"name": "v2", "served": true, "storage": false}]})");
+  EXPECT_EQ(
+      testing::Strings(ValidateCrdSpecSchemas(spec, validation::FieldPath("spec"))),
+      (std::vector<std::string>{
+          "spec.versions[0].schema.openAPIV3Schema: Invalid value: "
+          "map[string]interface {}{\"nullable\":true, \"type\":\"object\"}: only [Description "
+          "Type Format Title Maximum ExclusiveMaximum Minimum ExclusiveMinimum MaxLength "
+          "MinLength Pattern MaxItems MinItems UniqueItems MultipleOf Required Items "
+          "Properties ExternalDocs Example XPreserveUnknownFields XValidations] fields are "
+          "allowed at the root of the schema if the status subresource is enabled",
+          "spec.versions[0].schema.openAPIV3Schema.nullable: Forbidden: nullable cannot be "
+          "true at the root",
+          "spec.versions[1].schema.openAPIV3Schema: Required value"}));
+}
+
+TEST(CrdSchemaTest, TypeInvalidCause) {
+  auto schema = testing::MustCompile(testing::kCronTabSchema);
+  auto errors = Validate(Json(R"({"spec": {"cronSpec": 1}})"), *schema);
+  ASSERT_EQ(errors.size(), 1u);
+  Error error = validation::ToInvalidError("CronTab.stable.example.com", "c", errors);
+  ASSERT_EQ(error.causes().size(), 1u);
+  EXPECT_EQ(error.causes()[0].type, "FieldValueTypeInvalid");
+  EXPECT_EQ(error.causes()[0].field, "spec.cronSpec");
+  EXPECT_EQ(error.causes()[0].message,
+            "Invalid value: \"integer\": spec.cronSpec in body must be of type string: "
+            "\"integer\"");
+}
+
 TEST(CrdSchemaTest, IsStructural) {
   EXPECT_TRUE(IsStructural(*testing::MustCompile(testing::kCronTabSchema)));
   EXPECT_FALSE(IsStructural(*testing::MustCompile(R"({"properties":{}})")));
