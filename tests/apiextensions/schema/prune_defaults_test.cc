@@ -92,6 +92,43 @@ TEST(PruneTest, EmbeddedMetadataGoesThroughTheCoercionHook) {
   EXPECT_EQ(object.at("spec").at("template").at("metadata"), Json(R"({"name": "p"})"));
 }
 
+// Upstream's own pruning cases (not at a resource root).
+TEST(PruneTest, UpstreamCases) {
+  struct Case {
+    std::string schema;
+    std::string object;
+    std::string pruned;
+    std::vector<std::string> paths;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"({"items": {"properties": {"a": {}, "c": {}}}})",
+            R"([{"a":1},{"b":1},{"a":1,"b":2,"c":3}])",
+            R"([{"a":1},{},{"a":1,"c":3}])",
+            {"[1].b", "[2].b"}},
+           {R"({"properties": {"array": {"items": {"properties": {"a": {}, "c": {}}}},
+                               "specified": {"properties": {"a": {}, "c": {}}}}})",
+            R"({"array":[{"a":1},{"b":1},{"a":1,"b":2,"c":3}],"unspecified":{"a":1},
+                "specified":{"a":1,"b":2,"c":3}})",
+            R"({"array":[{"a":1},{},{"a":1,"c":3}],"specified":{"a":1,"c":3}})",
+            {"array[1].b", "array[2].b", "specified.b", "unspecified"}},
+           {R"({"properties": {"a": {}, "c": {"additionalProperties": {"type": "integer"}}}})",
+            R"({"a":1,"b":1,"c":{"a":1,"b":2,"c":{"a":1}}})",
+            R"({"a":1,"c":{"a":1,"b":2,"c":{}}})",
+            {"b", "c.c.a"}},
+           {R"({"properties": {"a": {}, "c": {"additionalProperties": false}}})",
+            R"({"a":1,"b":1,"c":{"a":1,"b":2,"c":{"a":1, "apiVersion": "unknown"}}})",
+            R"({"a":1,"c":{"a":1,"b":2,"c":{}}})",
+            {"b", "c.c.a", "c.c.apiVersion"}},
+       }) {
+    auto schema = testing::MustCompile(c.schema);
+    auto object = Json(c.object);
+    PruneOptions options;
+    options.is_resource_root = false;
+    EXPECT_EQ(Prune(object, *schema, options), c.paths) << c.object;
+    EXPECT_EQ(object, Json(c.pruned)) << c.object;
+  }
+}
+
 TEST(PruneTest, NotTheResourceRoot) {
   auto schema =
       testing::MustCompile(R"({"type": "object", "properties": {"a": {"type": "string"}}})");
