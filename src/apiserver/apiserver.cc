@@ -44,8 +44,8 @@ std::string VersionInfoJson() {
 }
 
 ApiServer::ApiServer()
-    : discovery_(api::AllKinds()),
-      openapi_(api::OpenApiV2Definitions(), api::AllKinds(), KubernetesGitVersion()) {}
+    : documents_(custom_kinds_, api::AllKinds(), api::OpenApiV2Definitions(),
+                 KubernetesGitVersion()) {}
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& options) {
   std::unique_ptr<ApiServer> server(new ApiServer());
@@ -56,8 +56,15 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
     self->health_.Add("etcd", HealthChecks::kAll,
                       [store = options.store] { return store->Health(); });
     self->resources_ = std::make_unique<ResourceHandler>(*options.store, *options.clock,
-                                                         api::AllKinds(), options.resources);
+                                                         api::AllKinds(), &self->custom_kinds_,
+                                                         options.resources);
     KPP_RETURN_IF_ERROR(self->resources_->Bootstrap());
+    self->crd_controller_ = std::make_unique<apiextensions::CrdController>(
+        [self](const http::Request& request) { return self->HandleLoopback(request); },
+        self->custom_kinds_, api::AllKinds(), *options.clock);
+    // The stored definitions are served again before the first request.
+    self->crd_controller_->SyncAll();
+    self->crd_controller_->Start();
   }
   self->health_.Add("shutdown", HealthChecks::kReadyz, [self]() -> Status {
     if (self->shutting_down_) {
@@ -91,6 +98,7 @@ void ApiServer::BeginShutdown() {
 
 void ApiServer::Stop() {
   shutting_down_ = true;
+  if (crd_controller_) crd_controller_->Stop();
   if (server_) server_->Stop();
 }
 
@@ -100,7 +108,14 @@ http::Response ApiServer::Handle(const http::Request& request) const {
   if (!user && !IsPublicPath(request.path)) {
     return StatusResponse(Error(ErrorCode::kUnauthorized, "Unauthorized"));
   }
-  return HandleLoopback(request);
+  http::Response response = HandleLoopback(request);
+  if (crd_controller_ != nullptr && request.method != "GET" && response.status < 300 &&
+      request.path.starts_with("/apis/apiextensions.k8s.io/")) {
+    // A client that changed a definition gets its answer once it is served (or gone), as
+    // `kubectl apply` followed by `kubectl get <plural>` expects.
+    crd_controller_->SyncAll();
+  }
+  return response;
 }
 
 http::Response ApiServer::HandleLoopback(const http::Request& request) const {
@@ -157,8 +172,9 @@ std::optional<http::Response> ApiServer::ServeDiscovery(const http::Request& req
       !path.starts_with("/apis/")) {
     return std::nullopt;
   }
+  const auto discovery = documents_.discovery();
   if (auto version = AggregatedDiscoveryVersion(request)) {
-    if (auto aggregated = discovery_.AggregatedDocument(path, *version)) {
+    if (auto aggregated = discovery->AggregatedDocument(path, *version)) {
       http::Response response = JsonResponse(
           200, *std::move(aggregated),
           fmt::format("application/json;g=apidiscovery.k8s.io;v={};as=APIGroupDiscoveryList",
@@ -168,7 +184,7 @@ std::optional<http::Response> ApiServer::ServeDiscovery(const http::Request& req
     }
   }
   const std::string* host = request.FindHeader("Host");
-  auto document = discovery_.Document(path, host != nullptr ? *host : std::string_view());
+  auto document = discovery->Document(path, host != nullptr ? *host : std::string_view());
   if (!document) return std::nullopt;
   if (request.method != "GET" && request.method != "HEAD") {
     return StatusResponse(Error(ErrorCode::kMethodNotAllowed,
@@ -181,6 +197,8 @@ std::optional<http::Response> ApiServer::ServeOpenApi(const http::Request& reque
   const std::string_view path = request.path;
   const OpenApiDocument* document = nullptr;
   bool protobuf = false;
+  std::shared_ptr<const OpenApiDocuments> openapi;
+  if (path.starts_with("/openapi/")) openapi = documents_.openapi();
   if (path == "/openapi/v2") {
     const std::string* accept = request.FindHeader("Accept");
     std::string_view protobuf_type;
@@ -201,11 +219,11 @@ std::optional<http::Response> ApiServer::ServeOpenApi(const http::Request& reque
                                   "only application/json and application/com.github.proto-openapi."
                                   "spec.v2@v1.0+protobuf are served for /openapi/v2"));
     }
-    document = protobuf ? &openapi_.V2Protobuf() : &openapi_.V2();
+    document = protobuf ? &openapi->V2Protobuf() : &openapi->V2();
   } else if (path == "/openapi/v3" || path == "/openapi/v3/") {
-    document = &openapi_.V3Index();
+    document = &openapi->V3Index();
   } else if (path.starts_with("/openapi/v3/")) {
-    document = openapi_.V3(path.substr(std::string_view("/openapi/v3/").size()));
+    document = openapi->V3(path.substr(std::string_view("/openapi/v3/").size()));
     if (document == nullptr) {
       return StatusResponse(
           Error(ErrorCode::kNotFound, "the server could not find the requested resource"));

@@ -6,6 +6,9 @@
 #include <memory>
 #include <string>
 
+#include "apiextensions/crd_controller.h"
+#include "apiextensions/custom_resources.h"
+#include "apiextensions/served_documents.h"
 #include "apiserver/discovery.h"
 #include "apiserver/health.h"
 #include "apiserver/openapi.h"
@@ -49,9 +52,12 @@ class ApiServer {
   std::optional<http::Response> ServeOpenApi(const http::Request& request) const;
 
   HealthChecks health_;
-  const Discovery discovery_;
-  const OpenApiDocuments openapi_;
+  // Custom resources (apiextensions/): what CustomResourceDefinitions make served, the
+  // discovery and OpenAPI documents that include them, and the controller that keeps them.
+  apiextensions::CustomResourceKinds custom_kinds_;
+  apiextensions::ServedDocuments documents_;
   std::unique_ptr<ResourceHandler> resources_;
+  std::unique_ptr<apiextensions::CrdController> crd_controller_;
   std::atomic<bool> shutting_down_{false};
   http::ServerPtr server_;
 };

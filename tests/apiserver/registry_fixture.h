@@ -37,7 +37,8 @@ class RegistryTest : public ::testing::Test {
         {.dir = dir_, .clock = clock, .maintenance_period = std::chrono::milliseconds(20)});
     ASSERT_TRUE(store.ok()) << store.error().message();
     store_ = std::move(store).value();
-    handler_ = std::make_unique<ResourceHandler>(*store_, *clock, api::AllKinds(), options);
+    handler_ =
+        std::make_unique<ResourceHandler>(*store_, *clock, api::AllKinds(), nullptr, options);
     ASSERT_TRUE(handler_->Bootstrap().ok());
   }
 

@@ -34,6 +34,7 @@ std::string_view CauseReason(FieldErrorType type) {
     case FieldErrorType::kTooLong: return "FieldValueTooLong";
     case FieldErrorType::kTooMany: return "FieldValueTooMany";
     case FieldErrorType::kNotFound: return "FieldValueNotFound";
+    case FieldErrorType::kTypeInvalid: return "FieldValueTypeInvalid";
   }
   return "FieldValueInvalid";
 }
@@ -50,6 +51,7 @@ std::string_view TypeText(FieldErrorType type) {
     case FieldErrorType::kTooLong: return "Too long";
     case FieldErrorType::kTooMany: return "Too many";
     case FieldErrorType::kNotFound: return "Not found";
+    case FieldErrorType::kTypeInvalid: return "Invalid value";
   }
   return "Invalid value";
 }

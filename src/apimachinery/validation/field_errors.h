@@ -35,6 +35,7 @@ enum class FieldErrorType {
   kTooLong,       // "Too long"
   kTooMany,       // "Too many"
   kNotFound,      // "Not found"
+  kTypeInvalid,   // "Invalid value", for a value of the wrong JSON type
 };
 
 // The StatusCause reason of a type, e.g. "FieldValueRequired".

@@ -7,6 +7,8 @@
 #include "api/conversion/conversions.h"
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object_codec.h"
+#include "apiextensions/custom_resources.h"
+#include "apiextensions/custom_tables.h"
 #include "apiserver/printers/registry.h"
 
 namespace kpp::apiserver::printers {
@@ -88,6 +90,12 @@ Result<std::string> TableJson(const api::KindInfo& kind, std::span<const api::Ob
   const api::KindInfo& stored = api::StorageKind(kind);
   const Printer* printer = FindPrinter(stored.group, stored.kind);
   if (printer == nullptr) printer = &GenericPrinter();
+  // Custom resources: their definition's columns, printed from the version served.
+  Printer custom_printer;
+  if (apiextensions::CustomResourceOf(kind) != nullptr) {
+    custom_printer.columns = apiextensions::CustomColumns(kind);
+    printer = &custom_printer;
+  }
 
   api::meta::v1::Table table;
   table.kind = "Table";
@@ -103,7 +111,9 @@ Result<std::string> TableJson(const api::KindInfo& kind, std::span<const api::Ob
   const PrintContext context{now};
   for (const auto& object : objects) {
     Row row;
-    if (&stored == &kind) {
+    if (apiextensions::CustomResourceOf(kind) != nullptr) {
+      apiextensions::PrintCustomRow(kind, *object, context, row);
+    } else if (&stored == &kind) {
       printer->print(*object, context, row);
     } else {
       KPP_ASSIGN_OR_RETURN(api::ObjectPtr converted,

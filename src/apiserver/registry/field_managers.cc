@@ -7,6 +7,7 @@
 
 #include "api/conversion/conversions.h"
 #include "api/runtime/openapi_data.h"
+#include "apiextensions/custom_resources.h"
 #include "apiserver/registry/lifecycle.h"
 #include "base/log.h"
 
@@ -139,7 +140,11 @@ const api::KindInfo* FieldManagers::ServedIn(const api::KindInfo& kind,
 
 const FieldManagers::KindTypes* FieldManagers::TypesOf(const api::KindInfo& kind) const {
   auto it = types_.find(&kind);
-  return it == types_.end() ? nullptr : &it->second;
+  if (it != types_.end()) return &it->second;
+  // Custom resources: every object a granular map, as upstream's deduced type for schemaless
+  // ones.
+  static const KindTypes deduced{managedfields::DeducedType(), R"({"metadata":{}})"};
+  return apiextensions::CustomResourceOf(kind) != nullptr ? &deduced : nullptr;
 }
 
 void FieldManagers::RecordUpdate(const api::KindInfo& kind, const api::Object* live,

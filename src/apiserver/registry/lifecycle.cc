@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/core/v1/types.h"
+#include "apiextensions/custom_resources.h"
 #include "apiserver/registry/strategy.h"
 #include "base/log.h"
 
@@ -68,6 +69,8 @@ bool TracksGeneration(const api::KindInfo& kind) {
       {"flowcontrol.apiserver.k8s.io", "FlowSchema"},
       {"flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"},
   };
+  // Custom resources track it, as upstream's custom resource strategy.
+  if (apiextensions::CustomResourceOf(kind) != nullptr) return true;
   const api::KindInfo& stored = api::StorageKind(kind);
   return std::any_of(std::begin(kTracked), std::end(kTracked), [&](const GroupKind& tracked) {
     return tracked.group == stored.group && tracked.kind == stored.kind;

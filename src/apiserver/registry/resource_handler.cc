@@ -12,6 +12,7 @@
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object.h"
 #include "api/runtime/protobuf.h"
+#include "apiextensions/custom_resources.h"
 #include "apimachinery/labels/validation.h"
 #include "apimachinery/patch/json_patch.h"
 #include "apimachinery/patch/json_util.h"
@@ -279,10 +280,13 @@ std::string StorageKey(const api::KindInfo& kind, std::string_view namespace_,
 }
 
 ResourceHandler::ResourceHandler(storage::Store& store, Clock& clock,
-                                 std::span<const api::KindInfo> kinds, ResourceOptions options)
+                                 std::span<const api::KindInfo> kinds,
+                                 const apiextensions::CustomResourceKinds* custom_kinds,
+                                 ResourceOptions options)
     : store_(store),
       clock_(clock),
       kinds_(kinds),
+      custom_kinds_(custom_kinds),
       cached_(std::make_unique<CachedResources>(store, clock)),
       field_managers_(kinds),
       options_(options),
@@ -318,7 +322,7 @@ std::optional<ResourceRequest> ResourceHandler::Parse(std::string_view path) con
     for (const auto& kind : kinds_) {
       if (kind.group == group && kind.version == version && kind.plural == plural) return &kind;
     }
-    return nullptr;
+    return custom_kinds_ != nullptr ? custom_kinds_->Find(group, version, plural) : nullptr;
   };
   const size_t count = segments.size() - rest;
   ResourceRequest request;
@@ -420,7 +424,7 @@ std::string ToResponseJson(const api::KindInfo& kind, api::Object& object) {
 // One object in the encoding the client prefers.
 http::Response ObjectResponse(int status, const api::KindInfo& kind, api::Object& object,
                               const http::Request& request) {
-  if (PrefersProtobuf(request)) {
+  if (apiextensions::CustomResourceOf(kind) == nullptr && PrefersProtobuf(request)) {
     return ProtobufResponse(status, api::protobuf::Wrap(api::GroupVersionOf(kind), kind.kind,
                                                         object.ToProtobufMessage()));
   }
@@ -469,7 +473,7 @@ http::Response ListResponse(const api::KindInfo& kind, const ListPage& page,
                             const http::Request& request, const Clock& clock) {
   const auto& objects = page.objects;
   if (WantsTable(request)) return TableResponse(kind, objects, page.meta, request, clock);
-  if (PrefersProtobuf(request)) {
+  if (apiextensions::CustomResourceOf(kind) == nullptr && PrefersProtobuf(request)) {
     // A <Kind>List message: ListMeta is field 1, the items are field 2.
     api::protobuf::Writer writer;
     const size_t meta = writer.BeginMessage(1);
@@ -620,6 +624,11 @@ Result<storage::LeaseId> ResourceHandler::LeaseForWrite(const api::KindInfo& kin
 http::Response ResourceHandler::Create(const ResourceRequest& target, const http::Request& request,
                                        bool applied) const {
   const api::KindInfo& kind = *target.kind;
+  if (const auto* custom = apiextensions::CustomResourceOf(kind); custom && custom->terminating) {
+    return StatusResponse(Error(ErrorCode::kMethodNotAllowed,
+                                "create not allowed while custom resource definition is "
+                                "terminating"));
+  }
   bool namespace_terminating = false;
   if (kind.namespaced && namespaces_ != nullptr) {
     auto ns = store_.Get(StorageKey(*namespaces_, "", target.namespace_));
@@ -655,6 +664,11 @@ http::Response ResourceHandler::Create(const ResourceRequest& target, const http
   api::Object& object = **converted;
   auto& metadata = object.metadata();
   StrategyFor(api::StorageKind(kind)).PrepareForCreate(object);
+  if (auto* custom = dynamic_cast<apiextensions::UnstructuredObject*>(&object);
+      custom != nullptr && HasSubresource(kind, "status")) {
+    // With a status subresource a new custom resource starts without status, as upstream's.
+    custom->content().erase("status");
+  }
   // Fields the server owns on create, whatever the client sent.
   metadata.uid = NewUuid();
   metadata.creation_timestamp = api::Time::FromUnixSeconds(
@@ -879,8 +893,14 @@ http::Response ResourceHandler::Patch(const ResourceRequest& target,
     type = PatchType::kJson;
   } else if (content_type == "application/merge-patch+json") {
     type = PatchType::kMerge;
-  } else if (content_type == "application/strategic-merge-patch+json") {
+  } else if (content_type == "application/strategic-merge-patch+json" &&
+             apiextensions::CustomResourceOf(kind) == nullptr) {
     type = PatchType::kStrategic;
+  } else if (apiextensions::CustomResourceOf(kind) != nullptr) {
+    return StatusResponse(Error(ErrorCode::kUnsupportedMediaType,
+                                "the body of the request was in an unknown format - accepted media "
+                                "types include: application/json-patch+json, "
+                                "application/merge-patch+json, application/apply-patch+yaml"));
   } else {
     return StatusResponse(Error(ErrorCode::kUnsupportedMediaType,
                                 "the body of the request was in an unknown format - accepted media "
@@ -1035,6 +1055,11 @@ http::Response ResourceHandler::DeleteObject(const ResourceRequest& target,
       if (!terminating.ok()) return ObjectError(kind, target.name, terminating.error());
       action = *terminating ? Result<DeleteAction>(DeleteAction::kUpdate)
                             : PlanDelete(kind, *object, planned_options, now);
+    } else if (apiextensions::IsCustomResourceDefinition(kind) &&
+               !object->metadata().deletion_timestamp.has_value()) {
+      // A definition's objects go first (apiextensions/crd_controller.h).
+      apiextensions::BeginCrdTermination(*object, NowText());
+      action = DeleteAction::kUpdate;
     } else {
       action = PlanDelete(kind, *object, planned_options, now);
     }

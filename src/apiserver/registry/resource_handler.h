@@ -22,6 +22,10 @@
 #include "http/server.h"
 #include "storage/store.h"
 
+namespace kpp::apiextensions {
+class CustomResourceKinds;
+}
+
 namespace kpp::apiserver {
 
 class CachedResources;
@@ -43,7 +47,9 @@ struct ResourceOptions {
 class ResourceHandler {
  public:
   // `store` and `clock` must outlive the handler. Thread-safe after construction.
+  // `custom_kinds` (optional) adds the custom resources of CustomResourceDefinitions.
   ResourceHandler(storage::Store& store, Clock& clock, std::span<const api::KindInfo> kinds,
+                  const apiextensions::CustomResourceKinds* custom_kinds = nullptr,
                   ResourceOptions options = {});
   ~ResourceHandler();
 
@@ -120,6 +126,7 @@ class ResourceHandler {
   storage::Store& store_;
   Clock& clock_;
   std::span<const api::KindInfo> kinds_;
+  const apiextensions::CustomResourceKinds* custom_kinds_;
   // The core namespaces kind, when the kind table has it: namespaced objects need an existing
   // namespace, and go with it.
   const api::KindInfo* namespaces_ = nullptr;

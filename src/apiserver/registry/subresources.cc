@@ -15,6 +15,8 @@
 #include "api/core/v1/proto_codec.h"
 #include "api/policy/v1/codec.h"
 #include "api/policy/v1/proto_codec.h"
+#include "apiextensions/custom_resources.h"
+#include "apiextensions/custom_tables.h"
 #include "apimachinery/labels/selector.h"
 #include "apimachinery/patch/json_patch.h"
 #include "apimachinery/patch/json_util.h"
@@ -131,7 +133,7 @@ std::string SelectorString(const boost::json::value& object) {
 }
 
 // The Scale view of a workload, as upstream's scale subresources build it.
-api::autoscaling::v1::Scale ScaleOf(const boost::json::value& object) {
+api::autoscaling::v1::Scale ScaleOf(const boost::json::value& object, const api::KindInfo& kind) {
   api::autoscaling::v1::Scale scale;
   scale.kind = "Scale";
   scale.api_version = "autoscaling/v1";
@@ -145,6 +147,23 @@ api::autoscaling::v1::Scale ScaleOf(const boost::json::value& object) {
       scale.metadata.resource_version = full.resource_version;
       scale.metadata.creation_timestamp = full.creation_timestamp;
     }
+  }
+  if (const auto* custom = apiextensions::CustomResourceOf(kind); custom && custom->scale) {
+    // A custom resource's scale reads the paths its definition names.
+    const auto& paths = *custom->scale;
+    auto int_at = [&](const std::string& path) -> int32_t {
+      const auto* found = apiextensions::JsonPathValue(object, path);
+      return found != nullptr && found->is_int64() ? static_cast<int32_t>(found->as_int64()) : 0;
+    };
+    scale.spec.replicas = int_at(paths.spec_replicas);
+    scale.status.replicas = int_at(paths.status_replicas);
+    if (!paths.label_selector.empty()) {
+      const auto* selector = apiextensions::JsonPathValue(object, paths.label_selector);
+      if (selector != nullptr && selector->is_string()) {
+        scale.status.selector = std::string(selector->as_string());
+      }
+    }
+    return scale;
   }
   scale.spec.replicas = static_cast<int32_t>(IntAt(object, {"spec", "replicas"}));
   scale.status.replicas = static_cast<int32_t>(IntAt(object, {"status", "replicas"}));
@@ -311,7 +330,7 @@ http::Response ResourceHandler::Scale(const ResourceRequest& target,
     auto& stored = std::get<StoredObject>(loaded);
     stored.object->kind() = std::string(kind.kind);
     auto object = boost::json::parse(stored.object->ToJson());
-    const auto current = ScaleOf(object);
+    const auto current = ScaleOf(object, kind);
     if (method == "GET") return ScaleResponse(200, current, kind, request);
 
     // The Scale the client wants: its body (PUT), or the current Scale patched (PATCH).
@@ -365,13 +384,17 @@ http::Response ResourceHandler::Scale(const ResourceRequest& target,
     // The Scale's resourceVersion, when given, is the precondition of the write.
     const bool precondition = !wanted.metadata.resource_version.empty();
     auto& fields = object.as_object();
-    fields["spec"].as_object()["replicas"] = wanted.spec.replicas;
+    if (const auto* custom = apiextensions::CustomResourceOf(kind); custom && custom->scale) {
+      apiextensions::SetJsonPath(object, custom->scale->spec_replicas, wanted.spec.replicas);
+    } else {
+      fields["spec"].as_object()["replicas"] = wanted.spec.replicas;
+    }
     fields["metadata"].as_object()["resourceVersion"] =
         precondition ? wanted.metadata.resource_version : current.metadata.resource_version;
     http::Response response = InnerRequest(target, "PUT", boost::json::serialize(object), request);
     if (response.status == 409 && !precondition && attempt < 4) continue;
     if (response.status != 200) return response;
-    return ScaleResponse(200, ScaleOf(boost::json::parse(response.body)), kind, request);
+    return ScaleResponse(200, ScaleOf(boost::json::parse(response.body), kind), kind, request);
   }
 }
 
