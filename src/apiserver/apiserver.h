@@ -9,6 +9,9 @@
 #include "apiserver/discovery.h"
 #include "apiserver/health.h"
 #include "apiserver/openapi.h"
+#include "apiserver/ops/instrumented_store.h"
+#include "apiserver/ops/metrics.h"
+#include "apiserver/ops/operations.h"
 #include "apiserver/registry/resource_handler.h"
 #include "base/result.h"
 #include "http/server.h"
@@ -47,6 +50,10 @@ class ApiServer {
   std::optional<http::Response> ServeDiscovery(const http::Request& request) const;
   std::optional<http::Response> ServeOpenApi(const http::Request& request) const;
 
+  // Before everything that reports to them, so they go last.
+  ops::ApiMetrics metrics_;
+  ops::RequestOperations operations_{metrics_};
+  std::unique_ptr<ops::InstrumentedStore> instrumented_store_;
   HealthChecks health_;
   const Discovery discovery_;
   const OpenApiDocuments openapi_;
