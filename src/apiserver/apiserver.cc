@@ -1,6 +1,7 @@
 #include "apiserver/apiserver.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -58,6 +59,10 @@ ApiServer::ApiServer()
       openapi_(api::OpenApiV2Definitions(), api::AllKinds(), KubernetesGitVersion()) {}
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& options) {
+  // A fixed mmap threshold: glibc otherwise raises it to the largest block freed, after which
+  // every LIST's multi-megabyte answer comes from the arena of whichever of the many worker
+  // threads built it and stays there (RSS grew 18x the cached JSON after 40 LISTs).
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   std::unique_ptr<ApiServer> server(new ApiServer());
   ApiServer* self = server.get();
   self->health_.Add("ping", HealthChecks::kAll, [] { return Ok(); });
