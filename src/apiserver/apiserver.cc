@@ -1,6 +1,7 @@
 #include "apiserver/apiserver.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -23,6 +24,16 @@ bool IsPublicPath(std::string_view path) {
     if (path == prefix || (path.starts_with(prefix) && path[prefix.size()] == '/')) return true;
   }
   return path == "/version" || path == "/version/";
+}
+
+// The Status for an answer the HTTP server gives by itself.
+http::Response ErrorStatusResponse(int status, const std::string& message) {
+  switch (status) {
+    case 413: return StatusResponse(Error(ErrorCode::kRequestEntityTooLarge, message));
+    case 504: return StatusResponse(Error(ErrorCode::kTimeout, "Timeout: " + message));
+    case 400: return StatusResponse(Error(ErrorCode::kBadRequest, message));
+    default: return StatusResponse(Error(ErrorCode::kInternalError, message));
+  }
 }
 
 }  // namespace
@@ -48,6 +59,10 @@ ApiServer::ApiServer()
                  KubernetesGitVersion()) {}
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& options) {
+  // A fixed mmap threshold: glibc otherwise raises it to the largest block freed, after which
+  // every LIST's multi-megabyte answer comes from the arena of whichever of the many worker
+  // threads built it and stays there (RSS grew 18x the cached JSON after 40 LISTs).
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   std::unique_ptr<ApiServer> server(new ApiServer());
   ApiServer* self = server.get();
   self->health_.Add("ping", HealthChecks::kAll, [] { return Ok(); });
@@ -55,7 +70,9 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
     // Upstream names the storage check "etcd", whatever the backend; tools look for it.
     self->health_.Add("etcd", HealthChecks::kAll,
                       [store = options.store] { return store->Health(); });
-    self->resources_ = std::make_unique<ResourceHandler>(*options.store, *options.clock,
+    self->instrumented_store_ =
+        std::make_unique<ops::InstrumentedStore>(*options.store, self->metrics_);
+    self->resources_ = std::make_unique<ResourceHandler>(*self->instrumented_store_, *options.clock,
                                                          api::AllKinds(), &self->custom_kinds_,
                                                          options.resources);
     KPP_RETURN_IF_ERROR(self->resources_->Bootstrap());
@@ -77,10 +94,21 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   http_options.port = options.port;
   http_options.tls = options.tls;
   http_options.threads = options.threads;
-  KPP_ASSIGN_OR_RETURN(self->server_,
-                       http::StartServer(http_options, [self](const http::Request& request) {
-                         return self->Handle(request);
-                       }));
+  http_options.max_request_body_bytes = ops::kMaxRequestBodyBytes;
+  http_options.body_too_large_message = ops::BodyTooLargeMessage(ops::kMaxRequestBodyBytes);
+  http_options.request_timeout = ops::RequestTimeout;
+  http_options.request_timeout_message = std::string(ops::kRequestTimeoutMessage);
+  http_options.error_response = [](int status, const std::string& message) {
+    return ErrorStatusResponse(status, message);
+  };
+  http_options.observer = [self](const http::Request& request, const http::Response& response,
+                                 double seconds) {
+    self->operations_.Observe(request, response, seconds);
+  };
+  KPP_ASSIGN_OR_RETURN(
+      self->server_, http::StartServer(http_options, [self](const http::Request& request) {
+        return self->operations_.Handle(request, [self](const auto& r) { return self->Handle(r); });
+      }));
   return server;
 }
 
@@ -120,6 +148,15 @@ http::Response ApiServer::Handle(const http::Request& request) const {
 
 http::Response ApiServer::HandleLoopback(const http::Request& request) const {
   if (auto response = health_.Serve(request)) return *std::move(response);
+  if (request.path == "/metrics") {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return StatusResponse(
+          Error(ErrorCode::kMethodNotAllowed,
+                "the server does not allow this method on the requested resource"));
+    }
+    return http::Response{
+        200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}}, metrics_.Render()};
+  }
   if (request.path == "/version" || request.path == "/version/") {
     if (request.method != "GET" && request.method != "HEAD") {
       return StatusResponse(

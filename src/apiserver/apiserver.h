@@ -12,6 +12,9 @@
 #include "apiserver/discovery.h"
 #include "apiserver/health.h"
 #include "apiserver/openapi.h"
+#include "apiserver/ops/instrumented_store.h"
+#include "apiserver/ops/metrics.h"
+#include "apiserver/ops/operations.h"
 #include "apiserver/registry/resource_handler.h"
 #include "base/result.h"
 #include "http/server.h"
@@ -51,6 +54,10 @@ class ApiServer {
   std::optional<http::Response> ServeDiscovery(const http::Request& request) const;
   std::optional<http::Response> ServeOpenApi(const http::Request& request) const;
 
+  // Before everything that reports to them, so they go last.
+  ops::ApiMetrics metrics_;
+  ops::RequestOperations operations_{metrics_};
+  std::unique_ptr<ops::InstrumentedStore> instrumented_store_;
   HealthChecks health_;
   // Custom resources (apiextensions/): what CustomResourceDefinitions make served, the
   // discovery and OpenAPI documents that include them, and the controller that keeps them.

@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
@@ -27,6 +28,7 @@
 #include <unordered_map>
 
 #include "base/log.h"
+#include "http/worker_pool.h"
 
 namespace kpp::http {
 
@@ -53,6 +55,18 @@ bool Request::QueryFlag(std::string_view name) const {
   return *value != "0" && strcasecmp(std::string(*value).c_str(), "false") != 0;
 }
 
+bool ParseRequestTarget(std::string_view target, Request& request) {
+  request.target = std::string(target);
+  auto url = boost::urls::parse_origin_form(request.target);
+  if (!url) return false;
+  request.path = url->path();
+  request.query.clear();
+  for (const auto& param : url->params()) {
+    request.query.emplace_back(param.key, param.value);
+  }
+  return true;
+}
+
 void Response::SetHeader(std::string name, std::string value) {
   for (auto& header : headers) {
     if (strcasecmp(header.name.c_str(), name.c_str()) == 0) {
@@ -72,13 +86,14 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
-constexpr auto kHandshakeTimeout = 10s;
-constexpr auto kIdleTimeout = 5min;
 constexpr auto kWriteTimeout = 60s;
 constexpr auto kShutdownTimeout = 2s;
 constexpr auto kDrainTimeout = 5s;
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+// Upstream's Go server allows 1 MiB of headers.
+constexpr uint32_t kMaxHeaderBytes = 1 << 20;
+constexpr size_t kReadChunk = 16 * 1024;
 
 std::optional<ClientCertificate> VerifiedClientCertificate(SSL* ssl) {
   X509* cert = SSL_get0_peer_certificate(ssl);
@@ -129,7 +144,11 @@ Status ConfigureTls(ssl::context& context, const TlsConfig& tls) {
 class BeastServer final : public Server {
  public:
   BeastServer(const ServerOptions& options, Handler handler)
-      : options_(options), handler_(std::move(handler)), acceptor_(io_) {}
+      : options_(options),
+        handler_(std::move(handler)),
+        acceptor_(io_),
+        workers_({.min_threads = options.min_handler_threads,
+                  .max_threads = options.max_handler_threads}) {}
   ~BeastServer() override { Stop(); }
 
   Status Start() {
@@ -185,6 +204,8 @@ class BeastServer final : public Server {
     for (auto& thread : threads_) {
       if (thread.joinable()) thread.join();
     }
+    // A handler still running past the drain ends here; its answer goes nowhere.
+    workers_.Stop();
   }
 
  private:
@@ -229,7 +250,7 @@ class BeastServer final : public Server {
     auto& stream = connection.stream;
     auto& transport = beast::get_lowest_layer(stream);
     if (stopping_) co_return;
-    transport.expires_after(kHandshakeTimeout);
+    transport.expires_after(options_.handshake_timeout);
     if (auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, kNoThrow); ec) {
       KLOG_V(4, "TLS handshake with {} failed: {}", connection.remote_address, ec.message());
       co_return;
@@ -239,24 +260,60 @@ class BeastServer final : public Server {
     while (true) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(options_.max_request_body_bytes);
+      parser.header_limit(kMaxHeaderBytes);
       connection.in_request = false;
       if (stopping_) break;
-      transport.expires_after(kIdleTimeout);
-      auto [read_error, read_bytes] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+      if (buffer.size() == 0) {
+        // Between requests the peer may think as long as the idle timeout; once it has begun a
+        // request, the head must arrive within the header timeout.
+        transport.expires_after(options_.idle_timeout);
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), kNoThrow);
+        if (ec) break;
+        buffer.commit(n);
+      }
+      transport.expires_after(options_.header_timeout);
+      auto [read_error, read_bytes] =
+          co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
+      if (!read_error) {
+        const auto& head = parser.get();
+        if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
+          bhttp::response<bhttp::empty_body> go_on(bhttp::status::continue_, head.version());
+          transport.expires_after(kWriteTimeout);
+          co_await bhttp::async_write(stream, go_on, kNoThrow);
+        }
+        transport.expires_after(options_.body_timeout);
+        std::tie(read_error, read_bytes) =
+            co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+      }
       connection.in_request = true;
+      const auto started = std::chrono::steady_clock::now();
       bhttp::response<bhttp::string_body> response;
       bool keep_alive = false;
       if (read_error == bhttp::error::body_limit) {
-        response.result(bhttp::status::payload_too_large);
-        response.body() = "request body too large\n";
+        // The body is not read to its end, so the connection cannot carry another request.
+        Request request = BuildRequest(parser.get(), connection, client_certificate, false);
+        Response refused = ErrorResponse(413, options_.body_too_large_message.empty()
+                                                  ? std::string("request body too large")
+                                                  : options_.body_too_large_message);
+        Observe(request, refused, started);
+        ToBeast(std::move(refused), response);
+        response.version(parser.get().version());
       } else if (read_error) {
         break;  // peer closed, timed out, or sent garbage: nothing sensible to answer
       } else {
         auto message = parser.release();
         response.version(message.version());
         keep_alive = message.keep_alive();
-        std::shared_ptr<BodyStream> body_stream;
-        Respond(std::move(message), connection, client_certificate, response, body_stream);
+        Request request = BuildRequest(message, connection, client_certificate, true);
+        Response answer;
+        if (request.method.empty()) {
+          answer = ErrorResponse(400, "malformed request target");
+          Observe(request, answer, started);
+        } else {
+          answer = co_await HandleOnWorker(std::move(request), started);
+        }
+        std::shared_ptr<BodyStream> body_stream = std::move(answer.stream);
+        ToBeast(std::move(answer), response);
         if (body_stream) {
           co_await StreamBody(connection, std::move(response), std::move(body_stream));
           break;
@@ -323,41 +380,98 @@ class BeastServer final : public Server {
     co_await asio::async_write(stream, bhttp::make_chunk_last(), kNoThrow);
   }
 
-  void Respond(bhttp::request<bhttp::string_body>&& message, const Connection& connection,
-               const std::optional<ClientCertificate>& client_certificate,
-               bhttp::response<bhttp::string_body>& out, std::shared_ptr<BodyStream>& stream) {
+  // The request as handlers see it; an empty method means the target could not be parsed.
+  // The body is moved out of `message` when `with_body`.
+  template <typename Message>
+  static Request BuildRequest(Message& message, const Connection& connection,
+                              const std::optional<ClientCertificate>& client_certificate,
+                              bool with_body) {
     Request request;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    auto url = boost::urls::parse_origin_form(request.target);
-    if (!url) {
-      out.result(bhttp::status::bad_request);
-      out.body() = "malformed request target\n";
-      return;
-    }
-    request.path = url->path();
-    for (const auto& param : url->params()) {
-      request.query.emplace_back(param.key, param.value);
-    }
+    request.client_certificate = client_certificate;
+    request.remote_address = connection.remote_address;
     for (const auto& field : message) {
       request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
     }
-    request.body = std::move(message.body());
-    request.client_certificate = client_certificate;
-    request.remote_address = connection.remote_address;
+    if (!ParseRequestTarget(message.target(), request)) return request;
+    request.method = std::string(message.method_string());
+    if constexpr (requires { message.body(); }) {
+      if (with_body) request.body = std::move(message.body());
+    }
+    return request;
+  }
 
-    Response response;
+  Response ErrorResponse(int status, const std::string& message) const {
+    if (options_.error_response) return options_.error_response(status, message);
+    return Response{status, {{"Content-Type", "text/plain; charset=utf-8"}}, message + "\n"};
+  }
+
+  void Observe(const Request& request, const Response& response,
+               std::chrono::steady_clock::time_point started) const {
+    if (!options_.observer) return;
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     try {
-      response = handler_(request);
+      options_.observer(request, response, elapsed.count());
+    } catch (const std::exception& e) {
+      KLOG_ERROR("response observer threw: {}", e.what());
+    }
+  }
+
+  Response CallHandler(const Request& request) const {
+    try {
+      return handler_(request);
     } catch (const std::exception& e) {
       KLOG_ERROR("handler for {} {} threw: {}", request.method, request.path, e.what());
-      response = Response{500, {}, "internal error\n"};
+      return Response{500, {}, "internal error\n"};
     }
+  }
+
+  // A handler's answer on its way from a worker thread back to the connection's strand. The
+  // worker cancels the timer to wake the connection; if the timer fires first, the request has
+  // overrun its timeout and the answer, when it comes, is dropped.
+  struct PendingAnswer {
+    explicit PendingAnswer(const asio::any_io_executor& executor) : wake(executor) {}
+    asio::steady_timer wake;
+    std::atomic<bool> done{false};
+    Response response;
+  };
+
+  // Runs the handler on a worker thread; resumes on the connection's strand.
+  asio::awaitable<Response> HandleOnWorker(Request request,
+                                           std::chrono::steady_clock::time_point started) {
+    const auto executor = co_await asio::this_coro::executor;
+    auto pending = std::make_shared<PendingAnswer>(executor);
+    const auto timeout =
+        options_.request_timeout ? options_.request_timeout(request) : std::chrono::milliseconds(0);
+    if (timeout > std::chrono::milliseconds(0)) {
+      pending->wake.expires_after(timeout);
+    } else {
+      pending->wake.expires_at(asio::steady_timer::time_point::max());
+    }
+    auto shared_request = std::make_shared<const Request>(std::move(request));
+    workers_.Submit([this, pending, shared_request] {
+      pending->response = CallHandler(*shared_request);
+      pending->done.store(true, std::memory_order_release);
+      asio::post(pending->wake.get_executor(), [pending] { pending->wake.cancel(); });
+    });
+    // The worker's cancel is posted to this strand, so it cannot run before this wait starts.
+    co_await pending->wake.async_wait(kNoThrow);
+    Response answer;
+    if (pending->done.load(std::memory_order_acquire)) {
+      answer = std::move(pending->response);
+    } else {
+      KLOG_V(2, "{} {} overran its timeout of {} ms", shared_request->method,
+             shared_request->target, timeout.count());
+      answer = ErrorResponse(504, options_.request_timeout_message);
+    }
+    Observe(*shared_request, answer, started);
+    co_return answer;
+  }
+
+  static void ToBeast(Response&& response, bhttp::response<bhttp::string_body>& out) {
     out.result(static_cast<unsigned>(response.status));
     for (auto& header : response.headers)
       out.insert(header.name, header.value);
     out.body() = std::move(response.body);
-    stream = std::move(response.stream);
   }
 
   const ServerOptions options_;
@@ -371,6 +485,8 @@ class BeastServer final : public Server {
   std::mutex mutex_;
   std::condition_variable drained_;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;  // guarded by mutex_
+  // Declared after io_, so it is gone before io_ is: its tasks post to io_'s strands.
+  WorkerPool workers_;
 };
 
 }  // namespace

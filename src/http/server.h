@@ -2,6 +2,7 @@
 // the code base compiles without their headers.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -73,9 +74,19 @@ struct Response {
   void SetHeader(std::string name, std::string value);
 };
 
-// Called once per request, on one of the server's threads, possibly concurrently. It must not
-// block for long: while it runs, its thread serves no other connection.
+// Called once per request, on a worker thread (never an I/O thread), possibly concurrently. It
+// may block, in the store for instance: the worker pool grows to keep other requests moving.
 using Handler = std::function<Response(const Request&)>;
+
+// Builds an answer the server gives by itself (413 for a body over the limit, 504 when a handler
+// overruns its timeout, 400 for a malformed target). Unset: plain text.
+using ErrorResponder = std::function<Response(int status, const std::string& message)>;
+
+// Told about every answer once it is decided, on an I/O thread, so it must be quick: `request`
+// has no body when the body was refused; `response.stream`, if any, has not yet run.
+// `handler_seconds` is the time from the end of the request's head to the answer.
+using ResponseObserver =
+    std::function<void(const Request& request, const Response& response, double handler_seconds)>;
 
 struct TlsConfig {
   std::string certificate_pem;  // serving certificate (and chain)
@@ -87,8 +98,25 @@ struct ServerOptions {
   std::string bind_address = "0.0.0.0";
   uint16_t port = 0;  // 0 picks a free port; port() tells which
   TlsConfig tls;
-  int threads = 2;
+  int threads = 2;  // I/O threads: TLS, parsing and writing, never a handler
+  // Handler threads: started on demand up to the maximum, idle ones above the minimum end.
+  size_t min_handler_threads = 2;
+  size_t max_handler_threads = 64;
   size_t max_request_body_bytes = 3 * 1024 * 1024;
+  // The message of the 413 answer; upstream's reads "Request entity too large: limit is N".
+  std::string body_too_large_message;
+  // How long a request's handler may run before the client gets a 504 (the handler keeps running
+  // to its end, as upstream's may); zero or unset: no limit.
+  std::function<std::chrono::milliseconds(const Request&)> request_timeout;
+  std::string request_timeout_message = "request did not complete in time";
+  // Upstream's Go server: 90 s for the next request on a kept-alive connection, 32 s to read a
+  // request's head once it has begun; the body gets the same again.
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{90'000};
+  std::chrono::milliseconds header_timeout{32'000};
+  std::chrono::milliseconds body_timeout{32'000};
+  ErrorResponder error_response;
+  ResponseObserver observer;
 };
 
 class Server {
@@ -101,6 +129,10 @@ class Server {
   virtual void Stop() = 0;
 };
 using ServerPtr = std::unique_ptr<Server>;
+
+// Fills `request`'s target, path (percent-decoded) and query (decoded, in order) from an
+// origin-form target ("/a%20b?x=1"); false when the target is malformed.
+bool ParseRequestTarget(std::string_view target, Request& request);
 
 // Binds, listens and starts serving HTTPS. The error names the address when the port is taken.
 Result<ServerPtr> StartServer(const ServerOptions& options, Handler handler);

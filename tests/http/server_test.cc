@@ -1,14 +1,19 @@
 #include "http/server.h"
 
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "base/files.h"
+#include "http/worker_pool.h"
 #include "support/test_pki.h"
 
 namespace kpp::http {
@@ -150,6 +155,194 @@ TEST_F(HttpServerTest, InvalidBindAddressIsRejected) {
   auto server = StartServer(options, [](const Request&) { return Response{}; });
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.error().message(), "invalid bind address not-an-ip");
+}
+
+size_t OpenFdCount() {
+  size_t count = 0;
+  if (DIR* dir = opendir("/proc/self/fd")) {
+    while (const dirent* entry = readdir(dir)) {
+      if (entry->d_name[0] != '.') ++count;
+    }
+    closedir(dir);
+  }
+  return count;
+}
+
+size_t ThreadCount() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("Threads:")) return std::stoul(line.substr(8));
+  }
+  return 0;
+}
+
+// Waits (up to a generous bound, not a timing assertion) for `done`.
+template <typename Predicate>
+bool Eventually(Predicate done) {
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+TEST_F(HttpServerTest, HandlersRunOffTheIoThreadSoBlockedOnesDoNotStallOthers) {
+  // One I/O thread, and a handler that waits for a second request to arrive: with handlers on
+  // the I/O thread the second request could never be read.
+  std::mutex mutex;
+  std::condition_variable arrived;
+  int waiting = 0;
+  ServerOptions options = Options();
+  options.threads = 1;
+  auto server = StartServer(options, [&](const Request& request) {
+    if (request.path != "/wait") return Response{200, {}, "quick"};
+    std::unique_lock lock(mutex);
+    ++waiting;
+    arrived.notify_all();
+    const bool together = arrived.wait_for(lock, 20s, [&] { return waiting >= 2; });
+    return Response{200, {}, together ? "together" : "alone"};
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  server_ = std::move(server).value();
+  ProcessResult first, second;
+  std::thread a([&] { first = Curl("/wait"); });
+  std::thread b([&] { second = Curl("/wait"); });
+  a.join();
+  b.join();
+  EXPECT_EQ(first.out, "together\n200");
+  EXPECT_EQ(second.out, "together\n200");
+}
+
+TEST_F(HttpServerTest, HandlerOverrunningItsTimeoutGets504AndKeepsRunning) {
+  std::atomic<bool> release{false};
+  std::atomic<bool> finished{false};
+  ServerOptions options = Options();
+  options.request_timeout = [](const Request& request) {
+    return request.path == "/slow" ? std::chrono::milliseconds(100) : std::chrono::milliseconds(0);
+  };
+  options.request_timeout_message = "too slow";
+  options.error_response = [](int status, const std::string& message) {
+    return Response{status, {}, "error: " + message};
+  };
+  std::vector<int> observed;
+  std::mutex observed_mutex;
+  options.observer = [&](const Request&, const Response& response, double) {
+    std::lock_guard lock(observed_mutex);
+    observed.push_back(response.status);
+  };
+  auto server = StartServer(options, [&](const Request& request) {
+    if (request.path == "/slow") {
+      while (!release)
+        std::this_thread::sleep_for(5ms);
+      finished = true;
+    }
+    return Response{200, {}, "done"};
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  server_ = std::move(server).value();
+  EXPECT_EQ(Curl("/slow").out, "error: too slow\n504");
+  EXPECT_FALSE(finished);
+  release = true;
+  EXPECT_TRUE(Eventually([&] { return finished.load(); }));
+  EXPECT_EQ(Curl("/fast").out, "done\n200");
+  std::lock_guard lock(observed_mutex);
+  EXPECT_EQ(observed, (std::vector<int>{504, 200}));
+}
+
+TEST_F(HttpServerTest, OversizedBodyGetsTheConfiguredMessage) {
+  ServerOptions options = Options();
+  options.body_too_large_message = "Request entity too large: limit is 1024";
+  options.error_response = [](int status, const std::string& message) {
+    return Response{status, {}, "status: " + message};
+  };
+  auto server = StartServer(options, [](const Request&) { return Response{}; });
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  server_ = std::move(server).value();
+  // With and without the Content-Length known up front (chunked upload).
+  EXPECT_EQ(Curl("/", "", {"--data-binary", std::string(4096, 'x')}).out,
+            "status: Request entity too large: limit is 1024\n413");
+  EXPECT_EQ(
+      Curl("/", "", {"-H", "Transfer-Encoding: chunked", "--data-binary", std::string(4096, 'x')})
+          .out,
+      "status: Request entity too large: limit is 1024\n413");
+}
+
+TEST_F(HttpServerTest, AbandonedAndHalfSentConnectionsAreClosedWithoutLeaks) {
+  ServerOptions options = Options();
+  options.handshake_timeout = 300ms;
+  options.header_timeout = 300ms;
+  options.idle_timeout = 300ms;
+  auto server = StartServer(options, [](const Request&) { return Response{200, {}, "ok"}; });
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  server_ = std::move(server).value();
+  ASSERT_EQ(Curl("/").out, "ok\n200");  // the worker pool is warm
+  const size_t fds_before = OpenFdCount();
+  const size_t threads_before = ThreadCount();
+  // Peers that never start TLS, and peers that finish it and then send half a request head or
+  // nothing at all: the server must close every one of them by itself.
+  const std::string script = R"(
+import socket, ssl, sys
+port = int(sys.argv[1])
+context = ssl.create_default_context(cafile=sys.argv[2])
+peers = []
+for i in range(30):
+    raw = socket.create_connection(("127.0.0.1", port))
+    if i % 3 == 0:
+        peers.append(raw)
+        continue
+    tls = context.wrap_socket(raw, server_hostname="127.0.0.1")
+    if i % 3 == 1:
+        tls.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Half: ")
+    peers.append(tls)
+closed = 0
+for peer in peers:
+    peer.settimeout(20)
+    try:
+        closed += peer.recv(1) == b""
+    except (ConnectionResetError, ssl.SSLError, OSError):
+        closed += 1
+print(closed)
+)";
+  const auto result = RunProcess(
+      {"python3", "-c", script, std::to_string(server_->port()), pki_.dir() + "/ca.crt"}, 60s);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "30\n");
+  EXPECT_TRUE(Eventually([&] { return OpenFdCount() <= fds_before; }))
+      << OpenFdCount() << " fds open, " << fds_before << " before";
+  EXPECT_TRUE(Eventually([&] { return ThreadCount() <= threads_before; }))
+      << ThreadCount() << " threads, " << threads_before << " before";
+  EXPECT_EQ(Curl("/").out, "ok\n200");
+}
+
+TEST(WorkerPoolTest, GrowsForBlockedTasksAndShrinksBackWhenIdle) {
+  WorkerPool pool({.min_threads = 1, .max_threads = 8, .idle_exit = 50ms});
+  std::mutex mutex;
+  std::condition_variable changed;
+  int started = 0;
+  bool release = false;
+  for (int i = 0; i < 6; ++i) {
+    pool.Submit([&] {
+      std::unique_lock lock(mutex);
+      ++started;
+      changed.notify_all();
+      changed.wait(lock, [&] { return release; });
+    });
+  }
+  {
+    std::unique_lock lock(mutex);
+    // Six blocked tasks can only all start if the pool grew to six threads.
+    ASSERT_TRUE(changed.wait_for(lock, 20s, [&] { return started == 6; }));
+    release = true;
+    changed.notify_all();
+  }
+  EXPECT_GE(pool.threads(), 6u);
+  EXPECT_TRUE(Eventually([&] { return pool.threads() == 1 && pool.busy() == 0; }))
+      << pool.threads();
+  pool.Submit([] {});  // joins the threads that ended
+  pool.Stop();
+  EXPECT_EQ(pool.threads(), 0u);
 }
 
 TEST(RequestTest, ReadsBooleanQueryParametersAsUpstream) {
