@@ -456,15 +456,6 @@ TEST_F(ClientE2ETest, LeaderElectionHandsOverWhenTheLeaderStops) {
   EXPECT_EQ(b.stopped, 1);
 }
 
-TEST_F(ClientE2ETest, LeaderElectionRejectsBadDurations) {
-  leaderelection::LeaderElectionConfig config;
-  config.lease_name = "x";
-  config.identity = "me";
-  config.lease_duration = 10s;
-  config.renew_deadline = 10s;
-  EXPECT_FALSE(leaderelection::LeaderElector::Create(client_, config).ok());
-}
-
 TEST_F(ClientE2ETest, EventRecorderAggregatesRepeats) {
   TypedResource<ConfigMap> configmaps(client_, "default");
   auto cm = configmaps.Create(MakeConfigMap("evented", "0"));

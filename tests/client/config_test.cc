@@ -13,7 +13,7 @@
 namespace kpp::client::rest {
 namespace {
 
-TEST(YamlSubsetTest, ReadsBlockMappingsSequencesAndQuotes) {
+TEST(ClientYamlSubsetTest, ReadsBlockMappingsSequencesAndQuotes) {
   auto value = ParseYamlSubset(R"(# comment
 apiVersion: v1
 kind: Config
@@ -39,13 +39,13 @@ empty:
       R"({"apiVersion":"v1","kind":"Config","clusters":[{"cluster":{"server":"https://1.2.3.4:6443","insecure-skip-tls-verify":"true"},"name":"quoted name"}],"users":[{"name":"it's","user":{}}],"list":["a","b c",["nested"]],"empty":null})");
 }
 
-TEST(YamlSubsetTest, JsonDocumentsAreJson) {
+TEST(ClientYamlSubsetTest, JsonDocumentsAreJson) {
   auto value = ParseYamlSubset(R"( {"a": [1, "x"]})");
   ASSERT_TRUE(value.ok());
   EXPECT_EQ(boost::json::serialize(*value), R"({"a":[1,"x"]})");
 }
 
-TEST(YamlSubsetTest, RejectsWhatItDoesNotUnderstand) {
+TEST(ClientYamlSubsetTest, RejectsWhatItDoesNotUnderstand) {
   EXPECT_FALSE(ParseYamlSubset("a: b\n\tc: d\n").ok());
   EXPECT_FALSE(ParseYamlSubset("a: b\n  c: d\n").ok());
   EXPECT_FALSE(ParseYamlSubset("just text\n").ok());
@@ -100,7 +100,7 @@ users:
     token: secret-token
 )";
 
-TEST(KubeconfigTest, CurrentContextWithInlineData) {
+TEST(ClientKubeconfigTest, CurrentContextWithInlineData) {
   auto config = ParseKubeconfig(kKubeconfig);
   ASSERT_TRUE(config.ok()) << config.error().message();
   EXPECT_EQ(config->server, "https://10.0.0.1:6443");
@@ -113,7 +113,7 @@ TEST(KubeconfigTest, CurrentContextWithInlineData) {
   EXPECT_EQ(config->burst, 10);
 }
 
-TEST(KubeconfigTest, FilesAreRelativeToTheKubeconfig) {
+TEST(ClientKubeconfigTest, FilesAreRelativeToTheKubeconfig) {
   auto dir = MakeTempDirectory("kubeconfig-test");
   ASSERT_TRUE(dir.ok());
   ASSERT_TRUE(WriteFileAtomic(*dir + "/kubeconfig", kKubeconfig, 0600).ok());
@@ -138,7 +138,7 @@ TEST(KubeconfigTest, FilesAreRelativeToTheKubeconfig) {
   RemoveAll(*dir);
 }
 
-TEST(KubeconfigTest, TokenAndInsecure) {
+TEST(ClientKubeconfigTest, TokenAndInsecure) {
   auto config = ParseKubeconfig(kKubeconfig, "token");
   ASSERT_TRUE(config.ok()) << config.error().message();
   EXPECT_EQ(config->bearer_token, "secret-token");
@@ -146,7 +146,7 @@ TEST(KubeconfigTest, TokenAndInsecure) {
   EXPECT_TRUE(config->tls.ca_pem.empty());
 }
 
-TEST(KubeconfigTest, Errors) {
+TEST(ClientKubeconfigTest, Errors) {
   EXPECT_EQ(ParseKubeconfig(kKubeconfig, "missing").error().message(),
             "context \"missing\" does not exist");
   EXPECT_EQ(ParseKubeconfig(kKubeconfig, "broken").error().message(),
@@ -154,7 +154,7 @@ TEST(KubeconfigTest, Errors) {
   EXPECT_FALSE(ParseKubeconfig("apiVersion: v1\nkind: Config\n").ok());
 }
 
-TEST(KubeconfigTest, ReadsWhatKppServerWrites) {
+TEST(ClientKubeconfigTest, ReadsWhatKppServerWrites) {
   const std::string text = std::string(R"(apiVersion: v1
 kind: Config
 clusters:
@@ -184,7 +184,7 @@ users:
   EXPECT_EQ(config->tls.client_key_pem, "key");
 }
 
-TEST(InClusterConfigTest, ReadsServiceAccountAndEnvironment) {
+TEST(ClientInClusterConfigTest, ReadsServiceAccountAndEnvironment) {
   auto dir = MakeTempDirectory("incluster-test");
   ASSERT_TRUE(dir.ok());
   std::map<std::string, std::string> env;
@@ -211,7 +211,7 @@ TEST(InClusterConfigTest, ReadsServiceAccountAndEnvironment) {
   RemoveAll(*dir);
 }
 
-TEST(EncodeQueryTest, PercentEncodes) {
+TEST(ClientEncodeQueryTest, PercentEncodes) {
   EXPECT_EQ(EncodeQuery({{"labelSelector", "app in (a,b)"}, {"limit", "5"}}),
             "labelSelector=app%20in%20%28a%2Cb%29&limit=5");
 }

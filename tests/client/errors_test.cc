@@ -5,7 +5,7 @@
 namespace kpp::client {
 namespace {
 
-TEST(ErrorFromResponseTest, DecodesStatus) {
+TEST(ClientErrorFromResponseTest, DecodesStatus) {
   const Error error = ErrorFromResponse(422, R"({"kind":"Status","apiVersion":"v1","metadata":{},
     "status":"Failure","message":"ConfigMap \"x\" is invalid","reason":"Invalid",
     "details":{"name":"x","kind":"ConfigMap","causes":[{"reason":"FieldValueRequired",
@@ -17,7 +17,7 @@ TEST(ErrorFromResponseTest, DecodesStatus) {
   EXPECT_EQ(error.causes()[0], (ErrorCause{"FieldValueRequired", "Required value", "data"}));
 }
 
-TEST(ErrorFromResponseTest, ReasonWinsOverCode) {
+TEST(ClientErrorFromResponseTest, ReasonWinsOverCode) {
   EXPECT_TRUE(IsNotFound(ErrorFromResponse(404, R"({"kind":"Status","reason":"NotFound"})")));
   EXPECT_TRUE(IsAlreadyExists(
       ErrorFromResponse(409, R"({"kind":"Status","reason":"AlreadyExists","code":409})")));
@@ -26,7 +26,7 @@ TEST(ErrorFromResponseTest, ReasonWinsOverCode) {
   EXPECT_TRUE(IsResourceExpired(ErrorFromResponse(410, R"({"kind":"Status","reason":"Gone"})")));
 }
 
-TEST(ErrorFromResponseTest, NoStatusFallsBackToTheHttpCode) {
+TEST(ClientErrorFromResponseTest, NoStatusFallsBackToTheHttpCode) {
   EXPECT_TRUE(IsConflict(ErrorFromResponse(409, R"({"kind":"Status"})")));
   EXPECT_TRUE(IsNotFound(ErrorFromResponse(404, "404 page not found")));
   const Error error = ErrorFromResponse(502, "bad gateway");

@@ -10,6 +10,7 @@
 
 #include "api/core/v1/codec.h"
 #include "client/informers/shared_informer.h"
+#include "client/leaderelection/leader_elector.h"
 #include "client/rest/errors.h"
 
 namespace kpp::client::informers {
@@ -98,9 +99,9 @@ class ScriptedTransport : public rest::Transport {
   std::vector<std::string> targets_;
 };
 
-class InformerScriptTest : public ::testing::Test {
+class ClientInformerScriptTest : public ::testing::Test {
  protected:
-  InformerScriptTest() {
+  ClientInformerScriptTest() {
     auto transport = std::make_unique<ScriptedTransport>();
     transport_ = transport.get();
     rest::RestConfig config;
@@ -111,7 +112,7 @@ class InformerScriptTest : public ::testing::Test {
   std::shared_ptr<rest::RestClient> client_;
 };
 
-TEST_F(InformerScriptTest, BookmarksGoneAndTombstones) {
+TEST_F(ClientInformerScriptTest, BookmarksGoneAndTombstones) {
   auto& t = *transport_;
   t.Push({200, R"({"metadata":{"resourceVersion":"10"},"items":[)" + ConfigMapJson("a", "5") + "," +
                    ConfigMapJson("b", "6") + "]}"});
@@ -178,7 +179,7 @@ TEST_F(InformerScriptTest, BookmarksGoneAndTombstones) {
   EXPECT_EQ(informer.LastSyncResourceVersion(), "20");
 }
 
-TEST_F(InformerScriptTest, ListGoneFallsBackToAConsistentPagedList) {
+TEST_F(ClientInformerScriptTest, ListGoneFallsBackToAConsistentPagedList) {
   auto& t = *transport_;
   t.Push({200, R"({"metadata":{"resourceVersion":"10"},"items":[]})"});
   t.Push({200, R"({"type":"ERROR","object":{"kind":"Status","reason":"Expired","code":410}})"});
@@ -203,7 +204,7 @@ TEST_F(InformerScriptTest, ListGoneFallsBackToAConsistentPagedList) {
             "/api/v1/namespaces/ns/configmaps?watch=true&resourceVersion=30");
 }
 
-TEST(RestClientRetryTest, RetryAfterAndIdempotence) {
+TEST(ClientRestClientRetryTest, RetryAfterAndIdempotence) {
   rest::RestConfig config;
   config.qps = 0;
   config.max_retries = 3;
@@ -266,7 +267,7 @@ TEST(RestClientRetryTest, RetryAfterAndIdempotence) {
   driver.join();
 }
 
-TEST(RestClientRateLimitTest, QpsAndBurstPaceRequests) {
+TEST(ClientRestClientRateLimitTest, QpsAndBurstPaceRequests) {
   rest::RestConfig config;
   config.qps = 5;
   config.burst = 2;
@@ -286,6 +287,24 @@ TEST(RestClientRateLimitTest, QpsAndBurstPaceRequests) {
   clock.Advance(200ms);
   third.join();
   EXPECT_EQ(t.targets().size(), 3u);
+}
+
+TEST(ClientLeaderElectorTest, RejectsDurationsClientGoRejects) {
+  rest::RestConfig config;
+  auto client = std::make_shared<rest::RestClient>(config, std::make_unique<ScriptedTransport>());
+  leaderelection::LeaderElectionConfig election;
+  election.lease_name = "x";
+  election.identity = "me";
+  EXPECT_TRUE(leaderelection::LeaderElector::Create(client, election).ok());  // 15/10/2 s
+  election.renew_deadline = election.lease_duration;
+  EXPECT_EQ(leaderelection::LeaderElector::Create(client, election).error().message(),
+            "leaseDuration must be greater than renewDeadline");
+  election.renew_deadline = 2400ms;
+  EXPECT_EQ(leaderelection::LeaderElector::Create(client, election).error().message(),
+            "renewDeadline must be greater than retryPeriod*JitterFactor");
+  election.renew_deadline = 10s;
+  election.identity = "";
+  EXPECT_FALSE(leaderelection::LeaderElector::Create(client, election).ok());
 }
 
 }  // namespace

@@ -41,7 +41,7 @@ std::vector<std::string> Keys(const Result<std::vector<ObjectRef>>& objects) {
 
 using Strings = std::vector<std::string>;
 
-TEST(StoreTest, IndexesFollowUpsertsAndDeletes) {
+TEST(ClientStoreTest, IndexesFollowUpsertsAndDeletes) {
   Store store({{kNamespaceIndex, NamespaceIndexFunc()},
                {kNodeNameIndex, PodNodeNameIndexFunc()},
                {kOwnerUidIndex, OwnerUidIndexFunc()}});
@@ -64,7 +64,7 @@ TEST(StoreTest, IndexesFollowUpsertsAndDeletes) {
   EXPECT_EQ(*store.IndexKeys(kNamespaceIndex, "b"), (Strings{"b/p3"}));
 }
 
-TEST(StoreTest, ReplaceRebuildsIndexesAndReturnsTheOldContent) {
+TEST(ClientStoreTest, ReplaceRebuildsIndexesAndReturnsTheOldContent) {
   Store store({{kNodeNameIndex, PodNodeNameIndexFunc()}});
   store.Upsert("a/p1", MakePod("a", "p1", "n1"));
   auto old = store.Replace({{"a/p2", MakePod("a", "p2", "n2")}});
@@ -75,7 +75,7 @@ TEST(StoreTest, ReplaceRebuildsIndexesAndReturnsTheOldContent) {
   EXPECT_EQ(store.Get("a/p1"), nullptr);
 }
 
-TEST(StoreTest, IndexersAddedLaterIndexWhatIsThere) {
+TEST(ClientStoreTest, IndexersAddedLaterIndexWhatIsThere) {
   Store store;
   store.Upsert("a/p1", MakePod("a", "p1", "n1"));
   ASSERT_TRUE(store.AddIndexers({{kNodeNameIndex, PodNodeNameIndexFunc()}}).ok());
@@ -83,12 +83,12 @@ TEST(StoreTest, IndexersAddedLaterIndexWhatIsThere) {
   EXPECT_FALSE(store.AddIndexers({{kNodeNameIndex, PodNodeNameIndexFunc()}}).ok());
 }
 
-TEST(StoreTest, KeysOfClusterScopedObjectsHaveNoNamespace) {
+TEST(ClientStoreTest, KeysOfClusterScopedObjectsHaveNoNamespace) {
   EXPECT_EQ(MetaNamespaceKey(*MakePod("", "n", "")), "n");
   EXPECT_EQ(MetaNamespaceKey(*MakePod("ns", "n", "")), "ns/n");
 }
 
-TEST(ListerTest, TypedViewsShareTheCachedObjects) {
+TEST(ClientListerTest, TypedViewsShareTheCachedObjects) {
   Store store({{kNamespaceIndex, NamespaceIndexFunc()}});
   auto pod = MakePod("a", "p1", "n1");
   store.Upsert("a/p1", pod);

@@ -27,7 +27,7 @@ std::vector<std::string> Decode(const std::vector<std::string_view>& pieces) {
   return events;
 }
 
-TEST(WatchDecoderTest, WholeStream) {
+TEST(ClientWatchDecoderTest, WholeStream) {
   const auto events = Decode({kStream});
   ASSERT_EQ(events.size(), 4u);
   EXPECT_EQ(events[0],
@@ -37,7 +37,7 @@ TEST(WatchDecoderTest, WholeStream) {
   EXPECT_EQ(events[3], R"(ERROR {"kind":"Status","code":410,"reason":"Expired"})");
 }
 
-TEST(WatchDecoderTest, EveryWayOfCuttingTheStreamGivesTheSameEvents) {
+TEST(ClientWatchDecoderTest, EveryWayOfCuttingTheStreamGivesTheSameEvents) {
   const std::string_view stream = kStream;
   const auto whole = Decode({stream});
   for (size_t cut = 1; cut < stream.size(); ++cut) {
@@ -49,14 +49,14 @@ TEST(WatchDecoderTest, EveryWayOfCuttingTheStreamGivesTheSameEvents) {
   EXPECT_EQ(Decode(bytes), whole);
 }
 
-TEST(WatchDecoderTest, StopsWhenAsked) {
+TEST(ClientWatchDecoderTest, StopsWhenAsked) {
   WatchDecoder decoder;
   int seen = 0;
   ASSERT_TRUE(decoder.Feed(kStream, [&](WatchEvent&&) { return ++seen < 2; }).ok());
   EXPECT_EQ(seen, 2);
 }
 
-TEST(WatchDecoderTest, RejectsWhatIsNotAnEventStream) {
+TEST(ClientWatchDecoderTest, RejectsWhatIsNotAnEventStream) {
   WatchDecoder decoder;
   auto ignore = [](WatchEvent&&) { return true; };
   EXPECT_FALSE(decoder.Feed("[1,2]", ignore).ok());
@@ -66,7 +66,7 @@ TEST(WatchDecoderTest, RejectsWhatIsNotAnEventStream) {
   EXPECT_FALSE(third.Feed("{\"type\": nope}", ignore).ok());
 }
 
-TEST(ResourcePathTest, NamespacedAndClusterScoped) {
+TEST(ClientResourcePathTest, NamespacedAndClusterScoped) {
   const auto* pods = FindResource("", "v1", "pods");
   ASSERT_NE(pods, nullptr);
   EXPECT_EQ(ResourcePath(*pods, "ns", "p", "status"), "/api/v1/namespaces/ns/pods/p/status");
@@ -79,7 +79,7 @@ TEST(ResourcePathTest, NamespacedAndClusterScoped) {
   EXPECT_EQ(ResourcePath(*nodes, "ignored", "n1"), "/api/v1/nodes/n1");
 }
 
-TEST(ListQueryTest, WatchOptions) {
+TEST(ClientListQueryTest, WatchOptions) {
   ListOptions options;
   options.resource_version = "7";
   options.allow_watch_bookmarks = true;

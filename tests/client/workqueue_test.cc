@@ -23,7 +23,7 @@ bool Eventually(F condition) {
   return condition();
 }
 
-TEST(QueueTest, AddsOfOneKeyBeforeProcessingAreHandedOutOnce) {
+TEST(ClientQueueTest, AddsOfOneKeyBeforeProcessingAreHandedOutOnce) {
   Queue queue;
   queue.Add("a");
   queue.Add("b");
@@ -34,7 +34,7 @@ TEST(QueueTest, AddsOfOneKeyBeforeProcessingAreHandedOutOnce) {
   EXPECT_EQ(queue.Len(), 0);
 }
 
-TEST(QueueTest, KeyAddedWhileProcessingIsHandedOutAgainAfterDone) {
+TEST(ClientQueueTest, KeyAddedWhileProcessingIsHandedOutAgainAfterDone) {
   Queue queue;
   queue.Add("a");
   ASSERT_EQ(queue.Get(), "a");
@@ -49,7 +49,7 @@ TEST(QueueTest, KeyAddedWhileProcessingIsHandedOutAgainAfterDone) {
   EXPECT_EQ(queue.Len(), 0);
 }
 
-TEST(QueueTest, ShutDownWakesWaitersAndRefusesAdds) {
+TEST(ClientQueueTest, ShutDownWakesWaitersAndRefusesAdds) {
   Queue queue;
   std::optional<std::string> got = "unset";
   std::thread worker([&] { got = queue.Get(); });
@@ -61,7 +61,7 @@ TEST(QueueTest, ShutDownWakesWaitersAndRefusesAdds) {
   EXPECT_TRUE(queue.ShuttingDown());
 }
 
-TEST(QueueTest, ShutDownHandsOutWhatIsQueuedFirst) {
+TEST(ClientQueueTest, ShutDownHandsOutWhatIsQueuedFirst) {
   Queue queue;
   queue.Add("a");
   queue.ShutDown();
@@ -69,7 +69,7 @@ TEST(QueueTest, ShutDownHandsOutWhatIsQueuedFirst) {
   EXPECT_EQ(queue.Get(), std::nullopt);
 }
 
-TEST(QueueTest, ShutDownWithDrainWaitsForItemsInProcessing) {
+TEST(ClientQueueTest, ShutDownWithDrainWaitsForItemsInProcessing) {
   Queue queue;
   queue.Add("a");
   ASSERT_EQ(queue.Get(), "a");
@@ -85,7 +85,7 @@ TEST(QueueTest, ShutDownWithDrainWaitsForItemsInProcessing) {
   EXPECT_TRUE(drained);
 }
 
-TEST(QueueTest, ManyWorkersNeverHoldOneKeyAtOnce) {
+TEST(ClientQueueTest, ManyWorkersNeverHoldOneKeyAtOnce) {
   Queue queue;
   std::mutex mutex;
   std::set<std::string> held;
@@ -118,7 +118,7 @@ TEST(QueueTest, ManyWorkersNeverHoldOneKeyAtOnce) {
   EXPECT_GT(processed, 0);
 }
 
-TEST(DelayingQueueTest, AddAfterWaitsForTheClock) {
+TEST(ClientDelayingQueueTest, AddAfterWaitsForTheClock) {
   FakeClock clock;
   DelayingQueue queue(clock);
   queue.AddAfter("a", 10s);
@@ -133,7 +133,7 @@ TEST(DelayingQueueTest, AddAfterWaitsForTheClock) {
   EXPECT_EQ(queue.Waiting(), 0);
 }
 
-TEST(DelayingQueueTest, EarlierAddAfterWins) {
+TEST(ClientDelayingQueueTest, EarlierAddAfterWins) {
   FakeClock clock;
   DelayingQueue queue(clock);
   queue.AddAfter("a", 10s);
@@ -145,7 +145,7 @@ TEST(DelayingQueueTest, EarlierAddAfterWins) {
   EXPECT_EQ(queue.Waiting(), 0);
 }
 
-TEST(RateLimitersTest, ItemExponentialBackOffDoublesUpToTheMaximum) {
+TEST(ClientRateLimitersTest, ItemExponentialBackOffDoublesUpToTheMaximum) {
   ItemExponentialFailureRateLimiter limiter(5ms, 1000s);
   EXPECT_EQ(limiter.When("a"), 5ms);
   EXPECT_EQ(limiter.When("a"), 10ms);
@@ -160,14 +160,14 @@ TEST(RateLimitersTest, ItemExponentialBackOffDoublesUpToTheMaximum) {
   EXPECT_EQ(limiter.When("a"), 5ms);
 }
 
-TEST(RateLimitersTest, FastSlow) {
+TEST(ClientRateLimitersTest, FastSlow) {
   ItemFastSlowRateLimiter limiter(5ms, 10s, 2);
   EXPECT_EQ(limiter.When("a"), 5ms);
   EXPECT_EQ(limiter.When("a"), 5ms);
   EXPECT_EQ(limiter.When("a"), 10s);
 }
 
-TEST(RateLimitersTest, TokenBucketAllowsBurstThenPaces) {
+TEST(ClientRateLimitersTest, TokenBucketAllowsBurstThenPaces) {
   FakeClock clock;
   TokenBucket bucket(5, 10, clock);
   for (int i = 0; i < 10; ++i)
@@ -182,7 +182,7 @@ TEST(RateLimitersTest, TokenBucketAllowsBurstThenPaces) {
   EXPECT_FALSE(bucket.TryAccept());
 }
 
-TEST(RateLimitersTest, DefaultControllerLimiterIsTheMaxOfBothLimits) {
+TEST(ClientRateLimitersTest, DefaultControllerLimiterIsTheMaxOfBothLimits) {
   FakeClock clock;
   auto limiter = DefaultControllerRateLimiter(clock);
   EXPECT_EQ(limiter->When("a"), 5ms);
@@ -194,7 +194,7 @@ TEST(RateLimitersTest, DefaultControllerLimiterIsTheMaxOfBothLimits) {
   EXPECT_EQ(limiter->NumRequeues("a"), 2);
 }
 
-TEST(RateLimitingQueueTest, AddRateLimitedBacksOffPerItem) {
+TEST(ClientRateLimitingQueueTest, AddRateLimitedBacksOffPerItem) {
   FakeClock clock;
   RateLimitingQueue queue(std::make_unique<ItemExponentialFailureRateLimiter>(1s, 60s), clock);
   queue.AddRateLimited("a");

@@ -176,13 +176,12 @@ class HttpsTransport final : public Transport {
       response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
     bool stop = false;
-    if (response.status == 200) {
-      auto on_chunk = [&](std::uint64_t, std::string_view piece, beast::error_code&) -> size_t {
-        if (!stop && !on_body(piece)) stop = true;
-        return piece.size();
-      };
-      parser.on_chunk_body(on_chunk);
-    }
+    // The parser keeps a reference to the callback: it must live as long as the reads.
+    auto on_chunk = [&](std::uint64_t, std::string_view piece, beast::error_code&) -> size_t {
+      if (!stop && !on_body(piece)) stop = true;
+      return piece.size();
+    };
+    if (response.status == 200) parser.on_chunk_body(on_chunk);
     while (!parser.is_done() && !stop) {
       conn.tcp_stream.expires_after(idle_timeout);
       const auto ec = Read(conn, [&](auto handler) {
