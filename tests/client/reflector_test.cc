@@ -11,6 +11,7 @@
 #include "api/core/v1/codec.h"
 #include "client/informers/shared_informer.h"
 #include "client/leaderelection/leader_elector.h"
+#include "client/record/event_recorder.h"
 #include "client/rest/errors.h"
 
 namespace kpp::client::informers {
@@ -53,6 +54,10 @@ class ScriptedTransport : public rest::Transport {
     std::lock_guard lock(mutex_);
     return targets_;
   }
+  std::vector<std::string> bodies() const {
+    std::lock_guard lock(mutex_);
+    return bodies_;
+  }
 
   rest::TransportResult<rest::HttpResponse> RoundTrip(const rest::HttpRequest& request,
                                                       std::chrono::milliseconds) override {
@@ -84,6 +89,7 @@ class ScriptedTransport : public rest::Transport {
         std::lock_guard lock(mutex_);
         if (!answers_.empty()) {
           targets_.push_back(request.target);
+          bodies_.push_back(request.body);
           Answer answer = std::move(answers_.front());
           answers_.pop_front();
           return answer;
@@ -97,6 +103,7 @@ class ScriptedTransport : public rest::Transport {
   mutable std::mutex mutex_;
   std::deque<Answer> answers_;
   std::vector<std::string> targets_;
+  std::vector<std::string> bodies_;
 };
 
 class ClientInformerScriptTest : public ::testing::Test {
@@ -305,6 +312,91 @@ TEST(ClientLeaderElectorTest, RejectsDurationsClientGoRejects) {
   election.renew_deadline = 10s;
   election.identity = "";
   EXPECT_FALSE(leaderelection::LeaderElector::Create(client, election).ok());
+}
+
+TEST_F(ClientInformerScriptTest, HandlersResyncOnTheirOwnPeriod) {
+  FakeClock clock;
+  auto& t = *transport_;
+  t.Push(
+      {200, R"({"metadata":{"resourceVersion":"10"},"items":[)" + ConfigMapJson("a", "5") + "]}"});
+  t.Push({.status = 200, .body = "", .hang = true});
+  InformerOptions options;
+  options.clock = &clock;
+  options.resync_period = 30s;
+  SharedInformer informer(DynamicResource(client_, *FindKind("v1", "ConfigMap"), "ns"), options);
+  std::atomic<int> often = 0;
+  std::atomic<int> never = 0;
+  auto count = [](std::atomic<int>& counter) {
+    EventHandler handler;
+    handler.on_update = [&counter](const ObjectRef& old_object, const ObjectRef& object) {
+      if (old_object == object) ++counter;
+    };
+    return handler;
+  };
+  informer.AddEventHandler(count(often));       // the informer's 30 s
+  informer.AddEventHandler(count(never), -1s);  // none
+  informer.Run();
+  ASSERT_TRUE(Eventually([&] { return informer.HasSynced(); }));
+  clock.Advance(29s);
+  clock.Advance(1s);
+  ASSERT_TRUE(Eventually([&] { return often == 1; }));
+  clock.Advance(30s);
+  ASSERT_TRUE(Eventually([&] { return often == 2; }));
+  informer.Stop();
+  EXPECT_EQ(never, 0);
+}
+
+// The recorder against a server that accepts everything: what it sends is what is checked.
+TEST(ClientEventRecorderTest, SpamFilterAndAggregation) {
+  auto transport = std::make_unique<ScriptedTransport>();
+  auto& t = *transport;
+  rest::RestConfig config;
+  config.qps = 0;
+  FakeClock clock;
+  config.clock = &clock;
+  auto client = std::make_shared<rest::RestClient>(config, std::move(transport));
+  record::RecorderOptions options;
+  options.component = "c";
+  options.spam_burst = 5;
+  options.max_similar_events = 3;
+  record::EventRecorder recorder(client, options);
+  api::core::v1::ObjectReference pod;
+  pod.kind = "Pod";
+  pod.namespace_ = "ns";
+  pod.name = "p";
+  const std::string created =
+      R"({"metadata":{"name":"p.1","namespace":"ns"},"involvedObject":{},"count":1})";
+  // Three different messages: the third is combined; the same one again is a patch.
+  for (int i = 0; i < 4; ++i)
+    t.Push({201, created});
+  recorder.Event(pod, "Warning", "Failed", "m1");
+  recorder.Event(pod, "Warning", "Failed", "m2");
+  recorder.Event(pod, "Warning", "Failed", "m3");
+  recorder.Event(pod, "Warning", "Failed", "m3");
+  recorder.Flush();
+  EXPECT_EQ(recorder.created(), 3);
+  EXPECT_EQ(recorder.patched(), 1);
+  // The burst of 5 is spent after one more; later ones are dropped until time passes.
+  t.Push({201, created});
+  for (int i = 0; i < 3; ++i)
+    recorder.Event(pod, "Normal", "Pulled", "x" + std::to_string(i));
+  recorder.Flush();
+  EXPECT_EQ(recorder.dropped(), 2);
+  const auto targets = t.targets();
+  ASSERT_EQ(targets.size(), 5u);
+  EXPECT_EQ(targets[3], "/api/v1/namespaces/ns/events/p.1");
+  const auto bodies = t.bodies();
+  EXPECT_NE(bodies[0].find(R"("message":"m1")"), std::string::npos) << bodies[0];
+  EXPECT_NE(bodies[0].find(R"("source":{"component":"c"})"), std::string::npos) << bodies[0];
+  EXPECT_NE(bodies[2].find(R"("message":"(combined from similar events): m3")"), std::string::npos)
+      << bodies[2];
+  EXPECT_NE(bodies[3].find(R"("count":2)"), std::string::npos) << bodies[3];
+  clock.Advance(300s);
+  t.Push({201, created});
+  recorder.Event(pod, "Normal", "Pulled", "later");
+  recorder.Flush();
+  EXPECT_EQ(recorder.dropped(), 2);
+  EXPECT_EQ(t.targets().size(), 6u);
 }
 
 }  // namespace
