@@ -244,6 +244,16 @@ TEST_F(ClientE2ETest, InformerSyncsAndSeesAddUpdateDelete) {
   ASSERT_TRUE(configmaps.Delete("live").ok());
   ASSERT_TRUE(Eventually([&] { return recorder.Saw("delete default/live"); })) << recorder.All();
   EXPECT_EQ(lister.Get("default", "live"), nullptr);
+  auto labelled = MakeConfigMap("labelled", "x");
+  labelled.metadata.labels["app"] = "web";
+  ASSERT_TRUE(configmaps.Create(labelled).ok());
+  ASSERT_TRUE(Eventually([&] { return recorder.Saw("add default/labelled"); })) << recorder.All();
+  const auto web = lister.List(*labels::Selector::Parse("app=web"));
+  ASSERT_EQ(web.size(), 1u);
+  EXPECT_EQ(web[0]->metadata.name, "labelled");
+  EXPECT_EQ(lister.ListNamespace("default", *labels::Selector::Parse("app!=web")).size(), 1u);
+  ASSERT_TRUE(configmaps.Delete("labelled").ok());
+  ASSERT_TRUE(Eventually([&] { return recorder.Saw("delete default/labelled"); }));
   const auto in_default = lister.ListNamespace("default");
   ASSERT_EQ(in_default.size(), 1u);
   EXPECT_EQ(in_default[0]->metadata.name, "before");

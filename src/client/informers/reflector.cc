@@ -123,10 +123,13 @@ Status Reflector::ListAndWatch() {
     }
     std::optional<Error> event_error;
     bool expired = false;
+    int events = 0;
+    const auto watch_started = std::chrono::steady_clock::now();
     ++watches_;
     auto status = resource_.Watch(
         options,
         [&](WatchEvent&& event) {
+          ++events;
           if (event.type == "ERROR") {
             const auto* code =
                 event.object.is_object() ? event.object.as_object().if_contains("code") : nullptr;
@@ -198,6 +201,13 @@ Status Reflector::ListAndWatch() {
         continue;
       }
       return std::move(status).error().WithContext("watch");
+    }
+    // A watch the server ends at once without an event would make this loop spin (client-go's
+    // "very short watch"): back off as after a failure.
+    if (events == 0 && std::chrono::steady_clock::now() - watch_started < std::chrono::seconds(1)) {
+      if (!Sleep(watch_backoff)) return Ok();
+      watch_backoff = std::min(watch_backoff * 2, options_.max_backoff);
+      continue;
     }
     watch_backoff = options_.initial_backoff;
   }

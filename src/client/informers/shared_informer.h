@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "apimachinery/labels/selector.h"
 #include "base/clock.h"
 #include "client/informers/reflector.h"
 #include "client/informers/store.h"
@@ -154,6 +155,14 @@ class Lister {
  public:
   explicit Lister(const SharedInformer& informer) : store_(informer.store()) {}
   std::vector<std::shared_ptr<const T>> List() const { return Typed(store_.List()); }
+  // The objects whose labels `selector` matches.
+  std::vector<std::shared_ptr<const T>> List(const labels::Selector& selector) const {
+    return Matching(List(), selector);
+  }
+  std::vector<std::shared_ptr<const T>> ListNamespace(const std::string& ns,
+                                                      const labels::Selector& selector) const {
+    return Matching(ListNamespace(ns), selector);
+  }
   std::vector<std::shared_ptr<const T>> ListNamespace(const std::string& ns) const {
     auto objects = store_.ByIndex(kNamespaceIndex, ns);
     if (objects.ok()) return Typed(*objects);
@@ -176,6 +185,13 @@ class Lister {
   }
 
  private:
+  static std::vector<std::shared_ptr<const T>> Matching(std::vector<std::shared_ptr<const T>> all,
+                                                        const labels::Selector& selector) {
+    if (selector.Empty()) return all;
+    std::erase_if(all,
+                  [&](const auto& object) { return !selector.Matches(object->metadata.labels); });
+    return all;
+  }
   static std::vector<std::shared_ptr<const T>> Typed(const std::vector<ObjectRef>& objects) {
     std::vector<std::shared_ptr<const T>> out;
     out.reserve(objects.size());
