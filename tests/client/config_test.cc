@@ -8,49 +8,9 @@
 #include "base/encoding.h"
 #include "base/files.h"
 #include "client/rest/rest_client.h"
-#include "client/rest/yaml_subset.h"
 
 namespace kpp::client::rest {
 namespace {
-
-TEST(ClientYamlSubsetTest, ReadsBlockMappingsSequencesAndQuotes) {
-  auto value = ParseYamlSubset(R"(# comment
-apiVersion: v1
-kind: Config
-clusters:
-- cluster:
-    server: https://1.2.3.4:6443   # trailing comment
-    insecure-skip-tls-verify: true
-  name: "quoted name"
-users:
-  - name: 'it''s'
-    user: {}
-list:
-- a
-- "b c"
--
-  - nested
-empty:
----
-)");
-  ASSERT_TRUE(value.ok()) << value.error().message();
-  EXPECT_EQ(
-      boost::json::serialize(*value),
-      R"({"apiVersion":"v1","kind":"Config","clusters":[{"cluster":{"server":"https://1.2.3.4:6443","insecure-skip-tls-verify":"true"},"name":"quoted name"}],"users":[{"name":"it's","user":{}}],"list":["a","b c",["nested"]],"empty":null})");
-}
-
-TEST(ClientYamlSubsetTest, JsonDocumentsAreJson) {
-  auto value = ParseYamlSubset(R"( {"a": [1, "x"]})");
-  ASSERT_TRUE(value.ok());
-  EXPECT_EQ(boost::json::serialize(*value), R"({"a":[1,"x"]})");
-}
-
-TEST(ClientYamlSubsetTest, RejectsWhatItDoesNotUnderstand) {
-  EXPECT_FALSE(ParseYamlSubset("a: b\n\tc: d\n").ok());
-  EXPECT_FALSE(ParseYamlSubset("a: b\n  c: d\n").ok());
-  EXPECT_FALSE(ParseYamlSubset("just text\n").ok());
-  EXPECT_FALSE(ParseYamlSubset("a: |\n  text\n").ok());
-}
 
 constexpr char kKubeconfig[] = R"(apiVersion: v1
 kind: Config
@@ -152,6 +112,8 @@ TEST(ClientKubeconfigTest, Errors) {
   EXPECT_EQ(ParseKubeconfig(kKubeconfig, "broken").error().message(),
             "cluster \"nowhere\" of context \"broken\" does not exist");
   EXPECT_FALSE(ParseKubeconfig("apiVersion: v1\nkind: Config\n").ok());
+  EXPECT_EQ(ParseKubeconfig("clusters:\n- name: a\n  bad: [\n").error().message(),
+            "error converting YAML to JSON: yaml: line 3: did not find expected node content");
 }
 
 TEST(ClientKubeconfigTest, ReadsWhatKppServerWrites) {

@@ -8,7 +8,7 @@
 
 #include "base/encoding.h"
 #include "base/files.h"
-#include "client/rest/yaml_subset.h"
+#include "apimachinery/yaml/yaml_to_json.h"
 
 namespace kpp::client::rest {
 namespace {
@@ -69,7 +69,8 @@ Result<std::string> PemFrom(const json::object& object, const std::string& key,
 
 Result<RestConfig> ParseKubeconfig(std::string_view text, const std::string& context,
                                    const std::string& base_dir) {
-  KPP_ASSIGN_OR_RETURN(json::value document, ParseYamlSubset(text));
+  KPP_ASSIGN_OR_RETURN(std::string converted, yaml::ToJson(text));
+  const json::value document = json::parse(converted);
   if (!document.is_object()) return InvalidError("kubeconfig is not a mapping");
   const auto& config = document.as_object();
   const std::string context_name =
