@@ -145,6 +145,34 @@ TEST(UnstructuredTest, DecodesMetadataAndKeepsTheRestSorted) {
   EXPECT_FALSE(codec.Decode("[1]", {}).ok());
 }
 
+TEST(CustomResourceSchemaTest, CodecPrunesDefaultsAndValidates) {
+  auto crd = Crd("widgets.example.com", "example.com", "widgets", "Widget");
+  crd["spec"].as_object()["versions"].as_array()[1].as_object()["schema"] = boost::json::parse(
+      R"({"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object",)"
+      R"("properties":{"replicas":{"type":"integer"},"size":{"type":"string","default":"m"}}}}}})");
+  CustomResourceKinds kinds;
+  kinds.Update({crd});
+  const api::KindInfo* v1 = kinds.Find("example.com", "v1", "widgets");
+  ASSERT_NE(v1, nullptr);
+  auto decoded =
+      v1->codec->Decode(R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"x"},)"
+                        R"("spec":{"replicas":"two","bogus":1}})",
+                        {.unknown_fields = api::UnknownFields::kCollect});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  EXPECT_THAT(decoded->unknown_fields, ElementsAre("spec.bogus"));
+  api::Object& object = *decoded->object;
+  object.SetDefaults();
+  EXPECT_THAT(object.ToJson(), HasSubstr(R"("spec":{"replicas":"two","size":"m"})"));
+  const auto errors = object.ValidateFields();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].field, "spec.replicas");
+  // Strict decoding refuses what pruning removes.
+  EXPECT_FALSE(v1->codec
+                   ->Decode(R"({"metadata":{"name":"x"},"spec":{"bogus":1}})",
+                            {.unknown_fields = api::UnknownFields::kReject})
+                   .ok());
+}
+
 TEST(JsonPathTest, SelectsFieldsIndexesAndFilters) {
   const auto json = boost::json::parse(
       R"({"spec":{"replicas":3},"status":{"conditions":[{"type":"A","status":"False"},)"

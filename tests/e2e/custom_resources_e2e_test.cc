@@ -51,6 +51,9 @@ spec:
                 description: How many widgets there should be.
               selector:
                 type: string
+              size:
+                type: string
+                default: medium
           status:
             type: object
             properties:
@@ -177,6 +180,24 @@ TEST_P(CustomResourcesE2ETest, NamespacedRoundTrip) {
   EXPECT_THAT(yaml, HasSubstr("generation: 1"));
   EXPECT_THAT(yaml, HasSubstr("uid: "));
   EXPECT_THAT(yaml, HasSubstr("managedFields:"));
+  // The schema: defaults set, unknown fields pruned (or refused when strict), types checked.
+  EXPECT_THAT(Ok({"get", "widget", "blue", "-o", "jsonpath={.spec.size}"}), HasSubstr("medium"));
+  const std::string odd =
+      server_.WriteFile("odd.yaml",
+                        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: odd\nspec:\n"
+                        "  color: pink\n  extra: 1\n");
+  Ok({"apply", "--validate=false", "-f", odd});
+  EXPECT_THAT(Ok({"get", "widget", "odd", "-o", "jsonpath={.spec}"}), Not(HasSubstr("extra")));
+  auto strict = Kubectl({"create", "--validate=strict", "-f", odd, "--dry-run=server"});
+  EXPECT_NE(strict.exit_code, 0);
+  EXPECT_THAT(strict.err, HasSubstr("unknown field \"spec.extra\""));
+  auto invalid =
+      Kubectl({"patch", "widget", "odd", "--type=merge", "-p", R"({"spec":{"replicas":"two"}})"});
+  EXPECT_NE(invalid.exit_code, 0);
+  EXPECT_THAT(invalid.err, HasSubstr(R"("odd" is invalid: spec.replicas: Invalid value: "string": )"
+                                     R"(spec.replicas in body must be of type integer: "string")"));
+  Ok({"delete", "widget", "odd"});
+
   // The other version reads the same object.
   EXPECT_THAT(Ok({"get", "widgets.v1beta1.example.com", "blue", "-o", "yaml"}),
               HasSubstr("apiVersion: example.com/v1beta1"));
