@@ -196,6 +196,19 @@ TEST_P(CustomResourcesE2ETest, NamespacedRoundTrip) {
   EXPECT_NE(invalid.exit_code, 0);
   EXPECT_THAT(invalid.err, HasSubstr(R"("odd" is invalid: spec.replicas: Invalid value: "string": )"
                                      R"(spec.replicas in body must be of type integer: "string")"));
+  // Lists: selectors, pages, typed items.
+  const std::string selected = Ok({"get", "widgets", "--field-selector", "metadata.name=odd"});
+  EXPECT_THAT(selected, HasSubstr("odd"));
+  EXPECT_THAT(selected, Not(HasSubstr("blue")));
+  const std::string paged = Ok({"get", "widgets", "--chunk-size=1", "-o", "name"});
+  EXPECT_THAT(paged, HasSubstr("widget.example.com/blue"));
+  EXPECT_THAT(paged, HasSubstr("widget.example.com/odd"));
+  for (const char* rv : {"0", ""}) {
+    const std::string raw =
+        Ok({"get", "--raw",
+            std::string("/apis/example.com/v1/namespaces/default/widgets?resourceVersion=") + rv});
+    EXPECT_THAT(raw, HasSubstr(R"("items":[{"apiVersion":"example.com/v1","kind":"Widget",)"));
+  }
   Ok({"delete", "widget", "odd"});
 
   // The other version reads the same object.
