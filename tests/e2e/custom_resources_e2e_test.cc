@@ -236,6 +236,12 @@ TEST_P(CustomResourcesE2ETest, NamespacedRoundTrip) {
   Ok({"patch", "widget", "blue", "--type=merge", "-p", R"({"status":{"replicas":9}})"});
   EXPECT_THAT(Ok({"get", "widget", "blue", "-o", "jsonpath={.status.replicas}"}), HasSubstr("3"));
 
+  // Deleting a namespace deletes the custom resources in it.
+  Ok({"create", "namespace", "scratch"});
+  Ok({"-n", "scratch", "apply", "-f", server_.WriteFile("scratch.yaml", kWidget)});
+  Ok({"delete", "namespace", "scratch", "--timeout=30s"});
+  EXPECT_EQ(Ok({"get", "widgets", "-A", "--no-headers"}).find("scratch"), std::string::npos);
+
   // A watch sees a change.
   std::thread change([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
