@@ -7,6 +7,8 @@
 #include <boost/json/serialize.hpp>
 #include <set>
 
+#include "apiextensions/schema/schema.h"
+
 namespace kpp::apiextensions {
 namespace {
 
@@ -123,6 +125,32 @@ class NoSchema final : public UnstructuredSchema {
   validation::FieldErrors Validate(const boost::json::object&) const override { return {}; }
 };
 
+// A version's openAPIV3Schema at work on its objects (apiextensions/schema): what it does not
+// specify is pruned when an object is decoded, its defaults set, and objects validated against
+// it, as upstream's custom resource codec and strategy do.
+class StructuralSchema final : public UnstructuredSchema {
+ public:
+  explicit StructuralSchema(schema::SchemaPtr compiled) : schema_(std::move(compiled)) {}
+  void Prune(boost::json::object& content, std::vector<std::string>& pruned) const override {
+    value whole(std::move(content));
+    auto removed = schema::Prune(whole, *schema_);
+    content = std::move(whole.as_object());
+    pruned.insert(pruned.end(), removed.begin(), removed.end());
+  }
+  void Default(boost::json::object& content) const override {
+    value whole(std::move(content));
+    schema::ApplyDefaults(whole, *schema_);
+    content = std::move(whole.as_object());
+  }
+  validation::FieldErrors Validate(const boost::json::object& object) const override {
+    return schema::Validate(value(object), *schema_);
+  }
+  const schema::Schema& compiled() const { return *schema_; }
+
+ private:
+  schema::SchemaPtr schema_;
+};
+
 }  // namespace
 
 const ServedCustomResource* CustomResourceOf(const api::KindInfo& kind) {
@@ -213,6 +241,11 @@ std::vector<std::unique_ptr<ServedCustomResource>> BuildServedVersions(const obj
       if (const value* v3 = schema->if_contains("openAPIV3Schema")) r.schema = *v3;
     }
     r.schema_hooks = std::make_unique<NoSchema>();
+    if (r.schema.is_object()) {
+      if (auto compiled = schema::Compile(r.schema); compiled.ok()) {
+        r.schema_hooks = std::make_unique<StructuralSchema>(*std::move(compiled));
+      }
+    }
     r.codec = std::make_unique<UnstructuredCodec>(r.schema_hooks.get(), &r);
     api::KindInfo& info = r.info;
     info.group = r.group;

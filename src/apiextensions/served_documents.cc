@@ -5,6 +5,8 @@
 #include <deque>
 #include <vector>
 
+#include "apiextensions/schema/schema.h"
+
 namespace kpp::apiextensions {
 namespace {
 
@@ -59,6 +61,17 @@ object Ref(std::string_view name, std::string_view description) {
 void AddCustomResourceDefinitions(const api::KindInfo& kind, object& definitions) {
   const ServedCustomResource* custom = CustomResourceOf(kind);
   if (custom == nullptr) return;
+  if (custom->schema.is_object()) {
+    // As upstream's builder publishes a structural schema (apiextensions/schema).
+    if (auto compiled = schema::Compile(custom->schema); compiled.ok()) {
+      const std::string name(kind.openapi_name);
+      definitions[name] = schema::BuildKindDefinition(compiled->get(), kind.group, kind.version,
+                                                      kind.kind, schema::OpenApiVersion::kV2);
+      definitions[name + "List"] = schema::BuildListDefinition(
+          kind.group, kind.version, kind.list_kind, name, schema::OpenApiVersion::kV2);
+      return;
+    }
+  }
   const array gvk{object{{"group", kind.group}, {"kind", kind.kind}, {"version", kind.version}}};
   object schema;
   if (custom->schema.is_object()) {

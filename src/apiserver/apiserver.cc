@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <malloc.h>
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -114,6 +115,17 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
 
 ApiServer::~ApiServer() {
   Stop();
+}
+
+std::vector<api::KindInfo> ApiServer::CustomResources() const {
+  std::vector<api::KindInfo> kinds;
+  for (const api::KindInfo* kind : custom_kinds_.Served()) {
+    const bool seen = std::any_of(kinds.begin(), kinds.end(), [&](const api::KindInfo& other) {
+      return other.group == kind->group && other.plural == kind->plural;
+    });
+    if (!seen) kinds.push_back(*kind);
+  }
+  return kinds;
 }
 
 uint16_t ApiServer::port() const {

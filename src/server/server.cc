@@ -112,7 +112,7 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
       [server = api.get()](const http::Request& request) {
         return server->HandleLoopback(request);
       },
-      kpp::api::AllKinds());
+      kpp::api::AllKinds(), [server = api.get()] { return server->CustomResources(); });
   namespace_cleaner.Start();
   KLOG_INFO("API server listening on {}:{}", config.bind_address, api->port());
   if (!config.disable_agent) {

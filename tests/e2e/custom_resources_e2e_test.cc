@@ -51,6 +51,9 @@ spec:
                 description: How many widgets there should be.
               selector:
                 type: string
+              size:
+                type: string
+                default: medium
           status:
             type: object
             properties:
@@ -177,6 +180,37 @@ TEST_P(CustomResourcesE2ETest, NamespacedRoundTrip) {
   EXPECT_THAT(yaml, HasSubstr("generation: 1"));
   EXPECT_THAT(yaml, HasSubstr("uid: "));
   EXPECT_THAT(yaml, HasSubstr("managedFields:"));
+  // The schema: defaults set, unknown fields pruned (or refused when strict), types checked.
+  EXPECT_THAT(Ok({"get", "widget", "blue", "-o", "jsonpath={.spec.size}"}), HasSubstr("medium"));
+  const std::string odd =
+      server_.WriteFile("odd.yaml",
+                        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: odd\nspec:\n"
+                        "  color: pink\n  extra: 1\n");
+  Ok({"apply", "--validate=false", "-f", odd});
+  EXPECT_THAT(Ok({"get", "widget", "odd", "-o", "jsonpath={.spec}"}), Not(HasSubstr("extra")));
+  auto strict = Kubectl({"create", "--validate=strict", "-f", odd, "--dry-run=server"});
+  EXPECT_NE(strict.exit_code, 0);
+  EXPECT_THAT(strict.err, HasSubstr("unknown field \"spec.extra\""));
+  auto invalid =
+      Kubectl({"patch", "widget", "odd", "--type=merge", "-p", R"({"spec":{"replicas":"two"}})"});
+  EXPECT_NE(invalid.exit_code, 0);
+  EXPECT_THAT(invalid.err, HasSubstr(R"("odd" is invalid: spec.replicas: Invalid value: "string": )"
+                                     R"(spec.replicas in body must be of type integer: "string")"));
+  // Lists: selectors, pages, typed items.
+  const std::string selected = Ok({"get", "widgets", "--field-selector", "metadata.name=odd"});
+  EXPECT_THAT(selected, HasSubstr("odd"));
+  EXPECT_THAT(selected, Not(HasSubstr("blue")));
+  const std::string paged = Ok({"get", "widgets", "--chunk-size=1", "-o", "name"});
+  EXPECT_THAT(paged, HasSubstr("widget.example.com/blue"));
+  EXPECT_THAT(paged, HasSubstr("widget.example.com/odd"));
+  for (const char* rv : {"0", ""}) {
+    const std::string raw =
+        Ok({"get", "--raw",
+            std::string("/apis/example.com/v1/namespaces/default/widgets?resourceVersion=") + rv});
+    EXPECT_THAT(raw, HasSubstr(R"("items":[{"apiVersion":"example.com/v1","kind":"Widget",)"));
+  }
+  Ok({"delete", "widget", "odd"});
+
   // The other version reads the same object.
   EXPECT_THAT(Ok({"get", "widgets.v1beta1.example.com", "blue", "-o", "yaml"}),
               HasSubstr("apiVersion: example.com/v1beta1"));
@@ -201,6 +235,12 @@ TEST_P(CustomResourcesE2ETest, NamespacedRoundTrip) {
   EXPECT_THAT(Ok({"get", "widget", "blue", "-o", "jsonpath={.status.replicas}"}), HasSubstr("3"));
   Ok({"patch", "widget", "blue", "--type=merge", "-p", R"({"status":{"replicas":9}})"});
   EXPECT_THAT(Ok({"get", "widget", "blue", "-o", "jsonpath={.status.replicas}"}), HasSubstr("3"));
+
+  // Deleting a namespace deletes the custom resources in it.
+  Ok({"create", "namespace", "scratch"});
+  Ok({"-n", "scratch", "apply", "-f", server_.WriteFile("scratch.yaml", kWidget)});
+  Ok({"delete", "namespace", "scratch", "--timeout=30s"});
+  EXPECT_EQ(Ok({"get", "widgets", "-A", "--no-headers"}).find("scratch"), std::string::npos);
 
   // A watch sees a change.
   std::thread change([&] {

@@ -486,8 +486,15 @@ http::Response ListResponse(const api::KindInfo& kind, const ListPage& page,
   }
   std::string body = fmt::format(R"({{"kind":"{}","apiVersion":"{}","metadata":{},"items":[)",
                                  kind.list_kind, api::GroupVersionOf(kind), api::ToJson(page.meta));
+  // Items of custom resource lists carry their apiVersion and kind, as upstream's unstructured
+  // lists do.
+  const bool typed_items = apiextensions::CustomResourceOf(kind) != nullptr;
   for (size_t i = 0; i < objects.size(); ++i) {
     if (i > 0) body += ',';
+    if (typed_items) {
+      objects[i]->kind() = std::string(kind.kind);
+      objects[i]->api_version() = api::GroupVersionOf(kind);
+    }
     body += objects[i]->ToJson();
   }
   body += "]}";

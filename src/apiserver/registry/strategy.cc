@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <boost/json/parse.hpp>
+
 #include "api/core/v1/codec.h"
+#include "apiextensions/schema/schema.h"
 #include "apimachinery/resource/quantity.h"
 #include "apiserver/registry/lifecycle.h"
 
@@ -114,6 +117,22 @@ class AppsWorkloadStrategy final : public Strategy {
   }
 };
 
+// A definition's schemas must be structural and well-formed (apiextensions/schema), as
+// upstream's CRD validation checks them.
+class CustomResourceDefinitionStrategy final : public Strategy {
+ public:
+  void Validate(const api::Object& object, validation::FieldErrors& errors) const override {
+    boost::system::error_code ec;
+    const auto json = boost::json::parse(object.ToJson(), ec);
+    if (ec || !json.is_object()) return;
+    const auto* spec = json.as_object().if_contains("spec");
+    if (spec == nullptr) return;
+    auto found =
+        apiextensions::schema::ValidateCrdSpecSchemas(*spec, validation::FieldPath("spec"));
+    errors.insert(errors.end(), found.begin(), found.end());
+  }
+};
+
 }  // namespace
 
 void Strategy::PrepareForCreate(api::Object&) const {}
@@ -147,6 +166,10 @@ const Strategy& StrategyFor(const api::KindInfo& kind) {
   static const NamespaceStrategy namespace_strategy;
   static const PodStrategy pod_strategy;
   static const AppsWorkloadStrategy apps_workload_strategy;
+  static const CustomResourceDefinitionStrategy crd_strategy;
+  if (kind.group == "apiextensions.k8s.io" && kind.kind == "CustomResourceDefinition") {
+    return crd_strategy;
+  }
   if (kind.group.empty() && kind.kind == "Namespace") return namespace_strategy;
   if (kind.group.empty() && kind.kind == "Pod") return pod_strategy;
   if (kind.group == "apps" && (kind.kind == "Deployment" || kind.kind == "ReplicaSet" ||

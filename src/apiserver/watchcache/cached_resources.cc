@@ -7,6 +7,7 @@
 
 #include "api/conversion/conversions.h"
 #include "api/meta/v1/codec.h"
+#include "apiextensions/custom_resources.h"
 #include "apimachinery/status.h"
 #include "apimachinery/validation/field_errors.h"
 #include "apiserver/registry/field_labels.h"
@@ -288,9 +289,21 @@ std::optional<std::variant<ListPage, http::Response>> CachedResources::List(
     body.reserve(size);
     body += fmt::format(R"({{"kind":"{}","apiVersion":"{}","metadata":{},"items":[)",
                         kind.list_kind, api::GroupVersionOf(kind), api::ToJson(meta));
+    // Items of custom resource lists carry their apiVersion and kind, as upstream's unstructured
+    // lists do (the cached JSON has keys in order, so they go first).
+    const std::string type_prefix = apiextensions::CustomResourceOf(kind) == nullptr
+                                        ? std::string()
+                                        : fmt::format(R"({{"apiVersion":"{}","kind":"{}",)",
+                                                      api::GroupVersionOf(kind), kind.kind);
     for (size_t i = 0; i < selected.size(); ++i) {
       if (i > 0) body += ',';
-      body += selected[i]->json;
+      const std::string& item = selected[i]->json;
+      if (!type_prefix.empty() && item.size() > 2) {
+        body += type_prefix;
+        body.append(item, 1);
+      } else {
+        body += item;
+      }
     }
     body += "]}";
     return JsonResponse(200, std::move(body));

@@ -37,8 +37,9 @@ boost::json::value ParseBody(const http::Response& response) {
 
 }  // namespace
 
-NamespaceCleaner::NamespaceCleaner(Call call, std::span<const api::KindInfo> kinds)
-    : call_(std::move(call)), kinds_(kinds) {}
+NamespaceCleaner::NamespaceCleaner(Call call, std::span<const api::KindInfo> kinds,
+                                   MoreKinds more_kinds)
+    : call_(std::move(call)), kinds_(kinds), more_kinds_(std::move(more_kinds)) {}
 
 NamespaceCleaner::~NamespaceCleaner() {
   Stop();
@@ -104,7 +105,12 @@ bool NamespaceCleaner::Sync(const std::string& name) {
   // Deletes what is left of every namespaced resource (each as a DELETE of it would: objects
   // with finalizers or grace periods stay until those are done), then checks that nothing is.
   bool empty = true;
-  for (const auto& kind : kinds_) {
+  std::vector<api::KindInfo> kinds(kinds_.begin(), kinds_.end());
+  if (more_kinds_) {
+    auto more = more_kinds_();
+    kinds.insert(kinds.end(), more.begin(), more.end());
+  }
+  for (const auto& kind : kinds) {
     if (!kind.namespaced || kind.storage != nullptr || !HasVerb(kind.verbs, "list")) continue;
     const std::string collection = CollectionPath(kind, name);
     if (HasVerb(kind.verbs, "deletecollection")) {

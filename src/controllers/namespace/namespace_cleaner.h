@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "api/runtime/kinds.h"
 #include "http/server.h"
@@ -23,7 +24,9 @@ class NamespaceCleaner {
   // `call` sends one request to the API server and returns its answer; `kinds` are the resources
   // it serves. Both must outlive the cleaner.
   using Call = std::function<http::Response(const http::Request&)>;
-  NamespaceCleaner(Call call, std::span<const api::KindInfo> kinds);
+  // The resources served besides `kinds` at the moment (custom resources), one entry each.
+  using MoreKinds = std::function<std::vector<api::KindInfo>()>;
+  NamespaceCleaner(Call call, std::span<const api::KindInfo> kinds, MoreKinds more_kinds = {});
   ~NamespaceCleaner();
   NamespaceCleaner(const NamespaceCleaner&) = delete;
   NamespaceCleaner& operator=(const NamespaceCleaner&) = delete;
@@ -44,6 +47,7 @@ class NamespaceCleaner {
 
   Call call_;
   std::span<const api::KindInfo> kinds_;
+  MoreKinds more_kinds_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;
