@@ -94,6 +94,9 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // Upstream's Go server allows 1 MiB of headers.
 constexpr uint32_t kMaxHeaderBytes = 1 << 20;
 constexpr size_t kReadChunk = 16 * 1024;
+// How long and how much of a refused body the server reads and drops before it closes.
+constexpr auto kDiscardTimeout = 5s;
+constexpr size_t kMaxDiscardBytes = 64 * 1024 * 1024;
 
 std::optional<ClientCertificate> VerifiedClientCertificate(SSL* ssl) {
   X509* cert = SSL_get0_peer_certificate(ssl);
@@ -289,6 +292,7 @@ class BeastServer final : public Server {
       const auto started = std::chrono::steady_clock::now();
       bhttp::response<bhttp::string_body> response;
       bool keep_alive = false;
+      bool refused_body = false;
       if (read_error == bhttp::error::body_limit) {
         // The body is not read to its end, so the connection cannot carry another request.
         Request request = BuildRequest(parser.get(), connection, client_certificate, false);
@@ -298,6 +302,7 @@ class BeastServer final : public Server {
         Observe(request, refused, started);
         ToBeast(std::move(refused), response);
         response.version(parser.get().version());
+        refused_body = true;
       } else if (read_error) {
         break;  // peer closed, timed out, or sent garbage: nothing sensible to answer
       } else {
@@ -324,10 +329,27 @@ class BeastServer final : public Server {
       response.prepare_payload();
       transport.expires_after(kWriteTimeout);
       auto [write_error, written] = co_await bhttp::async_write(stream, response, kNoThrow);
+      if (!write_error && refused_body) co_await DiscardRest(connection);
       if (write_error || !keep_alive) break;
     }
     transport.expires_after(kShutdownTimeout);
     co_await stream.async_shutdown(kNoThrow);
+  }
+
+  // After an early answer to a body we refused, the client may still be sending it: closing now
+  // would reset the connection and could destroy the answer before the client reads it (Go's
+  // client then reports "connection reset by peer"). So read and drop what it still sends,
+  // for a while, until it closes.
+  asio::awaitable<void> DiscardRest(Connection& connection) {
+    auto& transport = beast::get_lowest_layer(connection.stream);
+    transport.expires_after(kDiscardTimeout);
+    std::vector<char> scratch(kReadChunk);
+    size_t discarded = 0;
+    while (discarded < kMaxDiscardBytes && !stopping_) {
+      auto [ec, n] = co_await connection.stream.async_read_some(asio::buffer(scratch), kNoThrow);
+      if (ec) break;
+      discarded += n;
+    }
   }
 
   // Sends the head of `response`, then the pieces `body` produces until it ends, the client

@@ -21,14 +21,18 @@ void WorkerPool::StartThreadLocked() {
 }
 
 void WorkerPool::Submit(std::function<void()> task) {
-  JoinFinished();
-  std::lock_guard lock(mutex_);
-  if (stopping_) return;
-  tasks_.push_back(std::move(task));
-  // Only start a thread when none is free to take the task: a blocked handler holds its thread.
-  if (idle_ < tasks_.size() && threads_.size() < std::max<size_t>(1, options_.max_threads)) {
-    StartThreadLocked();
+  if (has_finished_.load(std::memory_order_relaxed)) JoinFinished();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    tasks_.push_back(std::move(task));
+    // Only start a thread when none is free to take the task: a blocked handler holds its
+    // thread.
+    if (idle_ < tasks_.size() && threads_.size() < std::max<size_t>(1, options_.max_threads)) {
+      StartThreadLocked();
+    }
   }
+  // Outside the lock, so the woken thread does not at once block on it.
   wake_.notify_one();
 }
 
@@ -57,6 +61,7 @@ void WorkerPool::Run() {
     auto self = threads_.find(std::this_thread::get_id());
     finished_.push_back(std::move(self->second));
     threads_.erase(self);
+    has_finished_.store(true, std::memory_order_relaxed);
   }
 }
 
@@ -65,6 +70,7 @@ void WorkerPool::JoinFinished() {
   {
     std::lock_guard lock(mutex_);
     finished.swap(finished_);
+    has_finished_.store(false, std::memory_order_relaxed);
   }
   for (auto& thread : finished)
     thread.join();

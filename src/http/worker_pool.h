@@ -3,6 +3,7 @@
 // and shrinks back after a quiet spell, so an idle server keeps few threads.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -46,7 +47,8 @@ class WorkerPool {
   std::condition_variable wake_;
   std::deque<std::function<void()>> tasks_;
   std::unordered_map<std::thread::id, std::thread> threads_;
-  std::vector<std::thread> finished_;  // threads that ended and wait to be joined
+  std::vector<std::thread> finished_;      // threads that ended and wait to be joined
+  std::atomic<bool> has_finished_{false};  // finished_ is not empty; read without the lock
   size_t idle_ = 0;
   size_t busy_ = 0;
   bool stopping_ = false;
