@@ -300,6 +300,21 @@ TEST_F(ConversionE2ETest, OldManifestsApplyAndReadAsTheCurrentVersions) {
   EXPECT_EQ(listed.out, "deployment.apps/nginx-deployment\n");
   EXPECT_EQ(listed.err, "");
 
+  // Scaled through extensions/v1beta1, whose scale subresource speaks its own Scale.
+  auto scaled =
+      Kubectl({"scale", "deployments.v1beta1.extensions/nginx-deployment", "--replicas=3"});
+  ASSERT_EQ(scaled.exit_code, 0) << scaled.err;
+  EXPECT_EQ(scaled.out, "deployment.extensions/nginx-deployment scaled\n");
+  EXPECT_EQ(GetJson("deployments.v1.apps", "nginx-deployment").at("spec").at("replicas"), 3);
+  auto scale = Kubectl({"get", "--raw",
+                        "/apis/extensions/v1beta1/namespaces/default/deployments/"
+                        "nginx-deployment/scale"});
+  ASSERT_EQ(scale.exit_code, 0) << scale.err;
+  const auto scale_json = boost::json::parse(scale.out);
+  EXPECT_EQ(scale_json.at("apiVersion"), "extensions/v1beta1");
+  EXPECT_EQ(scale_json.at("status").at("selector"), boost::json::parse(R"({"app":"nginx"})"));
+  EXPECT_EQ(scale_json.at("status").at("targetSelector"), "app=nginx");
+
   // apps/v1beta1 kept 2 old replica sets.
   auto beta1 = Kubectl({"apply", "-f", server_.WriteFile("frontend.yaml", kAppsV1beta1Deployment)});
   ASSERT_EQ(beta1.exit_code, 0) << beta1.err;
