@@ -12,12 +12,14 @@ namespace kpp::api::core::v1 {
 namespace {
 
 // The grammar of a container image reference (distribution's reference package):
-// [domain[:port]/]path[:tag][@digest], with lower-case path components.
+// [domain[:port]/]path[:tag][@digest], with lower-case path components. A separator of dashes
+// is one or more: with none allowed, "aaaa...:" (no tag after the colon) backtracks through
+// every split of the letters, which took minutes for 60 of them (found by the api_json fuzzer).
 const std::regex& ImageReferencePattern() {
   static const std::regex pattern(
       R"(^((?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))"
       R"((?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?/)?)"
-      R"([a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*)*))"
+      R"([a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*))"
       R"((?::([\w][\w.-]{0,127}))?)"
       R"((?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$)");
   return pattern;

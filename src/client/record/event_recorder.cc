@@ -120,7 +120,7 @@ void EventRecorder::Write(Pending pending) {
     similar.messages.clear();
     similar.first_seen = now_monotonic;
   }
-  similar.messages[pending.message] = true;
+  similar.messages.insert(pending.message);
   if (static_cast<int>(similar.messages.size()) >= options_.max_similar_events) {
     pending.message = "(combined from similar events): " + pending.message;
   }
@@ -171,7 +171,7 @@ void EventRecorder::Write(Pending pending) {
     return;
   }
   if (logged_.size() >= options_.max_cache_entries) logged_.clear();
-  logged_[event_key] = {created->metadata.name, ns, created->count, now};
+  logged_[event_key] = {created->metadata.name, ns, created->count};
   std::lock_guard lock(mutex_);
   ++created_;
 }

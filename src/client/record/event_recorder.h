@@ -9,10 +9,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -75,10 +75,9 @@ class EventRecorder {
     std::string name;  // of the Event object written
     std::string ns;
     int32_t count = 0;
-    api::Time first_timestamp;
   };
   struct SimilarEvents {
-    std::map<std::string, bool> messages;
+    std::set<std::string> messages;
     std::chrono::steady_clock::time_point first_seen;
   };
   void Loop();
