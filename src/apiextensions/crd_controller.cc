@@ -99,14 +99,8 @@ std::string CrdController::Now() const {
 
 http::Response CrdController::Send(std::string method, std::string path, std::string body,
                                    std::vector<std::pair<std::string, std::string>> query) const {
-  http::Request request;
-  request.method = std::move(method);
-  request.path = std::move(path);
-  request.target = request.path;
-  request.body = std::move(body);
-  request.query = std::move(query);
-  request.headers.push_back({"Content-Type", "application/json"});
-  request.headers.push_back({"Accept", "application/json"});
+  http::Request request = http::Request::LocalJson(std::move(method), std::move(path),
+                                                   std::move(body), std::move(query));
   request.headers.push_back({"User-Agent", "kpp-apiextensions-controller"});
   return call_(request);
 }

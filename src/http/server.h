@@ -39,6 +39,21 @@ struct Request {
   std::optional<ClientCertificate> client_certificate;
   std::string remote_address;
 
+  // A request made in-process (a controller calling the API server through its loopback, a
+  // test): `method` on `path` with a JSON `body`, answered in JSON.
+  static Request LocalJson(std::string method, std::string path, std::string body = "",
+                           std::vector<std::pair<std::string, std::string>> query = {}) {
+    Request request;
+    request.method = std::move(method);
+    request.path = std::move(path);
+    request.target = request.path;
+    request.body = std::move(body);
+    request.query = std::move(query);
+    request.headers.push_back({"Content-Type", "application/json"});
+    request.headers.push_back({"Accept", "application/json"});
+    return request;
+  }
+
   // The first header named `name` (case-insensitive), or nullptr.
   const std::string* FindHeader(std::string_view name) const;
   // The first query parameter named `name`, or nullopt.

@@ -45,13 +45,9 @@ class RegistryTest : public ::testing::Test {
   http::Response Send(std::string method, std::string path, std::string body = "",
                       std::string content_type = "application/json",
                       std::vector<std::pair<std::string, std::string>> query = {}) {
-    http::Request request;
-    request.method = std::move(method);
-    request.path = std::move(path);
-    request.target = request.path;
-    request.body = std::move(body);
-    request.query = std::move(query);
-    request.headers.push_back({"Content-Type", std::move(content_type)});
+    http::Request request = http::Request::LocalJson(std::move(method), std::move(path),
+                                                     std::move(body), std::move(query));
+    request.headers.front().value = std::move(content_type);
     auto response = handler_->Serve(request);
     EXPECT_TRUE(response.has_value());
     return response ? *std::move(response) : http::Response{};

@@ -69,15 +69,8 @@ void NamespaceCleaner::Stop() {
 http::Response NamespaceCleaner::Send(
     std::string method, std::string path, std::string body,
     std::vector<std::pair<std::string, std::string>> query) const {
-  http::Request request;
-  request.method = std::move(method);
-  request.path = std::move(path);
-  request.target = request.path;
-  request.body = std::move(body);
-  request.query = std::move(query);
-  request.headers.push_back({"Content-Type", "application/json"});
-  request.headers.push_back({"Accept", "application/json"});
-  return call_(request);
+  return call_(http::Request::LocalJson(std::move(method), std::move(path), std::move(body),
+                                        std::move(query)));
 }
 
 void NamespaceCleaner::SyncAll() {
