@@ -323,6 +323,8 @@ class KubectlWorkflowsCascadeTest : public KubectlWorkflowsE2ETest {
     }
     const std::string finalizer = cascade == "foreground" ? "foregroundDeletion" : "orphan";
     const auto held = GetJson({kind, name});
+    // Marking an object as being deleted bumps its generation, as upstream's registry does.
+    EXPECT_EQ(held.at("metadata").at("generation"), 2) << minor << " " << cascade;
     const auto& metadata = held.at("metadata").as_object();
     EXPECT_TRUE(metadata.contains("deletionTimestamp")) << minor << " " << cascade;
     ASSERT_TRUE(metadata.contains("deletionGracePeriodSeconds")) << minor << " " << cascade;
@@ -373,6 +375,47 @@ TEST_F(KubectlWorkflowsCascadeTest, UserFinalizersStayBesideThePropagationFinali
   MustRun(
       {"patch", "replicaset", "kept", "--type=merge", "-p", R"({"metadata":{"finalizers":null}})"});
   EXPECT_FALSE(Exists({"replicaset", "kept"}));
+}
+
+TEST_F(KubectlWorkflowsCascadeTest, DeletingAgainSwapsThePropagationFinalizer) {
+  for (const auto& minor : kKubectls) {
+    const std::string name = "again-" + Suffix(minor);
+    MustRun({"create", "-f", server_.WriteFile(name + ".yaml", DeploymentYaml(name))}, minor);
+    MustRun({"delete", "deployment", name, "--cascade=foreground", "--wait=false"}, minor);
+    const auto first = GetJson({"deployment", name});
+    EXPECT_EQ(first.at("metadata").at("finalizers"),
+              boost::json::parse(R"(["foregroundDeletion"])"));
+
+    // A second delete with another policy swaps the finalizer; the object keeps its deletion
+    // timestamp and generation.
+    MustRun({"delete", "deployment", name, "--cascade=orphan", "--wait=false"}, minor);
+    const auto second = GetJson({"deployment", name});
+    EXPECT_EQ(second.at("metadata").at("finalizers"), boost::json::parse(R"(["orphan"])"));
+    EXPECT_EQ(second.at("metadata").at("deletionTimestamp"),
+              first.at("metadata").at("deletionTimestamp"));
+    EXPECT_EQ(second.at("metadata").at("generation"), first.at("metadata").at("generation"));
+
+    // Background needs no finalizer: with none left the object goes at once.
+    MustRun({"delete", "deployment", name, "--cascade=background", "--wait=false"}, minor);
+    EXPECT_FALSE(Exists({"deployment", name})) << minor;
+  }
+}
+
+TEST_F(KubectlWorkflowsCascadeTest, DeprecatedCascadeFalseOrphans) {
+  for (const auto& minor : kKubectls) {
+    const std::string name = "legacy-" + Suffix(minor);
+    MustRun({"create", "-f", server_.WriteFile(name + ".yaml", ReplicaSetYaml(name))}, minor);
+    auto deleted =
+        Kubectl({"delete", "replicaset", name, "--cascade=false", "--wait=false"}, minor);
+    ASSERT_EQ(deleted.exit_code, 0) << minor << ": " << deleted.err;
+    EXPECT_NE(deleted.err.find("--cascade=false is deprecated"), std::string::npos) << deleted.err;
+    EXPECT_EQ(GetJson({"replicaset", name}).at("metadata").at("finalizers"),
+              boost::json::parse(R"(["orphan"])"));
+    MustRun(
+        {"patch", "replicaset", name, "--type=merge", "-p", R"({"metadata":{"finalizers":[]}})"},
+        minor);
+    EXPECT_FALSE(Exists({"replicaset", name})) << minor;
+  }
 }
 
 }  // namespace
