@@ -128,6 +128,105 @@ TEST_F(KubectlWorkflowsE2ETest, RolloutRestartAnnotatesThePodTemplate) {
   }
 }
 
+TEST_F(KubectlWorkflowsE2ETest, SetImageOnPodsAndEveryContainer) {
+  MustRun({"create", "-f",
+           server_.WriteFile("two.yaml",
+                             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: two\nspec:\n"
+                             "  containers:\n  - name: a\n    image: busybox:1.35\n"
+                             "  - name: b\n    image: busybox:1.35\n")});
+  for (const auto& minor : kKubectls) {
+    const std::string image = "busybox:1." + Suffix(minor);
+    auto set = Kubectl({"set", "image", "pod/two", "*=" + image}, minor);
+    ASSERT_EQ(set.exit_code, 0) << minor << ": " << set.err;
+    EXPECT_EQ(set.out, "pod/two image updated\n");
+    const auto pod = GetJson({"pod", "two"});
+    for (const auto& container : pod.at("spec").at("containers").as_array()) {
+      EXPECT_EQ(container.at("image").as_string(), image) << minor;
+    }
+  }
+}
+
+TEST_F(KubectlWorkflowsE2ETest, RolloutPauseResumeAndRestartOfOtherWorkloads) {
+  for (const auto& minor : kKubectls) {
+    const std::string name = "paused-" + Suffix(minor);
+    MustRun({"create", "-f", server_.WriteFile(name + ".yaml", DeploymentYaml(name))}, minor);
+    auto paused = Kubectl({"rollout", "pause", "deployment/" + name}, minor);
+    ASSERT_EQ(paused.exit_code, 0) << minor << ": " << paused.err;
+    EXPECT_EQ(paused.out, "deployment.apps/" + name + " paused\n");
+    EXPECT_EQ(GetJson({"deployment", name}).at("spec").at("paused"), true);
+    // kubectl itself refuses to restart a paused deployment.
+    auto refused = Kubectl({"rollout", "restart", "deployment/" + name}, minor);
+    EXPECT_NE(refused.exit_code, 0) << minor;
+    EXPECT_NE(refused.err.find("can't restart paused deployment"), std::string::npos)
+        << refused.err;
+    auto resumed = Kubectl({"rollout", "resume", "deployment/" + name}, minor);
+    ASSERT_EQ(resumed.exit_code, 0) << minor << ": " << resumed.err;
+    EXPECT_EQ(resumed.out, "deployment.apps/" + name + " resumed\n");
+    const auto resumed_spec = GetJson({"deployment", name}).at("spec").as_object();
+    EXPECT_TRUE(!resumed_spec.contains("paused") || resumed_spec.at("paused") == false) << minor;
+  }
+
+  // A restart within the same second as another one of the same object is refused by kubectl
+  // (the annotation has second resolution), so each kubectl restarts its own objects.
+  const std::string template_spec =
+      "  template:\n    metadata:\n      labels:\n        app: db\n    spec:\n"
+      "      containers:\n      - name: c\n        image: nginx\n";
+  for (const auto& minor : kKubectls) {
+    const std::string db = "db-" + Suffix(minor);
+    const std::string agent = "agent-" + Suffix(minor);
+    MustRun({"create", "-f",
+             server_.WriteFile(db + ".yaml",
+                               "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: " + db +
+                                   "\nspec:\n  serviceName: db\n  selector:\n    matchLabels:\n"
+                                   "      app: db\n" +
+                                   template_spec)});
+    MustRun({"create", "-f",
+             server_.WriteFile(agent + ".yaml",
+                               "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: " + agent +
+                                   "\nspec:\n  selector:\n    matchLabels:\n      app: db\n" +
+                                   template_spec)});
+    for (const auto& [kind, name] :
+         {std::pair{std::string("statefulset"), db}, std::pair{std::string("daemonset"), agent}}) {
+      auto restarted = Kubectl({"rollout", "restart", kind + "/" + name}, minor);
+      ASSERT_EQ(restarted.exit_code, 0) << minor << ": " << restarted.err;
+      EXPECT_EQ(restarted.out, kind + ".apps/" + name + " restarted\n");
+      const auto object = GetJson({kind, name});
+      EXPECT_TRUE(object.at("spec")
+                      .at("template")
+                      .at("metadata")
+                      .at("annotations")
+                      .as_object()
+                      .contains("kubectl.kubernetes.io/restartedAt"))
+          << minor << " " << kind;
+    }
+  }
+}
+
+TEST_F(KubectlWorkflowsE2ETest, WaitForConditionReturnsWhenTheStatusSaysSo) {
+  for (const auto& minor : kKubectls) {
+    const std::string name = "ready-" + Suffix(minor);
+    MustRun({"create", "-f",
+             server_.WriteFile(name + ".yaml",
+                               "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name +
+                                   "\nspec:\n  containers:\n  - name: c\n    image: nginx\n")},
+            minor);
+    auto waiting = std::async(std::launch::async, [&] {
+      return Kubectl({"wait", "--for=condition=Ready", "pod/" + name, "--timeout=60s"}, minor);
+    });
+    ASSERT_EQ(waiting.wait_for(1s), std::future_status::timeout) << minor;
+    MustRun({"patch", "pod", name, "--subresource=status", "--type=merge", "-p",
+             R"({"status":{"conditions":[{"type":"Ready","status":"True"}]}})"},
+            minor);
+    auto met = waiting.get();
+    ASSERT_EQ(met.exit_code, 0) << minor << ": " << met.err;
+    EXPECT_EQ(met.out, "pod/" + name + " condition met\n");
+    // The negated form times out while the condition holds.
+    auto negated =
+        Kubectl({"wait", "--for=condition=Ready=false", "pod/" + name, "--timeout=2s"}, minor);
+    EXPECT_NE(negated.exit_code, 0) << minor;
+  }
+}
+
 TEST_F(KubectlWorkflowsE2ETest, DescribeShowsObjectsAndTheirEvents) {
   MustRun({"create", "-f", server_.WriteFile("web.yaml", DeploymentYaml("web"))});
   MustRun({"create", "configmap", "settings", "--from-literal=mode=fast"});
