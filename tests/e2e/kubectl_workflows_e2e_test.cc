@@ -517,5 +517,45 @@ TEST_F(KubectlWorkflowsCascadeTest, DeprecatedCascadeFalseOrphans) {
   }
 }
 
+TEST_F(KubectlWorkflowsCascadeTest, WaitingDeleteReturnsOnceTheFinalizerIsRemoved) {
+  for (const auto& minor : kKubectls) {
+    const std::string name = "blocking-" + Suffix(minor);
+    MustRun({"create", "-f", server_.WriteFile(name + ".yaml", DeploymentYaml(name))}, minor);
+    // Without --wait=false kubectl waits for the object to go, as it would while the garbage
+    // collector deletes the dependents.
+    auto deleting = std::async(std::launch::async, [&] {
+      return Kubectl({"delete", "deployment", name, "--cascade=foreground", "--timeout=60s"},
+                     minor);
+    });
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    bool marked = false;
+    while (!marked && std::chrono::steady_clock::now() < deadline) {
+      auto timestamp = Kubectl(
+          {"get", "deployment", name, "-o", "jsonpath={.metadata.deletionTimestamp}"}, minor);
+      marked = timestamp.exit_code == 0 && !timestamp.out.empty();
+      if (!marked) std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(marked) << minor;
+    EXPECT_EQ(deleting.wait_for(0s), std::future_status::timeout) << minor;
+    MustRun(
+        {"patch", "deployment", name, "--type=merge", "-p", R"({"metadata":{"finalizers":null}})"},
+        minor);
+    auto deleted = deleting.get();
+    ASSERT_EQ(deleted.exit_code, 0) << minor << ": " << deleted.err;
+    EXPECT_EQ(deleted.out, "deployment.apps \"" + name + "\" deleted\n");
+    EXPECT_FALSE(Exists({"deployment", name})) << minor;
+  }
+}
+
+TEST_F(KubectlWorkflowsE2ETest, DescribeOfAMissingObjectIsNotFound) {
+  for (const auto& minor : kKubectls) {
+    auto missing = Kubectl({"describe", "deployment", "nope"}, minor);
+    EXPECT_NE(missing.exit_code, 0) << minor;
+    EXPECT_NE(missing.err.find("Error from server (NotFound): deployments.apps \"nope\" not found"),
+              std::string::npos)
+        << missing.err;
+  }
+}
+
 }  // namespace
 }  // namespace kpp
