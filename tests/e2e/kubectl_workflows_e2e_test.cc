@@ -430,7 +430,7 @@ class KubectlWorkflowsCascadeTest : public KubectlWorkflowsE2ETest {
     EXPECT_EQ(metadata.at("deletionGracePeriodSeconds"), 0);
     ASSERT_TRUE(metadata.contains("finalizers")) << minor << " " << cascade;
     EXPECT_EQ(metadata.at("finalizers"), boost::json::array({boost::json::string(finalizer)}));
-    // Still there after a while: nothing removes the finalizer but us.
+    // Nothing but this test removes the finalizer, so the object stays.
     EXPECT_TRUE(Exists({kind, name}));
 
     MustRun({"patch", kind, name, "--type=json", "-p",
