@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
                      "Client certificate file for etcd");
   server->add_option("--datastore-keyfile", server_config.datastore_keyfile,
                      "Client key file for etcd");
+  server->add_option(
+      "--token-auth-file", server_config.token_auth_file,
+      "A CSV file of bearer tokens (token,user,uid,\"group1,group2\"), read at start");
   std::string event_ttl = "1h0m0s";
   server
       ->add_option("--event-ttl", event_ttl,

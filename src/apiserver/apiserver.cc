@@ -10,6 +10,8 @@
 #include "api/runtime/kinds.h"
 #include "api/runtime/openapi_data.h"
 #include "apimachinery/status.h"
+#include "apiserver/authn/self_subject_review.h"
+#include "apiserver/authn/token_file.h"
 #include "apiserver/authn/x509.h"
 #include "apiserver/openapi_protobuf.h"
 #include "apiserver/responses.h"
@@ -66,6 +68,12 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
   std::unique_ptr<ApiServer> server(new ApiServer());
   ApiServer* self = server.get();
+  self->clock_ = options.clock;
+  self->authenticator_.Add(std::make_unique<ClientCertificateAuthenticator>());
+  if (!options.token_auth_file.empty()) {
+    KPP_ASSIGN_OR_RETURN(auto tokens, TokenFileAuthenticator::Load(options.token_auth_file));
+    self->authenticator_.Add(std::move(tokens));
+  }
   self->health_.Add("ping", HealthChecks::kAll, [] { return Ok(); });
   if (options.store != nullptr) {
     // Upstream names the storage check "etcd", whatever the backend; tools look for it.
@@ -73,9 +81,9 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
                       [store = options.store] { return store->Health(); });
     self->instrumented_store_ =
         std::make_unique<ops::InstrumentedStore>(*options.store, self->metrics_);
-    self->resources_ = std::make_unique<ResourceHandler>(*self->instrumented_store_, *options.clock,
-                                                         api::AllKinds(), &self->custom_kinds_,
-                                                         options.resources);
+    self->resources_ =
+        std::make_unique<ResourceHandler>(*self->instrumented_store_, *options.clock,
+                                          api::AllKinds(), &self->custom_kinds_, options.resources);
     KPP_RETURN_IF_ERROR(self->resources_->Bootstrap());
     self->crd_controller_ = std::make_unique<apiextensions::CrdController>(
         [self](const http::Request& request) { return self->HandleLoopback(request); },
@@ -144,9 +152,12 @@ void ApiServer::Stop() {
 
 http::Response ApiServer::Handle(const http::Request& request) const {
   KLOG_V(4, "{} {} from {}", request.method, request.target, request.remote_address);
-  const auto user = AuthenticateClientCertificate(request);
+  const auto user = authenticator_.Authenticate(request);
   if (!user && !IsPublicPath(request.path)) {
     return StatusResponse(Error(ErrorCode::kUnauthorized, "Unauthorized"));
+  }
+  if (user) {
+    if (auto review = ServeSelfSubjectReview(request, *user, *clock_)) return *std::move(review);
   }
   http::Response response = HandleLoopback(request);
   if (crd_controller_ != nullptr && request.method != "GET" && response.status < 300 &&

@@ -9,6 +9,7 @@
 #include "apiextensions/crd_controller.h"
 #include "apiextensions/custom_resources.h"
 #include "apiextensions/served_documents.h"
+#include "apiserver/authn/authenticator.h"
 #include "apiserver/discovery.h"
 #include "apiserver/health.h"
 #include "apiserver/openapi.h"
@@ -30,6 +31,8 @@ struct ApiServerOptions {
   // outlive the server.
   storage::Store* store = nullptr;
   ResourceOptions resources;
+  // Upstream's --token-auth-file: bearer tokens read from this CSV file at start; empty: none.
+  std::string token_auth_file;
   Clock* clock = &RealClock();
 };
 
@@ -68,6 +71,8 @@ class ApiServer {
   std::unique_ptr<ResourceHandler> resources_;
   std::unique_ptr<apiextensions::CrdController> crd_controller_;
   std::atomic<bool> shutting_down_{false};
+  UnionAuthenticator authenticator_;
+  Clock* clock_ = nullptr;
   http::ServerPtr server_;
 };
 

@@ -1,6 +1,7 @@
 // Who made a request, as authenticators establish it (upstream's user.Info).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,8 @@ namespace kpp::apiserver {
 struct UserInfo {
   std::string name;
   std::vector<std::string> groups;
+  std::string uid;
+  std::map<std::string, std::vector<std::string>> extra;
 };
 
 }  // namespace kpp::apiserver

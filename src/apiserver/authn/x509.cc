@@ -7,8 +7,7 @@ std::optional<UserInfo> AuthenticateClientCertificate(const http::Request& reque
     return std::nullopt;
   }
   UserInfo user{request.client_certificate->common_name, request.client_certificate->organizations};
-  // Every authenticated user is in system:authenticated, as upstream adds it.
-  user.groups.push_back("system:authenticated");
+  AddAuthenticatedGroup(user);
   return user;
 }
 
