@@ -352,7 +352,12 @@ TYPED_TEST_P(StoreConformanceTest, PagesAtOneRevisionAreConsistentDuringWrites) 
       paged.push_back(kv);
     if (!result->more) break;
     request.key = result->kvs.back().key + '\0';
-    std::this_thread::sleep_for(2ms);  // let the writer move on between pages
+    // Let the writer commit something between pages, however busy the machine is.
+    const Revision before = this->Current();
+    for (auto deadline = std::chrono::steady_clock::now() + 5s;
+         this->Current() == before && std::chrono::steady_clock::now() < deadline;) {
+      std::this_thread::sleep_for(1ms);
+    }
   }
   stop = true;
   writer.join();
