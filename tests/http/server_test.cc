@@ -322,6 +322,67 @@ print(closed)
   EXPECT_EQ(Curl("/").out, "ok\n200");
 }
 
+// Hands out fixed pieces, then ends.
+class PiecesStream final : public BodyStream {
+ public:
+  explicit PiecesStream(std::vector<std::string> pieces) : pieces_(std::move(pieces)) {}
+  std::optional<std::string> Next() override {
+    if (cancelled_ || next_ == pieces_.size()) return std::nullopt;
+    return pieces_[next_++];
+  }
+  void Cancel() override { cancelled_ = true; }
+
+ private:
+  std::vector<std::string> pieces_;
+  size_t next_ = 0;
+  std::atomic<bool> cancelled_{false};
+};
+
+TEST_F(HttpServerTest, StreamsToWebSocketUpgradeRequestsOneMessagePerEvent) {
+  std::atomic<int> streams{0};
+  auto server = StartServer(Options(), [&](const Request& request) {
+    if (request.path != "/watch") return Response{404, {}, "not here"};
+    ++streams;
+    Response response{200, {{"Content-Type", "application/json"}}, ""};
+    // Two events in one piece, then one split across pieces.
+    response.stream = std::make_shared<PiecesStream>(
+        std::vector<std::string>{"{\"n\":1}\n{\"n\":2}\n", "{\"n\":", "3}\n"});
+    return response;
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  server_ = std::move(server).value();
+  const std::string script = R"(
+import ssl, struct, sys, websocket
+base = "wss://127.0.0.1:%s" % sys.argv[1]
+sslopt = {"ca_certs": sys.argv[2]}
+ws = websocket.create_connection(base + "/watch", sslopt=sslopt,
+                                 subprotocols=["base64.binary.k8s.io", "v4.channel.k8s.io"])
+print("protocol", ws.getsubprotocol())
+while True:
+    opcode, data = ws.recv_data(control_frame=True)
+    if opcode == websocket.ABNF.OPCODE_CLOSE:
+        print("close", struct.unpack("!H", data[:2])[0])
+        break
+    print("text" if opcode == websocket.ABNF.OPCODE_TEXT else "binary", repr(data.decode()))
+try:
+    websocket.create_connection(base + "/missing", sslopt=sslopt)
+except websocket.WebSocketBadStatusException as e:
+    print("refused", e.status_code)
+)";
+  const auto result = RunProcess(
+      {"/usr/bin/python3", "-c", script, std::to_string(server_->port()), pki_.dir() + "/ca.crt"},
+      60s);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out,
+            "protocol base64.binary.k8s.io\n"
+            "text '{\"n\":1}\\n'\ntext '{\"n\":2}\\n'\ntext '{\"n\":3}\\n'\n"
+            "close 1000\n"
+            "refused 404\n");
+  EXPECT_EQ(streams, 1);
+  // The connection was a plain HTTPS one before the upgrade; others still work.
+  EXPECT_EQ(Curl("/missing").out, "not here\n404");
+}
+
 TEST(WorkerPoolTest, GrowsForBlockedTasksAndShrinksBackWhenIdle) {
   WorkerPool pool({.min_threads = 1, .max_threads = 8, .idle_exit = 50ms});
   std::mutex mutex;
