@@ -383,6 +383,95 @@ except websocket.WebSocketBadStatusException as e:
   EXPECT_EQ(Curl("/missing").out, "not here\n404");
 }
 
+// Sends one piece, then waits for Cancel, as a quiet watch does.
+class QuietStream final : public BodyStream {
+ public:
+  std::optional<std::string> Next() override {
+    if (!sent_first_) {
+      sent_first_ = true;
+      return std::string("{\"n\":1}\n");
+    }
+    waiting_ = true;
+    std::unique_lock lock(mutex_);
+    if (changed_.wait_for(lock, 1s, [&] { return cancelled_; })) return std::nullopt;
+    return std::string();
+  }
+  void Cancel() override {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    changed_.notify_all();
+  }
+  bool cancelled() {
+    std::lock_guard lock(mutex_);
+    return cancelled_;
+  }
+  // The first piece has been handed over.
+  bool waiting() const { return waiting_; }
+
+ private:
+  bool sent_first_ = false;
+  std::atomic<bool> waiting_{false};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool cancelled_ = false;
+};
+
+TEST_F(HttpServerTest, AWebSocketClientThatLeavesCancelsItsStream) {
+  auto stream = std::make_shared<QuietStream>();
+  auto server = StartServer(Options(), [&](const Request&) {
+    Response response{200, {{"Content-Type", "application/json"}}, ""};
+    response.stream = stream;
+    return response;
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  server_ = std::move(server).value();
+  const std::string script = R"(
+import sys, websocket
+ws = websocket.create_connection("wss://127.0.0.1:%s/watch" % sys.argv[1],
+                                 sslopt={"ca_certs": sys.argv[2]}, timeout=30)
+print(repr(ws.recv()))
+ws.close()
+)";
+  const auto result = RunProcess(
+      {"/usr/bin/python3", "-c", script, std::to_string(server_->port()), pki_.dir() + "/ca.crt"},
+      60s);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "'{\"n\":1}\\n'\n");
+  EXPECT_TRUE(Eventually([&] { return stream->cancelled(); }));
+}
+
+TEST_F(HttpServerTest, StopEndsAnOpenWebSocketStreamWithANormalClose) {
+  auto stream = std::make_shared<QuietStream>();
+  auto server = StartServer(Options(), [&](const Request&) {
+    Response response{200, {{"Content-Type", "application/json"}}, ""};
+    response.stream = stream;
+    return response;
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  server_ = std::move(server).value();
+  const std::string script = R"(
+import struct, sys, websocket
+ws = websocket.create_connection("wss://127.0.0.1:%s/watch" % sys.argv[1],
+                                 sslopt={"ca_certs": sys.argv[2]}, timeout=30)
+print(repr(ws.recv()))
+opcode, data = ws.recv_data(control_frame=True)
+print(opcode == websocket.ABNF.OPCODE_CLOSE, struct.unpack("!H", data[:2])[0])
+)";
+  ProcessResult result;
+  std::thread client([&] {
+    result = RunProcess(
+        {"/usr/bin/python3", "-c", script, std::to_string(server_->port()), pki_.dir() + "/ca.crt"},
+        60s);
+  });
+  // Once the stream waits, its first piece is on its way, ahead of the close.
+  EXPECT_TRUE(Eventually([&] { return stream->waiting(); }));
+  server_->Stop();
+  client.join();
+  EXPECT_TRUE(stream->cancelled());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "'{\"n\":1}\\n'\nTrue 1000\n");
+}
+
 TEST(WorkerPoolTest, GrowsForBlockedTasksAndShrinksBackWhenIdle) {
   WorkerPool pool({.min_threads = 1, .max_threads = 8, .idle_exit = 50ms});
   std::mutex mutex;
