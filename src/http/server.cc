@@ -481,6 +481,8 @@ class BeastServer final : public Server {
       co_return;
     }
     socket.binary(binary);
+    // One frame per event, as upstream sends them; some clients read frames, not messages.
+    socket.auto_fragment(false);
     connection.streaming = body;
     auto channel = std::make_shared<Channel>(connection.stream.get_executor(), 8);
     std::thread([body, channel] {

@@ -344,9 +344,9 @@ TEST_F(HttpServerTest, StreamsToWebSocketUpgradeRequestsOneMessagePerEvent) {
     if (request.path != "/watch") return Response{404, {}, "not here"};
     ++streams;
     Response response{200, {{"Content-Type", "application/json"}}, ""};
-    // Two events in one piece, then one split across pieces.
-    response.stream = std::make_shared<PiecesStream>(
-        std::vector<std::string>{"{\"n\":1}\n{\"n\":2}\n", "{\"n\":", "3}\n"});
+    // Two events in one piece, one split across pieces, and one larger than Beast's buffers.
+    response.stream = std::make_shared<PiecesStream>(std::vector<std::string>{
+        "{\"n\":1}\n{\"n\":2}\n", "{\"n\":", "3}\n", "\"" + std::string(100'000, 'x') + "\"\n"});
     return response;
   });
   ASSERT_TRUE(server.ok()) << server.error().message();
@@ -359,11 +359,13 @@ ws = websocket.create_connection(base + "/watch", sslopt=sslopt,
                                  subprotocols=["base64.binary.k8s.io", "v4.channel.k8s.io"])
 print("protocol", ws.getsubprotocol())
 while True:
-    opcode, data = ws.recv_data(control_frame=True)
-    if opcode == websocket.ABNF.OPCODE_CLOSE:
-        print("close", struct.unpack("!H", data[:2])[0])
+    frame = ws.recv_frame()
+    if frame.opcode == websocket.ABNF.OPCODE_CLOSE:
+        print("close", struct.unpack("!H", frame.data[:2])[0])
         break
-    print("text" if opcode == websocket.ABNF.OPCODE_TEXT else "binary", repr(data.decode()))
+    kind = "text" if frame.opcode == websocket.ABNF.OPCODE_TEXT else "other"
+    data = frame.data.decode()
+    print(kind, frame.fin, repr(data) if len(data) < 100 else len(data))
 try:
     websocket.create_connection(base + "/missing", sslopt=sslopt)
 except websocket.WebSocketBadStatusException as e:
@@ -375,7 +377,8 @@ except websocket.WebSocketBadStatusException as e:
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out,
             "protocol base64.binary.k8s.io\n"
-            "text '{\"n\":1}\\n'\ntext '{\"n\":2}\\n'\ntext '{\"n\":3}\\n'\n"
+            "text 1 '{\"n\":1}\\n'\ntext 1 '{\"n\":2}\\n'\ntext 1 '{\"n\":3}\\n'\n"
+            "text 1 100003\n"
             "close 1000\n"
             "refused 404\n");
   EXPECT_EQ(streams, 1);
