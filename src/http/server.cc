@@ -477,7 +477,13 @@ class BeastServer final : public Server {
     socket.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     socket.read_message_max(64 * 1024);
     if (auto [ec] = co_await socket.async_accept(upgrade, kNoThrow); ec) {
+      // A stream learns it is done when Next says so (a watcher leaves its cache then), so it
+      // is still run to its end, off this thread.
       body->Cancel();
+      std::thread([body] {
+        while (body->Next()) {
+        }
+      }).detach();
       co_return;
     }
     socket.binary(binary);

@@ -396,7 +396,10 @@ class QuietStream final : public BodyStream {
     }
     waiting_ = true;
     std::unique_lock lock(mutex_);
-    if (changed_.wait_for(lock, 1s, [&] { return cancelled_; })) return std::nullopt;
+    if (changed_.wait_for(lock, 1s, [&] { return cancelled_; })) {
+      ended_ = true;
+      return std::nullopt;
+    }
     return std::string();
   }
   void Cancel() override {
@@ -410,10 +413,13 @@ class QuietStream final : public BodyStream {
   }
   // The first piece has been handed over.
   bool waiting() const { return waiting_; }
+  // Next returned nullopt.
+  bool ended() const { return ended_; }
 
  private:
   bool sent_first_ = false;
   std::atomic<bool> waiting_{false};
+  std::atomic<bool> ended_{false};
   std::mutex mutex_;
   std::condition_variable changed_;
   bool cancelled_ = false;
@@ -441,6 +447,21 @@ ws.close()
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, "'{\"n\":1}\\n'\n");
   EXPECT_TRUE(Eventually([&] { return stream->cancelled(); }));
+}
+
+TEST_F(HttpServerTest, AFailedWebSocketHandshakeStillEndsTheStream) {
+  auto stream = std::make_shared<QuietStream>();
+  auto server = StartServer(Options(), [&](const Request&) {
+    Response response{200, {{"Content-Type", "application/json"}}, ""};
+    response.stream = stream;
+    return response;
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  server_ = std::move(server).value();
+  // An upgrade request without Sec-WebSocket-Key is refused by the WebSocket layer.
+  const auto result = Curl("/watch", "", {"-H", "Connection: Upgrade", "-H", "Upgrade: websocket"});
+  EXPECT_TRUE(result.out.ends_with("\n400")) << result.out;
+  EXPECT_TRUE(Eventually([&] { return stream->cancelled() && stream->ended(); }));
 }
 
 TEST_F(HttpServerTest, StopEndsAnOpenWebSocketStreamWithANormalClose) {
