@@ -21,6 +21,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -97,6 +99,42 @@ Status ConfigureTls(ssl::context& context, const TlsConfig& tls) {
   }
   return Ok();
 }
+
+// Cuts a streamed body into WebSocket messages of one watch event each: JSON events are lines,
+// protobuf ones carry a 4-byte big-endian length, which the message boundary replaces. A piece
+// may hold several events or end inside one.
+class WebSocketFramer {
+ public:
+  explicit WebSocketFramer(bool length_prefixed) : length_prefixed_(length_prefixed) {}
+
+  std::vector<std::string> Messages(std::string_view piece) {
+    pending_.append(piece);
+    std::vector<std::string> messages;
+    size_t position = 0;
+    while (true) {
+      if (length_prefixed_) {
+        if (pending_.size() - position < 4) break;
+        const auto* bytes = reinterpret_cast<const unsigned char*>(pending_.data() + position);
+        const size_t length = (size_t{bytes[0]} << 24) | (size_t{bytes[1]} << 16) |
+                              (size_t{bytes[2]} << 8) | size_t{bytes[3]};
+        if (pending_.size() - position - 4 < length) break;
+        messages.push_back(pending_.substr(position + 4, length));
+        position += 4 + length;
+      } else {
+        const size_t end = pending_.find('\n', position);
+        if (end == std::string::npos) break;
+        messages.push_back(pending_.substr(position, end + 1 - position));
+        position = end + 1;
+      }
+    }
+    pending_.erase(0, position);
+    return messages;
+  }
+
+ private:
+  const bool length_prefixed_;
+  std::string pending_;
+};
 
 class BeastServer final : public Server {
  public:
@@ -273,6 +311,11 @@ class BeastServer final : public Server {
         }
         std::shared_ptr<BodyStream> body_stream = std::move(answer.stream);
         ToBeast(std::move(answer), response);
+        if (body_stream && response.result() == bhttp::status::ok &&
+            beast::websocket::is_upgrade(message)) {
+          co_await StreamWebSocket(connection, message, response, std::move(body_stream));
+          break;
+        }
         if (body_stream) {
           co_await StreamBody(connection, std::move(response), std::move(body_stream));
           break;
@@ -354,6 +397,108 @@ class BeastServer final : public Server {
     connection.streaming.reset();
     transport.expires_after(kWriteTimeout);
     co_await asio::async_write(stream, bhttp::make_chunk_last(), kNoThrow);
+  }
+
+  // A streamed answer to a WebSocket upgrade request (a watch, as upstream serves one to
+  // browsers and to clients such as Python's): the same pieces, one message per event, text for
+  // JSON and binary for protobuf, and a normal close at the end. The client is not expected to
+  // send anything; a reader still runs, to answer pings and to see the client leave.
+  asio::awaitable<void> StreamWebSocket(Connection& connection,
+                                        const bhttp::request<bhttp::string_body>& upgrade,
+                                        const bhttp::response<bhttp::string_body>& response,
+                                        std::shared_ptr<BodyStream> body) {
+    namespace websocket = beast::websocket;
+    using Channel =
+        asio::experimental::concurrent_channel<void(boost::system::error_code, std::string)>;
+    auto& transport = beast::get_lowest_layer(connection.stream);
+    websocket::stream<beast::ssl_stream<beast::tcp_stream>&> socket(connection.stream);
+    const bool binary =
+        response[bhttp::field::content_type].find("protobuf") != beast::string_view::npos;
+    // Upstream's watch takes any subprotocol and frames events the same way whatever it is; the
+    // handshake answers with the first one offered.
+    std::string protocol(upgrade[bhttp::field::sec_websocket_protocol]);
+    protocol = protocol.substr(0, protocol.find(','));
+    while (!protocol.empty() && protocol.back() == ' ')
+      protocol.pop_back();
+    while (!protocol.empty() && protocol.front() == ' ')
+      protocol.erase(0, 1);
+    socket.set_option(websocket::stream_base::decorator([protocol](websocket::response_type& res) {
+      if (!protocol.empty()) res.set(bhttp::field::sec_websocket_protocol, protocol);
+    }));
+    // The WebSocket layer keeps its own timers (handshake, and pings to a silent peer), so the
+    // transport's are turned off.
+    transport.expires_never();
+    socket.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    socket.read_message_max(64 * 1024);
+    if (auto [ec] = co_await socket.async_accept(upgrade, kNoThrow); ec) {
+      // A stream learns it is done when Next says so (a watcher leaves its cache then), so it
+      // is still run to its end, off this thread.
+      body->Cancel();
+      std::thread([body] {
+        while (body->Next()) {
+        }
+      }).detach();
+      co_return;
+    }
+    socket.binary(binary);
+    // One frame per event, as upstream sends them; some clients read frames, not messages.
+    socket.auto_fragment(false);
+    connection.streaming = body;
+    auto channel = std::make_shared<Channel>(connection.stream.get_executor(), 8);
+    std::thread([body, channel] {
+      try {
+        while (auto piece = body->Next()) {
+          if (piece->empty()) continue;
+          channel->async_send(boost::system::error_code(), std::move(*piece), asio::use_future)
+              .get();
+        }
+        channel->async_send(asio::error::eof, std::string(), asio::use_future).get();
+      } catch (const std::exception&) {
+        // The channel was closed: the connection is gone.
+      }
+    }).detach();
+    // The reader runs on this strand beside the writer; the writer waits for it before `socket`
+    // goes away.
+    asio::steady_timer reader_done(connection.stream.get_executor(),
+                                   asio::steady_timer::time_point::max());
+    bool reader_finished = false;
+    asio::co_spawn(
+        connection.stream.get_executor(),
+        [&socket, &reader_done, &reader_finished, body, channel]() -> asio::awaitable<void> {
+          beast::flat_buffer ignored;
+          while (true) {
+            auto [ec, n] = co_await socket.async_read(ignored, kNoThrow);
+            if (ec) break;
+            ignored.consume(ignored.size());
+          }
+          body->Cancel();
+          channel->cancel();
+          reader_finished = true;
+          reader_done.cancel();
+        },
+        asio::detached);
+    WebSocketFramer framer(binary);
+    bool open = true;
+    while (open && !stopping_) {
+      auto [ec, piece] = co_await channel->async_receive(kNoThrow);
+      if (ec) break;
+      for (const auto& message : framer.Messages(piece)) {
+        auto [write_error, n] = co_await socket.async_write(asio::buffer(message), kNoThrow);
+        if (write_error) {
+          open = false;
+          break;
+        }
+      }
+    }
+    body->Cancel();
+    channel->close();
+    connection.streaming.reset();
+    if (open) co_await socket.async_close(websocket::close_code::normal, kNoThrow);
+    if (!reader_finished) {
+      // A failed write leaves the reader waiting for a peer that may never speak again.
+      if (!open) transport.cancel();
+      co_await reader_done.async_wait(kNoThrow);
+    }
   }
 
   // The request as handlers see it; an empty method means the target could not be parsed.

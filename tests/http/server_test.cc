@@ -322,6 +322,180 @@ print(closed)
   EXPECT_EQ(Curl("/").out, "ok\n200");
 }
 
+// Hands out fixed pieces, then ends.
+class PiecesStream final : public BodyStream {
+ public:
+  explicit PiecesStream(std::vector<std::string> pieces) : pieces_(std::move(pieces)) {}
+  std::optional<std::string> Next() override {
+    if (cancelled_ || next_ == pieces_.size()) return std::nullopt;
+    return pieces_[next_++];
+  }
+  void Cancel() override { cancelled_ = true; }
+
+ private:
+  std::vector<std::string> pieces_;
+  size_t next_ = 0;
+  std::atomic<bool> cancelled_{false};
+};
+
+TEST_F(HttpServerTest, StreamsToWebSocketUpgradeRequestsOneMessagePerEvent) {
+  std::atomic<int> streams{0};
+  auto server = StartServer(Options(), [&](const Request& request) {
+    if (request.path != "/watch") return Response{404, {}, "not here"};
+    ++streams;
+    Response response{200, {{"Content-Type", "application/json"}}, ""};
+    // Two events in one piece, one split across pieces, and one larger than Beast's buffers.
+    response.stream = std::make_shared<PiecesStream>(std::vector<std::string>{
+        "{\"n\":1}\n{\"n\":2}\n", "{\"n\":", "3}\n", "\"" + std::string(100'000, 'x') + "\"\n"});
+    return response;
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  server_ = std::move(server).value();
+  const std::string script = R"(
+import ssl, struct, sys, websocket
+base = "wss://127.0.0.1:%s" % sys.argv[1]
+sslopt = {"ca_certs": sys.argv[2]}
+ws = websocket.create_connection(base + "/watch", sslopt=sslopt,
+                                 subprotocols=["base64.binary.k8s.io", "v4.channel.k8s.io"])
+print("protocol", ws.getsubprotocol())
+while True:
+    frame = ws.recv_frame()
+    if frame.opcode == websocket.ABNF.OPCODE_CLOSE:
+        print("close", struct.unpack("!H", frame.data[:2])[0])
+        break
+    kind = "text" if frame.opcode == websocket.ABNF.OPCODE_TEXT else "other"
+    data = frame.data.decode()
+    print(kind, frame.fin, repr(data) if len(data) < 100 else len(data))
+try:
+    websocket.create_connection(base + "/missing", sslopt=sslopt)
+except websocket.WebSocketBadStatusException as e:
+    print("refused", e.status_code)
+)";
+  const auto result = RunProcess(
+      {"/usr/bin/python3", "-c", script, std::to_string(server_->port()), pki_.dir() + "/ca.crt"},
+      60s);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out,
+            "protocol base64.binary.k8s.io\n"
+            "text 1 '{\"n\":1}\\n'\ntext 1 '{\"n\":2}\\n'\ntext 1 '{\"n\":3}\\n'\n"
+            "text 1 100003\n"
+            "close 1000\n"
+            "refused 404\n");
+  EXPECT_EQ(streams, 1);
+  // The connection was a plain HTTPS one before the upgrade; others still work.
+  EXPECT_EQ(Curl("/missing").out, "not here\n404");
+}
+
+// Sends one piece, then waits for Cancel, as a quiet watch does.
+class QuietStream final : public BodyStream {
+ public:
+  std::optional<std::string> Next() override {
+    if (!sent_first_) {
+      sent_first_ = true;
+      return std::string("{\"n\":1}\n");
+    }
+    waiting_ = true;
+    std::unique_lock lock(mutex_);
+    if (changed_.wait_for(lock, 1s, [&] { return cancelled_; })) {
+      ended_ = true;
+      return std::nullopt;
+    }
+    return std::string();
+  }
+  void Cancel() override {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    changed_.notify_all();
+  }
+  bool cancelled() {
+    std::lock_guard lock(mutex_);
+    return cancelled_;
+  }
+  // The first piece has been handed over.
+  bool waiting() const { return waiting_; }
+  // Next returned nullopt.
+  bool ended() const { return ended_; }
+
+ private:
+  bool sent_first_ = false;
+  std::atomic<bool> waiting_{false};
+  std::atomic<bool> ended_{false};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool cancelled_ = false;
+};
+
+TEST_F(HttpServerTest, AWebSocketClientThatLeavesCancelsItsStream) {
+  auto stream = std::make_shared<QuietStream>();
+  auto server = StartServer(Options(), [&](const Request&) {
+    Response response{200, {{"Content-Type", "application/json"}}, ""};
+    response.stream = stream;
+    return response;
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  server_ = std::move(server).value();
+  const std::string script = R"(
+import sys, websocket
+ws = websocket.create_connection("wss://127.0.0.1:%s/watch" % sys.argv[1],
+                                 sslopt={"ca_certs": sys.argv[2]}, timeout=30)
+print(repr(ws.recv()))
+ws.close()
+)";
+  const auto result = RunProcess(
+      {"/usr/bin/python3", "-c", script, std::to_string(server_->port()), pki_.dir() + "/ca.crt"},
+      60s);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "'{\"n\":1}\\n'\n");
+  EXPECT_TRUE(Eventually([&] { return stream->cancelled(); }));
+}
+
+TEST_F(HttpServerTest, AFailedWebSocketHandshakeStillEndsTheStream) {
+  auto stream = std::make_shared<QuietStream>();
+  auto server = StartServer(Options(), [&](const Request&) {
+    Response response{200, {{"Content-Type", "application/json"}}, ""};
+    response.stream = stream;
+    return response;
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  server_ = std::move(server).value();
+  // An upgrade request without Sec-WebSocket-Key is refused by the WebSocket layer.
+  const auto result = Curl("/watch", "", {"-H", "Connection: Upgrade", "-H", "Upgrade: websocket"});
+  EXPECT_TRUE(result.out.ends_with("\n400")) << result.out;
+  EXPECT_TRUE(Eventually([&] { return stream->cancelled() && stream->ended(); }));
+}
+
+TEST_F(HttpServerTest, StopEndsAnOpenWebSocketStreamWithANormalClose) {
+  auto stream = std::make_shared<QuietStream>();
+  auto server = StartServer(Options(), [&](const Request&) {
+    Response response{200, {{"Content-Type", "application/json"}}, ""};
+    response.stream = stream;
+    return response;
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  server_ = std::move(server).value();
+  const std::string script = R"(
+import struct, sys, websocket
+ws = websocket.create_connection("wss://127.0.0.1:%s/watch" % sys.argv[1],
+                                 sslopt={"ca_certs": sys.argv[2]}, timeout=30)
+print(repr(ws.recv()))
+opcode, data = ws.recv_data(control_frame=True)
+print(opcode == websocket.ABNF.OPCODE_CLOSE, struct.unpack("!H", data[:2])[0])
+)";
+  ProcessResult result;
+  std::thread client([&] {
+    result = RunProcess(
+        {"/usr/bin/python3", "-c", script, std::to_string(server_->port()), pki_.dir() + "/ca.crt"},
+        60s);
+  });
+  // Once the stream waits, its first piece is on its way, ahead of the close.
+  EXPECT_TRUE(Eventually([&] { return stream->waiting(); }));
+  server_->Stop();
+  client.join();
+  EXPECT_TRUE(stream->cancelled());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "'{\"n\":1}\\n'\nTrue 1000\n");
+}
+
 TEST(WorkerPoolTest, GrowsForBlockedTasksAndShrinksBackWhenIdle) {
   WorkerPool pool({.min_threads = 1, .max_threads = 8, .idle_exit = 50ms});
   std::mutex mutex;
