@@ -11,6 +11,7 @@
 #include <iterator>
 #include <thread>
 
+#include "e2e/kubectl_e2e_test.h"
 #include "support/kpp_server_fixture.h"
 
 namespace kpp {
@@ -21,7 +22,7 @@ using testing::KppServer;
 using testing::ProcessResult;
 using testing::RunProcess;
 
-const std::vector<std::string> kKubectls = {"1.27", "1.33"};
+const std::vector<std::string>& kKubectls = testing::kOldestAndNewestKubectl;
 
 std::string DeploymentYaml(const std::string& name) {
   return "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " + name +
@@ -42,41 +43,7 @@ std::string Suffix(const std::string& minor) {
   return minor.substr(2);
 }
 
-class KubectlWorkflowsE2ETest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    for (const auto& minor : kKubectls) {
-      ASSERT_FALSE(testing::KubectlPath(minor).empty()) << "kubectl " << minor << " is missing";
-    }
-    ASSERT_TRUE(server_.Start());
-  }
-
-  ProcessResult Kubectl(const std::vector<std::string>& args, const std::string& minor = "") {
-    return server_.Kubectl(args, minor);
-  }
-
-  void MustRun(const std::vector<std::string>& args, const std::string& minor = "") {
-    auto result = Kubectl(args, minor);
-    ASSERT_EQ(result.exit_code, 0) << minor << ": " << result.err;
-  }
-
-  boost::json::value GetJson(const std::vector<std::string>& args) {
-    std::vector<std::string> full = {"get"};
-    full.insert(full.end(), args.begin(), args.end());
-    full.insert(full.end(), {"-o", "json"});
-    auto result = Kubectl(full);
-    EXPECT_EQ(result.exit_code, 0) << result.err;
-    return result.exit_code == 0 ? boost::json::parse(result.out) : boost::json::value();
-  }
-
-  bool Exists(const std::vector<std::string>& args) {
-    std::vector<std::string> full = {"get"};
-    full.insert(full.end(), args.begin(), args.end());
-    return Kubectl(full).exit_code == 0;
-  }
-
-  KppServer server_;
-};
+class KubectlWorkflowsE2ETest : public testing::KubectlE2ETest {};
 
 TEST_F(KubectlWorkflowsE2ETest, SetImageChangesTheContainerImageAndBumpsGeneration) {
   for (const auto& minor : kKubectls) {

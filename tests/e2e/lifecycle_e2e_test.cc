@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <thread>
 
+#include "e2e/kubectl_e2e_test.h"
 #include "support/kpp_server_fixture.h"
 
 namespace kpp {
@@ -14,7 +15,7 @@ namespace {
 using testing::KppServer;
 using testing::ProcessResult;
 
-const std::vector<std::string> kKubectls = {"1.27", "1.33"};
+const std::vector<std::string>& kKubectls = testing::kOldestAndNewestKubectl;
 
 const char kDeploymentYaml[] = R"(apiVersion: apps/v1
 kind: Deployment
@@ -41,41 +42,7 @@ std::string PodYaml(const std::string& name, const std::string& node) {
          "  containers:\n  - name: c\n    image: nginx\n";
 }
 
-class LifecycleE2ETest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    for (const auto& minor : kKubectls) {
-      ASSERT_FALSE(testing::KubectlPath(minor).empty()) << "kubectl " << minor << " is missing";
-    }
-    ASSERT_TRUE(server_.Start());
-  }
-
-  ProcessResult Kubectl(const std::vector<std::string>& args, const std::string& minor = "") {
-    return server_.Kubectl(args, minor);
-  }
-
-  void MustRun(const std::vector<std::string>& args, const std::string& minor = "") {
-    auto result = Kubectl(args, minor);
-    ASSERT_EQ(result.exit_code, 0) << minor << ": " << result.err;
-  }
-
-  boost::json::value GetJson(const std::vector<std::string>& args) {
-    std::vector<std::string> full = {"get"};
-    full.insert(full.end(), args.begin(), args.end());
-    full.insert(full.end(), {"-o", "json"});
-    auto result = Kubectl(full);
-    EXPECT_EQ(result.exit_code, 0) << result.err;
-    return result.exit_code == 0 ? boost::json::parse(result.out) : boost::json::value();
-  }
-
-  bool Exists(const std::vector<std::string>& args) {
-    std::vector<std::string> full = {"get"};
-    full.insert(full.end(), args.begin(), args.end());
-    return Kubectl(full).exit_code == 0;
-  }
-
-  KppServer server_;
-};
+class LifecycleE2ETest : public testing::KubectlE2ETest {};
 
 TEST_F(LifecycleE2ETest, KubectlScaleSetsReplicasThroughTheScaleSubresource) {
   MustRun({"create", "-f", server_.WriteFile("web.yaml", kDeploymentYaml)});
