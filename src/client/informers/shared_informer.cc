@@ -1,6 +1,7 @@
 #include "client/informers/shared_informer.h"
 
 #include <unordered_map>
+#include <utility>
 
 #include "base/log.h"
 
@@ -193,17 +194,9 @@ void SharedInformer::Replace(std::vector<ObjectRef> objects, const std::string&)
 }
 
 void SharedInformer::Add(ObjectRef object) {
-  const std::string key = MetaNamespaceKey(*object);
-  std::lock_guard lock(mutex_);
-  ObjectRef old = store_.Get(key);
-  store_.Upsert(key, object);
   // An ADDED for an object the cache holds (a watch restarted from an older version) is an
-  // update to the handlers.
-  if (old) {
-    Distribute([&](Listener& listener) { listener.NotifyUpdate(old, object); });
-  } else {
-    Distribute([&](Listener& listener) { listener.NotifyAdd(object, false); });
-  }
+  // update to the handlers, and a MODIFIED for one it lacks an add: both go by the cache.
+  Update(std::move(object));
 }
 
 void SharedInformer::Update(ObjectRef object) {
