@@ -91,6 +91,12 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
     // The stored definitions are served again before the first request.
     self->crd_controller_->SyncAll();
     self->crd_controller_->Start();
+    if (options.authorization) {
+      self->authorization_ = std::make_unique<authz::Authorization>(
+          [self](const http::Request& request) { return self->HandleLoopback(request); },
+          *options.clock);
+      KPP_RETURN_IF_ERROR(self->authorization_->Start());
+    }
   }
   self->health_.Add("shutdown", HealthChecks::kReadyz, [self]() -> Status {
     if (self->shutting_down_) {
@@ -148,6 +154,7 @@ void ApiServer::Stop() {
   shutting_down_ = true;
   if (crd_controller_) crd_controller_->Stop();
   if (server_) server_->Stop();
+  if (authorization_) authorization_->Stop();
 }
 
 http::Response ApiServer::Handle(const http::Request& request) const {
@@ -156,10 +163,14 @@ http::Response ApiServer::Handle(const http::Request& request) const {
   if (!user && !IsPublicPath(request.path)) {
     return StatusResponse(Error(ErrorCode::kUnauthorized, "Unauthorized"));
   }
+  if (user && authorization_ != nullptr) {
+    if (auto answer = authorization_->Check(request, *user)) return *std::move(answer);
+  }
   if (user) {
     if (auto review = ServeSelfSubjectReview(request, *user, *clock_)) return *std::move(review);
   }
   http::Response response = HandleLoopback(request);
+  if (authorization_ != nullptr) authorization_->Observe(request, response);
   if (crd_controller_ != nullptr && request.method != "GET" && response.status < 300 &&
       request.path.starts_with("/apis/apiextensions.k8s.io/")) {
     // A client that changed a definition gets its answer once it is served (or gone), as

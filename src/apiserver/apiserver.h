@@ -10,6 +10,7 @@
 #include "apiextensions/custom_resources.h"
 #include "apiextensions/served_documents.h"
 #include "apiserver/authn/authenticator.h"
+#include "apiserver/authz/authorization.h"
 #include "apiserver/discovery.h"
 #include "apiserver/health.h"
 #include "apiserver/openapi.h"
@@ -33,6 +34,9 @@ struct ApiServerOptions {
   ResourceOptions resources;
   // Upstream's --token-auth-file: bearer tokens read from this CSV file at start; empty: none.
   std::string token_auth_file;
+  // RBAC (with the bootstrap policy written at start); off: every authenticated user may do
+  // everything, as before authorization existed.
+  bool authorization = true;
   Clock* clock = &RealClock();
 };
 
@@ -72,6 +76,7 @@ class ApiServer {
   std::unique_ptr<apiextensions::CrdController> crd_controller_;
   std::atomic<bool> shutting_down_{false};
   UnionAuthenticator authenticator_;
+  std::unique_ptr<authz::Authorization> authorization_;
   Clock* clock_ = nullptr;
   http::ServerPtr server_;
 };

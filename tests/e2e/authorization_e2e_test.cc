@@ -1,0 +1,303 @@
+// RBAC through the real kubectl (1.27 and 1.33): token users get exactly what their bindings
+// allow, refusals carry upstream's 403 texts, `kubectl auth can-i` (yes/no and --list) answers
+// from the same policy, and a user cannot grant more than they hold.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support/kpp_server_fixture.h"
+
+namespace kpp {
+namespace {
+
+using testing::KppServer;
+
+const std::vector<std::string> kKubectls = {"1.27", "1.33"};
+
+class AuthorizationE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const auto& minor : kKubectls) {
+      ASSERT_FALSE(testing::KubectlPath(minor).empty()) << "kubectl " << minor << " is missing";
+    }
+    const std::string tokens = server_.WriteFile(
+        "tokens.csv", "alice-token,alice,1,devs\nbob-token,bob,2\ncarol-token,carol,3\n");
+    ASSERT_TRUE(server_.Start({"--token-auth-file", tokens}));
+    alice_ = TokenKubeconfig("alice-token");
+    bob_ = TokenKubeconfig("bob-token");
+    carol_ = TokenKubeconfig("carol-token");
+    // alice reads pods in shop (through her group); carol manages roles and bindings in shop
+    // and reads pods there, nothing more.
+    const std::string policy = server_.WriteFile("policy.yaml", R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-reader, namespace: shop}
+rules:
+- {apiGroups: [""], resources: [pods, pods/log], verbs: [get, list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: devs-read-pods, namespace: shop}
+subjects:
+- {kind: Group, apiGroup: rbac.authorization.k8s.io, name: devs}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: rbac-manager, namespace: shop}
+rules:
+- apiGroups: [rbac.authorization.k8s.io]
+  resources: [roles, rolebindings]
+  verbs: [get, list, watch, create, update, patch, delete]
+- {apiGroups: [""], resources: [pods], verbs: [get, list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: carol-manages-rbac, namespace: shop}
+subjects:
+- {kind: User, apiGroup: rbac.authorization.k8s.io, name: carol}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: rbac-manager}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  containers: [{name: web, image: nginx}]
+)");
+    auto applied = server_.Kubectl({"apply", "-f", policy});
+    ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  }
+
+  std::string TokenKubeconfig(const std::string& token) {
+    std::ifstream admin(server_.kubeconfig_path());
+    std::stringstream config;
+    std::string line;
+    while (std::getline(admin, line) && line != "users:")
+      config << line << "\n";
+    config << "users:\n- name: default\n  user:\n    token: " << token << "\n";
+    return server_.WriteFile("token-" + token + ".yaml", config.str());
+  }
+
+  testing::ProcessResult Kubectl(const std::string& kubeconfig, std::vector<std::string> args,
+                                 const std::string& minor) {
+    args.insert(args.begin(), {"--kubeconfig", kubeconfig});
+    return server_.Kubectl(args, minor);
+  }
+
+  KppServer server_;
+  std::string alice_;
+  std::string bob_;
+  std::string carol_;
+};
+
+TEST_F(AuthorizationE2ETest, UsersGetExactlyWhatTheirBindingsAllow) {
+  for (const auto& minor : kKubectls) {
+    SCOPED_TRACE("kubectl " + minor);
+    // alice: pods in shop, read only.
+    auto pods = Kubectl(alice_, {"get", "pods", "-n", "shop", "-o", "name"}, minor);
+    EXPECT_EQ(pods.exit_code, 0) << pods.err;
+    EXPECT_EQ(pods.out, "pod/web\n");
+    auto one = Kubectl(alice_, {"get", "pod", "web", "-n", "shop", "-o", "name"}, minor);
+    EXPECT_EQ(one.out, "pod/web\n") << one.err;
+
+    const struct {
+      std::string* user;
+      std::vector<std::string> args;
+      std::string error;
+    } refused[] = {
+        {&alice_,
+         {"get", "pods", "-n", "default"},
+         "Error from server (Forbidden): pods is forbidden: User \"alice\" cannot list resource "
+         "\"pods\" in API group \"\" in the namespace \"default\"\n"},
+        {&alice_,
+         {"get", "nodes"},
+         "Error from server (Forbidden): nodes is forbidden: User \"alice\" cannot list resource "
+         "\"nodes\" in API group \"\" at the cluster scope\n"},
+        {&alice_,
+         {"delete", "pod", "web", "-n", "shop"},
+         "Error from server (Forbidden): pods \"web\" is forbidden: User \"alice\" cannot delete "
+         "resource \"pods\" in API group \"\" in the namespace \"shop\"\n"},
+        {&alice_,
+         {"get", "deployments.apps", "-n", "shop"},
+         "Error from server (Forbidden): deployments.apps is forbidden: User \"alice\" cannot "
+         "list resource \"deployments\" in API group \"apps\" in the namespace \"shop\"\n"},
+        {&alice_,
+         {"get", "--raw", "/metrics"},
+         "Error from server (Forbidden): forbidden: User \"alice\" cannot get path "
+         "\"/metrics\"\n"},
+        {&bob_,
+         {"get", "pod", "web", "-n", "shop"},
+         "Error from server (Forbidden): pods \"web\" is forbidden: User \"bob\" cannot get "
+         "resource \"pods\" in API group \"\" in the namespace \"shop\"\n"},
+    };
+    for (const auto& r : refused) {
+      auto result = Kubectl(*r.user, r.args, minor);
+      EXPECT_NE(result.exit_code, 0) << r.args[0] << " " << r.args[1];
+      EXPECT_EQ(result.err, r.error);
+    }
+    // Discovery and the public info stay open to every authenticated user.
+    auto version = Kubectl(bob_, {"get", "--raw", "/version"}, minor);
+    EXPECT_EQ(version.exit_code, 0) << version.err;
+    auto apis = Kubectl(bob_, {"api-resources", "--api-group=apps", "-o", "name"}, minor);
+    EXPECT_EQ(apis.exit_code, 0) << apis.err;
+  }
+}
+
+TEST_F(AuthorizationE2ETest, CanIAnswersFromThePolicy) {
+  for (const auto& minor : kKubectls) {
+    SCOPED_TRACE("kubectl " + minor);
+    auto yes = Kubectl(alice_, {"auth", "can-i", "list", "pods", "-n", "shop"}, minor);
+    EXPECT_EQ(yes.exit_code, 0) << yes.err;
+    EXPECT_EQ(yes.out, "yes\n");
+    auto logs = Kubectl(alice_, {"auth", "can-i", "get", "pods/log", "-n", "shop"}, minor);
+    EXPECT_EQ(logs.out, "yes\n") << logs.err;
+    auto no = Kubectl(alice_, {"auth", "can-i", "create", "pods", "-n", "shop"}, minor);
+    EXPECT_EQ(no.exit_code, 1);
+    EXPECT_EQ(no.out, "no\n");
+    auto elsewhere = Kubectl(alice_, {"auth", "can-i", "list", "pods", "-n", "default"}, minor);
+    EXPECT_EQ(elsewhere.out, "no\n");
+    auto admin = server_.Kubectl({"auth", "can-i", "create", "pods"}, minor);
+    EXPECT_EQ(admin.out, "yes\n") << admin.err;
+    auto everything = server_.Kubectl({"auth", "can-i", "*", "*"}, minor);
+    EXPECT_EQ(everything.out, "yes\n") << everything.err;
+
+    auto list = Kubectl(alice_, {"auth", "can-i", "--list", "-n", "shop"}, minor);
+    EXPECT_EQ(list.exit_code, 0) << list.err;
+    const auto log_line = list.out.find("\npods/log ");
+    ASSERT_NE(log_line, std::string::npos) << list.out;
+    EXPECT_EQ(list.out.substr(log_line + 1, list.out.find('\n', log_line + 1) - log_line - 1)
+                  .ends_with("[]               [get list watch]"),
+              true)
+        << list.out;
+    EXPECT_NE(list.out.find("selfsubjectaccessreviews.authorization.k8s.io"), std::string::npos)
+        << list.out;
+    EXPECT_NE(list.out.find("[/healthz]"), std::string::npos) << list.out;
+  }
+  // A SubjectAccessReview for another user, as an admin (what `can-i --as` asks without
+  // impersonation).
+  const std::string review = server_.WriteFile("sar.json", R"({
+  "apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+  "spec": {"user": "alice", "groups": ["devs"],
+           "resourceAttributes": {"namespace": "shop", "verb": "watch", "resource": "pods"}}})");
+  auto allowed = server_.Kubectl({"create", "-f", review, "-o",
+                                  "jsonpath={.status.allowed} "
+                                  "{.status.reason}"});
+  EXPECT_EQ(allowed.out,
+            "true RBAC: allowed by RoleBinding \"devs-read-pods/shop\" of Role \"pod-reader\" to "
+            "Group \"devs\"")
+      << allowed.err;
+  // bob may not ask about others.
+  auto refused = Kubectl(bob_, {"create", "--validate=false", "-f", review}, "1.33");
+  EXPECT_NE(refused.err.find("subjectaccessreviews.authorization.k8s.io is forbidden: User "
+                             "\"bob\" cannot create resource \"subjectaccessreviews\" in API "
+                             "group \"authorization.k8s.io\" at the cluster scope"),
+            std::string::npos)
+      << refused.err;
+}
+
+TEST_F(AuthorizationE2ETest, EscalationIsRefused) {
+  // carol may write roles in shop, but only with rights she holds.
+  const std::string small = server_.WriteFile("small-role.yaml", R"(
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: lister, namespace: shop}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [list]}
+)");
+  auto created = Kubectl(carol_, {"create", "-f", small}, "1.33");
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+
+  const std::string big = server_.WriteFile("big-role.yaml", R"(
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: secret-reader, namespace: shop}
+rules:
+- {apiGroups: [""], resources: [pods, secrets], verbs: [get, delete]}
+)");
+  for (const auto& minor : kKubectls) {
+    auto refused = Kubectl(carol_, {"create", "-f", big}, minor);
+    EXPECT_NE(refused.exit_code, 0);
+    EXPECT_NE(refused.err.find(
+                  "roles.rbac.authorization.k8s.io \"secret-reader\" is forbidden: user \"carol\" "
+                  "(groups=[\"system:authenticated\"]) is attempting to grant RBAC permissions not "
+                  "currently held:\n{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"delete\"]}\n"
+                  "{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\" \"delete\"]}"),
+              std::string::npos)
+        << minor << ": " << refused.err;
+  }
+
+  // Binding a role she does not hold (admin) is refused; binding one she holds is not.
+  const std::string bind_admin = server_.WriteFile("bind-admin.yaml", R"(
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: bob-admin, namespace: shop}
+subjects: [{kind: User, apiGroup: rbac.authorization.k8s.io, name: bob}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin}
+)");
+  auto bound = Kubectl(carol_, {"create", "-f", bind_admin}, "1.33");
+  EXPECT_NE(bound.exit_code, 0);
+  EXPECT_NE(bound.err.find("rolebindings.rbac.authorization.k8s.io \"bob-admin\" is forbidden: "
+                           "user \"carol\" (groups=[\"system:authenticated\"]) is attempting to "
+                           "grant RBAC permissions not currently held:"),
+            std::string::npos)
+      << bound.err;
+  auto bob_before = Kubectl(bob_, {"auth", "can-i", "list", "pods", "-n", "shop"}, "1.33");
+  EXPECT_EQ(bob_before.out, "no\n");
+  auto bind_lister = Kubectl(
+      carol_, {"create", "rolebinding", "bob-lists", "-n", "shop", "--role=lister", "--user=bob"},
+      "1.33");
+  EXPECT_EQ(bind_lister.exit_code, 0) << bind_lister.err;
+  // The new binding applies to bob's very next request.
+  auto bob_after = Kubectl(bob_, {"get", "pods", "-n", "shop", "-o", "name"}, "1.33");
+  EXPECT_EQ(bob_after.out, "pod/web\n") << bob_after.err;
+  // Patching her own role to more than she holds is refused too.
+  auto patched = Kubectl(carol_,
+                         {"patch", "role", "lister", "-n", "shop", "--type=json", "-p",
+                          R"([{"op":"add","path":"/rules/0/verbs/-","value":"delete"}])"},
+                         "1.33");
+  EXPECT_NE(patched.exit_code, 0);
+  EXPECT_NE(patched.err.find("is attempting to grant RBAC permissions not currently held:\n"
+                             "{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"delete\"]}"),
+            std::string::npos)
+      << patched.err;
+}
+
+TEST_F(AuthorizationE2ETest, AggregatedClusterRolesFollowTheirSources) {
+  const std::string extra = server_.WriteFile("extra.yaml", R"(
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: storageclasses-view
+  labels: {rbac.authorization.k8s.io/aggregate-to-view: "true"}
+rules:
+- {apiGroups: [storage.k8s.io], resources: [storageclasses], verbs: [get, list]}
+)");
+  auto created = server_.Kubectl({"apply", "-f", extra});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  auto bound = server_.Kubectl(
+      {"create", "clusterrolebinding", "bob-views", "--clusterrole=view", "--user=bob"});
+  ASSERT_EQ(bound.exit_code, 0) << bound.err;
+  // The view role (and, through it, edit and admin) picks the rule up.
+  std::string view;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    view = server_.Kubectl({"get", "clusterrole", "admin", "-o", "yaml"}).out;
+    if (view.find("storageclasses") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(view.find("storageclasses"), std::string::npos) << view;
+  auto can = Kubectl(bob_, {"auth", "can-i", "list", "storageclasses.storage.k8s.io"}, "1.33");
+  EXPECT_EQ(can.out, "yes\n") << can.err;
+  auto pods = Kubectl(bob_, {"auth", "can-i", "list", "pods", "-n", "default"}, "1.33");
+  EXPECT_EQ(pods.out, "yes\n") << pods.err;
+  auto secrets = Kubectl(bob_, {"auth", "can-i", "list", "secrets", "-n", "default"}, "1.33");
+  EXPECT_EQ(secrets.out, "no\n") << secrets.err;
+}
+
+}  // namespace
+}  // namespace kpp
