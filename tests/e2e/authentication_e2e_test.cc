@@ -24,6 +24,10 @@ class AuthenticationE2ETest : public ::testing::Test {
     const std::string tokens = server_.WriteFile(
         "tokens.csv", "good-token,alice,uid-42,\"developers,testers\"\nplain-token,bob,7\n");
     ASSERT_TRUE(server_.Start({"--token-auth-file", tokens}));
+    // Authentication alone grants nothing: alice's group may read, as `view` allows.
+    auto bound = server_.Kubectl({"create", "clusterrolebinding", "developers-view",
+                                  "--clusterrole=view", "--group=developers"});
+    ASSERT_EQ(bound.exit_code, 0) << bound.err;
   }
 
   // A kubeconfig for the server that authenticates with `token` and no client certificate.

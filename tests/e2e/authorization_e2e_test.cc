@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "server/component_credentials.h"
 #include "support/kpp_server_fixture.h"
 
 namespace kpp {
@@ -297,6 +298,35 @@ rules:
   EXPECT_EQ(pods.out, "yes\n") << pods.err;
   auto secrets = Kubectl(bob_, {"auth", "can-i", "list", "secrets", "-n", "default"}, "1.33");
   EXPECT_EQ(secrets.out, "no\n") << secrets.err;
+}
+
+TEST_F(AuthorizationE2ETest, ComponentsAuthenticateAsThemselvesWithUpstreamsRights) {
+  auto scheduler = server::IssueComponentCredentials(
+      server_.data_dir(), server::SchedulerIdentity(),
+      "https://127.0.0.1:" + std::to_string(server_.port()), std::chrono::system_clock::now());
+  ASSERT_TRUE(scheduler.ok()) << scheduler.error().message();
+  auto whoami = Kubectl(scheduler->kubeconfig_path,
+                        {"auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"}, "1.33");
+  EXPECT_EQ(whoami.out, "system:kube-scheduler") << whoami.err;
+  const struct {
+    std::vector<std::string> question;
+    std::string answer;
+  } questions[] = {
+      {{"create", "pods", "--subresource=binding", "-n", "shop"}, "yes\n"},
+      {{"list", "nodes"}, "yes\n"},
+      {{"update", "leases.coordination.k8s.io/kube-scheduler", "-n", "kube-system"}, "yes\n"},
+      {{"update", "leases.coordination.k8s.io/other", "-n", "kube-system"}, "no\n"},
+      {{"delete", "nodes"}, "no\n"},
+      {{"get", "secrets", "-n", "shop"}, "no\n"},
+  };
+  for (const auto& q : questions) {
+    std::vector<std::string> args = {"auth", "can-i"};
+    args.insert(args.end(), q.question.begin(), q.question.end());
+    auto answer = Kubectl(scheduler->kubeconfig_path, args, "1.33");
+    EXPECT_EQ(answer.out, q.answer) << q.question[0] << " " << q.question[1] << answer.err;
+  }
+  auto pods = Kubectl(scheduler->kubeconfig_path, {"get", "pods", "-A", "-o", "name"}, "1.33");
+  EXPECT_EQ(pods.out, "pod/web\n") << pods.err;
 }
 
 }  // namespace
