@@ -329,5 +329,49 @@ TEST_F(AuthorizationE2ETest, ComponentsAuthenticateAsThemselvesWithUpstreamsRigh
   EXPECT_EQ(pods.out, "pod/web\n") << pods.err;
 }
 
+TEST_F(AuthorizationE2ETest, NodeReadsOnlyWhatItsPodsUse) {
+  const std::string objects = server_.WriteFile("node-objects.yaml", R"(
+apiVersion: v1
+kind: Secret
+metadata: {name: tls, namespace: shop}
+stringData: {key: value}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: other, namespace: shop}
+stringData: {key: value}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bound, namespace: shop}
+spec:
+  nodeName: node-1
+  containers: [{name: c, image: nginx}]
+  volumes: [{name: tls, secret: {secretName: tls}}]
+)");
+  auto applied = server_.Kubectl({"apply", "-f", objects});
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  auto node = server::IssueComponentCredentials(
+      server_.data_dir(), server::NodeIdentity("node-1"),
+      "https://127.0.0.1:" + std::to_string(server_.port()), std::chrono::system_clock::now());
+  ASSERT_TRUE(node.ok()) << node.error().message();
+  for (const auto& minor : kKubectls) {
+    SCOPED_TRACE("kubectl " + minor);
+    auto used =
+        Kubectl(node->kubeconfig_path, {"get", "secret", "tls", "-n", "shop", "-o", "name"}, minor);
+    EXPECT_EQ(used.out, "secret/tls\n") << used.err;
+    auto unused = Kubectl(node->kubeconfig_path, {"get", "secret", "other", "-n", "shop"}, minor);
+    EXPECT_NE(unused.exit_code, 0);
+    EXPECT_EQ(unused.err,
+              "Error from server (Forbidden): secrets \"other\" is forbidden: User "
+              "\"system:node:node-1\" cannot get resource \"secrets\" in API group \"\" in the "
+              "namespace \"shop\": no relationship found between node 'node-1' and this object\n");
+    auto pods = Kubectl(
+        node->kubeconfig_path,
+        {"get", "pods", "-A", "--field-selector", "spec.nodeName=node-1", "-o", "name"}, minor);
+    EXPECT_EQ(pods.out, "pod/bound\n") << pods.err;
+  }
+}
+
 }  // namespace
 }  // namespace kpp

@@ -11,6 +11,7 @@
 #include "api/runtime/protobuf.h"
 #include "apimachinery/status.h"
 #include "apiserver/authz/bootstrap_policy.h"
+#include "apiserver/authz/node_authorizer.h"
 #include "apiserver/responses.h"
 #include "base/go_quote.h"
 #include "base/log.h"
@@ -103,6 +104,11 @@ http::Response ReviewResponse(const http::Request& request, const api::KindInfo*
 Authorization::Authorization(LoopbackCall call, const Clock& clock)
     : call_(std::move(call)), clock_(clock), rbac_(std::make_shared<RbacAuthorizer>(call_)) {
   authorizer_.Add(std::make_shared<MastersAuthorizer>());
+  std::vector<PolicyRule> node_rules;
+  for (const Role& role : DefaultBootstrapPolicy().cluster_roles) {
+    if (role.name == "system:node") node_rules = role.rules;
+  }
+  authorizer_.Add(std::make_shared<NodeAuthorizer>(call_, std::move(node_rules)));
   authorizer_.Add(rbac_);
 }
 

@@ -1,7 +1,7 @@
 // Everything the API server does to authorize a request, behind one small interface: the union
-// of authorizers (system:masters, then RBAC), the access reviews (SubjectAccessReview and
-// friends, answered from that union and never stored), RBAC's escalation checks on writes of
-// roles and bindings, and the bootstrap policy written at start.
+// of authorizers (system:masters, the node authorizer, then RBAC), the access reviews
+// (SubjectAccessReview and friends, answered from that union and never stored), RBAC's escalation
+// checks on writes of roles and bindings, and the bootstrap policy written at start.
 #pragma once
 
 #include <memory>
