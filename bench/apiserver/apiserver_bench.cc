@@ -11,7 +11,7 @@
 // the CPU time of each and the load average are printed to judge the figures by.
 //
 //   apiserver_bench [--quick] [--kpp PATH] [--client-threads N] [--pods N] [--list-repeats N]
-//                   [--watchers N]
+//                   [--watchers N] [--server-arg ARG]...
 //
 // --quick runs every phase with small counts (the smoke test uses it, to keep the program
 // building and running); its numbers mean little.
@@ -158,8 +158,11 @@ uint16_t FreeLoopbackPort() {
 
 class ServerUnderTest {
  public:
-  ServerUnderTest(std::string kpp, std::string root)
-      : kpp_(std::move(kpp)), root_(std::move(root)), data_dir_(root_ + "/data") {}
+  ServerUnderTest(std::string kpp, std::string root, std::vector<std::string> extra_args = {})
+      : kpp_(std::move(kpp)),
+        root_(std::move(root)),
+        data_dir_(root_ + "/data"),
+        extra_args_(std::move(extra_args)) {}
 
   // Starts the server and returns the time from spawning it to its first /readyz 200.
   Clock::duration Start() {
@@ -171,9 +174,17 @@ class ServerUnderTest {
     process_ = std::make_unique<testing::Process>();
     std::string error;
     const auto began = Clock::now();
-    if (!process_->Start({kpp_, "server", "--data-dir", data_dir_, "--bind-address", "127.0.0.1",
-                          "--https-listen-port", std::to_string(port_), "--disable-agent"},
-                         log_dir, &error)) {
+    std::vector<std::string> args = {kpp_,
+                                     "server",
+                                     "--data-dir",
+                                     data_dir_,
+                                     "--bind-address",
+                                     "127.0.0.1",
+                                     "--https-listen-port",
+                                     std::to_string(port_),
+                                     "--disable-agent"};
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    if (!process_->Start(args, log_dir, &error)) {
       Fail(error);
     }
     // /readyz is public: ask it without a client certificate, and without verifying the serving
@@ -225,6 +236,7 @@ class ServerUnderTest {
   std::string kpp_;
   std::string root_;
   std::string data_dir_;
+  std::vector<std::string> extra_args_;  // --server-arg
   std::unique_ptr<testing::Process> process_;
   uint16_t port_ = 0;
   int starts_ = 0;
@@ -658,10 +670,11 @@ void Check(const Response& response, int expected, const std::string& what) {
   }
 }
 
-Results Run(const std::string& kpp, const Sizes& sizes, int client_threads) {
+Results Run(const std::string& kpp, const Sizes& sizes, int client_threads,
+            const std::vector<std::string>& server_args) {
   Results results;
   const std::string root = MakeTempDirectory("kpp-bench-apiserver-").value();
-  ServerUnderTest server(kpp, root);
+  ServerUnderTest server(kpp, root, server_args);
 
   // Start: the first one makes the PKI and the database, the second finds them.
   results.first_ready = server.Start();
@@ -911,6 +924,8 @@ int Main(int argc, char** argv) {
   int client_threads = 1;
   // Overrides of one phase's size, to look at it alone (with --quick for the others).
   std::optional<int> pods, list_repeats, watchers;
+  // Passed on to `kpp server`, e.g. --server-arg --authorization-mode=AlwaysAllow to compare.
+  std::vector<std::string> server_args;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--quick") {
@@ -925,9 +940,11 @@ int Main(int argc, char** argv) {
       list_repeats = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--watchers" && i + 1 < argc) {
       watchers = std::max(1, std::atoi(argv[++i]));
+    } else if (arg == "--server-arg" && i + 1 < argc) {
+      server_args.emplace_back(argv[++i]);
     } else {
       std::cerr << "usage: apiserver_bench [--quick] [--kpp PATH] [--client-threads N] "
-                   "[--pods N] [--list-repeats N] [--watchers N]\n";
+                   "[--pods N] [--list-repeats N] [--watchers N] [--server-arg ARG]...\n";
       return 2;
     }
   }
@@ -943,7 +960,7 @@ int Main(int argc, char** argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   const std::string load_before = LoadAverage();
-  const Results results = Run(kpp, sizes, client_threads);
+  const Results results = Run(kpp, sizes, client_threads, server_args);
   Print(results, sizes);
   std::cout << fmt::format(
       "\nBench and server share {} cores ({} client thread(s)); load average (1 min) before: "

@@ -82,6 +82,12 @@ int main(int argc, char** argv) {
   server->add_option(
       "--token-auth-file", server_config.token_auth_file,
       "A CSV file of bearer tokens (token,user,uid,\"group1,group2\"), read at start");
+  server
+      ->add_option("--authorization-mode", server_config.authorization_mode,
+                   "Node,RBAC (the node authorizer and RBAC, with upstream's bootstrap policy) or "
+                   "AlwaysAllow (every authenticated user may do everything)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"Node,RBAC", "RBAC,Node", "RBAC", "AlwaysAllow"}));
   std::string event_ttl = "1h0m0s";
   server
       ->add_option("--event-ttl", event_ttl,

@@ -22,8 +22,9 @@ struct ServerConfig {
   std::string datastore_cafile;
   std::string datastore_certfile;
   std::string datastore_keyfile;
-  std::chrono::seconds event_ttl{3600};  // --event-ttl
-  std::string token_auth_file;           // --token-auth-file
+  std::chrono::seconds event_ttl{3600};          // --event-ttl
+  std::string token_auth_file;                   // --token-auth-file
+  std::string authorization_mode = "Node,RBAC";  // --authorization-mode; or AlwaysAllow
 };
 
 // Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code: 0
