@@ -257,6 +257,27 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin}
   // The new binding applies to bob's very next request.
   auto bob_after = Kubectl(bob_, {"get", "pods", "-n", "shop", "-o", "name"}, "1.33");
   EXPECT_EQ(bob_after.out, "pod/web\n") << bob_after.err;
+  // Aggregating takes every right, whoever may create ClusterRoles.
+  auto may_create = server_.Kubectl(
+      {"create", "clusterrole", "clusterrole-creator", "--verb=create", "--resource=clusterroles"});
+  ASSERT_EQ(may_create.exit_code, 0) << may_create.err;
+  auto carol_creates = server_.Kubectl({"create", "clusterrolebinding", "carol-creates",
+                                        "--clusterrole=clusterrole-creator", "--user=carol"});
+  ASSERT_EQ(carol_creates.exit_code, 0) << carol_creates.err;
+  const std::string aggregated = server_.WriteFile("aggregated.yaml", R"(
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: everything}
+aggregationRule:
+  clusterRoleSelectors: [{matchLabels: {kubernetes.io/bootstrapping: rbac-defaults}}]
+)");
+  auto aggregating = Kubectl(carol_, {"create", "-f", aggregated}, "1.33");
+  EXPECT_NE(aggregating.exit_code, 0);
+  EXPECT_NE(aggregating.err.find("clusterroles.rbac.authorization.k8s.io \"everything\" is "
+                                 "forbidden: must have cluster-admin privileges to use the "
+                                 "aggregationRule"),
+            std::string::npos)
+      << aggregating.err;
   // Patching her own role to more than she holds is refused too.
   auto patched = Kubectl(carol_,
                          {"patch", "role", "lister", "-n", "shop", "--type=json", "-p",

@@ -337,6 +337,20 @@ std::optional<http::Response> Authorization::CheckEscalation(const http::Request
     escalate.namespace_ = namespace_;
     if (authorizer_.Authorize(escalate).decision == Decision::kAllow) return std::nullopt;
     const Role role = ParseRole(object);
+    // Aggregating needs every right: the role will hold whatever its selectors pick up.
+    if (role.aggregation_selectors && !role.aggregation_selectors->empty()) {
+      const std::vector<PolicyRule> full_authority = {{{"*"}, {"*"}, {"*"}, {}, {}},
+                                                      {{"*"}, {}, {}, {}, {"*"}}};
+      if (!Covers(policy->RulesFor(user, namespace_), full_authority, nullptr)) {
+        const apimachinery::StatusDetails details{name, kRbacGroup, info.resource};
+        return StatusResponse(
+            Error(ErrorCode::kForbidden,
+                  fmt::format("{}.{} \"{}\" is forbidden: must have cluster-admin privileges to "
+                              "use the aggregationRule",
+                              info.resource, kRbacGroup, name)),
+            &details);
+      }
+    }
     requested = role.rules;
   } else {
     const Binding binding = ParseBinding(object);
