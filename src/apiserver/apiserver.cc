@@ -159,7 +159,7 @@ void ApiServer::Stop() {
 
 http::Response ApiServer::Handle(const http::Request& request) const {
   KLOG_V(4, "{} {} from {}", request.method, request.target, request.remote_address);
-  const auto user = authenticator_.Authenticate(request);
+  auto user = authenticator_.Authenticate(request);
   if (!user && !IsPublicPath(request.path)) {
     return StatusResponse(Error(ErrorCode::kUnauthorized, "Unauthorized"));
   }

@@ -202,6 +202,38 @@ TEST_F(AuthorizationE2ETest, CanIAnswersFromThePolicy) {
       << refused.err;
 }
 
+TEST_F(AuthorizationE2ETest, ImpersonationAnswersForTheUserActedAs) {
+  for (const auto& minor : kKubectls) {
+    SCOPED_TRACE("kubectl " + minor);
+    // The admin may impersonate anyone: can-i --as answers for that user.
+    auto alice = server_.Kubectl(
+        {"auth", "can-i", "list", "pods", "-n", "shop", "--as", "alice", "--as-group", "devs"},
+        minor);
+    EXPECT_EQ(alice.out, "yes\n") << alice.err;
+    auto bob =
+        server_.Kubectl({"auth", "can-i", "list", "pods", "-n", "shop", "--as", "bob"}, minor);
+    EXPECT_EQ(bob.out, "no\n") << bob.err;
+    auto as_bob = server_.Kubectl({"get", "pods", "-n", "shop", "--as", "bob"}, minor);
+    EXPECT_EQ(as_bob.err,
+              "Error from server (Forbidden): pods is forbidden: User \"bob\" cannot list "
+              "resource \"pods\" in API group \"\" in the namespace \"shop\"\n");
+    auto whoami =
+        server_.Kubectl({"auth", "whoami", "--as", "system:serviceaccount:shop:builder", "-o",
+                         "jsonpath={.status.userInfo.username} {.status.userInfo.groups}"},
+                        minor);
+    EXPECT_EQ(whoami.out,
+              "system:serviceaccount:shop:builder "
+              "[\"system:serviceaccounts\",\"system:serviceaccounts:shop\",\"system:"
+              "authenticated\"]")
+        << whoami.err;
+    // Others may not.
+    auto refused = Kubectl(alice_, {"get", "pods", "-n", "shop", "--as", "bob"}, minor);
+    EXPECT_EQ(refused.err,
+              "Error from server (Forbidden): users \"bob\" is forbidden: User \"alice\" cannot "
+              "impersonate resource \"users\" in API group \"\" at the cluster scope\n");
+  }
+}
+
 TEST_F(AuthorizationE2ETest, EscalationIsRefused) {
   // carol may write roles in shop, but only with rights she holds.
   const std::string small = server_.WriteFile("small-role.yaml", R"(

@@ -11,6 +11,7 @@
 #include "api/runtime/protobuf.h"
 #include "apimachinery/status.h"
 #include "apiserver/authz/bootstrap_policy.h"
+#include "apiserver/authz/impersonation.h"
 #include "apiserver/authz/node_authorizer.h"
 #include "apiserver/responses.h"
 #include "base/go_quote.h"
@@ -128,7 +129,10 @@ void Authorization::Stop() {
 }
 
 std::optional<http::Response> Authorization::Check(const http::Request& request,
-                                                   const UserInfo& user) const {
+                                                   UserInfo& user) const {
+  auto acting = Impersonate(request, user, authorizer_);
+  if (auto* refused = std::get_if<http::Response>(&acting)) return std::move(*refused);
+  user = std::get<UserInfo>(std::move(acting));
   const ops::RequestInfo info = ops::ParseRequestInfo(request.method, request.path, request.query);
   const Attributes attributes = AttributesFor(user, info);
   const Verdict verdict = authorizer_.Authorize(attributes);

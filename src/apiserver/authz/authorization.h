@@ -29,8 +29,9 @@ class Authorization {
   void Stop();
 
   // Before a request of `user` is served: the refusal (403), or the answer of an access review
-  // (which this serves itself); nullopt when the request may go on.
-  std::optional<http::Response> Check(const http::Request& request, const UserInfo& user) const;
+  // (which this serves itself); nullopt when the request may go on. With impersonation headers
+  // that are allowed, `user` becomes the impersonated user first.
+  std::optional<http::Response> Check(const http::Request& request, UserInfo& user) const;
   // After a request was served: an RBAC object it changed is seen by the next request.
   void Observe(const http::Request& request, const http::Response& response) const;
 
