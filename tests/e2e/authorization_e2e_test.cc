@@ -353,6 +353,43 @@ rules:
   EXPECT_EQ(secrets.out, "no\n") << secrets.err;
 }
 
+TEST_F(AuthorizationE2ETest, BootstrapPolicyIsReconciledAtStart) {
+  // Trim two bootstrap roles; one of them is marked not to be updated.
+  const std::string trim = R"([{"op":"replace","path":"/rules","value":[{"verbs":["get"],)"
+                           R"("nonResourceURLs":["/custom"]}]}])";
+  for (const char* role : {"system:discovery", "system:monitoring"}) {
+    auto trimmed = server_.Kubectl({"patch", "clusterrole", role, "--type=json", "-p", trim});
+    ASSERT_EQ(trimmed.exit_code, 0) << trimmed.err;
+  }
+  auto kept = server_.Kubectl({"annotate", "--overwrite", "clusterrole", "system:monitoring",
+                               "rbac.authorization.kubernetes.io/autoupdate=false"});
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  auto unbound =
+      server_.Kubectl({"patch", "clusterrolebinding", "system:public-info-viewer", "--type=json",
+                       "-p", R"([{"op":"remove","path":"/subjects/1"}])"});
+  ASSERT_EQ(unbound.exit_code, 0) << unbound.err;
+  auto can = Kubectl(bob_, {"auth", "can-i", "get", "/apis"}, "1.33");
+  EXPECT_EQ(can.out, "no\n") << can.err;
+
+  ASSERT_TRUE(server_.Stop());
+  ASSERT_TRUE(server_.Start({"--token-auth-file", server_.root_dir() + "/tokens.csv"}));
+  bob_ = TokenKubeconfig("bob-token");
+  auto discovery = server_.Kubectl(
+      {"get", "clusterrole", "system:discovery", "-o", "jsonpath={.rules[*].nonResourceURLs}"});
+  EXPECT_EQ(discovery.out,
+            "[\"/custom\"] [\"/api\",\"/api/*\",\"/apis\",\"/apis/*\",\"/healthz\","
+            "\"/livez\",\"/openapi\",\"/openapi/*\",\"/readyz\",\"/version\",\"/version/\"]")
+      << discovery.err;
+  auto basic = server_.Kubectl(
+      {"get", "clusterrole", "system:monitoring", "-o", "jsonpath={.rules[*].nonResourceURLs}"});
+  EXPECT_EQ(basic.out, "[\"/custom\"]") << basic.err;
+  auto subjects = server_.Kubectl({"get", "clusterrolebinding", "system:public-info-viewer", "-o",
+                                   "jsonpath={.subjects[*].name}"});
+  EXPECT_EQ(subjects.out, "system:authenticated system:unauthenticated") << subjects.err;
+  auto again = Kubectl(bob_, {"auth", "can-i", "get", "/apis"}, "1.33");
+  EXPECT_EQ(again.out, "yes\n") << again.err;
+}
+
 TEST_F(AuthorizationE2ETest, ComponentsAuthenticateAsThemselvesWithUpstreamsRights) {
   auto scheduler = server::IssueComponentCredentials(
       server_.data_dir(), server::SchedulerIdentity(),
