@@ -87,7 +87,14 @@ int main(int argc, char** argv) {
                    "Node,RBAC (the node authorizer and RBAC, with upstream's bootstrap policy) or "
                    "AlwaysAllow (every authenticated user may do everything)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"Node,RBAC", "RBAC,Node", "RBAC", "AlwaysAllow"}));
+      ->check(CLI::Validator(
+          [](const std::string& mode) -> std::string {
+            for (const char* known : {"Node,RBAC", "RBAC,Node", "RBAC", "AlwaysAllow"}) {
+              if (mode == known) return "";
+            }
+            return "\"" + mode + "\" is not Node,RBAC or AlwaysAllow";
+          },
+          "MODE"));
   std::string event_ttl = "1h0m0s";
   server
       ->add_option("--event-ttl", event_ttl,

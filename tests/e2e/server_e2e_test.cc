@@ -311,6 +311,9 @@ TEST(ServerE2ETest, BadFlagsAreOneLineUsageErrors) {
   ExpectUsageError(
       RunProcess({testing::KppBinary(), "server", "--write-kubeconfig-mode", "rw-r--r--"}, 10s),
       "--write-kubeconfig-mode");
+  ExpectUsageError(
+      RunProcess({testing::KppBinary(), "server", "--authorization-mode", "ABAC"}, 10s),
+      "--authorization-mode: \"ABAC\" is not Node,RBAC or AlwaysAllow");
   auto bad_address = RunFailingServer(scratch.data_dir(), {"--bind-address", "localhost"});
   ExpectOneErrorLine(bad_address, "invalid --bind-address \"localhost\": not an IP address");
   EXPECT_FALSE(PathExists(scratch.data_dir())) << "nothing is created on bad input";
