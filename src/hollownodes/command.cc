@@ -42,6 +42,11 @@ CLI::App* AddHollowNodesCommand(CLI::App& app, HollowNodesFlags& flags) {
                    "A deleted pod is removed after its grace period, at most this long")
       ->capture_default_str();
   command
+      ->add_option("--node-status-report-frequency", flags.node_status_report_frequency,
+                   "How often a node writes its status when nothing changed (the kubelet's "
+                   "nodeStatusReportFrequency)")
+      ->capture_default_str();
+  command
       ->add_option("--pod-cidr-base", node.pod_cidr_base,
                    "Network the nodes' pod ranges are cut from, one per node")
       ->capture_default_str();
@@ -52,6 +57,10 @@ CLI::App* AddHollowNodesCommand(CLI::App& app, HollowNodesFlags& flags) {
   command
       ->add_option("--node-ip-base", node.node_ip_base,
                    "Network the nodes' InternalIP addresses come from")
+      ->capture_default_str();
+  command
+      ->add_option("--events", config.events,
+                   "Record the kubelet's node and pod events (false saves writes at scale)")
       ->capture_default_str();
   command
       ->add_option("--heartbeat-workers", config.heartbeat_workers,
@@ -86,6 +95,15 @@ int RunHollowNodesCommand(HollowNodesFlags& flags) {
   }
   flags.config.max_termination_grace =
       std::chrono::duration_cast<std::chrono::milliseconds>(*grace);
+  auto report = intstr::ParseDuration(flags.node_status_report_frequency);
+  if (!report.ok() || report->count() <= 0) {
+    return fail("invalid --node-status-report-frequency \"" + flags.node_status_report_frequency +
+                "\"");
+  }
+  flags.config.status_report_interval =
+      std::chrono::duration_cast<std::chrono::milliseconds>(*report);
+  flags.config.status_check_interval =
+      std::min(flags.config.status_check_interval, flags.config.status_report_interval);
   if (auto plan = PlanNodes(flags.config.node_template, flags.config.count); !plan.ok()) {
     return fail(plan.error().message());
   }

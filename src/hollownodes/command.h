@@ -19,6 +19,7 @@ struct HollowNodesFlags {
   std::string taints;
   std::string pod_run_time = "0s";
   std::string max_termination_grace = "2s";
+  std::string node_status_report_frequency = "5m";
 };
 
 // Adds the subcommand to `app`, writing into `flags`.

@@ -97,6 +97,11 @@ Status HollowNodes::Start() {
     nodes_.push_back(std::move(state));
   }
 
+  if (config_.events) {
+    client::record::RecorderOptions recorder_options;
+    recorder_options.component = "kubelet";
+    recorder_ = std::make_unique<client::record::EventRecorder>(client_, recorder_options);
+  }
   // One informer for every bound pod; the handler keeps those of our nodes.
   client::informers::InformerOptions options;
   options.selectors.field_selector = "spec.nodeName!=";
@@ -128,6 +133,7 @@ void HollowNodes::Stop() {
   heartbeats_.ShutDown();
   pods_.ShutDown();
   if (pod_informer_) pod_informer_->Stop();
+  if (recorder_) recorder_->Shutdown();
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
@@ -169,6 +175,7 @@ void HollowNodes::HandleHeartbeat(const std::string& key) {
       }
       node.register_failures = 0;
       ++registered_;
+      RecordNodeEvents(node);
       heartbeats_.Add(HeartbeatKey(kLeaseKey, index));
       heartbeats_.AddAfter(HeartbeatKey(kStatusKey, index), config_.status_check_interval);
       return;
@@ -290,6 +297,62 @@ Status HollowNodes::CheckStatus(NodeState& node) {
   return Ok();
 }
 
+void HollowNodes::RecordNodeEvents(const NodeState& node) {
+  if (!recorder_) return;
+  // The kubelet refers to its node by name, also as uid.
+  v1::ObjectReference reference;
+  reference.kind = "Node";
+  reference.name = node.identity.name;
+  reference.uid = node.identity.name;
+  const std::string& name = node.identity.name;
+  recorder_->Event(reference, client::record::kEventTypeNormal, "Starting", "Starting kubelet.");
+  recorder_->Event(reference, client::record::kEventTypeNormal, "NodeAllocatableEnforced",
+                   "Updated Node Allocatable limit across pods");
+  for (const char* reason :
+       {"NodeHasSufficientMemory", "NodeHasNoDiskPressure", "NodeHasSufficientPID", "NodeReady"}) {
+    recorder_->Event(reference, client::record::kEventTypeNormal, reason,
+                     fmt::format("Node {} status is now: {}", name, reason));
+  }
+}
+
+void HollowNodes::RecordPodEvents(const v1::Pod& pod, bool starting) {
+  if (!recorder_) return;
+  auto reference_to = [&](const std::string& field_path) {
+    v1::ObjectReference reference;
+    reference.kind = "Pod";
+    reference.api_version = "v1";
+    reference.namespace_ = pod.metadata.namespace_;
+    reference.name = pod.metadata.name;
+    reference.uid = pod.metadata.uid;
+    reference.resource_version = pod.metadata.resource_version;
+    reference.field_path = field_path;
+    return reference;
+  };
+  auto record = [&](const v1::Container& container, const std::string& field_path) {
+    const auto reference = reference_to(field_path);
+    if (starting) {
+      recorder_->Event(
+          reference, client::record::kEventTypeNormal, "Pulled",
+          fmt::format("Container image \"{}\" already present on machine", container.image));
+      recorder_->Event(reference, client::record::kEventTypeNormal, "Created",
+                       "Created container: " + container.name);
+      recorder_->Event(reference, client::record::kEventTypeNormal, "Started",
+                       "Started container " + container.name);
+    } else {
+      recorder_->Event(reference, client::record::kEventTypeNormal, "Killing",
+                       "Stopping container " + container.name);
+    }
+  };
+  if (starting) {
+    for (const auto& container : pod.spec.init_containers) {
+      record(container, "spec.initContainers{" + container.name + "}");
+    }
+  }
+  for (const auto& container : pod.spec.containers) {
+    record(container, "spec.containers{" + container.name + "}");
+  }
+}
+
 // ---- pods -------------------------------------------------------------------------------------
 
 void HollowNodes::EnqueuePod(const ObjectRef& object) {
@@ -388,9 +451,15 @@ Status HollowNodes::SyncPod(const std::string& key) {
   if (pod.metadata.deletion_timestamp.has_value()) {
     // The containers get the grace period (capped) to stop, then the pod goes.
     std::chrono::steady_clock::time_point since;
+    bool first_seen = false;
     {
       std::lock_guard lock(pods_mutex_);
-      since = terminating_since_.try_emplace(key, clock_.Monotonic()).first->second;
+      auto [entry, inserted] = terminating_since_.try_emplace(key, clock_.Monotonic());
+      since = entry->second;
+      first_seen = inserted;
+    }
+    if (first_seen && !IsTerminal(pod) && !pod.status.container_statuses.empty()) {
+      RecordPodEvents(pod, /*starting=*/false);
     }
     const int64_t grace_seconds = pod.metadata.deletion_grace_period_seconds.value_or(
         pod.spec.termination_grace_period_seconds.value_or(30));
@@ -435,6 +504,7 @@ Status HollowNodes::SyncPod(const std::string& key) {
     running.status = BuildRunningPodStatus(pod, identity.internal_ip, pod_ip, now, now);
     KPP_ASSIGN_OR_RETURN(v1::Pod written, pods.UpdateStatus(running));
     ++pod_status_writes_;
+    RecordPodEvents(written, /*starting=*/true);
     if (config_.pod_run_time.count() > 0 && FinishesOnItsOwn(pod)) {
       pods_.AddAfter(key, config_.pod_run_time);
     }

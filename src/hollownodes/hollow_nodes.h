@@ -22,6 +22,7 @@
 #include "base/clock.h"
 #include "base/result.h"
 #include "client/informers/shared_informer.h"
+#include "client/record/event_recorder.h"
 #include "client/rest/rest_client.h"
 #include "client/workqueue/queue.h"
 #include "hollownodes/status.h"
@@ -42,6 +43,8 @@ struct HollowNodesConfig {
   std::chrono::milliseconds lease_renew_interval{10'000};
   std::chrono::milliseconds status_check_interval{10'000};
   std::chrono::milliseconds status_report_interval{300'000};
+  // Record the kubelet's events (node Starting/NodeReady..., pod Pulled/Created/Started/Killing).
+  bool events = true;
 };
 
 // Figures for logs, tests and the scale check.
@@ -91,6 +94,8 @@ class HollowNodes {
   Result<std::string> AssignPodIp(const std::string& key, const api::core::v1::Pod& pod, int node);
   void ReleasePodIp(const std::string& key);
   api::Time Now() const;
+  void RecordNodeEvents(const NodeState& node);
+  void RecordPodEvents(const api::core::v1::Pod& pod, bool starting);
 
   std::shared_ptr<client::rest::RestClient> client_;
   HollowNodesConfig config_;
@@ -101,6 +106,7 @@ class HollowNodes {
   client::workqueue::DelayingQueue heartbeats_;
   client::workqueue::RateLimitingQueue pods_;
   std::unique_ptr<client::informers::SharedInformer> pod_informer_;
+  std::unique_ptr<client::record::EventRecorder> recorder_;
   std::vector<std::thread> threads_;
   std::atomic<bool> started_ = false;
 

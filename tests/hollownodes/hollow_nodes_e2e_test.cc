@@ -120,6 +120,14 @@ TEST_F(HollowNodesE2ETest, NodesRegisterRenewLeasesAndRunPods) {
   EXPECT_TRUE(
       web["status"].at("containerStatuses").at(0).at("state").as_object().contains("running"));
 
+  // The kubelet's events: the node's and the pod's.
+  EXPECT_TRUE(Eventually([&] {
+    const std::string events = Get({"get", "events", "-o", "wide"});
+    return events.find("Started container main") != std::string::npos &&
+           events.find("Created container: main") != std::string::npos &&
+           events.find("Node hollow-1 status is now: NodeReady") != std::string::npos;
+  })) << Get({"get", "events", "-o", "wide"});
+
   // A Never pod finishes after --pod-run-time: Completed.
   ASSERT_EQ(server_
                 .Kubectl({"apply", "-f",
@@ -152,14 +160,14 @@ TEST_F(HollowNodesE2ETest, NodesRegisterRenewLeasesAndRunPods) {
 }
 
 TEST_F(HollowNodesE2ETest, RestartTakesTheNodesOverAgain) {
-  StartHollowNodes({"--count", "2"});
+  StartHollowNodes({"--count", "2", "--node-status-report-frequency", "2s"});
   ASSERT_TRUE(Eventually([&] {
     return Get({"get", "lease", "-n", "kube-node-lease", "-o", "name"}) ==
            "lease.coordination.k8s.io/hollow-0\nlease.coordination.k8s.io/hollow-1\n";
   }));
   hollow_.Signal(SIGTERM);
   ASSERT_TRUE(hollow_.Wait(20s));
-  StartHollowNodes({"--count", "2"});
+  StartHollowNodes({"--count", "2", "--node-status-report-frequency", "2s"});
   // The second process finds both nodes and leases and keeps them, without errors.
   const std::string before = Get(
       {"get", "lease", "-n", "kube-node-lease", "hollow-1", "-o", "jsonpath={.spec.renewTime}"});
@@ -173,6 +181,20 @@ TEST_F(HollowNodesE2ETest, RestartTakesTheNodesOverAgain) {
     return hollow_.Stderr().find("All 2 hollow nodes registered") != std::string::npos;
   })) << hollow_.Stderr();
   EXPECT_EQ(hollow_.Stderr().find("Unable to register"), std::string::npos) << hollow_.Stderr();
+
+  // The status is reported again when its report is due: heartbeat times move, the Ready
+  // condition's transition time does not.
+  const std::string ready = "jsonpath={.status.conditions[?(@.type==\"Ready\")]}";
+  auto condition = boost::json::parse(Get({"get", "node", "hollow-0", "-o", ready})).as_object();
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto now = boost::json::parse(Get({"get", "node", "hollow-0", "-o", ready})).as_object();
+        return now["lastHeartbeatTime"] != condition["lastHeartbeatTime"] &&
+               now["lastTransitionTime"] == condition["lastTransitionTime"] &&
+               now["status"] == "True";
+      },
+      15s))
+      << Get({"get", "node", "hollow-0", "-o", "yaml"});
 }
 
 TEST_F(HollowNodesE2ETest, BadFlagsAreRefused) {
