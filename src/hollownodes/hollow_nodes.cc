@@ -465,12 +465,14 @@ Status HollowNodes::SyncPod(const std::string& key) {
         pod.spec.termination_grace_period_seconds.value_or(30));
     const auto grace = std::min<std::chrono::milliseconds>(std::chrono::seconds(grace_seconds),
                                                            config_.max_termination_grace);
+    // Nothing runs in a pod that finished or never started: it goes at once, as upstream.
+    const bool running = !IsTerminal(pod) && !pod.status.container_statuses.empty();
     const auto left = since + grace - clock_.Monotonic();
-    if (left > 0ns) {
+    if (running && left > 0ns) {
       pods_.AddAfter(key, std::chrono::duration_cast<std::chrono::nanoseconds>(left));
       return Ok();
     }
-    if (!IsTerminal(pod) && !pod.status.container_statuses.empty()) {
+    if (running) {
       v1::Pod stopped = pod;
       stopped.status = BuildSucceededPodStatus(pod, now);
       auto written = pods.UpdateStatus(stopped);
