@@ -5,6 +5,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cmath>
 #include <condition_variable>
 #include <optional>
 
@@ -31,6 +32,7 @@ struct HollowNodes::NodeState {
   std::chrono::steady_clock::time_point last_report{};
   int register_failures = 0;
   int lease_failures = 0;
+  bool lease_phase_spread = false;
 };
 
 namespace {
@@ -189,6 +191,16 @@ void HollowNodes::HandleHeartbeat(const std::string& key) {
       }
       node.lease_failures = 0;
       ++lease_renewals_;
+      if (!node.lease_phase_spread) {
+        // Nodes registered in a burst would renew in a burst every 10 s; one longer first
+        // interval (golden-ratio offsets by index) spreads the renewals evenly over it.
+        node.lease_phase_spread = true;
+        const double fraction = std::fmod(index * 0.6180339887498949, 1.0);
+        heartbeats_.AddAfter(key, config_.lease_renew_interval +
+                                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          config_.lease_renew_interval * fraction));
+        return;
+      }
       heartbeats_.AddAfter(key, config_.lease_renew_interval);
       return;
     case kStatusKey:

@@ -37,7 +37,7 @@ struct HollowNodesConfig {
   // A deleted pod's containers "stop" after its grace period, but never later than this.
   std::chrono::milliseconds max_termination_grace{2000};
   int heartbeat_workers = 16;
-  int pod_workers = 4;
+  int pod_workers = 16;
   // Upstream's kubelet: the lease is renewed every 10 s (a quarter of its 40 s duration), the
   // node status is checked every 10 s and written when it changed or 5 minutes passed.
   std::chrono::milliseconds lease_renew_interval{10'000};
