@@ -109,6 +109,11 @@ Status HollowNodes::Start() {
   options.selectors.field_selector = "spec.nodeName!=";
   options.indexers = {};
   options.clock = &clock_;
+  options.transform = [](ObjectRef object) -> ObjectRef {
+    auto pod = client::informers::As<v1::Pod>(object);
+    if (pod == nullptr) return object;
+    return std::make_shared<const api::TypedObject<v1::Pod>>(TrimPod(*pod));
+  };
   pod_informer_ = std::make_unique<client::informers::SharedInformer>(
       client::DynamicResource(client_, client::KindFor<v1::Pod>()), options);
   client::informers::EventHandler handler;
@@ -485,9 +490,9 @@ Status HollowNodes::SyncPod(const std::string& key) {
       return Ok();
     }
     if (running) {
-      v1::Pod stopped = pod;
-      stopped.status = BuildSucceededPodStatus(pod, now);
-      auto written = pods.UpdateStatus(stopped);
+      auto written =
+          pods.Patch(pod.metadata.name, client::PatchType::kMerge,
+                     PodStatusPatch(pod, BuildSucceededPodStatus(pod, now)), {}, "status");
       if (!written.ok() && !client::IsNotFound(written.error())) return written.error();
       ++pod_status_writes_;
     }
@@ -514,9 +519,12 @@ Status HollowNodes::SyncPod(const std::string& key) {
 
   if (!ReportedRunning(pod)) {
     KPP_ASSIGN_OR_RETURN(std::string pod_ip, AssignPodIp(key, pod, node));
-    v1::Pod running = pod;
-    running.status = BuildRunningPodStatus(pod, identity.internal_ip, pod_ip, now, now);
-    KPP_ASSIGN_OR_RETURN(v1::Pod written, pods.UpdateStatus(running));
+    KPP_ASSIGN_OR_RETURN(
+        v1::Pod written,
+        pods.Patch(
+            pod.metadata.name, client::PatchType::kMerge,
+            PodStatusPatch(pod, BuildRunningPodStatus(pod, identity.internal_ip, pod_ip, now, now)),
+            {}, "status"));
     ++pod_status_writes_;
     RecordPodEvents(written, /*starting=*/true);
     if (config_.pod_run_time.count() > 0 && FinishesOnItsOwn(pod)) {
@@ -534,9 +542,10 @@ Status HollowNodes::SyncPod(const std::string& key) {
     pods_.AddAfter(key, std::chrono::seconds(ends - now.unix_seconds));
     return Ok();
   }
-  v1::Pod finished = pod;
-  finished.status = BuildSucceededPodStatus(pod, now);
-  KPP_ASSIGN_OR_RETURN(v1::Pod written, pods.UpdateStatus(finished));
+  KPP_ASSIGN_OR_RETURN(
+      v1::Pod written,
+      pods.Patch(pod.metadata.name, client::PatchType::kMerge,
+                 PodStatusPatch(pod, BuildSucceededPodStatus(pod, now)), {}, "status"));
   ++pod_status_writes_;
   ReleasePodIp(key);
   return Ok();

@@ -4,9 +4,14 @@
 #include <openssl/sha.h>
 #include <sys/utsname.h>
 
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <charconv>
 #include <set>
 
+#include "api/core/v1/codec.h"
+#include "api/runtime/object_codec.h"
 #include "apimachinery/labels/validation.h"
 #include "apimachinery/resource/quantity.h"
 #include "base/version.h"
@@ -495,6 +500,54 @@ v1::PodStatus BuildSucceededPodStatus(const v1::Pod& pod, api::Time now) {
   }
   status.conditions = std::move(conditions);
   return status;
+}
+
+v1::Pod TrimPod(const v1::Pod& pod) {
+  v1::Pod trimmed;
+  trimmed.api_version = pod.api_version;
+  trimmed.kind = pod.kind;
+  trimmed.metadata.name = pod.metadata.name;
+  trimmed.metadata.namespace_ = pod.metadata.namespace_;
+  trimmed.metadata.uid = pod.metadata.uid;
+  trimmed.metadata.resource_version = pod.metadata.resource_version;
+  trimmed.metadata.deletion_timestamp = pod.metadata.deletion_timestamp;
+  trimmed.metadata.deletion_grace_period_seconds = pod.metadata.deletion_grace_period_seconds;
+  trimmed.spec.node_name = pod.spec.node_name;
+  trimmed.spec.restart_policy = pod.spec.restart_policy;
+  trimmed.spec.host_network = pod.spec.host_network;
+  trimmed.spec.termination_grace_period_seconds = pod.spec.termination_grace_period_seconds;
+  trimmed.spec.readiness_gates = pod.spec.readiness_gates;
+  auto keep = [](const std::vector<v1::Container>& containers) {
+    std::vector<v1::Container> kept;
+    kept.reserve(containers.size());
+    for (const auto& container : containers) {
+      v1::Container slim;
+      slim.name = container.name;
+      slim.image = container.image;
+      slim.restart_policy = container.restart_policy;
+      kept.push_back(std::move(slim));
+    }
+    return kept;
+  };
+  trimmed.spec.init_containers = keep(pod.spec.init_containers);
+  trimmed.spec.containers = keep(pod.spec.containers);
+  trimmed.status = pod.status;
+  return trimmed;
+}
+
+std::string PodStatusPatch(const v1::Pod& pod, const v1::PodStatus& status) {
+  boost::json::object status_json = boost::json::parse(api::ToJson(status)).as_object();
+  // Empty strings are left out of the JSON, which a merge patch reads as "keep".
+  for (const char* cleared : {"reason", "message", "nominatedNodeName"}) {
+    if (!status_json.contains(cleared)) status_json[cleared] = nullptr;
+  }
+  boost::json::object metadata;
+  metadata["uid"] = pod.metadata.uid;
+  metadata["resourceVersion"] = pod.metadata.resource_version;
+  boost::json::object patch;
+  patch["metadata"] = std::move(metadata);
+  patch["status"] = std::move(status_json);
+  return boost::json::serialize(patch);
 }
 
 }  // namespace kpp::hollownodes

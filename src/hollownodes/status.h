@@ -101,4 +101,13 @@ api::core::v1::PodStatus BuildRunningPodStatus(const api::core::v1::Pod& pod,
 // Succeeded, Ready and ContainersReady False with reason PodCompleted, sandbox gone.
 api::core::v1::PodStatus BuildSucceededPodStatus(const api::core::v1::Pod& pod, api::Time now);
 
+// The part of a pod a hollow node reads (identity, deletion, node, restart policy, containers'
+// names and images, readiness gates, status): what its informer keeps, a fraction of the pod.
+api::core::v1::Pod TrimPod(const api::core::v1::Pod& pod);
+
+// A JSON merge patch of pods/status that writes `status` (fields it leaves empty that a pod
+// could hold: reason, message, nominatedNodeName are cleared), conditional on the pod's uid and
+// resourceVersion, as the kubelet's status manager conditions its patches on the uid.
+std::string PodStatusPatch(const api::core::v1::Pod& pod, const api::core::v1::PodStatus& status);
+
 }  // namespace kpp::hollownodes

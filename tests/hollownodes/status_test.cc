@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include "api/core/v1/codec.h"
 
 namespace kpp::hollownodes {
@@ -373,6 +375,59 @@ TEST(HollowPodTest, ImageIds) {
     EXPECT_EQ(id.substr(0, id.find('@')), test_case.repository) << test_case.image;
     EXPECT_EQ(id.size() - id.find('@'), std::string("@sha256:").size() + 64) << test_case.image;
   }
+}
+
+TEST(HollowPodTest, TrimKeepsWhatTheNodeReads) {
+  v1::Pod pod = PodWith("OnFailure", 1, /*sidecar=*/true);
+  pod.metadata.resource_version = "42";
+  pod.metadata.labels = {{"app", "web"}};
+  pod.metadata.annotations = {{"big", std::string(4096, 'x')}};
+  pod.metadata.deletion_timestamp = kLater;
+  pod.metadata.deletion_grace_period_seconds = 30;
+  pod.spec.host_network = true;
+  pod.spec.containers[0].args = {"--serve"};
+  pod.spec.containers[0].env.push_back(v1::EnvVar{"A", "1", std::nullopt});
+  pod.spec.readiness_gates.push_back(v1::PodReadinessGate{"example.com/ready"});
+  const v1::Pod trimmed = TrimPod(pod);
+  EXPECT_EQ(trimmed.metadata.name, "p");
+  EXPECT_EQ(trimmed.metadata.namespace_, "default");
+  EXPECT_EQ(trimmed.metadata.uid, "pod-uid");
+  EXPECT_EQ(trimmed.metadata.resource_version, "42");
+  EXPECT_EQ(trimmed.metadata.deletion_timestamp, kLater);
+  EXPECT_EQ(trimmed.metadata.deletion_grace_period_seconds, 30);
+  EXPECT_TRUE(trimmed.metadata.labels.empty());
+  EXPECT_TRUE(trimmed.metadata.annotations.empty());
+  EXPECT_EQ(trimmed.spec.node_name, "hollow-0");
+  EXPECT_EQ(trimmed.spec.restart_policy, "OnFailure");
+  EXPECT_TRUE(trimmed.spec.host_network);
+  EXPECT_EQ(trimmed.spec.readiness_gates, pod.spec.readiness_gates);
+  ASSERT_EQ(trimmed.spec.containers.size(), 1u);
+  EXPECT_EQ(trimmed.spec.containers[0].name, "main");
+  EXPECT_EQ(trimmed.spec.containers[0].image, "registry.k8s.io/pause:3.10");
+  EXPECT_TRUE(trimmed.spec.containers[0].args.empty());
+  EXPECT_TRUE(trimmed.spec.containers[0].env.empty());
+  ASSERT_EQ(trimmed.spec.init_containers.size(), 1u);
+  EXPECT_EQ(trimmed.spec.init_containers[0].restart_policy, std::optional<std::string>("Always"));
+  EXPECT_EQ(trimmed.status, pod.status);
+  // What the node builds from the trimmed pod is what it builds from the whole one.
+  EXPECT_EQ(BuildRunningPodStatus(trimmed, "172.16.0.1", "172.16.0.1", kLater, kLater),
+            BuildRunningPodStatus(pod, "172.16.0.1", "172.16.0.1", kLater, kLater));
+}
+
+TEST(HollowPodTest, StatusPatchIsConditionalAndClearsWhatItLeavesEmpty) {
+  v1::Pod pod = PodWith("Always", 0);
+  pod.metadata.resource_version = "42";
+  pod.status.reason = "Evicted";
+  auto status = BuildRunningPodStatus(pod, "172.16.0.1", "10.128.0.2", kLater, kLater);
+  auto patch = boost::json::parse(PodStatusPatch(pod, status)).as_object();
+  EXPECT_EQ(patch["metadata"].at("uid"), "pod-uid");
+  EXPECT_EQ(patch["metadata"].at("resourceVersion"), "42");
+  const auto& written = patch["status"].as_object();
+  EXPECT_EQ(written.at("phase"), "Running");
+  EXPECT_EQ(written.at("podIP"), "10.128.0.2");
+  EXPECT_TRUE(written.at("reason").is_null());
+  EXPECT_TRUE(written.at("message").is_null());
+  EXPECT_EQ(written.at("conditions").as_array().size(), 5u);
 }
 
 }  // namespace
