@@ -9,6 +9,7 @@
 #include "apimachinery/intstr/duration.h"
 #include "base/log.h"
 #include "base/version.h"
+#include "hollownodes/command.h"
 #include "server/server.h"
 
 namespace {
@@ -105,6 +106,9 @@ int main(int argc, char** argv) {
                    "File mode of the admin kubeconfig, in octal")
       ->capture_default_str();
 
+  kpp::hollownodes::HollowNodesFlags hollow_flags;
+  CLI::App* hollow_nodes = kpp::hollownodes::AddHollowNodesCommand(app, hollow_flags);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -139,6 +143,7 @@ int main(int argc, char** argv) {
     if (server_config.event_ttl.count() == 0) server_config.event_ttl = std::chrono::seconds(1);
     return kpp::server::RunServer(server_config);
   }
+  if (hollow_nodes->parsed()) return kpp::hollownodes::RunHollowNodesCommand(hollow_flags);
   std::fputs(app.help().c_str(), stdout);
   return 0;
 }
