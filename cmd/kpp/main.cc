@@ -82,6 +82,10 @@ int main(int argc, char** argv) {
   server->add_option(
       "--token-auth-file", server_config.token_auth_file,
       "A CSV file of bearer tokens (token,user,uid,\"group1,group2\"), read at start");
+  server
+      ->add_option("--service-account-issuer", server_config.service_account_issuer,
+                   "The issuer (\"iss\") of service account tokens, and their default audience")
+      ->capture_default_str();
   std::string event_ttl = "1h0m0s";
   server
       ->add_option("--event-ttl", event_ttl,

@@ -10,6 +10,7 @@
 #include "apiextensions/custom_resources.h"
 #include "apiextensions/served_documents.h"
 #include "apiserver/authn/authenticator.h"
+#include "apiserver/authn/token_authentication.h"
 #include "apiserver/discovery.h"
 #include "apiserver/health.h"
 #include "apiserver/openapi.h"
@@ -33,6 +34,10 @@ struct ApiServerOptions {
   ResourceOptions resources;
   // Upstream's --token-auth-file: bearer tokens read from this CSV file at start; empty: none.
   std::string token_auth_file;
+  // Service account tokens: the signing key's file (created when missing; empty: a key for
+  // this process only) and upstream's --service-account-issuer.
+  std::string service_account_key_file;
+  std::string service_account_issuer = "https://kubernetes.default.svc.cluster.local";
   Clock* clock = &RealClock();
 };
 
@@ -72,6 +77,8 @@ class ApiServer {
   std::unique_ptr<apiextensions::CrdController> crd_controller_;
   std::atomic<bool> shutting_down_{false};
   UnionAuthenticator authenticator_;
+  // Bearer tokens, TokenRequest, TokenReview and the token secret controllers (authn/).
+  std::unique_ptr<TokenAuthentication> tokens_;
   Clock* clock_ = nullptr;
   http::ServerPtr server_;
 };
