@@ -162,7 +162,8 @@ void ApiServer::Stop() {
 http::Response ApiServer::Handle(const http::Request& request) const {
   KLOG_V(4, "{} {} from {}", request.method, request.target, request.remote_address);
   const auto user = authenticator_.Authenticate(request);
-  if (!user && !IsPublicPath(request.path)) {
+  // A bearer token that fails is refused even on the public paths, as upstream's.
+  if (!user && (!IsPublicPath(request.path) || tokens_->HasBearerToken(request))) {
     return StatusResponse(Error(ErrorCode::kUnauthorized, "Unauthorized"));
   }
   if (user) {

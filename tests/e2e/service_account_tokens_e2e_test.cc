@@ -261,6 +261,11 @@ TEST_F(ServiceAccountTokensE2ETest, BadTokensAndHeadersGetABareUnauthorized) {
   const std::string token = CreateToken({"robot"});
   auto good = CurlWithAuthorization("Bearer " + token, "/api");
   EXPECT_TRUE(good.out.ends_with("\n200")) << good.out;
+  // The public paths are open to anonymous requests, not to bad tokens (as upstream's).
+  EXPECT_EQ(server_.Curl("/healthz", false).out, "ok\n200");
+  EXPECT_EQ(CurlWithAuthorization("Basic YWxpY2U6cHc=", "/healthz").out, "ok\n200");
+  EXPECT_EQ(CurlWithAuthorization("Bearer expired", "/healthz").out,
+            std::string(kUnauthorizedStatus) + "\n401");
 
   const auto dot = token.rfind('.');
   std::string tampered = token;

@@ -135,23 +135,40 @@ std::optional<TokenUser> ServiceAccountTokens::AuthenticateToken(
   const bool legacy = jwt::HasIssuer(token, kLegacyServiceAccountIssuer);
   // Tokens of other issuers are not ours to judge (nor to report on).
   if (!legacy && !jwt::HasIssuer(token, issuer_)) return std::nullopt;
+  const auto claims = VerifiedClaims(token, error);
+  if (claims == nullptr) return std::nullopt;
+  if (legacy) return AuthenticateLegacy(token, *claims, audiences, error);
+  return AuthenticateBound(*claims, audiences, error);
+}
+
+std::shared_ptr<const boost::json::object> ServiceAccountTokens::VerifiedClaims(
+    std::string_view token, std::string* error) const {
+  {
+    std::shared_lock lock(verified_mutex_);
+    if (const auto found = verified_.find(std::string(token)); found != verified_.end()) {
+      return found->second;
+    }
+  }
   auto parsed = jwt::Parse(token);
   if (!parsed.ok()) {
     SetError(error, parsed.error().message());
-    return std::nullopt;
+    return nullptr;
   }
   const auto* algorithm = parsed->header.if_contains("alg");
   if (algorithm == nullptr || !algorithm->is_string() ||
       algorithm->as_string() != ServiceAccountKey::kAlgorithm) {
     SetError(error, "unexpected signature algorithm");
-    return std::nullopt;
+    return nullptr;
   }
   if (!key_.Verify(parsed->signing_input, parsed->signature)) {
     SetError(error, "error in cryptographic primitive");
-    return std::nullopt;
+    return nullptr;
   }
-  if (legacy) return AuthenticateLegacy(token, parsed->claims, audiences, error);
-  return AuthenticateBound(parsed->claims, audiences, error);
+  auto claims = std::make_shared<const boost::json::object>(std::move(parsed->claims));
+  std::unique_lock lock(verified_mutex_);
+  if (verified_.size() >= kMaxVerifiedTokens) verified_.clear();
+  verified_.emplace(std::string(token), claims);
+  return claims;
 }
 
 std::optional<TokenUser> ServiceAccountTokens::AuthenticateBound(

@@ -4,8 +4,11 @@
 // while what they name still exists.
 #pragma once
 
+#include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "apiserver/authn/object_reader.h"
@@ -79,11 +82,21 @@ class ServiceAccountTokens : public TokenAuthenticator {
                                               std::span<const std::string> audiences,
                                               std::string* error) const;
 
+  // The claims of a token whose signature checked out: nullptr when it is not one.
+  std::shared_ptr<const boost::json::object> VerifiedClaims(std::string_view token,
+                                                            std::string* error) const;
+
   const ServiceAccountKey& key_;
   std::string issuer_;
   std::vector<std::string> api_audiences_;
   const ObjectReader& reader_;
   const Clock& clock_;
+  // Tokens whose signature was verified, with their claims: a signature check (RSA) and the
+  // parse are done once per token, not per request. Time, audiences and the objects a token
+  // names are checked on every use. Emptied when it reaches kMaxVerifiedTokens.
+  static constexpr size_t kMaxVerifiedTokens = 4096;
+  mutable std::shared_mutex verified_mutex_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const boost::json::object>> verified_;
 };
 
 }  // namespace kpp::apiserver

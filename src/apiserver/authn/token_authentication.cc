@@ -1,6 +1,7 @@
 #include "apiserver/authn/token_authentication.h"
 
 #include "apiserver/authn/bootstrap_token.h"
+#include "apiserver/authn/jwt.h"
 #include "apiserver/authn/token_file.h"
 
 namespace kpp::apiserver {
@@ -77,6 +78,11 @@ Result<std::unique_ptr<TokenAuthentication>> TokenAuthentication::Create(
   self->controllers_ = std::make_unique<TokenControllers>(*self->service_account_tokens_,
                                                           self->reader_, clock, options.ca_pem);
   return self;
+}
+
+bool TokenAuthentication::HasBearerToken(const http::Request& request) {
+  const std::string* header = request.FindHeader("Authorization");
+  return header != nullptr && jwt::BearerTokenOf(*header).has_value();
 }
 
 std::unique_ptr<Authenticator> TokenAuthentication::RequestAuthenticator() const {

@@ -43,6 +43,8 @@ class TokenAuthentication {
 
   // An authenticator for the request chain that asks this one; it must not outlive this.
   std::unique_ptr<Authenticator> RequestAuthenticator() const;
+  // Whether the request carries a bearer token (one that failed, when the chain found no user).
+  static bool HasBearerToken(const http::Request& request);
   // The answer to TokenRequest and TokenReview requests; nullopt for other requests.
   std::optional<http::Response> Serve(const http::Request& request) const;
   void StartControllers() { controllers_->Start(); }

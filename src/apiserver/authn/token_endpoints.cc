@@ -219,7 +219,7 @@ std::optional<http::Response> ServeTokenRequest(const http::Request& request,
       api::Time::FromUnixSeconds(now + *spec.expiration_seconds);
   http::Response response = ObjectResponse(request, std::move(token_request), "TokenRequest");
   for (const auto& [key, value] : warnings.headers)
-    response.headers.emplace_back(key, value);
+    response.headers.push_back({key, value});
   return response;
 }
 
