@@ -11,6 +11,7 @@
 #include <map>
 
 #include "apiserver/authn/bootstrap_token.h"
+#include "apiserver/authn/issuer_discovery.h"
 #include "apiserver/authn/jwt.h"
 #include "apiserver/authn/token_endpoints.h"
 #include "base/encoding.h"
@@ -156,6 +157,28 @@ TEST(ServiceAccountKeyTest, SignsAndVerifiesAndIsKeptInAPrivateFile) {
   EXPECT_EQ((*loaded)->key_id(), (*created)->key_id());
   EXPECT_TRUE((*loaded)->Verify("x", *(*created)->Sign("x")));
   EXPECT_FALSE(ServiceAccountKey::FromPem("not a key").ok());
+}
+
+TEST(IssuerDiscoveryTest, PublishesTheKeyForAnHttpsIssuerOnly) {
+  auto get = [](const std::string& path, const std::string& issuer) {
+    return ServeIssuerDiscovery(http::Request::LocalJson("GET", path), issuer, TestKey());
+  };
+  auto jwks = get("/openid/v1/jwks", std::string(kIssuer));
+  ASSERT_TRUE(jwks.has_value());
+  EXPECT_EQ(jwks->status, 200);
+  const auto key = boost::json::parse(jwks->body).at("keys").at(0);
+  EXPECT_EQ(key.at("kty"), "RSA");
+  EXPECT_EQ(key.at("alg"), "RS256");
+  EXPECT_EQ(key.at("use"), "sig");
+  EXPECT_EQ(key.at("kid").as_string(), TestKey().key_id());
+  EXPECT_EQ(key.at("e"), "AQAB");
+  EXPECT_EQ(key.at("n").as_string().size(), 342u);  // 2048 bits
+  auto configuration = get("/.well-known/openid-configuration", "https://issuer.example/");
+  ASSERT_TRUE(configuration.has_value());
+  EXPECT_EQ(boost::json::parse(configuration->body).at("jwks_uri"),
+            "https://issuer.example/openid/v1/jwks");
+  EXPECT_FALSE(get("/openid/v1/jwks", "kpp").has_value());
+  EXPECT_FALSE(get("/openid/v1/keys", std::string(kIssuer)).has_value());
 }
 
 TEST_F(ServiceAccountTokenTest, IssuedTokenHasUpstreamsClaimsAndAuthenticates) {

@@ -293,5 +293,40 @@ TEST_F(ServiceAccountTokensE2ETest, SigningKeyIsPrivateAndKeptAcrossRestarts) {
   EXPECT_EQ(whoami.exit_code, 0) << whoami.err;
 }
 
+TEST_F(ServiceAccountTokensE2ETest, IssuerDiscoveryPublishesTheKeyThatVerifiesTokens) {
+  MustRun({"create", "serviceaccount", "robot"});
+  const std::string token = CreateToken({"robot"});
+  auto configuration = WithToken(token, {"get", "--raw", "/.well-known/openid-configuration"});
+  ASSERT_EQ(configuration.exit_code, 0) << configuration.err;
+  EXPECT_EQ(configuration.out,
+            R"({"issuer":"https://kubernetes.default.svc.cluster.local",)"
+            R"("jwks_uri":"https://kubernetes.default.svc.cluster.local/openid/v1/jwks",)"
+            R"("response_types_supported":["id_token"],"subject_types_supported":["public"],)"
+            R"("id_token_signing_alg_values_supported":["RS256"]})");
+  auto jwks = WithToken(token, {"get", "--raw", "/openid/v1/jwks"}, "1.27");
+  ASSERT_EQ(jwks.exit_code, 0) << jwks.err;
+  // Anyone holding the published key can check the token's RS256 signature (PKCS #1 v1.5 with
+  // SHA-256), as the conformance test does; here in Python's integers.
+  const std::string verify = server_.WriteFile("verify.py", R"(import base64, hashlib, json, sys
+def b64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+jwks, token = json.loads(sys.argv[1]), sys.argv[2]
+header, claims, signature = token.split(".")
+key = jwks["keys"][0]
+assert json.loads(b64(header))["kid"] == key["kid"], "kid"
+n, e = int.from_bytes(b64(key["n"]), "big"), int.from_bytes(b64(key["e"]), "big")
+decrypted = pow(int.from_bytes(b64(signature), "big"), e, n).to_bytes(256, "big")
+digest_info = bytes.fromhex("3031300d060960864801650304020105000420")
+digest = hashlib.sha256((header + "." + claims).encode()).digest()
+expected = bytes([0, 1] + [255] * (256 - 3 - len(digest_info) - 32) + [0]) + digest_info + digest
+print("verified" if decrypted == expected else "forged")
+)");
+  auto verified = testing::RunProcess({"python3", verify, jwks.out, token}, 30s);
+  EXPECT_EQ(verified.out, "verified\n") << verified.err;
+  std::string tampered = token;
+  tampered[token.find('.') + 5] ^= 1;
+  EXPECT_EQ(testing::RunProcess({"python3", verify, jwks.out, tampered}, 30s).out, "forged\n");
+}
+
 }  // namespace
 }  // namespace kpp

@@ -1,6 +1,9 @@
 #include "apiserver/authn/service_account_key.h"
 
+#include <fmt/format.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -24,6 +27,7 @@ struct Deleter {
 };
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
 using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
+using BignumPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
 using DigestContextPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX_free>>;
 
 Error OpenSslError(std::string_view what) {
@@ -92,6 +96,20 @@ std::string ServiceAccountKey::PrivateKeyPem() const {
   char* data = nullptr;
   const long length = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(length));
+}
+
+std::string ServiceAccountKey::PublicJwk() const {
+  auto parameter = [this](const char* name) {
+    BIGNUM* number = nullptr;
+    EVP_PKEY_get_bn_param(key_, name, &number);
+    BignumPtr owned(number);
+    std::string bytes(static_cast<size_t>(BN_num_bytes(number)), '\0');
+    BN_bn2bin(number, reinterpret_cast<unsigned char*>(bytes.data()));
+    return jwt::Base64UrlEncode(bytes);
+  };
+  return fmt::format(R"({{"use":"sig","kty":"RSA","kid":"{}","alg":"{}","n":"{}","e":"{}"}})",
+                     key_id_, kAlgorithm, parameter(OSSL_PKEY_PARAM_RSA_N),
+                     parameter(OSSL_PKEY_PARAM_RSA_E));
 }
 
 Result<std::string> ServiceAccountKey::Sign(std::string_view input) const {

@@ -27,6 +27,9 @@ class ServiceAccountKey {
   // as upstream derives it, so clients can match a token with the published key.
   const std::string& key_id() const { return key_id_; }
   std::string PrivateKeyPem() const;
+  // The public key as a JSON Web Key (RFC 7517: kty, n, e, with use, kid and alg), as upstream
+  // publishes it at /openid/v1/jwks.
+  std::string PublicJwk() const;
 
   // The RS256 signature of `input`. Thread-safe.
   Result<std::string> Sign(std::string_view input) const;

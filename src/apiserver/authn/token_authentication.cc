@@ -1,6 +1,7 @@
 #include "apiserver/authn/token_authentication.h"
 
 #include "apiserver/authn/bootstrap_token.h"
+#include "apiserver/authn/issuer_discovery.h"
 #include "apiserver/authn/jwt.h"
 #include "apiserver/authn/token_file.h"
 
@@ -92,6 +93,9 @@ std::unique_ptr<Authenticator> TokenAuthentication::RequestAuthenticator() const
 std::optional<http::Response> TokenAuthentication::Serve(const http::Request& request) const {
   if (auto response = ServeTokenRequest(request, *service_account_tokens_, reader_,
                                         token_request_options_, clock_)) {
+    return response;
+  }
+  if (auto response = ServeIssuerDiscovery(request, service_account_tokens_->issuer(), *key_)) {
     return response;
   }
   return ServeTokenReview(request, *bearer_);

@@ -45,7 +45,7 @@ class TokenAuthentication {
   std::unique_ptr<Authenticator> RequestAuthenticator() const;
   // Whether the request carries a bearer token (one that failed, when the chain found no user).
   static bool HasBearerToken(const http::Request& request);
-  // The answer to TokenRequest and TokenReview requests; nullopt for other requests.
+  // The answer to TokenRequest, TokenReview and issuer discovery requests; nullopt for others.
   std::optional<http::Response> Serve(const http::Request& request) const;
   void StartControllers() { controllers_->Start(); }
   void StopControllers() { controllers_->Stop(); }
