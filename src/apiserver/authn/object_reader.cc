@@ -16,7 +16,12 @@ bool IsPathSegment(std::string_view name) {
 }  // namespace
 
 std::optional<boost::json::object> ObjectReader::Get(const std::string& path) const {
-  const http::Response response = call_(http::Request::LocalJson("GET", path));
+  // The watch cache first (resourceVersion=0), then, for what it does not have, the store: a
+  // cache a moment behind must not refuse an object just created (upstream's getters fall back
+  // to a live lookup the same way).
+  http::Response response =
+      call_(http::Request::LocalJson("GET", path, "", {{"resourceVersion", "0"}}));
+  if (response.status == 404) response = call_(http::Request::LocalJson("GET", path));
   if (response.status != 200) return std::nullopt;
   boost::system::error_code error;
   auto value = boost::json::parse(response.body, error);

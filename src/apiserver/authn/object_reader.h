@@ -1,6 +1,7 @@
 // Reads the objects token authentication depends on (service accounts, pods, secrets, nodes)
 // through the API server itself, as an in-process client: gets are answered from the watch
-// caches, so checking that a bound object still exists costs no store read.
+// caches, so checking that a bound object still exists costs no store read; only what the cache
+// lacks is read from the store.
 #pragma once
 
 #include <boost/json/object.hpp>
