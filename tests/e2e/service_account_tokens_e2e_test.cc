@@ -328,5 +328,33 @@ print("verified" if decrypted == expected else "forged")
   EXPECT_EQ(testing::RunProcess({"python3", verify, jwks.out, tampered}, 30s).out, "forged\n");
 }
 
+TEST_F(ServiceAccountTokensE2ETest, NodeBoundTokenDiesWithItsNodeAndTheSubresourceIsDiscovered) {
+  auto discovery = Kubectl({"get", "--raw", "/api/v1"});
+  EXPECT_NE(discovery.out.find(R"({"name":"serviceaccounts/token","singularName":"",)"
+                               R"("namespaced":true,"group":"authentication.k8s.io",)"
+                               R"("version":"v1","kind":"TokenRequest","verbs":["create"]})"),
+            std::string::npos)
+      << discovery.out;
+  MustRun({"create", "serviceaccount", "robot"});
+  const std::string node = server_.WriteFile("node.yaml",
+                                             "apiVersion: v1\nkind: Node\n"
+                                             "metadata:\n  name: n1\n");
+  MustRun({"apply", "-f", node});
+  // kubectl binds to nodes since 1.31.
+  const std::string token =
+      CreateToken({"robot", "--bound-object-kind", "Node", "--bound-object-name", "n1"}, "1.33");
+  auto whoami = WithToken(token, {"auth", "whoami", "-o", "json"});
+  ASSERT_EQ(whoami.exit_code, 0) << whoami.err;
+  EXPECT_EQ(boost::json::parse(whoami.out)
+                .at("status")
+                .at("userInfo")
+                .at("extra")
+                .at("authentication.kubernetes.io/node-name")
+                .at(0),
+            "n1");
+  MustRun({"delete", "node", "n1"});
+  EXPECT_TRUE(Eventually([&] { return WithToken(token, {"auth", "whoami"}).err == kNotLoggedIn; }));
+}
+
 }  // namespace
 }  // namespace kpp
