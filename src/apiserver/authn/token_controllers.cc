@@ -15,7 +15,8 @@ namespace {
 constexpr std::string_view kServiceAccountNameAnnotation = "kubernetes.io/service-account.name";
 constexpr std::string_view kServiceAccountUidAnnotation = "kubernetes.io/service-account.uid";
 
-// The items of a list answer; empty when the list failed.
+// The items of a list answer; empty when the list failed. The lists are read from the watch
+// caches (resourceVersion=0): a pass a second must not scan the store.
 boost::json::array ListItems(const http::Response& response) {
   if (response.status != 200) return {};
   boost::system::error_code error;
@@ -61,7 +62,8 @@ void TokenControllers::Stop() {
 void TokenControllers::SyncServiceAccountTokenSecrets() {
   const auto secrets = ListItems(reader_.Send(http::Request::LocalJson(
       "GET", "/api/v1/secrets", "",
-      {{"fieldSelector", fmt::format("type={}", kServiceAccountTokenSecretType)}})));
+      {{"fieldSelector", fmt::format("type={}", kServiceAccountTokenSecretType)},
+       {"resourceVersion", "0"}})));
   for (const auto& item : secrets) {
     if (!item.is_object()) continue;
     boost::json::object secret = item.as_object();
@@ -120,7 +122,8 @@ void TokenControllers::SyncServiceAccountTokenSecrets() {
 void TokenControllers::CleanExpiredBootstrapTokens() {
   const auto secrets = ListItems(reader_.Send(http::Request::LocalJson(
       "GET", "/api/v1/namespaces/kube-system/secrets", "",
-      {{"fieldSelector", fmt::format("type={}", kBootstrapTokenSecretType)}})));
+      {{"fieldSelector", fmt::format("type={}", kBootstrapTokenSecretType)},
+       {"resourceVersion", "0"}})));
   for (const auto& item : secrets) {
     if (!item.is_object()) continue;
     const auto& secret = item.as_object();
