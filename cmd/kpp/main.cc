@@ -96,6 +96,9 @@ int main(int argc, char** argv) {
             return "\"" + mode + "\" is not Node,RBAC or AlwaysAllow";
           },
           "MODE"));
+      ->add_option("--service-account-issuer", server_config.service_account_issuer,
+                   "The issuer (\"iss\") of service account tokens, and their default audience")
+      ->capture_default_str();
   std::string event_ttl = "1h0m0s";
   server
       ->add_option("--event-ttl", event_ttl,

@@ -11,7 +11,6 @@
 #include "api/runtime/openapi_data.h"
 #include "apimachinery/status.h"
 #include "apiserver/authn/self_subject_review.h"
-#include "apiserver/authn/token_file.h"
 #include "apiserver/authn/x509.h"
 #include "apiserver/openapi_protobuf.h"
 #include "apiserver/responses.h"
@@ -70,10 +69,18 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   ApiServer* self = server.get();
   self->clock_ = options.clock;
   self->authenticator_.Add(std::make_unique<ClientCertificateAuthenticator>());
-  if (!options.token_auth_file.empty()) {
-    KPP_ASSIGN_OR_RETURN(auto tokens, TokenFileAuthenticator::Load(options.token_auth_file));
-    self->authenticator_.Add(std::move(tokens));
-  }
+  TokenAuthenticationOptions token_options;
+  token_options.token_auth_file = options.token_auth_file;
+  token_options.service_account_key_file = options.service_account_key_file;
+  token_options.service_account_issuer = options.service_account_issuer;
+  token_options.ca_pem = options.tls.client_ca_pem;
+  KPP_ASSIGN_OR_RETURN(self->tokens_, TokenAuthentication::Create(
+                                          token_options,
+                                          [self](const http::Request& request) {
+                                            return self->HandleLoopback(request);
+                                          },
+                                          *options.clock));
+  self->authenticator_.Add(self->tokens_->RequestAuthenticator());
   self->health_.Add("ping", HealthChecks::kAll, [] { return Ok(); });
   if (options.store != nullptr) {
     // Upstream names the storage check "etcd", whatever the backend; tools look for it.
@@ -97,6 +104,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
           *options.clock);
       KPP_RETURN_IF_ERROR(self->authorization_->Start());
     }
+    self->tokens_->StartControllers();
   }
   self->health_.Add("shutdown", HealthChecks::kReadyz, [self]() -> Status {
     if (self->shutting_down_) {
@@ -153,6 +161,7 @@ void ApiServer::BeginShutdown() {
 void ApiServer::Stop() {
   shutting_down_ = true;
   if (crd_controller_) crd_controller_->Stop();
+  if (tokens_) tokens_->StopControllers();
   if (server_) server_->Stop();
   if (authorization_) authorization_->Stop();
 }
@@ -160,7 +169,8 @@ void ApiServer::Stop() {
 http::Response ApiServer::Handle(const http::Request& request) const {
   KLOG_V(4, "{} {} from {}", request.method, request.target, request.remote_address);
   auto user = authenticator_.Authenticate(request);
-  if (!user && !IsPublicPath(request.path)) {
+  // A bearer token that fails is refused even on the public paths, as upstream's.
+  if (!user && (!IsPublicPath(request.path) || tokens_->HasBearerToken(request))) {
     return StatusResponse(Error(ErrorCode::kUnauthorized, "Unauthorized"));
   }
   if (user && authorization_ != nullptr) {
@@ -168,6 +178,7 @@ http::Response ApiServer::Handle(const http::Request& request) const {
   }
   if (user) {
     if (auto review = ServeSelfSubjectReview(request, *user, *clock_)) return *std::move(review);
+    if (auto answer = tokens_->Serve(request)) return *std::move(answer);
   }
   http::Response response = HandleLoopback(request);
   if (authorization_ != nullptr) authorization_->Observe(request, response);

@@ -11,6 +11,7 @@
 #include "apiextensions/served_documents.h"
 #include "apiserver/authn/authenticator.h"
 #include "apiserver/authz/authorization.h"
+#include "apiserver/authn/token_authentication.h"
 #include "apiserver/discovery.h"
 #include "apiserver/health.h"
 #include "apiserver/openapi.h"
@@ -37,6 +38,10 @@ struct ApiServerOptions {
   // RBAC (with the bootstrap policy written at start); off: every authenticated user may do
   // everything, as before authorization existed.
   bool authorization = true;
+  // Service account tokens: the signing key's file (created when missing; empty: a key for
+  // this process only) and upstream's --service-account-issuer.
+  std::string service_account_key_file;
+  std::string service_account_issuer = "https://kubernetes.default.svc.cluster.local";
   Clock* clock = &RealClock();
 };
 
@@ -77,6 +82,8 @@ class ApiServer {
   std::atomic<bool> shutting_down_{false};
   UnionAuthenticator authenticator_;
   std::unique_ptr<authz::Authorization> authorization_;
+  // Bearer tokens, TokenRequest, TokenReview and the token secret controllers (authn/).
+  std::unique_ptr<TokenAuthentication> tokens_;
   Clock* clock_ = nullptr;
   http::ServerPtr server_;
 };

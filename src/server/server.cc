@@ -104,6 +104,8 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   api_options.resources.event_ttl = config.event_ttl;
   api_options.token_auth_file = config.token_auth_file;
   api_options.authorization = config.authorization_mode != "AlwaysAllow";
+  api_options.service_account_key_file = config.data_dir + "/tls/service-account.key";
+  api_options.service_account_issuer = config.service_account_issuer;
   api_options.bind_address = config.bind_address;
   api_options.port = config.https_listen_port;
   api_options.tls = {tls->serving.certificate_pem, tls->serving.private_key_pem,

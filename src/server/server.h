@@ -25,6 +25,7 @@ struct ServerConfig {
   std::chrono::seconds event_ttl{3600};          // --event-ttl
   std::string token_auth_file;                   // --token-auth-file
   std::string authorization_mode = "Node,RBAC";  // --authorization-mode; or AlwaysAllow
+  std::string service_account_issuer = "https://kubernetes.default.svc.cluster.local";
 };
 
 // Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code: 0

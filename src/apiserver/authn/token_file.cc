@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "apiserver/authn/jwt.h"
 #include "base/files.h"
 #include "base/log.h"
 
@@ -102,23 +103,7 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text) {
 std::optional<std::string_view> BearerToken(const http::Request& request) {
   const std::string* header = request.FindHeader("Authorization");
   if (header == nullptr) return std::nullopt;
-  std::string_view value(*header);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-    value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-    value.remove_suffix(1);
-  const auto space = value.find(' ');
-  if (space == std::string_view::npos) return std::nullopt;
-  std::string_view scheme = value.substr(0, space);
-  if (scheme.size() != 6) return std::nullopt;
-  for (size_t i = 0; i < 6; ++i) {
-    if (std::tolower(static_cast<unsigned char>(scheme[i])) != "bearer"[i]) return std::nullopt;
-  }
-  // Upstream splits on single spaces and takes the second part: "Bearer  x" has an empty token.
-  std::string_view token = value.substr(space + 1);
-  token = token.substr(0, token.find(' '));
-  if (token.empty()) return std::nullopt;
-  return token;
+  return jwt::BearerTokenOf(*header);
 }
 
 Result<std::unique_ptr<TokenFileAuthenticator>> TokenFileAuthenticator::Parse(
