@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
             return "\"" + mode + "\" is not Node,RBAC or AlwaysAllow";
           },
           "MODE"));
+  server
       ->add_option("--service-account-issuer", server_config.service_account_issuer,
                    "The issuer (\"iss\") of service account tokens, and their default audience")
       ->capture_default_str();
