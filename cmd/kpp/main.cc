@@ -82,6 +82,10 @@ int main(int argc, char** argv) {
   server->add_option(
       "--token-auth-file", server_config.token_auth_file,
       "A CSV file of bearer tokens (token,user,uid,\"group1,group2\"), read at start");
+  server->add_option("--encryption-provider-config", server_config.encryption_provider_config,
+                     "EncryptionConfiguration file (YAML or JSON) saying which resources are "
+                     "encrypted at rest and how (default: secrets under AES-GCM with a key "
+                     "generated in <data-dir>/cred/encryption-config.json)");
   std::string event_ttl = "1h0m0s";
   server
       ->add_option("--event-ttl", event_ttl,

@@ -24,6 +24,9 @@ struct ServerConfig {
   std::string datastore_keyfile;
   std::chrono::seconds event_ttl{3600};  // --event-ttl
   std::string token_auth_file;           // --token-auth-file
+  // Upstream's --encryption-provider-config; empty: <data_dir>/cred/encryption-config.json,
+  // generated at the first start (secrets under AES-GCM).
+  std::string encryption_provider_config;
 };
 
 // Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code: 0
