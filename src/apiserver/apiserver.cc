@@ -69,6 +69,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   std::unique_ptr<ApiServer> server(new ApiServer());
   ApiServer* self = server.get();
   self->clock_ = options.clock;
+  KPP_ASSIGN_OR_RETURN(self->auditor_, audit::Auditor::Create(options.audit));
   self->authenticator_.Add(std::make_unique<ClientCertificateAuthenticator>());
   if (!options.token_auth_file.empty()) {
     KPP_ASSIGN_OR_RETURN(auto tokens, TokenFileAuthenticator::Load(options.token_auth_file));
@@ -114,10 +115,13 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
                                  double seconds) {
     self->operations_.Observe(request, response, seconds);
   };
-  KPP_ASSIGN_OR_RETURN(
-      self->server_, http::StartServer(http_options, [self](const http::Request& request) {
-        return self->operations_.Handle(request, [self](const auto& r) { return self->Handle(r); });
-      }));
+  KPP_ASSIGN_OR_RETURN(self->server_,
+                       http::StartServer(http_options, [self](const http::Request& request) {
+                         return self->operations_.Handle(request, [self](const auto& r) {
+                           return self->auditor_->Handle(
+                               r, [self](const auto& audited) { return self->Handle(audited); });
+                         });
+                       }));
   return server;
 }
 
@@ -153,6 +157,7 @@ void ApiServer::Stop() {
 http::Response ApiServer::Handle(const http::Request& request) const {
   KLOG_V(4, "{} {} from {}", request.method, request.target, request.remote_address);
   const auto user = authenticator_.Authenticate(request);
+  if (user) audit::SetRequestUser(*user);
   if (!user && !IsPublicPath(request.path)) {
     return StatusResponse(Error(ErrorCode::kUnauthorized, "Unauthorized"));
   }

@@ -9,6 +9,7 @@
 #include "apiextensions/crd_controller.h"
 #include "apiextensions/custom_resources.h"
 #include "apiextensions/served_documents.h"
+#include "apiserver/audit/auditor.h"
 #include "apiserver/authn/authenticator.h"
 #include "apiserver/discovery.h"
 #include "apiserver/health.h"
@@ -34,6 +35,7 @@ struct ApiServerOptions {
   // Upstream's --token-auth-file: bearer tokens read from this CSV file at start; empty: none.
   std::string token_auth_file;
   Clock* clock = &RealClock();
+  audit::AuditOptions audit;  // --audit-log-path, --audit-policy-file, ...
 };
 
 class ApiServer {
@@ -62,6 +64,7 @@ class ApiServer {
   // Before everything that reports to them, so they go last.
   ops::ApiMetrics metrics_;
   ops::RequestOperations operations_{metrics_};
+  std::unique_ptr<audit::Auditor> auditor_;
   std::unique_ptr<ops::InstrumentedStore> instrumented_store_;
   HealthChecks health_;
   // Custom resources (apiextensions/): what CustomResourceDefinitions make served, the

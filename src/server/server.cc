@@ -123,6 +123,8 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   api_options.store = store->get();
   api_options.resources.event_ttl = config.event_ttl;
   api_options.token_auth_file = config.token_auth_file;
+  api_options.audit = {config.audit_log_path, config.audit_policy_file, config.audit_log_maxage,
+                       config.audit_log_maxbackup, config.audit_log_maxsize};
   api_options.bind_address = config.bind_address;
   api_options.port = config.https_listen_port;
   api_options.tls = {tls->serving.certificate_pem, tls->serving.private_key_pem,

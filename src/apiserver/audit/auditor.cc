@@ -1,0 +1,337 @@
+#include "apiserver/audit/auditor.h"
+
+#include <fmt/format.h>
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <ctime>
+
+#include "apimachinery/yaml/yaml_to_json.h"
+#include "apiserver/ops/request_info.h"
+#include "base/log.h"
+#include "base/random.h"
+
+namespace kpp::apiserver::audit {
+
+namespace json = boost::json;
+using SystemTime = std::chrono::system_clock::time_point;
+
+struct Auditor::Record {
+  const Auditor* auditor = nullptr;
+  const http::Request* request = nullptr;
+  std::string audit_id;
+  SystemTime received;
+  ops::RequestInfo info;
+  std::optional<UserInfo> user;
+  bool decided = false;
+  Decision decision;
+  json::object annotations;
+};
+
+namespace {
+
+thread_local Auditor::Record* current_record = nullptr;
+
+// metav1.MicroTime: RFC 3339 in UTC with microseconds.
+std::string MicroTime(SystemTime time) {
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
+  return fmt::format("{}.{:06}Z", text, micros % 1000000);
+}
+
+// What may never be recorded beyond Metadata: objects that carry credentials.
+bool IsSensitive(const ops::RequestInfo& info) {
+  if (!info.is_resource_request) return false;
+  if (info.api_group.empty() && info.resource == "secrets") return true;
+  if (info.api_group.empty() && info.resource == "serviceaccounts" && info.subresource == "token")
+    return true;
+  return info.api_group == "authentication.k8s.io" && info.resource == "tokenreviews";
+}
+
+std::vector<std::string> SourceIps(const http::Request& request) {
+  std::vector<std::string> ips;
+  if (const std::string* forwarded = request.FindHeader("X-Forwarded-For")) {
+    std::string_view rest = *forwarded;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      std::string_view ip = rest.substr(0, comma);
+      while (!ip.empty() && ip.front() == ' ')
+        ip.remove_prefix(1);
+      while (!ip.empty() && ip.back() == ' ')
+        ip.remove_suffix(1);
+      if (!ip.empty()) ips.emplace_back(ip);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  std::string remote = request.remote_address;
+  if (const auto colon = remote.rfind(':'); colon != std::string::npos) remote.resize(colon);
+  if (remote.size() > 2 && remote.front() == '[' && remote.back() == ']') {
+    remote = remote.substr(1, remote.size() - 2);
+  }
+  if (!remote.empty() && std::find(ips.begin(), ips.end(), remote) == ips.end()) {
+    ips.push_back(remote);
+  }
+  return ips;
+}
+
+json::object UserJson(const UserInfo& user) {
+  json::object out;
+  out["username"] = user.name;
+  if (!user.uid.empty()) out["uid"] = user.uid;
+  if (!user.groups.empty()) {
+    json::array groups;
+    for (const auto& group : user.groups)
+      groups.emplace_back(group);
+    out["groups"] = std::move(groups);
+  }
+  if (!user.extra.empty()) {
+    json::object extra;
+    for (const auto& [key, values] : user.extra) {
+      json::array list;
+      for (const auto& value : values)
+        list.emplace_back(value);
+      extra[key] = std::move(list);
+    }
+    out["extra"] = std::move(extra);
+  }
+  return out;
+}
+
+void DropManagedFields(json::value& object) {
+  if (!object.is_object()) return;
+  if (json::value* metadata = object.get_object().if_contains("metadata");
+      metadata != nullptr && metadata->is_object()) {
+    metadata->get_object().erase("managedFields");
+  }
+  if (json::value* items = object.get_object().if_contains("items");
+      items != nullptr && items->is_array()) {
+    for (json::value& item : items->get_array())
+      DropManagedFields(item);
+  }
+}
+
+// A JSON (or YAML) body as an object; nullopt for anything else (protobuf, plain text).
+std::optional<json::value> BodyObject(std::string_view body, const std::string* content_type,
+                                      bool omit_managed_fields) {
+  if (body.empty()) return std::nullopt;
+  std::string text;
+  if (content_type != nullptr && content_type->find("yaml") != std::string::npos) {
+    auto converted = yaml::ToJson(body);
+    if (!converted.ok()) return std::nullopt;
+    text = *std::move(converted);
+    body = text;
+  } else if (content_type != nullptr && content_type->find("json") == std::string::npos) {
+    return std::nullopt;
+  }
+  boost::system::error_code error;
+  json::value value = json::parse(body, error);
+  if (error || !value.is_object()) return std::nullopt;
+  if (omit_managed_fields) DropManagedFields(value);
+  return value;
+}
+
+const std::string* ResponseHeader(const http::Response& response, std::string_view name) {
+  for (const auto& header : response.headers) {
+    if (header.name.size() == name.size() &&
+        std::equal(name.begin(), name.end(), header.name.begin(),
+                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      return &header.value;
+    }
+  }
+  return nullptr;
+}
+
+json::object ResponseStatus(const http::Response& response) {
+  json::object status;
+  status["metadata"] = json::object();
+  if (response.status >= 300 && !response.stream) {
+    boost::system::error_code error;
+    json::value body = json::parse(response.body, error);
+    if (!error && body.is_object() && body.get_object().contains("status")) {
+      for (std::string_view field : {"status", "message", "reason", "details"}) {
+        if (const json::value* value = body.get_object().if_contains(field)) status[field] = *value;
+      }
+    }
+  }
+  status["code"] = response.status;
+  return status;
+}
+
+// Ends the record of a watch when its stream ends.
+class AuditedStream final : public http::BodyStream {
+ public:
+  AuditedStream(std::shared_ptr<http::BodyStream> inner, std::function<void()> on_end)
+      : inner_(std::move(inner)), on_end_(std::move(on_end)) {}
+  ~AuditedStream() override { on_end_(); }
+  std::optional<std::string> Next() override { return inner_->Next(); }
+  void Cancel() override { inner_->Cancel(); }
+
+ private:
+  std::shared_ptr<http::BodyStream> inner_;
+  std::function<void()> on_end_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Auditor>> Auditor::Create(const AuditOptions& options) {
+  if (options.log_path.empty()) return std::make_unique<Auditor>(std::nullopt, nullptr);
+  if (options.policy_file.empty()) {
+    KLOG_WARNING("no audit policy file provided, no events will be recorded");
+    return std::make_unique<Auditor>(std::nullopt, nullptr);
+  }
+  KPP_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(options.policy_file));
+  LogWriterOptions writer_options;
+  writer_options.path = options.log_path;
+  writer_options.max_age_days = options.log_max_age_days;
+  writer_options.max_backups = options.log_max_backups;
+  writer_options.max_size_mb = options.log_max_size_mb;
+  KPP_ASSIGN_OR_RETURN(auto writer, LogWriter::Open(writer_options));
+  KLOG_INFO("audit log: {} (policy {}, {} rules)", options.log_path, options.policy_file,
+            policy.rules.size());
+  return std::make_unique<Auditor>(std::move(policy), std::move(writer));
+}
+
+void Auditor::Flush() const {
+  if (writer_) writer_->Flush();
+}
+
+void Auditor::Decide(Record& record) const {
+  record.decided = true;
+  static const UserInfo kNobody;
+  record.decision = Evaluate(*policy_, record.user ? *record.user : kNobody, record.info);
+  if (IsSensitive(record.info) && record.decision.level > Level::kMetadata) {
+    record.decision.level = Level::kMetadata;
+  }
+  if (record.decision.level != Level::kNone && !record.decision.Omits(Stage::kRequestReceived)) {
+    Emit(record, StageName(Stage::kRequestReceived), nullptr);
+  }
+}
+
+void Auditor::Emit(const Record& record, std::string_view stage,
+                   const http::Response* response) const {
+  const http::Request& request = *record.request;
+  const Level level = record.decision.level;
+  json::object event;
+  event["kind"] = "Event";
+  event["apiVersion"] = "audit.k8s.io/v1";
+  event["level"] = LevelName(level);
+  event["auditID"] = record.audit_id;
+  event["stage"] = stage;
+  event["requestURI"] = request.target;
+  event["verb"] = record.info.verb;
+  event["user"] = record.user ? UserJson(*record.user) : json::object();
+  json::array ips;
+  for (auto& ip : SourceIps(request))
+    ips.emplace_back(std::move(ip));
+  event["sourceIPs"] = std::move(ips);
+  if (const std::string* agent = request.FindHeader("User-Agent")) event["userAgent"] = *agent;
+  if (record.info.is_resource_request) {
+    json::object ref;
+    ref["resource"] = record.info.resource;
+    if (!record.info.namespace_.empty()) ref["namespace"] = record.info.namespace_;
+    if (!record.info.name.empty()) ref["name"] = record.info.name;
+    if (!record.info.api_group.empty()) ref["apiGroup"] = record.info.api_group;
+    ref["apiVersion"] = record.info.api_version;
+    if (!record.info.subresource.empty()) ref["subresource"] = record.info.subresource;
+    event["objectRef"] = std::move(ref);
+  }
+  if (response != nullptr) {
+    event["responseStatus"] = ResponseStatus(*response);
+    if (level >= Level::kRequest) {
+      if (auto object = BodyObject(request.body, request.FindHeader("Content-Type"),
+                                   record.decision.omit_managed_fields)) {
+        event["requestObject"] = *std::move(object);
+      }
+    }
+    if (level >= Level::kRequestResponse && !response->stream) {
+      if (auto object = BodyObject(response->body, ResponseHeader(*response, "Content-Type"),
+                                   record.decision.omit_managed_fields)) {
+        event["responseObject"] = *std::move(object);
+      }
+    }
+  }
+  event["requestReceivedTimestamp"] = MicroTime(record.received);
+  event["stageTimestamp"] = MicroTime(std::chrono::system_clock::now());
+  if (!record.annotations.empty()) event["annotations"] = record.annotations;
+  writer_->Write(json::serialize(event));
+}
+
+http::Response Auditor::Handle(const http::Request& request, const Handler& handler) const {
+  const std::string* client_id = request.FindHeader("Audit-Id");
+  std::string audit_id = client_id != nullptr && !client_id->empty() ? *client_id : NewUuid();
+  if (!writer_) {
+    http::Response response = handler(request);
+    response.SetHeader("Audit-Id", std::move(audit_id));
+    return response;
+  }
+  auto record = std::make_shared<Record>();
+  record->auditor = this;
+  record->request = &request;
+  record->audit_id = audit_id;
+  record->received = std::chrono::system_clock::now();
+  record->info = ops::ParseRequestInfo(request.method, request.path, request.query);
+  Record* const outer = current_record;
+  current_record = record.get();
+  http::Response response;
+  try {
+    response = handler(request);
+  } catch (...) {
+    current_record = outer;
+    if (!record->decided) Decide(*record);
+    if (record->decision.level != Level::kNone && !record->decision.Omits(Stage::kPanic)) {
+      http::Response failure{500, {}, {}};
+      Emit(*record, StageName(Stage::kPanic), &failure);
+    }
+    throw;
+  }
+  current_record = outer;
+  if (!record->decided) Decide(*record);
+  response.SetHeader("Audit-Id", std::move(audit_id));
+  if (record->decision.level == Level::kNone) return response;
+  if (response.stream) {
+    if (!record->decision.Omits(Stage::kResponseStarted)) {
+      Emit(*record, StageName(Stage::kResponseStarted), &response);
+    }
+    if (!record->decision.Omits(Stage::kResponseComplete)) {
+      // The request outlives this call only as what the event needs of it.
+      auto request_copy = std::make_shared<http::Request>();
+      request_copy->method = request.method;
+      request_copy->target = request.target;
+      request_copy->headers = request.headers;
+      request_copy->remote_address = request.remote_address;
+      record->request = request_copy.get();
+      http::Response head{response.status, response.headers, {}};
+      response.stream = std::make_shared<AuditedStream>(
+          std::move(response.stream), [this, record, request_copy, head] {
+            Emit(*record, StageName(Stage::kResponseComplete), &head);
+          });
+    }
+    return response;
+  }
+  if (!record->decision.Omits(Stage::kResponseComplete)) {
+    Emit(*record, StageName(Stage::kResponseComplete), &response);
+  }
+  return response;
+}
+
+void SetRequestUser(const UserInfo& user) {
+  if (current_record == nullptr || current_record->decided) return;
+  current_record->user = user;
+  // Recorded now, before the request is served, as upstream records it.
+  current_record->auditor->Decide(*current_record);
+}
+
+void AddRequestAnnotation(std::string_view key, std::string_view value) {
+  if (current_record == nullptr) return;
+  current_record->annotations[key] = value;
+}
+
+}  // namespace kpp::apiserver::audit
