@@ -11,8 +11,9 @@
 // the CPU time of each and the load average are printed to judge the figures by.
 //
 //   apiserver_bench [--quick] [--kpp PATH] [--client-threads N] [--pods N] [--list-repeats N]
-//                   [--watchers N]
+//                   [--watchers N] [--server-arg ARG]...
 //
+// --server-arg passes ARG on to `kpp server` (e.g. --audit-log-path to measure the audit log).
 // --quick runs every phase with small counts (the smoke test uses it, to keep the program
 // building and running); its numbers mean little.
 //
@@ -156,6 +157,9 @@ uint16_t FreeLoopbackPort() {
 // ---------------------------------------------------------------------------------------------
 // The server under test.
 
+// --server-arg values, added to the server's command line.
+std::vector<std::string> extra_server_args;
+
 class ServerUnderTest {
  public:
   ServerUnderTest(std::string kpp, std::string root)
@@ -171,9 +175,17 @@ class ServerUnderTest {
     process_ = std::make_unique<testing::Process>();
     std::string error;
     const auto began = Clock::now();
-    if (!process_->Start({kpp_, "server", "--data-dir", data_dir_, "--bind-address", "127.0.0.1",
-                          "--https-listen-port", std::to_string(port_), "--disable-agent"},
-                         log_dir, &error)) {
+    std::vector<std::string> argv = {kpp_,
+                                     "server",
+                                     "--data-dir",
+                                     data_dir_,
+                                     "--bind-address",
+                                     "127.0.0.1",
+                                     "--https-listen-port",
+                                     std::to_string(port_),
+                                     "--disable-agent"};
+    argv.insert(argv.end(), extra_server_args.begin(), extra_server_args.end());
+    if (!process_->Start(argv, log_dir, &error)) {
       Fail(error);
     }
     // /readyz is public: ask it without a client certificate, and without verifying the serving
@@ -925,9 +937,11 @@ int Main(int argc, char** argv) {
       list_repeats = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--watchers" && i + 1 < argc) {
       watchers = std::max(1, std::atoi(argv[++i]));
+    } else if (arg == "--server-arg" && i + 1 < argc) {
+      extra_server_args.emplace_back(argv[++i]);
     } else {
       std::cerr << "usage: apiserver_bench [--quick] [--kpp PATH] [--client-threads N] "
-                   "[--pods N] [--list-repeats N] [--watchers N]\n";
+                   "[--pods N] [--list-repeats N] [--watchers N] [--server-arg ARG]...\n";
       return 2;
     }
   }

@@ -8,6 +8,8 @@
 
 #include <boost/json/parse.hpp>
 #include <filesystem>
+#include <sstream>
+#include <thread>
 
 #include "base/encoding.h"
 #include "base/files.h"
@@ -190,6 +192,137 @@ TEST_F(DataProtectionE2ETest, KeysAndDataArePrivateToTheOwner) {
       EXPECT_EQ(ModeOf(path) & 077, 0u) << path << " is readable by others";
     }
   }
+}
+
+}  // namespace
+}  // namespace kpp
+
+namespace kpp {
+namespace {
+
+using testing::KppServer;
+
+// The audit log through the real kubectl: a policy with one level per resource, and the events
+// kubectl's create, get and watch leave in the file.
+class AuditE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string policy = server_.WriteFile("audit-policy.yaml", R"(apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: RequestResponse
+  resources:
+  - group: ""
+    resources: [secrets, configmaps]
+- level: Request
+  verbs: [watch]
+  resources:
+  - group: ""
+    resources: [pods]
+- level: None
+)");
+    log_path_ = server_.root_dir() + "/audit.log";
+    ASSERT_TRUE(server_.Start({"--audit-policy-file", policy, "--audit-log-path", log_path_}));
+  }
+
+  void MustRun(const std::vector<std::string>& args) {
+    auto result = server_.Kubectl(args);
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+  }
+
+  // Every event of the log; the writer runs behind the requests, so wait for `at_least`.
+  std::vector<boost::json::object> Events(size_t at_least) {
+    std::vector<boost::json::object> events;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      events.clear();
+      std::istringstream lines(ReadFile(log_path_).ok() ? *ReadFile(log_path_) : "");
+      for (std::string line; std::getline(lines, line);) {
+        events.push_back(boost::json::parse(line).as_object());
+      }
+      if (events.size() >= at_least) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return events;
+  }
+
+  static std::vector<boost::json::object> Matching(const std::vector<boost::json::object>& events,
+                                                   std::string_view verb,
+                                                   std::string_view resource) {
+    std::vector<boost::json::object> out;
+    for (const auto& event : events) {
+      const auto* ref = event.if_contains("objectRef");
+      if (event.at("verb").as_string() == verb && ref != nullptr &&
+          ref->at("resource").as_string() == resource) {
+        out.push_back(event);
+      }
+    }
+    return out;
+  }
+
+  KppServer server_;
+  std::string log_path_;
+};
+
+TEST_F(AuditE2ETest, CreateGetWatchAtThePolicysLevelsAndSecretsAtMetadataOnly) {
+  MustRun({"create", "configmap", "c1", "--from-literal=color=audited-configmap-value"});
+  MustRun({"get", "configmap", "c1", "-o", "json"});
+  const std::string secret_value = "never-in-the-audit-log";
+  MustRun({"create", "secret", "generic", "s1", "--from-literal=password=" + secret_value});
+  MustRun({"get", "secret", "s1", "-o", "yaml"});
+  MustRun({"get", "--raw", "/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=1"});
+  MustRun({"get", "namespaces"});
+
+  // create+get of each, and the watch's two stages.
+  const auto events = Events(6);
+  const auto creates = Matching(events, "create", "configmaps");
+  ASSERT_EQ(creates.size(), 1u);
+  const auto& create = creates[0];
+  EXPECT_EQ(create.at("stage"), "ResponseComplete");
+  EXPECT_EQ(create.at("level"), "RequestResponse");
+  EXPECT_EQ(create.at("user").at("username"), "kpp-admin");
+  EXPECT_EQ(create.at("responseStatus").at("code"), 201);
+  EXPECT_EQ(create.at("objectRef").at("namespace"), "default");
+  EXPECT_EQ(create.at("requestObject").at("data").at("color"), "audited-configmap-value");
+  EXPECT_EQ(create.at("responseObject").at("metadata").at("name"), "c1");
+  EXPECT_NE(std::string(create.at("userAgent").as_string()).find("kubectl"), std::string::npos);
+
+  const auto gets = Matching(events, "get", "configmaps");
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].at("objectRef").at("name"), "c1");
+  EXPECT_EQ(gets[0].at("responseObject").at("data").at("color"), "audited-configmap-value");
+
+  // Secrets: the policy asks for RequestResponse; the log has Metadata and no value.
+  const auto secret_events = Matching(events, "create", "secrets");
+  ASSERT_EQ(secret_events.size(), 1u);
+  EXPECT_EQ(secret_events[0].at("level"), "Metadata");
+  EXPECT_FALSE(secret_events[0].contains("requestObject"));
+  ASSERT_EQ(Matching(events, "get", "secrets").size(), 1u);
+  EXPECT_FALSE(Matching(events, "get", "secrets")[0].contains("responseObject"));
+  const std::string log = *ReadFile(log_path_);
+  EXPECT_EQ(log.find(secret_value), std::string::npos);
+  EXPECT_EQ(log.find(Base64Encode(secret_value)), std::string::npos);
+
+  const auto watches = Matching(Events(6), "watch", "pods");
+  ASSERT_EQ(watches.size(), 2u);
+  EXPECT_EQ(watches[0].at("stage"), "ResponseStarted");
+  EXPECT_EQ(watches[1].at("stage"), "ResponseComplete");
+  EXPECT_EQ(watches[0].at("level"), "Request");
+  EXPECT_EQ(watches[0].at("auditID"), watches[1].at("auditID"));
+
+  EXPECT_TRUE(Matching(events, "list", "namespaces").empty()) << "level None";
+  for (const auto& event : events)
+    EXPECT_NE(event.at("stage"), "RequestReceived");
+
+  struct stat info {};
+  ASSERT_EQ(stat(log_path_.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+}
+
+TEST_F(AuditE2ETest, EveryResponseCarriesAnAuditId) {
+  auto result = server_.Kubectl({"get", "configmaps", "-v=8"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.err, ::testing::ContainsRegex("Audit-Id: [0-9a-f-]{36}"));
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 #include <chrono>
 #include <ctime>
 
+#include "api/runtime/kinds.h"
+#include "api/runtime/object.h"
+#include "api/runtime/protobuf.h"
 #include "apimachinery/yaml/yaml_to_json.h"
 #include "apiserver/ops/request_info.h"
 #include "base/log.h"
@@ -118,12 +121,36 @@ void DropManagedFields(json::value& object) {
   }
 }
 
-// A JSON (or YAML) body as an object; nullopt for anything else (protobuf, plain text).
+// The JSON of a protobuf body (one object of a built-in kind, as kubectl's typed clients send
+// and accept), as upstream logs the decoded object whatever the wire encoding.
+std::optional<std::string> ProtobufToJson(std::string_view body) {
+  auto envelope = api::protobuf::Unwrap(body);
+  if (!envelope.ok()) return std::nullopt;
+  for (const api::KindInfo& kind : api::AllKinds()) {
+    if (kind.kind != envelope->kind || kind.codec == nullptr ||
+        api::GroupVersionOf(kind) != envelope->api_version) {
+      continue;
+    }
+    auto object = kind.codec->DecodeProtobuf(envelope->message);
+    if (!object.ok()) return std::nullopt;
+    (*object)->kind() = envelope->kind;
+    (*object)->api_version() = envelope->api_version;
+    return (*object)->ToJson();
+  }
+  return std::nullopt;
+}
+
+// A JSON, YAML or protobuf body as a JSON object; nullopt for anything else.
 std::optional<json::value> BodyObject(std::string_view body, const std::string* content_type,
                                       bool omit_managed_fields) {
   if (body.empty()) return std::nullopt;
   std::string text;
-  if (content_type != nullptr && content_type->find("yaml") != std::string::npos) {
+  if (content_type != nullptr && content_type->find("protobuf") != std::string::npos) {
+    auto converted = ProtobufToJson(body);
+    if (!converted) return std::nullopt;
+    text = *std::move(converted);
+    body = text;
+  } else if (content_type != nullptr && content_type->find("yaml") != std::string::npos) {
     auto converted = yaml::ToJson(body);
     if (!converted.ok()) return std::nullopt;
     text = *std::move(converted);
