@@ -21,10 +21,19 @@ namespace kpp::apiserver::audit {
 namespace json = boost::json;
 using SystemTime = std::chrono::system_clock::time_point;
 
-struct Auditor::Record {
+// What one request's events are made of. Filled on the request's thread; once the policy has
+// decided (and RequestReceived is queued) only `annotations` changes, and events copy those, so
+// the writer thread reads the rest without locks.
+struct Auditor::Record : std::enable_shared_from_this<Auditor::Record> {
   const Auditor* auditor = nullptr;
+  // The request, while its handler runs (Decide copies the body from it).
   const http::Request* request = nullptr;
   std::string audit_id;
+  std::string request_uri;
+  std::string user_agent;
+  std::vector<std::string> source_ips;
+  std::string request_body;  // only at levels Request and RequestResponse
+  std::string request_content_type;
   SystemTime received;
   ops::RequestInfo info;
   std::optional<UserInfo> user;
@@ -32,6 +41,23 @@ struct Auditor::Record {
   Decision decision;
   json::object annotations;
 };
+
+namespace {
+
+// One event, queued; its JSON is made on the writer's thread, off the request's path.
+struct PendingEvent {
+  std::shared_ptr<const Auditor::Record> record;
+  std::string_view stage;
+  SystemTime stage_time;
+  bool has_response = false;
+  int status = 0;
+  std::string error_body;     // a failure's Status
+  std::string response_body;  // only at RequestResponse
+  std::string response_content_type;
+  json::object annotations;
+};
+
+}  // namespace
 
 namespace {
 
@@ -176,19 +202,19 @@ const std::string* ResponseHeader(const http::Response& response, std::string_vi
   return nullptr;
 }
 
-json::object ResponseStatus(const http::Response& response) {
+json::object ResponseStatus(int code, std::string_view error_body) {
   json::object status;
   status["metadata"] = json::object();
-  if (response.status >= 300 && !response.stream) {
+  if (!error_body.empty()) {
     boost::system::error_code error;
-    json::value body = json::parse(response.body, error);
+    json::value body = json::parse(error_body, error);
     if (!error && body.is_object() && body.get_object().contains("status")) {
       for (std::string_view field : {"status", "message", "reason", "details"}) {
         if (const json::value* value = body.get_object().if_contains(field)) status[field] = *value;
       }
     }
   }
-  status["code"] = response.status;
+  status["code"] = code;
   return status;
 }
 
@@ -205,6 +231,54 @@ class AuditedStream final : public http::BodyStream {
   std::shared_ptr<http::BodyStream> inner_;
   std::function<void()> on_end_;
 };
+
+std::string FormatEvent(const PendingEvent& pending) {
+  const Auditor::Record& record = *pending.record;
+  const Level level = record.decision.level;
+  json::object event;
+  event["kind"] = "Event";
+  event["apiVersion"] = "audit.k8s.io/v1";
+  event["level"] = LevelName(level);
+  event["auditID"] = record.audit_id;
+  event["stage"] = pending.stage;
+  event["requestURI"] = record.request_uri;
+  event["verb"] = record.info.verb;
+  event["user"] = record.user ? UserJson(*record.user) : json::object();
+  json::array ips;
+  for (const auto& ip : record.source_ips)
+    ips.emplace_back(ip);
+  event["sourceIPs"] = std::move(ips);
+  if (!record.user_agent.empty()) event["userAgent"] = record.user_agent;
+  if (record.info.is_resource_request) {
+    json::object ref;
+    ref["resource"] = record.info.resource;
+    if (!record.info.namespace_.empty()) ref["namespace"] = record.info.namespace_;
+    if (!record.info.name.empty()) ref["name"] = record.info.name;
+    if (!record.info.api_group.empty()) ref["apiGroup"] = record.info.api_group;
+    ref["apiVersion"] = record.info.api_version;
+    if (!record.info.subresource.empty()) ref["subresource"] = record.info.subresource;
+    event["objectRef"] = std::move(ref);
+  }
+  if (pending.has_response) {
+    event["responseStatus"] = ResponseStatus(pending.status, pending.error_body);
+    if (level >= Level::kRequest) {
+      if (auto object = BodyObject(record.request_body, &record.request_content_type,
+                                   record.decision.omit_managed_fields)) {
+        event["requestObject"] = *std::move(object);
+      }
+    }
+    if (level >= Level::kRequestResponse) {
+      if (auto object = BodyObject(pending.response_body, &pending.response_content_type,
+                                   record.decision.omit_managed_fields)) {
+        event["responseObject"] = *std::move(object);
+      }
+    }
+  }
+  event["requestReceivedTimestamp"] = MicroTime(record.received);
+  event["stageTimestamp"] = MicroTime(pending.stage_time);
+  if (!pending.annotations.empty()) event["annotations"] = pending.annotations;
+  return json::serialize(event);
+}
 
 }  // namespace
 
@@ -237,58 +311,36 @@ void Auditor::Decide(Record& record) const {
   if (IsSensitive(record.info) && record.decision.level > Level::kMetadata) {
     record.decision.level = Level::kMetadata;
   }
+  if (record.decision.level >= Level::kRequest && record.request != nullptr) {
+    record.request_body = record.request->body;
+    if (const std::string* type = record.request->FindHeader("Content-Type")) {
+      record.request_content_type = *type;
+    }
+  }
   if (record.decision.level != Level::kNone && !record.decision.Omits(Stage::kRequestReceived)) {
-    Emit(record, StageName(Stage::kRequestReceived), nullptr);
+    Emit(record.shared_from_this(), StageName(Stage::kRequestReceived), nullptr);
   }
 }
 
-void Auditor::Emit(const Record& record, std::string_view stage,
+void Auditor::Emit(const std::shared_ptr<Record>& record, std::string_view stage,
                    const http::Response* response) const {
-  const http::Request& request = *record.request;
-  const Level level = record.decision.level;
-  json::object event;
-  event["kind"] = "Event";
-  event["apiVersion"] = "audit.k8s.io/v1";
-  event["level"] = LevelName(level);
-  event["auditID"] = record.audit_id;
-  event["stage"] = stage;
-  event["requestURI"] = request.target;
-  event["verb"] = record.info.verb;
-  event["user"] = record.user ? UserJson(*record.user) : json::object();
-  json::array ips;
-  for (auto& ip : SourceIps(request))
-    ips.emplace_back(std::move(ip));
-  event["sourceIPs"] = std::move(ips);
-  if (const std::string* agent = request.FindHeader("User-Agent")) event["userAgent"] = *agent;
-  if (record.info.is_resource_request) {
-    json::object ref;
-    ref["resource"] = record.info.resource;
-    if (!record.info.namespace_.empty()) ref["namespace"] = record.info.namespace_;
-    if (!record.info.name.empty()) ref["name"] = record.info.name;
-    if (!record.info.api_group.empty()) ref["apiGroup"] = record.info.api_group;
-    ref["apiVersion"] = record.info.api_version;
-    if (!record.info.subresource.empty()) ref["subresource"] = record.info.subresource;
-    event["objectRef"] = std::move(ref);
-  }
+  PendingEvent event;
+  event.record = record;
+  event.stage = stage;
+  event.stage_time = std::chrono::system_clock::now();
+  event.annotations = record->annotations;
   if (response != nullptr) {
-    event["responseStatus"] = ResponseStatus(*response);
-    if (level >= Level::kRequest) {
-      if (auto object = BodyObject(request.body, request.FindHeader("Content-Type"),
-                                   record.decision.omit_managed_fields)) {
-        event["requestObject"] = *std::move(object);
-      }
-    }
-    if (level >= Level::kRequestResponse && !response->stream) {
-      if (auto object = BodyObject(response->body, ResponseHeader(*response, "Content-Type"),
-                                   record.decision.omit_managed_fields)) {
-        event["responseObject"] = *std::move(object);
+    event.has_response = true;
+    event.status = response->status;
+    if (response->status >= 300 && !response->stream) event.error_body = response->body;
+    if (record->decision.level >= Level::kRequestResponse && !response->stream) {
+      event.response_body = response->body;
+      if (const std::string* type = ResponseHeader(*response, "Content-Type")) {
+        event.response_content_type = *type;
       }
     }
   }
-  event["requestReceivedTimestamp"] = MicroTime(record.received);
-  event["stageTimestamp"] = MicroTime(std::chrono::system_clock::now());
-  if (!record.annotations.empty()) event["annotations"] = record.annotations;
-  writer_->Write(json::serialize(event));
+  writer_->Write([event = std::move(event)] { return FormatEvent(event); });
 }
 
 http::Response Auditor::Handle(const http::Request& request, const Handler& handler) const {
@@ -303,6 +355,9 @@ http::Response Auditor::Handle(const http::Request& request, const Handler& hand
   record->auditor = this;
   record->request = &request;
   record->audit_id = audit_id;
+  record->request_uri = request.target;
+  if (const std::string* agent = request.FindHeader("User-Agent")) record->user_agent = *agent;
+  record->source_ips = SourceIps(request);
   record->received = std::chrono::system_clock::now();
   record->info = ops::ParseRequestInfo(request.method, request.path, request.query);
   Record* const outer = current_record;
@@ -313,38 +368,33 @@ http::Response Auditor::Handle(const http::Request& request, const Handler& hand
   } catch (...) {
     current_record = outer;
     if (!record->decided) Decide(*record);
+    record->request = nullptr;
     if (record->decision.level != Level::kNone && !record->decision.Omits(Stage::kPanic)) {
       http::Response failure{500, {}, {}};
-      Emit(*record, StageName(Stage::kPanic), &failure);
+      Emit(record, StageName(Stage::kPanic), &failure);
     }
     throw;
   }
   current_record = outer;
   if (!record->decided) Decide(*record);
+  record->request = nullptr;
   response.SetHeader("Audit-Id", std::move(audit_id));
   if (record->decision.level == Level::kNone) return response;
   if (response.stream) {
     if (!record->decision.Omits(Stage::kResponseStarted)) {
-      Emit(*record, StageName(Stage::kResponseStarted), &response);
+      Emit(record, StageName(Stage::kResponseStarted), &response);
     }
     if (!record->decision.Omits(Stage::kResponseComplete)) {
-      // The request outlives this call only as what the event needs of it.
-      auto request_copy = std::make_shared<http::Request>();
-      request_copy->method = request.method;
-      request_copy->target = request.target;
-      request_copy->headers = request.headers;
-      request_copy->remote_address = request.remote_address;
-      record->request = request_copy.get();
-      http::Response head{response.status, response.headers, {}};
       response.stream = std::make_shared<AuditedStream>(
-          std::move(response.stream), [this, record, request_copy, head] {
-            Emit(*record, StageName(Stage::kResponseComplete), &head);
+          std::move(response.stream), [this, record, status = response.status] {
+            http::Response end{status, {}, {}};
+            Emit(record, StageName(Stage::kResponseComplete), &end);
           });
     }
     return response;
   }
   if (!record->decision.Omits(Stage::kResponseComplete)) {
-    Emit(*record, StageName(Stage::kResponseComplete), &response);
+    Emit(record, StageName(Stage::kResponseComplete), &response);
   }
   return response;
 }

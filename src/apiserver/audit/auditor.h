@@ -57,7 +57,8 @@ class Auditor {
   void Decide(Record& record) const;
 
  private:
-  void Emit(const Record& record, std::string_view stage, const http::Response* response) const;
+  void Emit(const std::shared_ptr<Record>& record, std::string_view stage,
+            const http::Response* response) const;
 
   std::optional<Policy> policy_;
   std::unique_ptr<LogWriter> writer_;

@@ -61,9 +61,13 @@ Status LogWriter::OpenFile() {
 }
 
 void LogWriter::Write(std::string line) {
+  Write([line = std::move(line)] { return line; });
+}
+
+void LogWriter::Write(std::function<std::string()> make_line) {
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [&] { return queue_.size() < options_.max_queued_lines || stopping_; });
-  queue_.push_back(std::move(line));
+  queue_.push_back(std::move(make_line));
   ++queued_;
   if (queue_.size() == 1) changed_.notify_all();
 }
@@ -79,7 +83,7 @@ void LogWriter::Run() {
   while (true) {
     changed_.wait(lock, [&] { return !queue_.empty() || stopping_; });
     if (queue_.empty() && stopping_) return;
-    std::deque<std::string> batch;
+    std::deque<std::function<std::string()>> batch;
     batch.swap(queue_);
     changed_.notify_all();  // writers waiting for room
     lock.unlock();
@@ -90,9 +94,10 @@ void LogWriter::Run() {
   }
 }
 
-void LogWriter::WriteBatch(const std::deque<std::string>& lines) {
+void LogWriter::WriteBatch(const std::deque<std::function<std::string()>>& lines) {
   const size_t max_bytes = static_cast<size_t>(options_.max_size_mb) * 1024 * 1024;
-  for (const std::string& line : lines) {
+  for (const auto& make_line : lines) {
+    const std::string line = make_line();
     if (max_bytes > 0 && file_ != stdout && file_size_ > 0 &&
         file_size_ + line.size() + 1 > max_bytes) {
       Rotate();

@@ -8,6 +8,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -33,6 +35,8 @@ class LogWriter {
 
   // Queues one line (without its newline).
   void Write(std::string line);
+  // Queues a line made on the writer's thread, so that the caller does not pay for making it.
+  void Write(std::function<std::string()> make_line);
   // Returns once every line queued before the call is written (tests).
   void Flush();
 
@@ -40,7 +44,7 @@ class LogWriter {
   explicit LogWriter(const LogWriterOptions& options) : options_(options) {}
   Status OpenFile();
   void Run();
-  void WriteBatch(const std::deque<std::string>& lines);
+  void WriteBatch(const std::deque<std::function<std::string()>>& lines);
   void Rotate();
   void RemoveOldBackups();
 
@@ -49,7 +53,7 @@ class LogWriter {
   size_t file_size_ = 0;
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::deque<std::string> queue_;
+  std::deque<std::function<std::string()>> queue_;
   uint64_t queued_ = 0;   // lines ever queued
   uint64_t written_ = 0;  // lines ever written
   bool stopping_ = false;
