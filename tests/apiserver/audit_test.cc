@@ -228,6 +228,23 @@ TEST_F(AuditorTest, RequestResponseEventsWithUpstreamFields) {
   EXPECT_LE(received_at, std::string(complete.at("stageTimestamp").as_string()));
 }
 
+TEST_F(AuditorTest, TextIsEscapedAsJson) {
+  Start("rules:\n- level: Metadata\n");
+  http::Request request = http::Request::LocalJson("GET", "/api/v1/pods");
+  request.target = "/api/v1/pods?labelSelector=a%3D%22b%22";
+  request.headers.push_back({"X-Forwarded-For", "192.0.2.1, 198.51.100.2"});
+  UserInfo user{"we\"ird\\user\x01\n", {"g\tx"}, "uid-1", {{"scopes", {"a", "b"}}}};
+  Serve(request, Json(200, "{}"), user);
+  const auto events = Events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].at("user").at("username").as_string(), user.name);
+  EXPECT_EQ(events[1].at("user").at("groups").at(0).as_string(), "g\tx");
+  EXPECT_EQ(events[1].at("user").at("uid"), "uid-1");
+  EXPECT_EQ(events[1].at("user").at("extra"), json::parse(R"({"scopes":["a","b"]})"));
+  EXPECT_EQ(events[1].at("requestURI"), "/api/v1/pods?labelSelector=a%3D%22b%22");
+  EXPECT_EQ(events[1].at("sourceIPs"), json::parse(R"(["192.0.2.1","198.51.100.2","10.1.2.3"])"));
+}
+
 TEST_F(AuditorTest, LevelsDecideWhatIsRecorded) {
   Start(R"(rules:
 - level: None

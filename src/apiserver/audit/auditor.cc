@@ -111,29 +111,6 @@ std::vector<std::string> SourceIps(const http::Request& request) {
   return ips;
 }
 
-json::object UserJson(const UserInfo& user) {
-  json::object out;
-  out["username"] = user.name;
-  if (!user.uid.empty()) out["uid"] = user.uid;
-  if (!user.groups.empty()) {
-    json::array groups;
-    for (const auto& group : user.groups)
-      groups.emplace_back(group);
-    out["groups"] = std::move(groups);
-  }
-  if (!user.extra.empty()) {
-    json::object extra;
-    for (const auto& [key, values] : user.extra) {
-      json::array list;
-      for (const auto& value : values)
-        list.emplace_back(value);
-      extra[key] = std::move(list);
-    }
-    out["extra"] = std::move(extra);
-  }
-  return out;
-}
-
 void DropManagedFields(json::value& object) {
   if (!object.is_object()) return;
   if (json::value* metadata = object.get_object().if_contains("metadata");
@@ -232,52 +209,129 @@ class AuditedStream final : public http::BodyStream {
   std::function<void()> on_end_;
 };
 
+// JSON text appended by hand: an event has a fixed shape, and building a boost::json object for
+// each (a dozen allocations, a hash table) cost more than the request it records.
+void AppendQuoted(std::string& out, std::string_view text) {
+  out += '"';
+  size_t run = 0;  // start of the characters not yet appended
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.substr(run, i - run));
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    }
+  }
+  out.append(text.substr(run));
+  out += '"';
+}
+
+void AppendField(std::string& out, std::string_view name, std::string_view value) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  AppendQuoted(out, value);
+}
+
+void AppendStrings(std::string& out, const std::vector<std::string>& values) {
+  out += '[';
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i != 0) out += ',';
+    AppendQuoted(out, values[i]);
+  }
+  out += ']';
+}
+
+void AppendUser(std::string& out, const UserInfo& user) {
+  out += "{\"username\":";
+  AppendQuoted(out, user.name);
+  if (!user.uid.empty()) AppendField(out, "uid", user.uid);
+  if (!user.groups.empty()) {
+    out += ",\"groups\":";
+    AppendStrings(out, user.groups);
+  }
+  if (!user.extra.empty()) {
+    out += ",\"extra\":{";
+    bool first = true;
+    for (const auto& [key, values] : user.extra) {
+      if (!first) out += ',';
+      first = false;
+      AppendQuoted(out, key);
+      out += ':';
+      AppendStrings(out, values);
+    }
+    out += '}';
+  }
+  out += '}';
+}
+
 std::string FormatEvent(const PendingEvent& pending) {
   const Auditor::Record& record = *pending.record;
   const Level level = record.decision.level;
-  json::object event;
-  event["kind"] = "Event";
-  event["apiVersion"] = "audit.k8s.io/v1";
-  event["level"] = LevelName(level);
-  event["auditID"] = record.audit_id;
-  event["stage"] = pending.stage;
-  event["requestURI"] = record.request_uri;
-  event["verb"] = record.info.verb;
-  event["user"] = record.user ? UserJson(*record.user) : json::object();
-  json::array ips;
-  for (const auto& ip : record.source_ips)
-    ips.emplace_back(ip);
-  event["sourceIPs"] = std::move(ips);
-  if (!record.user_agent.empty()) event["userAgent"] = record.user_agent;
+  std::string out;
+  out.reserve(768);
+  out += R"({"kind":"Event","apiVersion":"audit.k8s.io/v1")";
+  AppendField(out, "level", LevelName(level));
+  AppendField(out, "auditID", record.audit_id);
+  AppendField(out, "stage", pending.stage);
+  AppendField(out, "requestURI", record.request_uri);
+  AppendField(out, "verb", record.info.verb);
+  out += ",\"user\":";
+  if (record.user) {
+    AppendUser(out, *record.user);
+  } else {
+    out += "{}";
+  }
+  out += ",\"sourceIPs\":";
+  AppendStrings(out, record.source_ips);
+  if (!record.user_agent.empty()) AppendField(out, "userAgent", record.user_agent);
   if (record.info.is_resource_request) {
-    json::object ref;
-    ref["resource"] = record.info.resource;
-    if (!record.info.namespace_.empty()) ref["namespace"] = record.info.namespace_;
-    if (!record.info.name.empty()) ref["name"] = record.info.name;
-    if (!record.info.api_group.empty()) ref["apiGroup"] = record.info.api_group;
-    ref["apiVersion"] = record.info.api_version;
-    if (!record.info.subresource.empty()) ref["subresource"] = record.info.subresource;
-    event["objectRef"] = std::move(ref);
+    const ops::RequestInfo& info = record.info;
+    out += ",\"objectRef\":{\"resource\":";
+    AppendQuoted(out, info.resource);
+    if (!info.namespace_.empty()) AppendField(out, "namespace", info.namespace_);
+    if (!info.name.empty()) AppendField(out, "name", info.name);
+    if (!info.api_group.empty()) AppendField(out, "apiGroup", info.api_group);
+    AppendField(out, "apiVersion", info.api_version);
+    if (!info.subresource.empty()) AppendField(out, "subresource", info.subresource);
+    out += '}';
   }
   if (pending.has_response) {
-    event["responseStatus"] = ResponseStatus(pending.status, pending.error_body);
+    out += ",\"responseStatus\":";
+    if (pending.error_body.empty()) {
+      out += fmt::format(R"({{"metadata":{{}},"code":{}}})", pending.status);
+    } else {
+      out += json::serialize(ResponseStatus(pending.status, pending.error_body));
+    }
     if (level >= Level::kRequest) {
       if (auto object = BodyObject(record.request_body, &record.request_content_type,
                                    record.decision.omit_managed_fields)) {
-        event["requestObject"] = *std::move(object);
+        out += ",\"requestObject\":";
+        out += json::serialize(*object);
       }
     }
     if (level >= Level::kRequestResponse) {
       if (auto object = BodyObject(pending.response_body, &pending.response_content_type,
                                    record.decision.omit_managed_fields)) {
-        event["responseObject"] = *std::move(object);
+        out += ",\"responseObject\":";
+        out += json::serialize(*object);
       }
     }
   }
-  event["requestReceivedTimestamp"] = MicroTime(record.received);
-  event["stageTimestamp"] = MicroTime(pending.stage_time);
-  if (!pending.annotations.empty()) event["annotations"] = pending.annotations;
-  return json::serialize(event);
+  AppendField(out, "requestReceivedTimestamp", MicroTime(record.received));
+  AppendField(out, "stageTimestamp", MicroTime(pending.stage_time));
+  if (!pending.annotations.empty()) {
+    out += ",\"annotations\":";
+    out += json::serialize(pending.annotations);
+  }
+  out += '}';
+  return out;
 }
 
 }  // namespace

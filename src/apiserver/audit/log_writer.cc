@@ -69,20 +69,30 @@ void LogWriter::Write(std::function<std::string()> make_line) {
   changed_.wait(lock, [&] { return queue_.size() < options_.max_queued_lines || stopping_; });
   queue_.push_back(std::move(make_line));
   ++queued_;
-  if (queue_.size() == 1) changed_.notify_all();
+  // The writer wakes by itself every kWritePeriod; waking it for every line cost a context
+  // switch per request.
+  if (queue_.size() == kWakeBatch) changed_.notify_all();
 }
 
 void LogWriter::Flush() {
   std::unique_lock lock(mutex_);
   const uint64_t target = queued_;
+  ++flush_waiters_;
+  changed_.notify_all();
   changed_.wait(lock, [&] { return written_ >= target; });
+  --flush_waiters_;
 }
 
 void LogWriter::Run() {
   std::unique_lock lock(mutex_);
   while (true) {
-    changed_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-    if (queue_.empty() && stopping_) return;
+    changed_.wait_for(lock, kWritePeriod, [&] {
+      return queue_.size() >= kWakeBatch || stopping_ || (flush_waiters_ > 0 && !queue_.empty());
+    });
+    if (queue_.empty()) {
+      if (stopping_) return;
+      continue;
+    }
     std::deque<std::function<std::string()>> batch;
     batch.swap(queue_);
     changed_.notify_all();  // writers waiting for room

@@ -1,10 +1,12 @@
 // Where audit events go: JSON lines appended to a file (or stdout for "-") by a thread of its
-// own, so that a request only pays for queueing its line. Rotation as upstream's log backend
-// (lumberjack): past max_size_mb the file is renamed to <name>-<UTC time>.<ext> and a new one
-// started; backups beyond max_backups, or older than max_age_days, are removed (0: keep).
-// Thread safety: Write may be called from any thread.
+// own, so that a request only pays for queueing its line; the thread writes what is queued every
+// 10 ms (sooner when much is queued), so a line reaches the file at most about that late. Rotation
+// as upstream's log backend (lumberjack): past max_size_mb the file is renamed to <name>-<UTC
+// time>.<ext> and a new one started; backups beyond max_backups, or older than max_age_days, are
+// removed (0: keep). Thread safety: Write may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -48,6 +50,9 @@ class LogWriter {
   void Rotate();
   void RemoveOldBackups();
 
+  static constexpr size_t kWakeBatch = 512;
+  static constexpr std::chrono::milliseconds kWritePeriod{10};
+
   const LogWriterOptions options_;
   std::FILE* file_ = nullptr;
   size_t file_size_ = 0;
@@ -56,6 +61,7 @@ class LogWriter {
   std::deque<std::function<std::string()>> queue_;
   uint64_t queued_ = 0;   // lines ever queued
   uint64_t written_ = 0;  // lines ever written
+  int flush_waiters_ = 0;
   bool stopping_ = false;
   std::thread thread_;
 };
