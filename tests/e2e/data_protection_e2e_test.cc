@@ -319,6 +319,14 @@ TEST_F(AuditE2ETest, CreateGetWatchAtThePolicysLevelsAndSecretsAtMetadataOnly) {
   EXPECT_EQ(info.st_mode & 0777, 0600u);
 }
 
+TEST(AuditPolicyE2ETest, InvalidPolicyStopsTheServer) {
+  KppServer server;
+  const std::string policy = server.WriteFile(
+      "bad-policy.yaml", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: All\n");
+  EXPECT_FALSE(server.Start({"--audit-policy-file", policy, "--audit-log-path", "-"}));
+  EXPECT_THAT(server.Logs(), ::testing::HasSubstr("rules[0].level: Unsupported value: \"All\""));
+}
+
 TEST_F(AuditE2ETest, EveryResponseCarriesAnAuditId) {
   auto result = server_.Kubectl({"get", "configmaps", "-v=8"});
   ASSERT_EQ(result.exit_code, 0) << result.err;

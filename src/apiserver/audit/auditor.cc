@@ -22,8 +22,8 @@ namespace json = boost::json;
 using SystemTime = std::chrono::system_clock::time_point;
 
 // What one request's events are made of. Filled on the request's thread; once the policy has
-// decided (and RequestReceived is queued) only `annotations` changes, and events copy those, so
-// the writer thread reads the rest without locks.
+// decided (and RequestReceived is queued) only `annotations` (events copy them) and `request`
+// (events never read it) change, so the writer thread reads the rest without locks.
 struct Auditor::Record : std::enable_shared_from_this<Auditor::Record> {
   const Auditor* auditor = nullptr;
   // The request, while its handler runs (Decide copies the body from it).
