@@ -226,11 +226,14 @@ const ValueTransformer* ResourceTransformers::ForKey(std::string_view storage_ke
   if (end == std::string_view::npos) return nullptr;
   const std::string_view resource = rest.substr(0, end);
   if (group == "core") group = {};
-  std::string name;
-  name.reserve(resource.size() + group.size() + 1);
-  name.append(resource).append(".").append(group);
-  for (std::string candidate : {name, fmt::format("*.{}", group), std::string("*.*")}) {
+  // Every store read, write and watch event asks: no allocation once the buffer has grown.
+  thread_local std::string candidate;
+  for (const std::string_view first : {resource, std::string_view("*")}) {
+    candidate.assign(first).append(".").append(group);
     if (auto it = by_resource_.find(candidate); it != by_resource_.end()) return it->second.get();
+  }
+  if (auto it = by_resource_.find(std::string_view("*.*")); it != by_resource_.end()) {
+    return it->second.get();
   }
   return nullptr;
 }

@@ -16,6 +16,7 @@
 // Thread safety: immutable after construction; every method may be called concurrently.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -60,8 +61,13 @@ class ResourceTransformers {
   bool empty() const { return by_resource_.empty(); }
 
  private:
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view name) const { return std::hash<std::string_view>()(name); }
+  };
   // Keyed "<resource>.<group>" as in the configuration ("secrets." for core secrets).
-  std::unordered_map<std::string, std::unique_ptr<ValueTransformer>> by_resource_;
+  std::unordered_map<std::string, std::unique_ptr<ValueTransformer>, NameHash, std::equal_to<>>
+      by_resource_;
 };
 
 }  // namespace kpp::apiserver::encryption
