@@ -13,6 +13,8 @@
 
 #include "base/encoding.h"
 #include "base/files.h"
+#include "storage/etcd/etcd_store.h"
+#include "storage/etcd_process.h"
 #include "support/kpp_server_fixture.h"
 
 namespace kpp {
@@ -168,6 +170,41 @@ TEST_F(DataProtectionE2ETest, InvalidConfigurationStopsTheServerWithUpstreamsMes
               HasSubstr("error while parsing file: resources[0].providers[0].aesgcm.keys[0]."
                         "secret: Invalid value: \"REDACTED\": secret is not of the expected "
                         "length, got 5, expected one of [16 24 32]"));
+}
+
+// With --datastore-endpoint the ciphertext is in etcd; servers sharing it share the key by
+// sharing the configuration.
+TEST(EncryptionInEtcdE2ETest, SecretsInEtcdAreCiphertextAndReadableWithTheSameConfig) {
+  storage::testing::EtcdProcess etcd;
+  ASSERT_TRUE(etcd.Start());
+  std::string config_path;
+  {
+    KppServer first;
+    config_path = first.WriteFile("shared-encryption.yaml", Config(AesGcmKeys({{"key1", kKey1}})));
+    ASSERT_TRUE(first.Start(
+        {"--datastore-endpoint", etcd.client_url(), "--encryption-provider-config", config_path}));
+    auto created =
+        first.Kubectl({"create", "secret", "generic", "s1", "--from-literal=password=in-etcd"});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    ASSERT_TRUE(first.Stop());
+
+    storage::EtcdStoreOptions options;
+    options.endpoints = {etcd.client_url()};
+    auto raw = storage::OpenEtcdStore(options);
+    ASSERT_TRUE(raw.ok()) << raw.error().message();
+    auto value = (*raw)->Get("/registry/core/secrets/default/s1");
+    ASSERT_TRUE(value.ok()) << value.error().message();
+    EXPECT_TRUE(value->value.starts_with("k8s:enc:aesgcm:v1:key1:"));
+    EXPECT_EQ(value->value.find("in-etcd"), std::string::npos);
+    EXPECT_EQ(value->value.find(Base64Encode("in-etcd")), std::string::npos);
+
+    KppServer second;  // a fresh data dir, the same configuration
+    ASSERT_TRUE(second.Start(
+        {"--datastore-endpoint", etcd.client_url(), "--encryption-provider-config", config_path}));
+    auto read = second.Kubectl({"get", "secret", "s1", "-o", "jsonpath={.data.password}"});
+    ASSERT_EQ(read.exit_code, 0) << read.err;
+    EXPECT_EQ(read.out, Base64Encode("in-etcd"));
+  }
 }
 
 mode_t ModeOf(const std::string& path) {
