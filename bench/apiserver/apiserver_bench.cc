@@ -13,6 +13,7 @@
 //   apiserver_bench [--quick] [--kpp PATH] [--client-threads N] [--pods N] [--list-repeats N]
 //                   [--watchers N] [--server-arg ARG]...
 //
+// --server-arg passes ARG on to `kpp server` (e.g. --audit-log-path to measure the audit log).
 // --quick runs every phase with small counts (the smoke test uses it, to keep the program
 // building and running); its numbers mean little.
 //

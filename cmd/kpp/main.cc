@@ -100,6 +100,28 @@ int main(int argc, char** argv) {
       ->add_option("--service-account-issuer", server_config.service_account_issuer,
                    "The issuer (\"iss\") of service account tokens, and their default audience")
       ->capture_default_str();
+  server->add_option("--encryption-provider-config", server_config.encryption_provider_config,
+                     "EncryptionConfiguration file (YAML or JSON) saying which resources are "
+                     "encrypted at rest and how (default: secrets under AES-GCM with a key "
+                     "generated in <data-dir>/cred/encryption-config.json)");
+  server->add_option("--audit-log-path", server_config.audit_log_path,
+                     "Write audit events (audit.k8s.io/v1 Event JSON lines) to this file; '-' "
+                     "means standard out");
+  server->add_option("--audit-policy-file", server_config.audit_policy_file,
+                     "Audit policy (audit.k8s.io/v1 Policy, YAML or JSON); without it nothing "
+                     "is recorded");
+  server
+      ->add_option("--audit-log-maxage", server_config.audit_log_maxage,
+                   "Days to keep rotated audit log files (0: no limit)")
+      ->check(CLI::NonNegativeNumber);
+  server
+      ->add_option("--audit-log-maxbackup", server_config.audit_log_maxbackup,
+                   "Rotated audit log files to keep (0: no limit)")
+      ->check(CLI::NonNegativeNumber);
+  server
+      ->add_option("--audit-log-maxsize", server_config.audit_log_maxsize,
+                   "Megabytes an audit log file reaches before it is rotated (0: never)")
+      ->check(CLI::NonNegativeNumber);
   std::string event_ttl = "1h0m0s";
   server
       ->add_option("--event-ttl", event_ttl,

@@ -68,6 +68,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   std::unique_ptr<ApiServer> server(new ApiServer());
   ApiServer* self = server.get();
   self->clock_ = options.clock;
+  KPP_ASSIGN_OR_RETURN(self->auditor_, audit::Auditor::Create(options.audit));
   self->authenticator_.Add(std::make_unique<ClientCertificateAuthenticator>());
   TokenAuthenticationOptions token_options;
   token_options.token_auth_file = options.token_auth_file;
@@ -128,10 +129,13 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
                                  double seconds) {
     self->operations_.Observe(request, response, seconds);
   };
-  KPP_ASSIGN_OR_RETURN(
-      self->server_, http::StartServer(http_options, [self](const http::Request& request) {
-        return self->operations_.Handle(request, [self](const auto& r) { return self->Handle(r); });
-      }));
+  KPP_ASSIGN_OR_RETURN(self->server_,
+                       http::StartServer(http_options, [self](const http::Request& request) {
+                         return self->operations_.Handle(request, [self](const auto& r) {
+                           return self->auditor_->Handle(
+                               r, [self](const auto& audited) { return self->Handle(audited); });
+                         });
+                       }));
   return server;
 }
 
@@ -169,6 +173,7 @@ void ApiServer::Stop() {
 http::Response ApiServer::Handle(const http::Request& request) const {
   KLOG_V(4, "{} {} from {}", request.method, request.target, request.remote_address);
   auto user = authenticator_.Authenticate(request);
+  if (user) audit::SetRequestUser(*user);
   // A bearer token that fails is refused even on the public paths, as upstream's.
   if (!user && (!IsPublicPath(request.path) || tokens_->HasBearerToken(request))) {
     return StatusResponse(Error(ErrorCode::kUnauthorized, "Unauthorized"));

@@ -9,6 +9,7 @@
 #include "apiextensions/crd_controller.h"
 #include "apiextensions/custom_resources.h"
 #include "apiextensions/served_documents.h"
+#include "apiserver/audit/auditor.h"
 #include "apiserver/authn/authenticator.h"
 #include "apiserver/authz/authorization.h"
 #include "apiserver/authn/token_authentication.h"
@@ -43,6 +44,7 @@ struct ApiServerOptions {
   std::string service_account_key_file;
   std::string service_account_issuer = "https://kubernetes.default.svc.cluster.local";
   Clock* clock = &RealClock();
+  audit::AuditOptions audit;  // --audit-log-path, --audit-policy-file, ...
 };
 
 class ApiServer {
@@ -71,6 +73,7 @@ class ApiServer {
   // Before everything that reports to them, so they go last.
   ops::ApiMetrics metrics_;
   ops::RequestOperations operations_{metrics_};
+  std::unique_ptr<audit::Auditor> auditor_;
   std::unique_ptr<ops::InstrumentedStore> instrumented_store_;
   HealthChecks health_;
   // Custom resources (apiextensions/): what CustomResourceDefinitions make served, the

@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "api/runtime/kinds.h"
 #include "apiserver/apiserver.h"
+#include "apiserver/encryption/encrypted_store.h"
 #include "base/clock.h"
 #include "base/files.h"
 #include "base/log.h"
@@ -51,6 +53,20 @@ int WaitForShutdownSignal(const sigset_t& signals) {
   return signal_number;
 }
 
+// The data dir holds the keys and every secret: only its owner may enter it, also when it
+// existed before with a looser mode.
+Status RestrictToOwner(const std::string& dir) {
+  struct stat info {};
+  if (::stat(dir.c_str(), &info) != 0) return InternalError(fmt::format("stat {}", dir));
+  if ((info.st_mode & 077) == 0) return Ok();
+  if (::chmod(dir.c_str(), info.st_mode & 0700) != 0) {
+    return InternalError(fmt::format("data dir {}: cannot restrict its mode to 0700", dir));
+  }
+  KLOG_WARNING("data dir {} was accessible to others (mode {:o}); restricted to 0700", dir,
+               info.st_mode & 0777);
+  return Ok();
+}
+
 // The embedded SQLite store, or etcd when --datastore-endpoint names it.
 Result<std::unique_ptr<storage::Store>> OpenStore(const ServerConfig& config) {
   if (config.datastore_endpoint.empty()) {
@@ -85,6 +101,7 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   if (auto status = EnsureWritableDirectory(config.data_dir, 0700); !status.ok()) {
     return std::move(status).error().WithContext("data dir");
   }
+  KPP_RETURN_IF_ERROR(RestrictToOwner(config.data_dir));
   const std::string kubeconfig_path = config.write_kubeconfig.empty()
                                           ? config.data_dir + "/kubeconfig.yaml"
                                           : config.write_kubeconfig;
@@ -96,7 +113,10 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
       config.data_dir + "/tls", pki::DefaultServingNames(config.bind_address), RealClock().Now());
   if (!tls.ok()) return std::move(tls).error().WithContext(config.data_dir);
 
-  auto store = OpenStore(config);
+  auto opened_store = OpenStore(config);
+  if (!opened_store.ok()) return std::move(opened_store).error();
+  auto store = apiserver::encryption::WrapWithEncryption(
+      std::move(opened_store).value(), config.encryption_provider_config, config.data_dir);
   if (!store.ok()) return std::move(store).error();
 
   apiserver::ApiServerOptions api_options;
@@ -106,6 +126,8 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   api_options.authorization = config.authorization_mode != "AlwaysAllow";
   api_options.service_account_key_file = config.data_dir + "/tls/service-account.key";
   api_options.service_account_issuer = config.service_account_issuer;
+  api_options.audit = {config.audit_log_path, config.audit_policy_file, config.audit_log_maxage,
+                       config.audit_log_maxbackup, config.audit_log_maxsize};
   api_options.bind_address = config.bind_address;
   api_options.port = config.https_listen_port;
   api_options.tls = {tls->serving.certificate_pem, tls->serving.private_key_pem,

@@ -26,6 +26,15 @@ struct ServerConfig {
   std::string token_auth_file;                   // --token-auth-file
   std::string authorization_mode = "Node,RBAC";  // --authorization-mode; or AlwaysAllow
   std::string service_account_issuer = "https://kubernetes.default.svc.cluster.local";
+  // Upstream's --encryption-provider-config; empty: <data_dir>/cred/encryption-config.json,
+  // generated at the first start (secrets under AES-GCM).
+  std::string encryption_provider_config;
+  // Upstream's audit flags (see apiserver/audit/auditor.h).
+  std::string audit_log_path;     // --audit-log-path: a file or "-" (stdout)
+  std::string audit_policy_file;  // --audit-policy-file
+  int audit_log_maxage = 0;       // days
+  int audit_log_maxbackup = 0;
+  int audit_log_maxsize = 0;  // megabytes
 };
 
 // Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code: 0

@@ -195,6 +195,8 @@ TEST(RequestLogTest, WritesUpstreamsHttplogLine) {
             "\"HTTP\" verb=\"LIST\" URI=\"/api/v1/pods?limit=500\" latency=\"1.2ms\" "
             "userAgent=\"kubectl/v1.33.0 (linux/amd64) kubernetes/abc\" audit-ID=\"\" "
             "srcIP=\"127.0.0.1:5555\" resp=200");
+  EXPECT_NE(HttpLogLine(request, "LIST", 200, 0.0012, "4f1c").find("audit-ID=\"4f1c\""),
+            std::string::npos);
 }
 
 std::string Gunzip(const std::string& data) {

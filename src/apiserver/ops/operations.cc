@@ -80,12 +80,13 @@ std::string BodyTooLargeMessage(size_t limit) {
 }
 
 std::string HttpLogLine(const http::Request& request, std::string_view verb, int status,
-                        double seconds) {
+                        double seconds, std::string_view audit_id) {
   const auto latency =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds));
   return fmt::format("\"HTTP\" verb={} URI={} latency={} userAgent={} audit-ID={} srcIP={} resp={}",
                      Quote(verb), Quote(request.target), Quote(intstr::FormatDuration(latency)),
-                     Quote(HeaderOr(request, "User-Agent")), Quote(HeaderOr(request, "Audit-Id")),
+                     Quote(HeaderOr(request, "User-Agent")),
+                     Quote(audit_id.empty() ? HeaderOr(request, "Audit-Id") : audit_id),
                      Quote(request.remote_address), status);
 }
 
@@ -120,7 +121,13 @@ void RequestOperations::Observe(const http::Request& request, const http::Respon
   // A watch's duration is its life, counted when it ends upstream; here only its start is seen,
   // so it goes to the counter and the long-running gauge but not the latency histogram.
   metrics_.ObserveRequest(labels, response.status, IsWatch(info) ? -1 : seconds);
-  KLOG_V(2, "{}", HttpLogLine(request, labels.verb, response.status, seconds));
+  if (log::Verbosity() >= 2) {
+    std::string_view audit_id;
+    for (const auto& header : response.headers) {
+      if (header.name == "Audit-Id") audit_id = header.value;
+    }
+    KLOG_V(2, "{}", HttpLogLine(request, labels.verb, response.status, seconds, audit_id));
+  }
 }
 
 }  // namespace kpp::apiserver::ops

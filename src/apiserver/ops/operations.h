@@ -29,9 +29,10 @@ inline constexpr std::string_view kRequestTimeoutMessage =
 // The line upstream's httplog writes for a request, without klog's prefix:
 //   "HTTP" verb="GET" URI="/api/v1/pods" latency="1.2ms" userAgent="kubectl/..." audit-ID=""
 //   srcIP="127.0.0.1:5555" resp=200
-// verb is the request's verb as metrics report it (LIST, WATCH, ...).
+// verb is the request's verb as metrics report it (LIST, WATCH, ...); audit_id is the Audit-Id
+// the answer carries (empty: the request's own header, if any).
 std::string HttpLogLine(const http::Request& request, std::string_view verb, int status,
-                        double seconds);
+                        double seconds, std::string_view audit_id = {});
 
 class RequestOperations {
  public:

@@ -206,6 +206,11 @@ class SqliteStore final : public Store {
   Status Open() {
     KPP_RETURN_IF_ERROR(EnsureWritableDirectory(options_.dir, 0700));
     KPP_RETURN_IF_ERROR(lock_.Acquire(path_));
+    // Created here with 0600 rather than by SQLite with the umask's mode: it holds every object,
+    // and SQLite gives the WAL and shared-memory files the mode of the database file.
+    if (const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) {
+      ::close(fd);
+    }
     KPP_ASSIGN_OR_RETURN(db_, OpenWriterConnection(path_));
     KPP_RETURN_IF_ERROR(PrepareStatements());
     KPP_RETURN_IF_ERROR(LoadState());
