@@ -33,6 +33,9 @@ struct ApiServerOptions {
   ResourceOptions resources;
   // Upstream's --token-auth-file: bearer tokens read from this CSV file at start; empty: none.
   std::string token_auth_file;
+  // Upstream's --enable-admission-plugins: the admission plugins resource writes go through, by
+  // name (admission::OrderedPluginNames); they run in upstream's order. Empty: none.
+  std::vector<std::string> admission_plugins;
   Clock* clock = &RealClock();
 };
 
@@ -56,6 +59,8 @@ class ApiServer {
  private:
   ApiServer();
   http::Response Handle(const http::Request& request) const;
+  // Routes a request for `user` (null: the server itself).
+  http::Response Route(const http::Request& request, const UserInfo* user) const;
   std::optional<http::Response> ServeDiscovery(const http::Request& request) const;
   std::optional<http::Response> ServeOpenApi(const http::Request& request) const;
 

@@ -6,11 +6,13 @@
 #include <signal.h>
 
 #include "api/runtime/kinds.h"
+#include "apiserver/admission/admission.h"
 #include "apiserver/apiserver.h"
 #include "base/clock.h"
 #include "base/files.h"
 #include "base/log.h"
 #include "controllers/namespace/namespace_cleaner.h"
+#include "controllers/serviceaccount/service_account_controllers.h"
 #include "pki/cluster_tls.h"
 #include "server/kubeconfig.h"
 #include "storage/etcd/etcd_store.h"
@@ -103,6 +105,7 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   api_options.store = store->get();
   api_options.resources.event_ttl = config.event_ttl;
   api_options.token_auth_file = config.token_auth_file;
+  api_options.admission_plugins = apiserver::admission::DefaultEnabledPlugins();
   api_options.bind_address = config.bind_address;
   api_options.port = config.https_listen_port;
   api_options.tls = {tls->serving.certificate_pem, tls->serving.private_key_pem,
@@ -115,6 +118,12 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
       },
       kpp::api::AllKinds(), [server = api.get()] { return server->CustomResources(); });
   namespace_cleaner.Start();
+  controllers::ServiceAccountControllers service_accounts(
+      [server = api.get()](const http::Request& request) {
+        return server->HandleLoopback(request);
+      },
+      tls->ca.certificate_pem);
+  service_accounts.Start();
   KLOG_INFO("API server listening on {}:{}", config.bind_address, api->port());
   if (!config.disable_agent) {
     KLOG_WARNING("the local node (agent) is not implemented yet; running the control plane only");
@@ -130,6 +139,7 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   KLOG_INFO("received {}, shutting down", strsignal(signal_number));
   api->BeginShutdown();
   namespace_cleaner.Stop();
+  service_accounts.Stop();
   api->Stop();
   KLOG_INFO("kpp server stopped");
   return Ok();
