@@ -82,6 +82,14 @@ int main(int argc, char** argv) {
   server->add_option(
       "--token-auth-file", server_config.token_auth_file,
       "A CSV file of bearer tokens (token,user,uid,\"group1,group2\"), read at start");
+  server
+      ->add_option("--enable-admission-plugins", server_config.enable_admission_plugins,
+                   "Admission plugins to enable besides the default ones (comma-separated)")
+      ->delimiter(',');
+  server
+      ->add_option("--disable-admission-plugins", server_config.disable_admission_plugins,
+                   "Default admission plugins to disable (comma-separated)")
+      ->delimiter(',');
   std::string event_ttl = "1h0m0s";
   server
       ->add_option("--event-ttl", event_ttl,

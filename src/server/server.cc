@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
+
 #include "api/runtime/kinds.h"
 #include "apiserver/admission/admission.h"
 #include "apiserver/apiserver.h"
@@ -106,6 +108,14 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   api_options.resources.event_ttl = config.event_ttl;
   api_options.token_auth_file = config.token_auth_file;
   api_options.admission_plugins = apiserver::admission::DefaultEnabledPlugins();
+  for (const auto& name : config.enable_admission_plugins) {
+    api_options.admission_plugins.push_back(name);
+  }
+  std::erase_if(api_options.admission_plugins, [&](const std::string& name) {
+    return std::find(config.disable_admission_plugins.begin(),
+                     config.disable_admission_plugins.end(),
+                     name) != config.disable_admission_plugins.end();
+  });
   api_options.bind_address = config.bind_address;
   api_options.port = config.https_listen_port;
   api_options.tls = {tls->serving.certificate_pem, tls->serving.private_key_pem,

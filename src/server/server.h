@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace kpp::server {
 
@@ -24,6 +25,9 @@ struct ServerConfig {
   std::string datastore_keyfile;
   std::chrono::seconds event_ttl{3600};  // --event-ttl
   std::string token_auth_file;           // --token-auth-file
+  // Admission plugins added to / removed from the default set (upstream's flags of these names).
+  std::vector<std::string> enable_admission_plugins;
+  std::vector<std::string> disable_admission_plugins;
 };
 
 // Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code: 0

@@ -8,6 +8,7 @@
 #include "apiserver/admission/admission.h"
 #include "apiserver/admission/limit_ranger.h"
 #include "apiserver/admission/namespace_lifecycle.h"
+#include "apiserver/admission/node_restriction.h"
 #include "apiserver/admission/pod_security.h"
 #include "apiserver/admission/priority.h"
 #include "apiserver/admission/service_account.h"
@@ -17,8 +18,8 @@ namespace kpp::apiserver::admission {
 const std::vector<std::string>& OrderedPluginNames() {
   // Upstream's kube-apiserver order (AllOrderedPlugins), of the plugins kpp has.
   static const std::vector<std::string> names = {
-      "NamespaceLifecycle",       "LimitRanger",        "ServiceAccount", "PodSecurity", "Priority",
-      "DefaultTolerationSeconds", "DefaultStorageClass"};
+      "NamespaceLifecycle", "LimitRanger", "ServiceAccount",           "NodeRestriction",
+      "PodSecurity",        "Priority",    "DefaultTolerationSeconds", "DefaultStorageClass"};
   return names;
 }
 
@@ -33,6 +34,7 @@ Result<std::unique_ptr<Chain>> NewChain(const std::vector<std::string>& names,
       kFactories = {
           {"NamespaceLifecycle", [] { return std::make_unique<NamespaceLifecycle>(); }},
           {"LimitRanger", [] { return std::make_unique<LimitRanger>(); }},
+          {"NodeRestriction", [] { return std::make_unique<NodeRestriction>(); }},
           {"Priority", [] { return std::make_unique<Priority>(); }},
           {"DefaultTolerationSeconds", [] { return std::make_unique<DefaultTolerationSeconds>(); }},
           {"DefaultStorageClass", [] { return std::make_unique<DefaultStorageClass>(); }},
