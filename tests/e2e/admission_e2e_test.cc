@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "e2e/kubectl_e2e_test.h"
@@ -167,6 +169,50 @@ TEST_F(AdmissionE2ETest, PriorityClassesResolve) {
                              "found"),
             std::string::npos)
       << unknown.err;
+}
+
+// A kubelet's identity (system:node:n1 in system:nodes, from a static token) may change only its
+// own Node, and only labels outside the ones that steer workloads.
+TEST(NodeRestrictionE2ETest, NodesModifyOnlyThemselvesAndAllowedLabels) {
+  testing::KppServer server;
+  const std::string tokens =
+      server.WriteFile("tokens.csv", "node-token,system:node:n1,n1-uid,system:nodes\n");
+  ASSERT_TRUE(server.Start({"--token-auth-file", tokens}));
+  for (const std::string name : {"n1", "n2"}) {
+    ASSERT_EQ(server
+                  .Kubectl({"create", "-f",
+                            server.WriteFile(
+                                name + ".yaml",
+                                "apiVersion: v1\nkind: Node\nmetadata:\n  name: " + name + "\n")})
+                  .exit_code,
+              0);
+  }
+  std::ifstream admin(server.kubeconfig_path());
+  std::stringstream config;
+  std::string line;
+  while (std::getline(admin, line) && line != "users:")
+    config << line << "\n";
+  config << "users:\n- name: default\n  user:\n    token: node-token\n";
+  const std::string node = server.WriteFile("node.yaml", config.str());
+  for (const auto& minor : kKubectls) {
+    auto other = server.Kubectl({"--kubeconfig", node, "label", "node", "n2", "a=b"}, minor);
+    EXPECT_NE(other.exit_code, 0);
+    EXPECT_NE(other.err.find("nodes \"n2\" is forbidden: node \"n1\" is not allowed to modify "
+                             "node \"n2\""),
+              std::string::npos)
+        << minor << ": " << other.err;
+    auto restricted = server.Kubectl(
+        {"--kubeconfig", node, "label", "node", "n1", "node-restriction.kubernetes.io/x=y"}, minor);
+    EXPECT_NE(restricted.exit_code, 0);
+    EXPECT_NE(restricted.err.find("nodes \"n1\" is forbidden: is not allowed to modify labels: "
+                                  "node-restriction.kubernetes.io/x"),
+              std::string::npos)
+        << minor << ": " << restricted.err;
+    auto own = server.Kubectl(
+        {"--kubeconfig", node, "label", "--overwrite", "node", "n1", "example.com/rack=r" + minor},
+        minor);
+    EXPECT_EQ(own.exit_code, 0) << minor << ": " << own.err;
+  }
 }
 
 }  // namespace

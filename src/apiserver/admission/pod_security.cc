@@ -678,9 +678,11 @@ bool IsSignificantPodUpdate(const object* pod, const object* old_pod) {
     return true;
   }
   if (spec == nullptr || old_spec == nullptr) return spec != old_spec;
-  // Everything but the container images (the one change upstream lets a pod make freely).
+  // Everything but the container images (the one change upstream lets a pod make freely) and
+  // the node a binding sets.
   object a = *spec, b = *old_spec;
   for (auto* copy : {&a, &b}) {
+    copy->erase("nodeName");
     for (std::string_view list : {"initContainers", "containers", "ephemeralContainers"}) {
       if (auto* containers = copy->if_contains(list); containers && containers->is_array()) {
         for (auto& container : containers->as_array()) {
