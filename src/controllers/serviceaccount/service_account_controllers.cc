@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "base/version.h"
 
 namespace kpp::controllers {
 namespace {
@@ -17,6 +18,11 @@ constexpr std::string_view kRootCaDescription =
     "Contains a CA bundle that can be used to verify the kube-apiserver when using internal "
     "endpoints such as the internal service IP or kubernetes.default.svc. No other usage is "
     "guaranteed across distributions of Kubernetes clusters.";
+
+std::string UserAgent() {
+  return fmt::format("kube-controller-manager/{} (linux/amd64) kubernetes/kpp",
+                     KubernetesGitVersion());
+}
 
 boost::json::array Items(const http::Response& response) {
   if (response.status != 200) return {};
@@ -72,8 +78,11 @@ void ServiceAccountControllers::Stop() {
 http::Response ServiceAccountControllers::Send(
     std::string method, std::string path, std::string body,
     std::vector<std::pair<std::string, std::string>> query) const {
-  return call_(http::Request::LocalJson(std::move(method), std::move(path), std::move(body),
-                                        std::move(query)));
+  auto request = http::Request::LocalJson(std::move(method), std::move(path), std::move(body),
+                                          std::move(query));
+  // managedFields name the writer by its agent, as upstream's controller manager's writes.
+  request.headers.push_back({"User-Agent", UserAgent()});
+  return call_(request);
 }
 
 void ServiceAccountControllers::SyncAll() {
@@ -134,6 +143,7 @@ void ServiceAccountControllers::SyncAll() {
           boost::json::serialize(
               boost::json::object{{"data", boost::json::object{{"ca.crt", ca_pem_}}}}));
       patch.headers.front().value = "application/merge-patch+json";
+      patch.headers.push_back({"User-Agent", UserAgent()});
       call_(patch);
     }
   }
