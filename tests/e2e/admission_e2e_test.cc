@@ -115,6 +115,23 @@ TEST_F(AdmissionE2ETest, PodSecurityRefusesAndWarnsWithUpstreamsMessages) {
                               "securityContext.privileged=true)"),
               std::string::npos)
         << warned.err;
+    // Enforcing a level the namespace's pods violate warns about them.
+    auto enforced = Kubectl(
+        {"label", "namespace", watched, "pod-security.kubernetes.io/enforce=baseline"}, minor);
+    EXPECT_EQ(enforced.exit_code, 0) << enforced.err;
+    EXPECT_NE(enforced.err.find("Warning: existing pods in namespace \"" + watched +
+                                "\" violate the new PodSecurity enforce level \"baseline:latest\""),
+              std::string::npos)
+        << enforced.err;
+    EXPECT_NE(enforced.err.find("Warning: priv: privileged\n"), std::string::npos) << enforced.err;
+    auto invalid = Kubectl(
+        {"label", "--overwrite", "namespace", watched, "pod-security.kubernetes.io/enforce=strict"},
+        minor);
+    EXPECT_NE(invalid.exit_code, 0);
+    EXPECT_NE(invalid.err.find("Invalid value: \"strict\": must be one of privileged, baseline, "
+                               "restricted"),
+              std::string::npos)
+        << invalid.err;
   }
 }
 

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <set>
 
+#include "apimachinery/validation/field_errors.h"
 #include "apiserver/admission/json_access.h"
 
 namespace kpp::apiserver::admission {
@@ -598,41 +600,149 @@ std::optional<PodSecurityLevel> ParseLevel(std::string_view text) {
   return std::nullopt;
 }
 
+// "latest" or "v1.<n>" (no leading zeros), as upstream's ParseVersion.
+bool ValidVersion(std::string_view text) {
+  if (text == "latest") return true;
+  if (!text.starts_with("v1.") || text.size() == 3) return false;
+  const std::string_view minor = text.substr(3);
+  if (minor.size() > 1 && minor[0] == '0') return false;
+  return std::all_of(minor.begin(), minor.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+constexpr std::string_view kLabelPrefix = "pod-security.kubernetes.io/";
+
 // Upstream's PolicyToEvaluate: an invalid enforce level fails closed (restricted), invalid warn
-// and audit levels fail open; warn defaults to a stricter enforce level.
-Policy PolicyOf(const object* labels) {
+// and audit levels fail open, invalid versions are latest; warn defaults to a stricter enforce
+// level. `errors` (optional) gets upstream's field errors for invalid labels.
+Policy PolicyOf(const object* labels, validation::FieldErrors* errors = nullptr) {
   Policy policy;
-  bool has_enforce_level = false, has_warn_level = false, has_warn_version = false;
-  const auto version = [](std::string_view text) {
-    return text.empty() ? std::string("latest") : std::string(text);
+  const auto path = validation::FieldPath("metadata").Child("labels");
+  const auto invalid = [&](std::string_view label, std::string_view value, const char* detail) {
+    if (errors != nullptr) errors->push_back(validation::Invalid(path.Key(label), value, detail));
   };
-  if (json::Has(labels, "pod-security.kubernetes.io/enforce")) {
-    const auto level = ParseLevel(json::String(labels, "pod-security.kubernetes.io/enforce"));
-    policy.enforce.level = level.value_or(PodSecurityLevel::kRestricted);
-    has_enforce_level = level.has_value();
-  }
-  if (json::Has(labels, "pod-security.kubernetes.io/enforce-version")) {
-    policy.enforce.version =
-        version(json::String(labels, "pod-security.kubernetes.io/enforce-version"));
-  }
-  if (json::Has(labels, "pod-security.kubernetes.io/audit")) {
-    policy.audit.level = ParseLevel(json::String(labels, "pod-security.kubernetes.io/audit"))
-                             .value_or(PodSecurityLevel::kPrivileged);
-  }
-  if (json::Has(labels, "pod-security.kubernetes.io/warn")) {
-    has_warn_level = true;
-    policy.warn.level = ParseLevel(json::String(labels, "pod-security.kubernetes.io/warn"))
-                            .value_or(PodSecurityLevel::kPrivileged);
-  }
-  if (json::Has(labels, "pod-security.kubernetes.io/warn-version")) {
-    has_warn_version = true;
-    policy.warn.version = version(json::String(labels, "pod-security.kubernetes.io/warn-version"));
-  }
+  constexpr const char* kLevelError = "must be one of privileged, baseline, restricted";
+  constexpr const char* kVersionError = "must be \"latest\" or \"v1.x\"";
+  const auto read_level = [&](std::string_view mode, LevelVersion& target, bool fail_open) {
+    const std::string label = std::string(kLabelPrefix) + std::string(mode);
+    if (!json::Has(labels, label)) return false;
+    const std::string_view text = json::String(labels, label);
+    const auto level = ParseLevel(text);
+    if (!level) invalid(label, text, kLevelError);
+    target.level =
+        level.value_or(fail_open ? PodSecurityLevel::kPrivileged : PodSecurityLevel::kRestricted);
+    return level.has_value();
+  };
+  const auto read_version = [&](std::string_view mode, LevelVersion& target) {
+    const std::string label = std::string(kLabelPrefix) + std::string(mode) + "-version";
+    if (!json::Has(labels, label)) return false;
+    const std::string_view text = json::String(labels, label);
+    if (ValidVersion(text)) {
+      target.version = text;
+    } else {
+      invalid(label, text, kVersionError);
+      target.version = "latest";
+    }
+    return true;
+  };
+  const bool has_enforce_level = read_level("enforce", policy.enforce, false);
+  read_version("enforce", policy.enforce);
+  read_level("audit", policy.audit, true);
+  read_version("audit", policy.audit);
+  const bool has_warn_level = json::Has(labels, std::string(kLabelPrefix) + "warn");
+  read_level("warn", policy.warn, true);
+  const bool has_warn_version = read_version("warn", policy.warn);
   if (!has_warn_level && has_enforce_level && policy.enforce.level > policy.warn.level) {
     policy.warn.level = policy.enforce.level;
     if (!has_warn_version) policy.warn.version = policy.enforce.version;
   }
   return policy;
+}
+
+// The reasons only ("privileged, runAsNonRoot != true"), as the namespace warnings list them.
+std::string PodSecurityReasons(PodSecurityLevel level, const object* pod_metadata,
+                               const object* pod_spec);
+
+// Upstream's warnings when a namespace's enforce level becomes stricter: which existing pods
+// would now be refused, one line per distinct set of reasons, naming the first pod by name.
+std::vector<std::string> ExistingPodWarnings(const std::string& namespace_,
+                                             const LevelVersion& enforce, Context& context) {
+  auto pods = context.reader.List("", "pods", namespace_);
+  if (!pods.ok()) return {"failed to list pods while checking new PodSecurity enforce level"};
+  std::vector<std::string> order;
+  std::map<std::string, std::pair<std::string, int>> by_reasons;  // reasons -> first pod, count
+  for (const auto& pod : *pods) {
+    const auto* metadata = json::Object(&pod, "metadata");
+    const std::string reasons =
+        PodSecurityReasons(enforce.level, metadata, json::Object(&pod, "spec"));
+    if (reasons.empty()) continue;
+    const std::string name(json::String(metadata, "name"));
+    auto [entry, inserted] = by_reasons.emplace(reasons, std::pair{name, 0});
+    if (inserted) order.push_back(reasons);
+    if (name < entry->second.first) entry->second.first = name;
+    ++entry->second.second;
+  }
+  if (order.empty()) return {};
+  std::vector<std::string> lines;
+  for (const auto& reasons : order) {
+    const auto& [pod, count] = by_reasons.at(reasons);
+    if (count == 1) {
+      lines.push_back(fmt::format("{}: {}", pod, reasons));
+    } else if (count == 2) {
+      lines.push_back(fmt::format("{} (and 1 other pod): {}", pod, reasons));
+    } else {
+      lines.push_back(fmt::format("{} (and {} other pods): {}", pod, count - 1, reasons));
+    }
+  }
+  std::sort(lines.begin(), lines.end());
+  lines.insert(lines.begin(),
+               fmt::format("existing pods in namespace \"{}\" violate the new PodSecurity enforce "
+                           "level \"{}\"",
+                           namespace_, enforce.Text()));
+  return lines;
+}
+
+std::optional<Rejection> ValidateNamespace(const Attributes& attributes, Context& context) {
+  if (!attributes.subresource.empty() || attributes.object == nullptr) return std::nullopt;
+  const auto labels = [](const object* ns) {
+    return json::Object(json::Object(ns, "metadata"), "labels");
+  };
+  validation::FieldErrors errors;
+  const Policy policy = PolicyOf(labels(attributes.object), &errors);
+  const std::string name(json::String(json::Object(attributes.object, "metadata"), "name"));
+  const auto refuse = [&] {
+    Error error = validation::ToInvalidError("Namespace", name, errors);
+    return Rejection{std::move(error), {name, "", "Namespace"}};
+  };
+  if (attributes.operation == Operation::kCreate) {
+    if (!errors.empty()) return refuse();
+    return std::nullopt;
+  }
+  if (attributes.operation != Operation::kUpdate) return std::nullopt;
+  validation::FieldErrors old_errors;
+  const Policy old_policy = PolicyOf(labels(attributes.old_object), &old_errors);
+  const auto texts = [](const validation::FieldErrors& list) {
+    std::vector<std::string> lines;
+    for (const auto& error : list)
+      lines.push_back(error.ToString());
+    return lines;
+  };
+  // Labels that were already invalid do not block other changes.
+  if (!errors.empty() && (old_errors.empty() || texts(errors) != texts(old_errors))) {
+    return refuse();
+  }
+  if (policy.enforce.level == old_policy.enforce.level &&
+      policy.enforce.version == old_policy.enforce.version) {
+    return std::nullopt;
+  }
+  if (policy.enforce.level == PodSecurityLevel::kPrivileged) return std::nullopt;
+  if (policy.enforce.version == old_policy.enforce.version &&
+      policy.enforce.level <= old_policy.enforce.level) {
+    return std::nullopt;
+  }
+  for (auto& warning : ExistingPodWarnings(name, policy.enforce, context)) {
+    context.warnings.push_back(std::move(warning));
+  }
+  return std::nullopt;
 }
 
 // Where a workload kind keeps its pod template: {metadata, spec}; nulls when it has none.
@@ -664,34 +774,57 @@ bool IsWorkload(const Attributes& attributes) {
          attributes.Is("batch", "jobs") || attributes.Is("batch", "cronjobs");
 }
 
-// Upstream evaluates a pod update only when it changes what the checks look at.
+// Upstream evaluates a pod update only when it adds or removes containers or changes an image
+// (the spec fields an update may change that the checks could care about).
 bool IsSignificantPodUpdate(const object* pod, const object* old_pod) {
   const auto* spec = json::Object(pod, "spec");
   const auto* old_spec = json::Object(old_pod, "spec");
-  const auto annotations = [](const object* p) {
-    return json::Object(json::Object(p, "metadata"), "annotations");
+  const auto image = [](const boost::json::value& container) {
+    return container.is_object() ? json::String(&container.as_object(), "image")
+                                 : std::string_view();
   };
-  const auto* new_annotations = annotations(pod);
-  const auto* old_annotations = annotations(old_pod);
-  if ((new_annotations == nullptr) != (old_annotations == nullptr) ||
-      (new_annotations != nullptr && *new_annotations != *old_annotations)) {
-    return true;
-  }
-  if (spec == nullptr || old_spec == nullptr) return spec != old_spec;
-  // Everything but the container images (the one change upstream lets a pod make freely) and
-  // the node a binding sets.
-  object a = *spec, b = *old_spec;
-  for (auto* copy : {&a, &b}) {
-    copy->erase("nodeName");
-    for (std::string_view list : {"initContainers", "containers", "ephemeralContainers"}) {
-      if (auto* containers = copy->if_contains(list); containers && containers->is_array()) {
-        for (auto& container : containers->as_array()) {
-          if (container.is_object()) container.as_object().erase("image");
-        }
-      }
+  for (std::string_view list : {"containers", "initContainers"}) {
+    const auto* now = json::Array(spec, list);
+    const auto* before = json::Array(old_spec, list);
+    const size_t count = now != nullptr ? now->size() : 0;
+    if (count != (before != nullptr ? before->size() : 0)) return true;
+    for (size_t i = 0; i < count; ++i) {
+      if (image((*now)[i]) != image((*before)[i])) return true;
     }
   }
-  return a != b;
+  if (const auto* ephemeral = json::Array(spec, "ephemeralContainers")) {
+    const auto* before = json::Array(old_spec, "ephemeralContainers");
+    for (const auto& container : *ephemeral) {
+      const boost::json::value* old_container = nullptr;
+      if (before != nullptr && container.is_object()) {
+        for (const auto& candidate : *before) {
+          if (candidate.is_object() && json::String(&candidate.as_object(), "name") ==
+                                           json::String(&container.as_object(), "name")) {
+            old_container = &candidate;
+          }
+        }
+      }
+      if (old_container == nullptr || image(container) != image(*old_container)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+namespace {
+
+std::string PodSecurityReasons(PodSecurityLevel level, const object* pod_metadata,
+                               const object* pod_spec) {
+  if (level == PodSecurityLevel::kPrivileged) return "";
+  std::vector<std::string> reasons;
+  for (const auto& check : kChecks) {
+    if (level == PodSecurityLevel::kBaseline && !check.baseline) continue;
+    if (level == PodSecurityLevel::kRestricted && check.replaced_in_restricted) continue;
+    Result result = check.check(pod_metadata, pod_spec);
+    if (!result.reason.empty()) reasons.push_back(std::move(result.reason));
+  }
+  return Join(reasons, ", ");
 }
 
 }  // namespace
@@ -716,6 +849,7 @@ std::optional<Rejection> PodSecurity::Validate(const Attributes& attributes,
   if (attributes.operation != Operation::kCreate && attributes.operation != Operation::kUpdate) {
     return std::nullopt;
   }
+  if (attributes.Is("", "namespaces")) return ValidateNamespace(attributes, context);
   if (attributes.object == nullptr || attributes.namespace_.empty()) return std::nullopt;
   const bool pod = attributes.Is("", "pods");
   if (pod) {

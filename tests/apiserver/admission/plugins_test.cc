@@ -14,7 +14,7 @@
 namespace kpp::apiserver::admission {
 namespace {
 
-class PluginTest : public ::testing::Test {
+class AdmissionPluginTest : public ::testing::Test {
  protected:
   Attributes Pod(std::string namespace_, std::string name, std::string json) {
     object_ = boost::json::parse(json).as_object();
@@ -39,7 +39,7 @@ class PluginTest : public ::testing::Test {
   bool mutated_ = false;
 };
 
-TEST_F(PluginTest, NamespaceLifecycleRefusesMissingAndTerminatingNamespaces) {
+TEST_F(AdmissionPluginTest, NamespaceLifecycleRefusesMissingAndTerminatingNamespaces) {
   reader_.Add("", "namespaces", R"({"metadata":{"name":"live"},"status":{"phase":"Active"}})");
   reader_.Add("", "namespaces",
               R"({"metadata":{"name":"dying","deletionTimestamp":"2026-01-01T00:00:00Z"},
@@ -80,7 +80,7 @@ TEST_F(PluginTest, NamespaceLifecycleRefusesMissingAndTerminatingNamespaces) {
             "namespaces \"kube-system\" is forbidden: this namespace may not be deleted");
 }
 
-TEST_F(PluginTest, ServiceAccountDefaultsTheAccountAndMountsTheTokenVolume) {
+TEST_F(AdmissionPluginTest, ServiceAccountDefaultsTheAccountAndMountsTheTokenVolume) {
   reader_.Add("", "serviceaccounts", R"({"metadata":{"name":"default","namespace":"team"},
       "imagePullSecrets":[{"name":"registry"}]})");
   ServiceAccount plugin(1);
@@ -115,7 +115,7 @@ TEST_F(PluginTest, ServiceAccountDefaultsTheAccountAndMountsTheTokenVolume) {
   EXPECT_EQ(spec.at("containers").at(1).at("volumeMounts").as_array().size(), 1u);
 }
 
-TEST_F(PluginTest, ServiceAccountHonoursAutomountAndRefusesMissingAccounts) {
+TEST_F(AdmissionPluginTest, ServiceAccountHonoursAutomountAndRefusesMissingAccounts) {
   reader_.Add("", "serviceaccounts",
               R"({"metadata":{"name":"quiet","namespace":"team"},
                   "automountServiceAccountToken":false})");
@@ -139,7 +139,7 @@ TEST_F(PluginTest, ServiceAccountHonoursAutomountAndRefusesMissingAccounts) {
             "serviceaccount \"default\" not found");
 }
 
-TEST(ChainTest, RunsPluginsInUpstreamsOrderAndRefusesUnknownNames) {
+TEST(AdmissionChainTest, RunsPluginsInUpstreamsOrderAndRefusesUnknownNames) {
   auto chain = NewChain({"PodSecurity", "ServiceAccount", "NamespaceLifecycle"},
                         std::make_unique<FakeReader>(), RealClock());
   ASSERT_TRUE(chain.ok());
@@ -156,7 +156,7 @@ TEST(ChainTest, RunsPluginsInUpstreamsOrderAndRefusesUnknownNames) {
 namespace kpp::apiserver::admission {
 namespace {
 
-TEST_F(PluginTest, LimitRangerDefaultsContainersAndAnnotatesThePod) {
+TEST_F(AdmissionPluginTest, LimitRangerDefaultsContainersAndAnnotatesThePod) {
   reader_.Add("", "limitranges", R"({"metadata":{"name":"limits","namespace":"team"},
       "spec":{"limits":[{"type":"Container","default":{"cpu":"500m","memory":"256Mi"},
                          "defaultRequest":{"cpu":"100m"}}]}})");
@@ -177,7 +177,7 @@ TEST_F(PluginTest, LimitRangerDefaultsContainersAndAnnotatesThePod) {
             "own");
 }
 
-TEST_F(PluginTest, LimitRangerRefusesWhatIsOutOfBounds) {
+TEST_F(AdmissionPluginTest, LimitRangerRefusesWhatIsOutOfBounds) {
   reader_.Add("", "limitranges", R"({"metadata":{"name":"limits","namespace":"team"},
       "spec":{"limits":[{"type":"Container","max":{"cpu":"1"},"min":{"memory":"64Mi"},
                          "maxLimitRequestRatio":{"cpu":"2"}},
@@ -212,7 +212,7 @@ TEST_F(PluginTest, LimitRangerRefusesWhatIsOutOfBounds) {
             "PersistentVolumeClaim is 1Gi, but request is 5Gi");
 }
 
-TEST_F(PluginTest, PriorityResolvesClassesAndDefaults) {
+TEST_F(AdmissionPluginTest, PriorityResolvesClassesAndDefaults) {
   Priority plugin;
   auto plain = Pod("team", "p", R"({"spec":{"containers":[{"name":"c"}]}})");
   EXPECT_FALSE(Admit(plugin, plain));
@@ -263,7 +263,7 @@ TEST_F(PluginTest, PriorityResolvesClassesAndDefaults) {
             "already marked as default. Only one default can exist");
 }
 
-TEST_F(PluginTest, DefaultTolerationSecondsAndDefaultStorageClass) {
+TEST_F(AdmissionPluginTest, DefaultTolerationSecondsAndDefaultStorageClass) {
   DefaultTolerationSeconds tolerations;
   auto pod = Pod("team", "p", R"({"spec":{"tolerations":[{"key":"node.kubernetes.io/unreachable",
       "operator":"Exists","effect":"NoExecute","tolerationSeconds":60}]}})");

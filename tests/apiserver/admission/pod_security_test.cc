@@ -163,3 +163,85 @@ TEST_F(PodSecurityPluginTest, EnforceRefusesWarnWarnsTemplatesOnlyWarn) {
 
 }  // namespace
 }  // namespace kpp::apiserver::admission
+
+namespace kpp::apiserver::admission {
+namespace {
+
+class PodSecurityNamespaceTest : public PodSecurityPluginTest {
+ protected:
+  std::optional<Rejection> Label(Operation operation, std::string labels,
+                                 std::string old_labels = "{}") {
+    object_ =
+        boost::json::parse(R"({"metadata":{"name":"team","labels":)" + labels + "}}").as_object();
+    old_ = boost::json::parse(R"({"metadata":{"name":"team","labels":)" + old_labels + "}}")
+               .as_object();
+    Attributes attributes;
+    attributes.resource = "namespaces";
+    attributes.name = "team";
+    attributes.operation = operation;
+    attributes.object = &object_;
+    attributes.old_object = operation == Operation::kUpdate ? &old_ : nullptr;
+    warnings_.clear();
+    Context context{reader_, RealClock(), warnings_};
+    return PodSecurity().Validate(attributes, context);
+  }
+  boost::json::object old_;
+};
+
+TEST_F(PodSecurityNamespaceTest, InvalidLabelsAreRefusedAndStricterLevelsWarnAboutPods) {
+  auto refused = Label(Operation::kCreate, R"({"pod-security.kubernetes.io/enforce":"strict",
+      "pod-security.kubernetes.io/warn-version":"1.30"})");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->error.http_status(), 422);
+  EXPECT_EQ(refused->error.message(),
+            "Namespace \"team\" is invalid: [metadata.labels[pod-security.kubernetes.io/enforce]: "
+            "Invalid value: \"strict\": must be one of privileged, baseline, restricted, "
+            "metadata.labels[pod-security.kubernetes.io/warn-version]: Invalid value: \"1.30\": "
+            "must be \"latest\" or \"v1.x\"]");
+
+  for (const char* name : {"a", "b", "c"}) {
+    reader_.Add("", "pods",
+                std::string(R"({"metadata":{"name":")") + name +
+                    R"(","namespace":"team"},"spec":{"containers":[{"name":"c",
+                                "securityContext":{"privileged":true}}]}})");
+  }
+  reader_.Add("", "pods", R"({"metadata":{"name":"host","namespace":"team"},
+      "spec":{"hostNetwork":true,"containers":[{"name":"c"}]}})");
+  EXPECT_FALSE(Label(Operation::kUpdate, R"({"pod-security.kubernetes.io/enforce":"baseline"})"));
+  EXPECT_EQ(warnings_,
+            (std::vector<std::string>{
+                "existing pods in namespace \"team\" violate the new PodSecurity enforce level "
+                "\"baseline:latest\"",
+                "a (and 2 other pods): privileged", "host: host namespaces"}));
+  // A looser level says nothing.
+  EXPECT_FALSE(Label(Operation::kUpdate, R"({"pod-security.kubernetes.io/enforce":"baseline"})",
+                     R"({"pod-security.kubernetes.io/enforce":"restricted"})"));
+  EXPECT_TRUE(warnings_.empty());
+}
+
+TEST_F(PodSecurityPluginTest, PodUpdatesAreCheckedWhenTheyChangeImagesOrContainers) {
+  Namespace("strict", R"({"pod-security.kubernetes.io/enforce":"restricted"})");
+  boost::json::object old =
+      boost::json::parse(
+          R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"a"}]}})")
+          .as_object();
+  const auto update = [&](std::string json) {
+    object_ = boost::json::parse(json).as_object();
+    Attributes attributes;
+    attributes.resource = "pods";
+    attributes.namespace_ = "strict";
+    attributes.name = "p";
+    attributes.operation = Operation::kUpdate;
+    attributes.object = &object_;
+    attributes.old_object = &old;
+    Context context{reader_, RealClock(), warnings_};
+    return PodSecurity().Validate(attributes, context);
+  };
+  EXPECT_FALSE(update(R"({"metadata":{"name":"p","labels":{"x":"y"}},
+      "spec":{"containers":[{"name":"c","image":"a"}]}})"));
+  EXPECT_TRUE(
+      update(R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"b"}]}})"));
+}
+
+}  // namespace
+}  // namespace kpp::apiserver::admission
