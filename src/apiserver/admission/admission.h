@@ -38,6 +38,8 @@ struct Attributes {
   std::string namespace_;
   // The name the request names; empty for a create whose object has only a generateName.
   std::string name;
+  // The object's generateName (kept apart: the object is not built for every request).
+  std::string generate_name;
   Operation operation = Operation::kCreate;
   // The object written (mutating plugins change it); null for deletes.
   boost::json::object* object = nullptr;
@@ -119,6 +121,9 @@ class Plugin {
  public:
   virtual ~Plugin() = default;
   virtual std::string_view Name() const = 0;
+  // Whether the plugin looks at object or old_object for these attributes (given without
+  // them); when no plugin does, the registry does not build them.
+  virtual bool NeedsObject(const Attributes&) const { return true; }
   // The mutating part: may change attributes.object (and then sets context.mutated).
   virtual std::optional<Rejection> Admit(Attributes&, Context&) const { return std::nullopt; }
   // The validating part.
@@ -133,6 +138,8 @@ class Chain {
   ~Chain();
   void Add(std::unique_ptr<Plugin> plugin);
   std::vector<std::string_view> Names() const;
+  // Whether any plugin needs attributes.object / old_object (Plugin::NeedsObject).
+  bool NeedsObject(const Attributes& attributes) const;
   Outcome Admit(Attributes& attributes) const;
   const Reader& reader() const { return *reader_; }
 

@@ -74,6 +74,7 @@ Rejection AdmissionForbidden(const Attributes& attributes, std::string_view mess
       }
     }
   }
+  if (name == "Unknown" && !attributes.generate_name.empty()) name = attributes.generate_name;
   return Forbidden(attributes, name, message);
 }
 
@@ -123,6 +124,11 @@ std::vector<std::string_view> Chain::Names() const {
   for (const auto& plugin : plugins_)
     names.push_back(plugin->Name());
   return names;
+}
+
+bool Chain::NeedsObject(const Attributes& attributes) const {
+  return std::any_of(plugins_.begin(), plugins_.end(),
+                     [&](const auto& plugin) { return plugin->NeedsObject(attributes); });
 }
 
 Outcome Chain::Admit(Attributes& attributes) const {

@@ -14,6 +14,9 @@ namespace kpp::apiserver::admission {
 class LimitRanger final : public Plugin {
  public:
   std::string_view Name() const override { return "LimitRanger"; }
+  bool NeedsObject(const Attributes& attributes) const override {
+    return attributes.Is("", "pods") || attributes.Is("", "persistentvolumeclaims");
+  }
   std::optional<Rejection> Admit(Attributes& attributes, Context& context) const override;
   std::optional<Rejection> Validate(const Attributes& attributes, Context& context) const override;
 };

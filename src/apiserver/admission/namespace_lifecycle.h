@@ -10,6 +10,7 @@ namespace kpp::apiserver::admission {
 class NamespaceLifecycle final : public Plugin {
  public:
   std::string_view Name() const override { return "NamespaceLifecycle"; }
+  bool NeedsObject(const Attributes&) const override { return false; }
   std::optional<Rejection> Admit(Attributes& attributes, Context& context) const override;
 };
 

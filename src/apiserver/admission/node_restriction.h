@@ -14,6 +14,10 @@ namespace kpp::apiserver::admission {
 class NodeRestriction final : public Plugin {
  public:
   std::string_view Name() const override { return "NodeRestriction"; }
+  // Only requests of nodes are its business.
+  bool NeedsObject(const Attributes& attributes) const override {
+    return attributes.user.name.starts_with("system:node:");
+  }
   std::optional<Rejection> Admit(Attributes& attributes, Context& context) const override;
 };
 

@@ -844,6 +844,10 @@ std::string PodSecurityViolations(PodSecurityLevel level, const object* pod_meta
   return Join(parts, ", ");
 }
 
+bool PodSecurity::NeedsObject(const Attributes& attributes) const {
+  return attributes.Is("", "pods") || attributes.Is("", "namespaces") || IsWorkload(attributes);
+}
+
 std::optional<Rejection> PodSecurity::Validate(const Attributes& attributes,
                                                Context& context) const {
   if (attributes.operation != Operation::kCreate && attributes.operation != Operation::kUpdate) {

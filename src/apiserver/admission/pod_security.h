@@ -23,6 +23,8 @@ std::string PodSecurityViolations(PodSecurityLevel level, const boost::json::obj
 class PodSecurity final : public Plugin {
  public:
   std::string_view Name() const override { return "PodSecurity"; }
+  // Pods, namespaces and the workload kinds with pod templates.
+  bool NeedsObject(const Attributes& attributes) const override;
   std::optional<Rejection> Validate(const Attributes& attributes, Context& context) const override;
 };
 

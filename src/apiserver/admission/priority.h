@@ -11,6 +11,9 @@ namespace kpp::apiserver::admission {
 class Priority final : public Plugin {
  public:
   std::string_view Name() const override { return "Priority"; }
+  bool NeedsObject(const Attributes& attributes) const override {
+    return attributes.Is("", "pods") || attributes.Is("scheduling.k8s.io", "priorityclasses");
+  }
   std::optional<Rejection> Admit(Attributes& attributes, Context& context) const override;
   std::optional<Rejection> Validate(const Attributes& attributes, Context& context) const override;
 };
@@ -34,6 +37,9 @@ inline constexpr SystemPriorityClass kSystemPriorityClasses[] = {
 class DefaultTolerationSeconds final : public Plugin {
  public:
   std::string_view Name() const override { return "DefaultTolerationSeconds"; }
+  bool NeedsObject(const Attributes& attributes) const override {
+    return attributes.Is("", "pods");
+  }
   std::optional<Rejection> Admit(Attributes& attributes, Context& context) const override;
 };
 
@@ -43,6 +49,9 @@ class DefaultTolerationSeconds final : public Plugin {
 class DefaultStorageClass final : public Plugin {
  public:
   std::string_view Name() const override { return "DefaultStorageClass"; }
+  bool NeedsObject(const Attributes& attributes) const override {
+    return attributes.Is("", "persistentvolumeclaims");
+  }
   std::optional<Rejection> Admit(Attributes& attributes, Context& context) const override;
 };
 

@@ -22,6 +22,9 @@ class ServiceAccount final : public Plugin {
   // pod is refused (upstream: 10, 100-200 ms apart).
   explicit ServiceAccount(int default_lookups = 10) : default_lookups_(default_lookups) {}
   std::string_view Name() const override { return "ServiceAccount"; }
+  bool NeedsObject(const Attributes& attributes) const override {
+    return attributes.Is("", "pods");
+  }
   std::optional<Rejection> Admit(Attributes& attributes, Context& context) const override;
 
  private:

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "api/conversion/conversions.h"
 #include "apiserver/registry/resource_handler.h"
 #include "apiserver/responses.h"
 
@@ -42,14 +43,26 @@ std::optional<http::Response> ResourceHandler::Admit(const ResourceRequest& targ
   for (const auto& [key, value] : request.query) {
     if (key == "dryRun" && value == "All") attributes.dry_run = true;
   }
+  if (object != nullptr) attributes.generate_name = object->metadata().generate_name;
   std::optional<boost::json::object> new_json, old_json;
-  if (object != nullptr) {
+  // Most writes interest no plugin beyond their namespace: no JSON for them.
+  const bool needs_object = chain->NeedsObject(attributes);
+  if (object != nullptr && needs_object) {
     auto json = AsJson(*object);
     if (!json.ok()) return StatusResponse(json.error());
     new_json = *std::move(json);
     attributes.object = &*new_json;
   }
-  if (old_object != nullptr) {
+  if (old_object != nullptr && needs_object) {
+    // The registry holds the old object in the request's version; plugins see both objects in
+    // the storage version.
+    api::ObjectPtr converted;
+    if (&kind != target.kind) {
+      auto stored = api::conversion::ToStorageVersion(*target.kind, old_object->Clone());
+      if (!stored.ok()) return StatusResponse(stored.error());
+      converted = std::move(stored).value();
+      old_object = converted.get();
+    }
     auto json = AsJson(*old_object);
     if (!json.ok()) return StatusResponse(json.error());
     old_json = *std::move(json);

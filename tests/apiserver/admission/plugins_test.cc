@@ -145,6 +145,18 @@ TEST(AdmissionChainTest, RunsPluginsInUpstreamsOrderAndRefusesUnknownNames) {
   ASSERT_TRUE(chain.ok());
   EXPECT_EQ((*chain)->Names(),
             (std::vector<std::string_view>{"NamespaceLifecycle", "ServiceAccount", "PodSecurity"}));
+  // Only the kinds some plugin reads get their object built.
+  Attributes config_map;
+  config_map.resource = "configmaps";
+  config_map.namespace_ = "team";
+  EXPECT_FALSE((*chain)->NeedsObject(config_map));
+  Attributes pod = config_map;
+  pod.resource = "pods";
+  EXPECT_TRUE((*chain)->NeedsObject(pod));
+  // Without the object, a refusal still names what was sent.
+  config_map.generate_name = "settings-";
+  EXPECT_EQ(AdmissionForbidden(config_map, "no").error.message(),
+            "configmaps \"settings-\" is forbidden: no");
   auto unknown = NewChain({"AlwaysPullImages"}, std::make_unique<FakeReader>(), RealClock());
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().message(), "unknown admission plugin: AlwaysPullImages");
