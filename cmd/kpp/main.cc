@@ -122,6 +122,14 @@ int main(int argc, char** argv) {
       ->add_option("--audit-log-maxsize", server_config.audit_log_maxsize,
                    "Megabytes an audit log file reaches before it is rotated (0: never)")
       ->check(CLI::NonNegativeNumber);
+  server
+      ->add_option("--enable-admission-plugins", server_config.enable_admission_plugins,
+                   "Admission plugins to enable besides the default ones (comma-separated)")
+      ->delimiter(',');
+  server
+      ->add_option("--disable-admission-plugins", server_config.disable_admission_plugins,
+                   "Default admission plugins to disable (comma-separated)")
+      ->delimiter(',');
   std::string event_ttl = "1h0m0s";
   server
       ->add_option("--event-ttl", event_ttl,

@@ -10,6 +10,7 @@
 #include "api/runtime/kinds.h"
 #include "api/runtime/openapi_data.h"
 #include "apimachinery/status.h"
+#include "apiserver/admission/priority.h"
 #include "apiserver/authn/self_subject_review.h"
 #include "apiserver/authn/x509.h"
 #include "apiserver/openapi_protobuf.h"
@@ -89,9 +90,17 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
                       [store = options.store] { return store->Health(); });
     self->instrumented_store_ =
         std::make_unique<ops::InstrumentedStore>(*options.store, self->metrics_);
-    self->resources_ =
-        std::make_unique<ResourceHandler>(*self->instrumented_store_, *options.clock,
-                                          api::AllKinds(), &self->custom_kinds_, options.resources);
+    ResourceOptions resources = options.resources;
+    if (!options.admission_plugins.empty() && resources.admission == nullptr) {
+      KPP_ASSIGN_OR_RETURN(
+          resources.admission,
+          admission::NewChain(options.admission_plugins,
+                              std::make_unique<admission::StoreReader>(*self->instrumented_store_),
+                              *options.clock));
+    }
+    self->resources_ = std::make_unique<ResourceHandler>(*self->instrumented_store_, *options.clock,
+                                                         api::AllKinds(), &self->custom_kinds_,
+                                                         std::move(resources));
     KPP_RETURN_IF_ERROR(self->resources_->Bootstrap());
     self->crd_controller_ = std::make_unique<apiextensions::CrdController>(
         [self](const http::Request& request) { return self->HandleLoopback(request); },
@@ -106,6 +115,16 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
       KPP_RETURN_IF_ERROR(self->authorization_->Start());
     }
     self->tokens_->StartControllers();
+    if (std::find(options.admission_plugins.begin(), options.admission_plugins.end(), "Priority") !=
+        options.admission_plugins.end()) {
+      // Upstream's scheduling post-start hook: the system classes exist from the start.
+      for (const auto& system : admission::kSystemPriorityClasses) {
+        self->HandleLoopback(http::Request::LocalJson(
+            "POST", "/apis/scheduling.k8s.io/v1/priorityclasses",
+            fmt::format(R"({{"metadata":{{"name":"{}"}},"value":{},"description":"{}"}})",
+                        system.name, system.value, system.description)));
+      }
+    }
   }
   self->health_.Add("shutdown", HealthChecks::kReadyz, [self]() -> Status {
     if (self->shutting_down_) {
@@ -185,7 +204,7 @@ http::Response ApiServer::Handle(const http::Request& request) const {
     if (auto review = ServeSelfSubjectReview(request, *user, *clock_)) return *std::move(review);
     if (auto answer = tokens_->Serve(request)) return *std::move(answer);
   }
-  http::Response response = HandleLoopback(request);
+  http::Response response = Route(request, user ? &*user : nullptr);
   if (authorization_ != nullptr) authorization_->Observe(request, response);
   if (crd_controller_ != nullptr && request.method != "GET" && response.status < 300 &&
       request.path.starts_with("/apis/apiextensions.k8s.io/")) {
@@ -197,6 +216,10 @@ http::Response ApiServer::Handle(const http::Request& request) const {
 }
 
 http::Response ApiServer::HandleLoopback(const http::Request& request) const {
+  return Route(request, nullptr);
+}
+
+http::Response ApiServer::Route(const http::Request& request, const UserInfo* user) const {
   if (auto response = health_.Serve(request)) return *std::move(response);
   if (request.path == "/metrics") {
     if (request.method != "GET" && request.method != "HEAD") {
@@ -216,7 +239,7 @@ http::Response ApiServer::HandleLoopback(const http::Request& request) const {
     return JsonResponse(200, VersionInfoJson());
   }
   if (resources_ != nullptr) {
-    if (auto response = resources_->Serve(request)) return *std::move(response);
+    if (auto response = resources_->Serve(request, user)) return *std::move(response);
   }
   if (auto response = ServeDiscovery(request)) return *std::move(response);
   if (auto response = ServeOpenApi(request)) return *std::move(response);

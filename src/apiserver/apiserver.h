@@ -43,6 +43,9 @@ struct ApiServerOptions {
   // this process only) and upstream's --service-account-issuer.
   std::string service_account_key_file;
   std::string service_account_issuer = "https://kubernetes.default.svc.cluster.local";
+  // Upstream's --enable-admission-plugins: the admission plugins resource writes go through, by
+  // name (admission::OrderedPluginNames); they run in upstream's order. Empty: none.
+  std::vector<std::string> admission_plugins;
   Clock* clock = &RealClock();
   audit::AuditOptions audit;  // --audit-log-path, --audit-policy-file, ...
 };
@@ -67,6 +70,8 @@ class ApiServer {
  private:
   ApiServer();
   http::Response Handle(const http::Request& request) const;
+  // Routes a request for `user` (null: the server itself).
+  http::Response Route(const http::Request& request, const UserInfo* user) const;
   std::optional<http::Response> ServeDiscovery(const http::Request& request) const;
   std::optional<http::Response> ServeOpenApi(const http::Request& request) const;
 

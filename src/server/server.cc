@@ -6,13 +6,17 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "api/runtime/kinds.h"
+#include "apiserver/admission/admission.h"
 #include "apiserver/apiserver.h"
 #include "apiserver/encryption/encrypted_store.h"
 #include "base/clock.h"
 #include "base/files.h"
 #include "base/log.h"
 #include "controllers/namespace/namespace_cleaner.h"
+#include "controllers/serviceaccount/service_account_controllers.h"
 #include "pki/cluster_tls.h"
 #include "server/kubeconfig.h"
 #include "storage/etcd/etcd_store.h"
@@ -128,6 +132,15 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   api_options.service_account_issuer = config.service_account_issuer;
   api_options.audit = {config.audit_log_path, config.audit_policy_file, config.audit_log_maxage,
                        config.audit_log_maxbackup, config.audit_log_maxsize};
+  api_options.admission_plugins = apiserver::admission::DefaultEnabledPlugins();
+  for (const auto& name : config.enable_admission_plugins) {
+    api_options.admission_plugins.push_back(name);
+  }
+  std::erase_if(api_options.admission_plugins, [&](const std::string& name) {
+    return std::find(config.disable_admission_plugins.begin(),
+                     config.disable_admission_plugins.end(),
+                     name) != config.disable_admission_plugins.end();
+  });
   api_options.bind_address = config.bind_address;
   api_options.port = config.https_listen_port;
   api_options.tls = {tls->serving.certificate_pem, tls->serving.private_key_pem,
@@ -140,6 +153,12 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
       },
       kpp::api::AllKinds(), [server = api.get()] { return server->CustomResources(); });
   namespace_cleaner.Start();
+  controllers::ServiceAccountControllers service_accounts(
+      [server = api.get()](const http::Request& request) {
+        return server->HandleLoopback(request);
+      },
+      tls->ca.certificate_pem);
+  service_accounts.Start();
   KLOG_INFO("API server listening on {}:{}", config.bind_address, api->port());
   if (!config.disable_agent) {
     KLOG_WARNING("the local node (agent) is not implemented yet; running the control plane only");
@@ -155,6 +174,7 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   KLOG_INFO("received {}, shutting down", strsignal(signal_number));
   api->BeginShutdown();
   namespace_cleaner.Stop();
+  service_accounts.Stop();
   api->Stop();
   KLOG_INFO("kpp server stopped");
   return Ok();

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace kpp::server {
 
@@ -35,6 +36,9 @@ struct ServerConfig {
   int audit_log_maxage = 0;       // days
   int audit_log_maxbackup = 0;
   int audit_log_maxsize = 0;  // megabytes
+  // Admission plugins added to / removed from the default set (upstream's flags of these names).
+  std::vector<std::string> enable_admission_plugins;
+  std::vector<std::string> disable_admission_plugins;
 };
 
 // Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code: 0

@@ -37,6 +37,13 @@ class RegistryTest : public ::testing::Test {
         {.dir = dir_, .clock = clock, .maintenance_period = std::chrono::milliseconds(20)});
     ASSERT_TRUE(store.ok()) << store.error().message();
     store_ = std::move(store).value();
+    if (options.admission == nullptr) {
+      // Namespaces refuse new content while they terminate, as a server's do.
+      auto chain = admission::NewChain({"NamespaceLifecycle"},
+                                       std::make_unique<admission::StoreReader>(*store_), *clock);
+      ASSERT_TRUE(chain.ok()) << chain.error().message();
+      options.admission = std::move(chain).value();
+    }
     handler_ =
         std::make_unique<ResourceHandler>(*store_, *clock, api::AllKinds(), nullptr, options);
     ASSERT_TRUE(handler_->Bootstrap().ok());

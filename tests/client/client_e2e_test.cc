@@ -2,6 +2,7 @@
 // typed errors, informers, watches across a server restart and a 410, leader election, events.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -106,7 +107,7 @@ TEST_F(ClientE2ETest, TypedCrudAndTypedErrors) {
   auto list = configmaps.List();
   ASSERT_TRUE(list.ok()) << list.error().message();
   EXPECT_FALSE(list->resource_version.empty());
-  ASSERT_EQ(list->items.size(), 2u);
+  ASSERT_EQ(list->items.size(), 3u);  // and the root CA publisher's kube-root-ca.crt
   EXPECT_EQ(list->items[0].kind, "ConfigMap");
   ListOptions paged;
   paged.limit = 1;
@@ -251,12 +252,15 @@ TEST_F(ClientE2ETest, InformerSyncsAndSeesAddUpdateDelete) {
   const auto web = lister.List(*labels::Selector::Parse("app=web"));
   ASSERT_EQ(web.size(), 1u);
   EXPECT_EQ(web[0]->metadata.name, "labelled");
-  EXPECT_EQ(lister.ListNamespace("default", *labels::Selector::Parse("app!=web")).size(), 1u);
+  // before and the root CA publisher's kube-root-ca.crt.
+  EXPECT_EQ(lister.ListNamespace("default", *labels::Selector::Parse("app!=web")).size(), 2u);
   ASSERT_TRUE(configmaps.Delete("labelled").ok());
   ASSERT_TRUE(Eventually([&] { return recorder.Saw("delete default/labelled"); }));
-  const auto in_default = lister.ListNamespace("default");
-  ASSERT_EQ(in_default.size(), 1u);
-  EXPECT_EQ(in_default[0]->metadata.name, "before");
+  std::vector<std::string> in_default;
+  for (const auto& object : lister.ListNamespace("default"))
+    in_default.push_back(object->metadata.name);
+  std::sort(in_default.begin(), in_default.end());
+  EXPECT_EQ(in_default, (std::vector<std::string>{"before", "kube-root-ca.crt"}));
 
   // A handler added late gets the cache's content as adds.
   Recorder late;

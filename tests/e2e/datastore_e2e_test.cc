@@ -40,7 +40,8 @@ TEST(DatastoreE2ETest, StateLivesInEtcd) {
   // Pages of one snapshot, read through etcd's ranges at a revision.
   auto chunked = second.Kubectl({"get", "configmaps", "--chunk-size=1", "-o", "name"});
   ASSERT_EQ(chunked.exit_code, 0) << chunked.err;
-  EXPECT_EQ(chunked.out, "configmap/more-1\nconfigmap/more-2\nconfigmap/shared\n");
+  EXPECT_EQ(chunked.out,
+            "configmap/kube-root-ca.crt\nconfigmap/more-1\nconfigmap/more-2\nconfigmap/shared\n");
 }
 
 TEST(DatastoreE2ETest, UnreachableEtcdIsOneErrorLine) {

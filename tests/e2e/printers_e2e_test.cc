@@ -179,13 +179,14 @@ TEST_F(PrintersE2ETest, PagedSortedAndGenericTables) {
   for (const auto& minor : Versions()) {
     SCOPED_TRACE(minor);
     // Every page carries the columns; kubectl prints one header over all rows.
+    // Three configmaps and the root CA publisher's kube-root-ca.crt.
     auto lines = Get({"configmaps", "--chunk-size=1"}, minor);
-    ASSERT_EQ(lines.size(), 4u);
+    ASSERT_EQ(lines.size(), 5u);
     EXPECT_THAT(Fields(lines[0]), ElementsAre("NAME", "DATA", "AGE"));
     EXPECT_THAT(Fields(lines[1]), ElementsAre("c-one", "1", IsAge()));
     // --sort-by makes kubectl ask for whole objects in the rows (includeObject=Object).
     lines = Get({"configmaps", "--sort-by=.metadata.name"}, minor);
-    ASSERT_EQ(lines.size(), 4u);
+    ASSERT_EQ(lines.size(), 5u);
     EXPECT_EQ(Fields(lines[1])[0], "c-one");
     EXPECT_EQ(Fields(lines[2])[0], "c-three");
     EXPECT_EQ(Fields(lines[3])[0], "c-two");

@@ -83,8 +83,10 @@ TEST(WatchE2ETest, StreamsAddedModifiedDeletedFromAResourceVersion) {
   ASSERT_EQ(server.Kubectl({"create", "-f", server.root_dir() + "/cm.yaml"}).exit_code, 0);
   auto from_now = CurlWatch(server, "timeoutSeconds=1");
   const auto initial = Events(from_now.out);
-  ASSERT_EQ(initial.size(), 1u) << from_now.out;
+  // w and the root CA publisher's kube-root-ca.crt.
+  ASSERT_EQ(initial.size(), 2u) << from_now.out;
   EXPECT_EQ(initial[0].at("type"), "ADDED");
+  EXPECT_EQ(initial[1].at("type"), "ADDED");
 }
 
 TEST(WatchE2ETest, SelectorsTurnLabelChangesIntoAddedAndDeleted) {
@@ -161,7 +163,8 @@ TEST(WatchE2ETest, ListsFromTheCacheSeeEveryAcknowledgedWrite) {
   auto any =
       server.Kubectl({"get", "--raw", "/api/v1/namespaces/default/configmaps?resourceVersion=0"});
   ASSERT_EQ(any.exit_code, 0) << any.err;
-  EXPECT_EQ(boost::json::parse(any.out).at("items").as_array().size(), 3u);
+  // With the root CA publisher's kube-root-ca.crt.
+  EXPECT_EQ(boost::json::parse(any.out).at("items").as_array().size(), 4u);
   auto one = server.Kubectl(
       {"get", "--raw", "/api/v1/namespaces/default/configmaps/c1?resourceVersion=0"});
   ASSERT_EQ(one.exit_code, 0) << one.err;
@@ -177,7 +180,7 @@ TEST(WatchE2ETest, ListsFromTheCacheSeeEveryAcknowledgedWrite) {
       {"get", "--raw", "/api/v1/namespaces/default/configmaps?limit=2&continue=" + token});
   ASSERT_EQ(rest.exit_code, 0) << rest.err;
   const auto second = boost::json::parse(rest.out);
-  ASSERT_EQ(second.at("items").as_array().size(), 1u);
+  ASSERT_EQ(second.at("items").as_array().size(), 2u);
   EXPECT_EQ(second.at("items").at(0).at("metadata").at("name"), "c2");
   EXPECT_EQ(second.at("metadata").at("resourceVersion"),
             first.at("metadata").at("resourceVersion"));
@@ -192,12 +195,15 @@ TEST(WatchE2ETest, WatchListSendsTheStateThenABookmarkThatEndsIt) {
                            "allowWatchBookmarks=true&timeoutSeconds=2");
   ASSERT_EQ(watched.exit_code, 0) << watched.err;
   const auto events = Events(watched.out);
-  ASSERT_EQ(events.size(), 2u) << watched.out;
+  // The namespace's state: initial and the root CA publisher's kube-root-ca.crt.
+  ASSERT_EQ(events.size(), 3u) << watched.out;
   EXPECT_EQ(events[0].at("type"), "ADDED");
   EXPECT_EQ(events[0].at("object").at("metadata").at("name"), "initial");
-  EXPECT_EQ(events[1].at("type"), "BOOKMARK");
-  const auto& metadata = events[1].at("object").at("metadata");
-  EXPECT_EQ(events[1].at("object").at("kind"), "ConfigMap");
+  EXPECT_EQ(events[1].at("type"), "ADDED");
+  EXPECT_EQ(events[1].at("object").at("metadata").at("name"), "kube-root-ca.crt");
+  EXPECT_EQ(events[2].at("type"), "BOOKMARK");
+  const auto& metadata = events[2].at("object").at("metadata");
+  EXPECT_EQ(events[2].at("object").at("kind"), "ConfigMap");
   EXPECT_EQ(metadata.at("annotations").at("k8s.io/initial-events-end"), "true");
   EXPECT_GE(std::stoll(std::string(metadata.at("resourceVersion").as_string())),
             std::stoll(list_version));

@@ -49,7 +49,9 @@ TEST(WebSocketWatchE2ETest, EventsArriveAsTextMessagesAndTheTimeoutClosesNormall
                            server.kubeconfig_path(), manifest, server.root_dir()},
                           60s);
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err << server.Logs();
-  EXPECT_EQ(result.out, "ADDED ConfigMap over-websocket\nclose 1000\n");
+  // The namespace's kube-root-ca.crt (the root CA publisher's) comes first.
+  EXPECT_EQ(result.out,
+            "ADDED ConfigMap kube-root-ca.crt\nADDED ConfigMap over-websocket\nclose 1000\n");
 }
 
 }  // namespace

@@ -239,32 +239,6 @@ Result<api::meta::v1::DeleteOptions> ParseDeleteOptions(const http::Request& req
   return options;
 }
 
-// Whether a stored namespace is being terminated (creates in it are refused).
-bool IsTerminatingNamespace(const storage::KeyValue& kv) {
-  boost::system::error_code ec;
-  const auto value = boost::json::parse(kv.value, ec);
-  if (ec || !value.is_object()) return false;
-  const auto* metadata = value.as_object().if_contains("metadata");
-  return metadata != nullptr && metadata->is_object() &&
-         metadata->as_object().contains("deletionTimestamp");
-}
-
-// Upstream's NamespaceLifecycle admission answer to a create in a terminating namespace.
-http::Response TerminatingNamespaceError(const api::KindInfo& kind, std::string_view name,
-                                         std::string_view namespace_) {
-  const std::string resource = QualifiedResource(kind);
-  const std::string subject = name.empty() ? resource : fmt::format("{} \"{}\"", resource, name);
-  const Error error(
-      ErrorCode::kForbidden,
-      fmt::format("{} is forbidden: unable to create new content in namespace {} because it is "
-                  "being terminated",
-                  subject, namespace_),
-      {{"NamespaceTerminating", fmt::format("namespace {} is being terminated", namespace_),
-        "metadata.namespace"}});
-  const StatusDetails details{std::string(name), std::string(kind.group), std::string(kind.plural)};
-  return StatusResponse(error, &details);
-}
-
 }  // namespace
 
 std::string StorageKey(const api::KindInfo& kind, std::string_view namespace_,
@@ -348,9 +322,11 @@ std::optional<ResourceRequest> ResourceHandler::Parse(std::string_view path) con
   return request;
 }
 
-std::optional<http::Response> ResourceHandler::Serve(const http::Request& request) const {
+std::optional<http::Response> ResourceHandler::Serve(const http::Request& request,
+                                                     const UserInfo* user) const {
   auto target = Parse(request.path);
   if (!target) return std::nullopt;
+  target->user = user;
   std::optional<http::Request> json_body;
   if (auto converted = YamlBodyAsJson(*target->kind, request)) {
     if (auto* failure = std::get_if<http::Response>(&*converted)) return std::move(*failure);
@@ -636,7 +612,6 @@ http::Response ResourceHandler::Create(const ResourceRequest& target, const http
                                 "create not allowed while custom resource definition is "
                                 "terminating"));
   }
-  bool namespace_terminating = false;
   if (kind.namespaced && namespaces_ != nullptr) {
     auto ns = store_.Get(StorageKey(*namespaces_, "", target.namespace_));
     if (!ns.ok()) {
@@ -645,7 +620,6 @@ http::Response ResourceHandler::Create(const ResourceRequest& target, const http
       }
       return StatusResponse(ns.error());
     }
-    namespace_terminating = IsTerminatingNamespace(*ns);
   }
   http::Response warnings;
   auto decoded = DecodeBody(kind, request, warnings);
@@ -653,9 +627,7 @@ http::Response ResourceHandler::Create(const ResourceRequest& target, const http
   if (auto status = ApplyNamespace(kind, target, *decoded->object); !status.ok()) {
     return StatusResponse(status.error());
   }
-  if (namespace_terminating) {
-    return TerminatingNamespaceError(kind, decoded->object->metadata().name, target.namespace_);
-  }
+  const std::string sent_name = decoded->object->metadata().name;
   if (auto& sent = decoded->object->metadata(); sent.name.empty() && !sent.generate_name.empty()) {
     // Upstream keeps generated names within 63 characters.
     sent.name = sent.generate_name.substr(0, 58) + RandomString(5, "bcdfghjklmnpqrstvwxz2456789");
@@ -669,6 +641,10 @@ http::Response ResourceHandler::Create(const ResourceRequest& target, const http
   auto converted = api::conversion::ToStorageVersion(kind, std::move(decoded->object));
   if (!converted.ok()) return StatusResponse(converted.error());
   api::Object& object = **converted;
+  if (auto refused = Admit(target, admission::Operation::kCreate, sent_name, &object, nullptr,
+                           request, warnings)) {
+    return *std::move(refused);
+  }
   auto& metadata = object.metadata();
   StrategyFor(api::StorageKind(kind)).PrepareForCreate(object);
   if (auto* custom = dynamic_cast<apiextensions::UnstructuredObject*>(&object);
@@ -812,7 +788,7 @@ http::Response ResourceHandler::Update(const ResourceRequest& target,
 http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
                                              const http::Request& request, api::Object& object,
                                              const api::Object& current, int64_t current_revision,
-                                             const http::Response& warnings, bool* conflicted,
+                                             http::Response warnings, bool* conflicted,
                                              bool applied) const {
   const api::KindInfo& kind = *target.kind;
   auto& metadata = object.metadata();
@@ -842,6 +818,10 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
   // A binding sets spec.nodeName, which no update may change, as upstream's binding writes the
   // pod directly.
   const api::Object* rules_base = target.subresource == "binding" ? nullptr : &current;
+  if (auto refused = Admit(target, admission::Operation::kUpdate, target.name, &stored, &current,
+                           request, warnings)) {
+    return *std::move(refused);
+  }
   if (auto error = Validate(kind, stored, rules_base)) {
     return ObjectError(kind, target.name, *std::move(error));
   }
@@ -1054,6 +1034,11 @@ http::Response ResourceHandler::DeleteObject(const ResourceRequest& target,
                               *preconditions->resource_version, metadata.resource_version)));
       }
     }
+    http::Response admission_warnings;
+    if (auto refused = Admit(target, admission::Operation::kDelete, target.name, nullptr,
+                             stored.object.get(), request, admission_warnings)) {
+      return *std::move(refused);
+    }
     auto object = stored.object->Clone();
     auto planned_options = options;
     Result<DeleteAction> action = DeleteAction::kDeleteNow;
@@ -1143,7 +1128,7 @@ http::Response ResourceHandler::DeleteCollection(const ResourceRequest& target,
         return ObjectError(kind, metadata.name, allowed.error());
       }
       // Each object goes as a delete of it would (grace periods, finalizers).
-      const ResourceRequest one{&kind, metadata.namespace_, metadata.name, ""};
+      const ResourceRequest one{&kind, metadata.namespace_, metadata.name, "", target.user};
       http::Response removed = DeleteObject(one, *options, request);
       if (removed.status >= 300 && removed.status != 404) return removed;
     }

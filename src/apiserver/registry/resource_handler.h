@@ -14,6 +14,8 @@
 #include "api/runtime/kinds.h"
 #include "api/runtime/object.h"
 #include "apimachinery/patch/patch_meta.h"
+#include "apiserver/admission/admission.h"
+#include "apiserver/authn/user.h"
 #include "apiserver/registry/field_managers.h"
 #include "apiserver/registry/lease_manager.h"
 #include "apiserver/registry/strategy.h"
@@ -37,11 +39,16 @@ struct ResourceRequest {
   std::string namespace_;  // empty: cluster-scoped, or a list across all namespaces
   std::string name;        // empty: the collection
   std::string subresource;
+  // Who asks (admission needs it); null for in-process requests, which act as the server.
+  const UserInfo* user = nullptr;
 };
 
 struct ResourceOptions {
   // How long an Event lives after its last write (upstream's --event-ttl).
   std::chrono::seconds event_ttl{3600};
+  // The admission plugins every create, update and delete goes through (admission/); none when
+  // null.
+  std::shared_ptr<const admission::Chain> admission;
 };
 
 class ResourceHandler {
@@ -53,8 +60,10 @@ class ResourceHandler {
                   ResourceOptions options = {});
   ~ResourceHandler();
 
-  // The response for a resource request, or nullopt when the path is not one.
-  std::optional<http::Response> Serve(const http::Request& request) const;
+  // The response for a resource request, or nullopt when the path is not one. `user` is who
+  // asks (null: the server itself).
+  std::optional<http::Response> Serve(const http::Request& request,
+                                      const UserInfo* user = nullptr) const;
 
   // Creates the namespaces every cluster has (default, kube-system, kube-public,
   // kube-node-lease) when they are missing, and loads the watch caches.
@@ -113,10 +122,17 @@ class ResourceHandler {
   // recorded; the shared tail of update and patch.
   http::Response CommitUpdate(const ResourceRequest& target, const http::Request& request,
                               api::Object& object, const api::Object& current,
-                              int64_t current_revision, const http::Response& warnings,
-                              bool* conflicted, bool applied = false) const;
+                              int64_t current_revision, http::Response warnings, bool* conflicted,
+                              bool applied = false) const;
   // PATCH with application/apply-patch+yaml: server-side apply, creating the object if needed.
   http::Response ServerSideApply(const ResourceRequest& target, const http::Request& request) const;
+  // Runs the admission chain on a write (admit.cc): nullopt when admitted, with `object` (null
+  // for a delete) as the mutating plugins changed it and their warnings added to `warnings`;
+  // otherwise the refusal. `name` is the name the request gave (empty for a generated one).
+  std::optional<http::Response> Admit(const ResourceRequest& target, admission::Operation operation,
+                                      std::string_view name, api::Object* object,
+                                      const api::Object* old_object, const http::Request& request,
+                                      http::Response& warnings) const;
   // The time managedFields record for a write now (RFC 3339, seconds).
   std::string NowText() const;
   // The store lease a write of `kind` attaches its object to: one that expires after the kind's

@@ -484,6 +484,12 @@ http::Response ResourceHandler::Evict(const ResourceRequest& target,
   if (eviction->metadata.name != target.name) {
     return StatusResponse(BadRequestError("name in URL does not match name in Eviction object"));
   }
+  // An eviction is a create on pods/eviction to admission, as upstream's.
+  http::Response admission_warnings;
+  if (auto refused = Admit(target, admission::Operation::kCreate, target.name, nullptr, nullptr,
+                           request, admission_warnings)) {
+    return *std::move(refused);
+  }
   const api::KindInfo* budgets = nullptr;
   for (const auto& kind : kinds_) {
     if (kind.group == "policy" && kind.version == "v1" && kind.plural == "poddisruptionbudgets") {

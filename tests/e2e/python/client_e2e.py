@@ -92,6 +92,9 @@ def main():
         stream = watch.Watch()
         for event in stream.stream(core.list_namespaced_config_map, namespace,
                                    resource_version=start, timeout_seconds=20):
+            # The root CA publisher's kube-root-ca.crt may appear in the new namespace meanwhile.
+            if event["object"].metadata.name != "watched":
+                continue
             events.append((event["type"], event["object"].metadata.name))
             if len(events) == 3:
                 stream.stop()
