@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "controllers/manager/controller_manager.h"
+
 namespace kpp::server {
 
 // Flags of `kpp server`, named after k3s's.
@@ -24,6 +26,13 @@ struct ServerConfig {
   std::string datastore_keyfile;
   std::chrono::seconds event_ttl{3600};  // --event-ttl
   std::string token_auth_file;           // --token-auth-file
+  // The embedded controller manager (its client config is filled in by the server). No /healthz
+  // port of its own by default: the API server's is the process's.
+  controllers::ControllerManagerOptions controller_manager = [] {
+    controllers::ControllerManagerOptions options;
+    options.secure_port = -1;
+    return options;
+  }();
 };
 
 // Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code: 0
