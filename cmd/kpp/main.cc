@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   server->add_flag("--disable-agent", server_config.disable_agent,
                    "Do not run a local node (control plane only)");
+  server->add_flag("--disable-controller-manager", server_config.disable_controller_manager,
+                   "Do not run the controller manager");
   server->add_option("-o,--write-kubeconfig", server_config.write_kubeconfig,
                      "Where to write the admin kubeconfig (default <data-dir>/kubeconfig.yaml)");
   server->add_option("--datastore-endpoint", server_config.datastore_endpoint,
@@ -121,6 +123,10 @@ int main(int argc, char** argv) {
   manager
       ->add_option("--concurrent-rc-syncs", manager_options.concurrent_rc_syncs,
                    "Replication controllers synced at once")
+      ->capture_default_str();
+  manager
+      ->add_option("--concurrent-gc-syncs", manager_options.concurrent_gc_syncs,
+                   "Garbage collector workers")
       ->capture_default_str();
   manager
       ->add_option("--secure-port", manager_options.secure_port,

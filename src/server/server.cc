@@ -134,12 +134,15 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   manager_options.client_config.tls.ca_pem = tls->ca.certificate_pem;
   manager_options.client_config.tls.client_certificate_pem = tls->admin.certificate_pem;
   manager_options.client_config.tls.client_key_pem = tls->admin.private_key_pem;
-  KPP_ASSIGN_OR_RETURN(auto controller_manager,
-                       controllers::ControllerManager::Start(std::move(manager_options)));
+  std::unique_ptr<controllers::ControllerManager> controller_manager;
+  if (!config.disable_controller_manager) {
+    KPP_ASSIGN_OR_RETURN(controller_manager,
+                         controllers::ControllerManager::Start(std::move(manager_options)));
+  }
 
   const int signal_number = WaitForShutdownSignal(signals);
   KLOG_INFO("received {}, shutting down", strsignal(signal_number));
-  controller_manager->Stop();
+  if (controller_manager) controller_manager->Stop();
   api->BeginShutdown();
   namespace_cleaner.Stop();
   api->Stop();

@@ -24,8 +24,9 @@ struct ServerConfig {
   std::string datastore_cafile;
   std::string datastore_certfile;
   std::string datastore_keyfile;
-  std::chrono::seconds event_ttl{3600};  // --event-ttl
-  std::string token_auth_file;           // --token-auth-file
+  std::chrono::seconds event_ttl{3600};     // --event-ttl
+  std::string token_auth_file;              // --token-auth-file
+  bool disable_controller_manager = false;  // --disable-controller-manager
   // The embedded controller manager (its client config is filled in by the server). No /healthz
   // port of its own by default: the API server's is the process's.
   controllers::ControllerManagerOptions controller_manager = [] {

@@ -11,8 +11,8 @@ TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
     std::vector<std::string> want;
   };
   const Case cases[] = {
-      {{"*"}, {"deployment", "replicaset", "replicationcontroller"}},
-      {{"*", "-deployment"}, {"replicaset", "replicationcontroller"}},
+      {{"*"}, {"deployment", "garbagecollector", "replicaset", "replicationcontroller"}},
+      {{"*", "-deployment"}, {"garbagecollector", "replicaset", "replicationcontroller"}},
       {{"replicaset"}, {"replicaset"}},
       {{"replicaset", "-replicaset"}, {}},
       {{}, {}},

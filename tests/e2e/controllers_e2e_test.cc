@@ -43,6 +43,10 @@ std::string NowRfc3339() {
 
 class ControllersE2ETest : public testing::KubectlE2ETest {
  protected:
+  void SetUp() override {
+    server_.set_controller_manager(true);
+    KubectlE2ETest::SetUp();
+  }
   boost::json::array Items(const std::vector<std::string>& args) {
     auto list = GetJson(args);
     if (!list.is_object()) return {};
@@ -268,6 +272,52 @@ TEST_F(ControllersE2ETest, ReplicationControllerKeepsItsPodsAndAdoptsOrphans) {
   }));
   MustRun({"scale", "rc", "legacy", "--replicas=1"});
   ASSERT_TRUE(Eventually([&] { return Pods("legacy").size() == 1; }));
+}
+
+TEST_F(ControllersE2ETest, DeletesCascadeWithEachPropagationPolicy) {
+  for (const std::string cascade : {"background", "foreground", "orphan"}) {
+    const std::string name = "c-" + cascade;
+    MustRun({"create", "deployment", name, "--image=nginx", "--replicas=2"});
+    ASSERT_TRUE(Eventually([&] { return Pods(name).size() == 2; })) << cascade;
+    const std::string rs_name =
+        Str(Items({"replicasets", "-l", "app=" + name}).at(0).at("metadata").at("name"));
+    auto deleted = Kubectl({"delete", "deployment", name, "--cascade=" + cascade}, "1.33");
+    ASSERT_EQ(deleted.exit_code, 0) << cascade << ": " << deleted.err;
+    // kubectl waits for the deployment to go: with foreground, after its dependents.
+    EXPECT_FALSE(Exists({"deployment", name})) << cascade;
+    if (cascade == "orphan") {
+      auto rs = GetJson({"replicaset", rs_name});
+      EXPECT_FALSE(rs.at("metadata").as_object().contains("ownerReferences"));
+      EXPECT_EQ(Pods(name).size(), 2u);
+    } else {
+      if (cascade == "foreground") {
+        EXPECT_FALSE(Exists({"replicaset", rs_name}));
+      }
+      EXPECT_TRUE(Eventually([&] {
+        return !Exists({"replicaset", rs_name}) && Pods(name).empty();
+      })) << cascade;
+    }
+  }
+}
+
+TEST_F(ControllersE2ETest, DependentsOfAnyKindGoWithTheirOwner) {
+  MustRun({"create", "configmap", "parent", "--from-literal=a=b"});
+  const std::string uid = Str(GetJson({"configmap", "parent"}).at("metadata").at("uid"));
+  const std::string child =
+      "apiVersion: v1\nkind: Secret\nmetadata:\n  name: child\n  ownerReferences:\n"
+      "  - apiVersion: v1\n    kind: ConfigMap\n    name: parent\n    uid: " +
+      uid + "\nstringData:\n  k: v\n";
+  MustRun({"create", "-f", server_.WriteFile("child.yaml", child)});
+  // A reference to an owner that never existed is dangling: the object goes.
+  const std::string stray =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n  ownerReferences:\n"
+      "  - apiVersion: v1\n    kind: ConfigMap\n    name: nobody\n"
+      "    uid: 00000000-0000-0000-0000-000000000000\n";
+  MustRun({"create", "-f", server_.WriteFile("stray.yaml", stray)});
+  EXPECT_TRUE(Eventually([&] { return !Exists({"configmap", "stray"}); })) << server_.Logs();
+  EXPECT_TRUE(Exists({"secret", "child"}));
+  MustRun({"delete", "configmap", "parent"});
+  EXPECT_TRUE(Eventually([&] { return !Exists({"secret", "child"}); }));
 }
 
 TEST_F(ControllersE2ETest, ControllerManagerHoldsItsLease) {

@@ -18,6 +18,7 @@
 #include "client/rest/rest_client.h"
 #include "controllers/common/rest_controller_client.h"
 #include "controllers/deployment/deployment.h"
+#include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/replicaset/replica_set.h"
 #include "http/server.h"
 #include "pki/certificates.h"
@@ -36,7 +37,7 @@ std::string DefaultIdentity() {
 }  // namespace
 
 const std::vector<std::string>& KnownControllers() {
-  static const std::vector<std::string> known = {"deployment", "replicaset",
+  static const std::vector<std::string> known = {"deployment", "garbagecollector", "replicaset",
                                                  "replicationcontroller"};
   return known;
 }
@@ -91,6 +92,7 @@ struct ControllerManager::State {
     client::informers::SharedInformerFactory factory(client);
     std::vector<std::unique_ptr<ReplicaSetController>> replica_sets;
     std::vector<std::unique_ptr<DeploymentController>> deployments;
+    std::unique_ptr<GarbageCollectorController> garbage_collector;
     for (const auto& name : enabled) {
       if (name == "replicaset") {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
@@ -100,6 +102,10 @@ struct ControllerManager::State {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
             ReplicationControllerKindInfo(), factory, *controller_client, *events,
             ReplicaSetControllerOptions{options.concurrent_rc_syncs}));
+      } else if (name == "garbagecollector") {
+        // Metadata-only informers of its own, over every resource discovery finds.
+        garbage_collector = std::make_unique<GarbageCollectorController>(
+            client, GarbageCollectorOptions{options.concurrent_gc_syncs});
       } else if (name == "deployment") {
         deployments.push_back(std::make_unique<DeploymentController>(
             factory, *controller_client, *events,
@@ -116,6 +122,7 @@ struct ControllerManager::State {
       controller->Run();
     for (auto& controller : deployments)
       controller->Run();
+    if (garbage_collector) garbage_collector->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -125,6 +132,7 @@ struct ControllerManager::State {
       controller->Stop();
     for (auto& controller : deployments)
       controller->Stop();
+    if (garbage_collector) garbage_collector->Stop();
     factory.Shutdown();
   }
 

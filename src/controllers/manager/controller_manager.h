@@ -30,6 +30,7 @@ struct ControllerManagerOptions {
   int concurrent_replicaset_syncs = 5;
   int concurrent_rc_syncs = 5;
   int concurrent_deployment_syncs = 5;
+  int concurrent_gc_syncs = 20;
   // /healthz; port 0 picks a free one, a negative port serves none.
   std::string bind_address = "127.0.0.1";
   int secure_port = 10257;
