@@ -147,6 +147,9 @@ TEST(SortPodsForDeletionTest, LeastValuableFirstAsUpstreamRanksThem) {
       {"more restarts first",
        {.name = "a", .node = "n1", .restarts = 5},
        {.name = "b", .node = "n2", .restarts = 1}},
+      {"ready ages in the same power of two: by uid, restarts not looked at",
+       {.name = "a", .node = "n1", .ready = true, .ready_since = kNow - 100},
+       {.name = "b", .node = "n2", .ready = true, .ready_since = kNow - 101, .restarts = 9}},
       {"newer first",
        {.name = "a", .node = "n1", .created = kNow - 5},
        {.name = "b", .node = "n2", .created = kNow - 50}},
@@ -156,7 +159,7 @@ TEST(SortPodsForDeletionTest, LeastValuableFirstAsUpstreamRanksThem) {
       std::vector<std::shared_ptr<const Pod>> pods = {std::make_shared<Pod>(MakePod(c.first)),
                                                       std::make_shared<Pod>(MakePod(c.second))};
       if (reversed) std::swap(pods[0], pods[1]);
-      SortPodsForDeletion(pods);
+      SortPodsForDeletion(pods, Clock::TimePoint(std::chrono::seconds(kNow)));
       EXPECT_EQ(pods[0]->metadata.name, "a") << c.why << (reversed ? " (reversed)" : "");
     }
   }
@@ -167,7 +170,7 @@ TEST(SortPodsForDeletionTest, PodsSharingANodeGoBeforeLonelyOnes) {
       std::make_shared<Pod>(MakePod({.name = "alone", .node = "n1"})),
       std::make_shared<Pod>(MakePod({.name = "doubled-1", .node = "n2"})),
       std::make_shared<Pod>(MakePod({.name = "doubled-2", .node = "n2"}))};
-  SortPodsForDeletion(pods);
+  SortPodsForDeletion(pods, Clock::TimePoint(std::chrono::seconds(kNow)));
   EXPECT_EQ(pods[2]->metadata.name, "alone");
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <cmath>
 #include <future>
 
 namespace kpp::controllers {
@@ -97,7 +98,7 @@ bool IsPodAvailable(const Pod& pod, int32_t min_ready_seconds, Clock::TimePoint 
   return ready->last_transition_time.unix_seconds + min_ready_seconds <= now_seconds;
 }
 
-void SortPodsForDeletion(std::vector<std::shared_ptr<const Pod>>& pods) {
+void SortPodsForDeletion(std::vector<std::shared_ptr<const Pod>>& pods, Clock::TimePoint now) {
   // Rank: active pods of this set of pods on the same node.
   std::map<std::string, int> per_node;
   for (const auto& pod : pods) {
@@ -106,6 +107,22 @@ void SortPodsForDeletion(std::vector<std::shared_ptr<const Pod>>& pods) {
   auto rank = [&](const Pod& pod) {
     if (pod.spec.node_name.empty()) return 0;
     return per_node[pod.spec.node_name];
+  };
+  const int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  // floor(log2(age in ns)) as upstream's logarithmicRankDiff; -1 for no age.
+  auto log_age = [&](const api::Time& time) -> int64_t {
+    const int64_t age = now_ns - time.unix_seconds * 1'000'000'000;
+    return age > 0 ? static_cast<int64_t>(std::log2(static_cast<double>(age))) : -1;
+  };
+  // -1: a first, 1: b first, 0: undecided. A zero time sorts first, as upstream's afterOrZero.
+  auto compare_times = [&](const api::Time& a, const api::Time& b, const Pod& pa,
+                           const Pod& pb) -> int {
+    if (a == b) return 0;
+    if (a.IsZero() || b.IsZero()) return a.IsZero() ? -1 : 1;
+    const int64_t diff = log_age(a) - log_age(b);
+    if (diff == 0) return pa.metadata.uid < pb.metadata.uid ? -1 : 1;
+    return diff < 0 ? -1 : 1;
   };
   std::stable_sort(pods.begin(), pods.end(), [&](const auto& a_ptr, const auto& b_ptr) {
     const Pod& a = *a_ptr;
@@ -119,13 +136,15 @@ void SortPodsForDeletion(std::vector<std::shared_ptr<const Pod>>& pods) {
     if (a_ready != b_ready) return !a_ready;
     if (rank(a) != rank(b)) return rank(a) > rank(b);
     if (a_ready && b_ready) {
-      const auto a_since = ReadyCondition(a)->last_transition_time;
-      const auto b_since = ReadyCondition(b)->last_transition_time;
-      if (a_since != b_since) return a_since > b_since;
+      if (int order = compare_times(ReadyCondition(a)->last_transition_time,
+                                    ReadyCondition(b)->last_transition_time, a, b)) {
+        return order < 0;
+      }
     }
     if (MaxRestarts(a) != MaxRestarts(b)) return MaxRestarts(a) > MaxRestarts(b);
-    if (a.metadata.creation_timestamp != b.metadata.creation_timestamp) {
-      return a.metadata.creation_timestamp > b.metadata.creation_timestamp;
+    if (int order =
+            compare_times(a.metadata.creation_timestamp, b.metadata.creation_timestamp, a, b)) {
+      return order < 0;
     }
     return false;
   });

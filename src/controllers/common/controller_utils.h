@@ -117,12 +117,13 @@ bool IsPodReady(const Pod& pod);
 // Ready for at least `min_ready_seconds` at `now`.
 bool IsPodAvailable(const Pod& pod, int32_t min_ready_seconds, Clock::TimePoint now);
 
-// Sorts `pods` so that the ones to delete first come first, as upstream's ActivePodsWithRanks:
-// unassigned before assigned; Pending before Unknown before Running; not ready before ready;
-// more pods of the same owner on the node before fewer (rank); ready for less time before
-// longer; more container restarts before fewer; newer before older. (Upstream compares times on
-// a logarithmic scale when LogarithmicScaleDown is on; kpp compares them exactly.)
-void SortPodsForDeletion(std::vector<std::shared_ptr<const Pod>>& pods);
+// Sorts `pods` so that the ones to delete first come first, as upstream's ActivePodsWithRanks
+// with LogarithmicScaleDown (on by default): unassigned before assigned; Pending before Unknown
+// before Running; not ready before ready; more pods of the same owner on the node before fewer
+// (rank); ready for less time before longer; more container restarts before fewer; newer
+// before older. Times are compared by the whole powers of two of their age at `now`; equal
+// ones are ordered by uid, as upstream does, so that which of two similar pods goes is random.
+void SortPodsForDeletion(std::vector<std::shared_ptr<const Pod>>& pods, Clock::TimePoint now);
 
 // Calls `fn` `count` times in batches of 1, 2, 4, ... (upstream's slowStartBatch), each batch in
 // parallel; stops after the first batch with a failure. Returns the successes and the first

@@ -215,7 +215,7 @@ Status ReplicaSetSyncer::ManageReplicas(const std::string& key,
   if (diff > 0) {
     diff = std::min(diff, burst_replicas_);
     auto ranked = pods;
-    SortPodsForDeletion(ranked);
+    SortPodsForDeletion(ranked, clock_.Now());
     ranked.resize(diff);
     std::set<std::string> deleting;
     for (const auto& pod : ranked)
