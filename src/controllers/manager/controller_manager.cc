@@ -81,9 +81,11 @@ struct ControllerManager::State {
 
   std::mutex mutex;
   std::condition_variable changed;
-  bool lost_or_stopping = false;
+  bool lost_or_stopping = false;  // ends the current term of Lead()
+  bool stopping = false;          // ends the manager
   bool stopped = false;
-  std::unique_ptr<client::leaderelection::LeaderElector> elector;
+  client::leaderelection::LeaderElectionConfig election;
+  client::leaderelection::LeaderElector* elector = nullptr;  // of the current campaign
   std::thread elector_thread;
   std::thread direct_thread;  // without leader election
 
@@ -140,6 +142,29 @@ struct ControllerManager::State {
     std::lock_guard lock(mutex);
     lost_or_stopping = true;
     changed.notify_all();
+  }
+
+  // Campaigns, leads, and after a lost lease campaigns again (upstream's process exits and is
+  // restarted; inside `kpp server` nothing would restart it).
+  void Campaign() {
+    while (true) {
+      auto created = client::leaderelection::LeaderElector::Create(client, election);
+      if (!created.ok()) {
+        KLOG_ERROR("leader election: {}", created.error().message());
+        return;
+      }
+      {
+        std::lock_guard lock(mutex);
+        if (stopping) return;
+        lost_or_stopping = false;
+        elector = created->get();
+      }
+      (*created)->Run();
+      std::unique_lock lock(mutex);
+      elector = nullptr;
+      if (changed.wait_for(lock, options.retry_period, [&] { return stopping; })) return;
+      KLOG_INFO("campaigning again for {}/{}", "kube-system", kLeaseName);
+    }
   }
 };
 
@@ -217,9 +242,13 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(
     election.callbacks.on_new_leader = [raw](const std::string& identity) {
       if (identity != raw->options.identity) KLOG_INFO("new leader elected: {}", identity);
     };
-    KPP_ASSIGN_OR_RETURN(state->elector, client::leaderelection::LeaderElector::Create(
-                                             state->client, std::move(election)));
-    state->elector_thread = std::thread([raw] { raw->elector->Run(); });
+    // Checks the durations now rather than on the campaign's thread.
+    if (auto check = client::leaderelection::LeaderElector::Create(state->client, election);
+        !check.ok()) {
+      return std::move(check).error();
+    }
+    state->election = std::move(election);
+    state->elector_thread = std::thread([raw] { raw->Campaign(); });
   } else {
     state->direct_thread = std::thread([raw] { raw->Lead(); });
   }
@@ -229,8 +258,13 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(
 void ControllerManager::Stop() {
   if (!state_ || state_->stopped) return;
   state_->stopped = true;
-  state_->StopLeading();
-  if (state_->elector) state_->elector->Stop();
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+    state_->lost_or_stopping = true;
+    state_->changed.notify_all();
+    if (state_->elector != nullptr) state_->elector->Stop();
+  }
   if (state_->elector_thread.joinable()) state_->elector_thread.join();
   if (state_->direct_thread.joinable()) state_->direct_thread.join();
   if (state_->healthz) state_->healthz->Stop();
@@ -238,7 +272,9 @@ void ControllerManager::Stop() {
 }
 
 bool ControllerManager::IsLeader() const {
-  return state_->elector ? state_->elector->IsLeader() : true;
+  if (!state_->options.leader_elect) return true;
+  std::lock_guard lock(state_->mutex);
+  return state_->elector != nullptr && state_->elector->IsLeader();
 }
 
 int ControllerManager::healthz_port() const {
