@@ -376,9 +376,11 @@ TEST(DeploymentSyncTest, AdoptsOrphanReplicaSetsTheSelectorMatches) {
   auto orphan = MakeReplicaSet(d, {"nginx:1", 1, 1, 1, kNow - 100});
   orphan.metadata.owner_references.clear();
   h.replica_sets.Add(orphan);
+  h.client.fresh["deployments/default/web"] = d.metadata;
   ASSERT_TRUE(h.Sync(d).status.ok());
-  ASSERT_FALSE(h.client.actions.empty());
-  EXPECT_EQ(h.client.actions[0].rfind("patch rs default/" + orphan.metadata.name, 0), 0u);
+  ASSERT_GE(h.client.actions.size(), 2u);
+  EXPECT_EQ(h.client.actions[0], "get deployments default/web");
+  EXPECT_EQ(h.client.actions[1].rfind("patch rs default/" + orphan.metadata.name, 0), 0u);
   EXPECT_TRUE(h.client.created_replica_sets.empty());
 }
 

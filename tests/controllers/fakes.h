@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <deque>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -98,6 +99,14 @@ class FakeClient final : public ControllerClient {
     actions.push_back("patch deployment " + ns + "/" + name + " " + patch);
     return Ok();
   }
+  Result<api::meta::v1::ObjectMeta> GetMetadata(const std::string& resource, const std::string& ns,
+                                                const std::string& name) override {
+    std::lock_guard lock(mutex_);
+    actions.push_back("get " + resource + " " + ns + "/" + name);
+    auto found = fresh.find(resource + "/" + ns + "/" + name);
+    if (found == fresh.end()) return NotFoundError(resource + " \"" + name + "\" not found");
+    return found->second;
+  }
   Status PatchStatus(const std::string& resource, const std::string& ns, const std::string& name,
                      const std::string& patch) override {
     std::lock_guard lock(mutex_);
@@ -122,6 +131,8 @@ class FakeClient final : public ControllerClient {
   std::vector<ReplicaSet> created_replica_sets;
   std::vector<ReplicaSet> updated_replica_sets;
   std::vector<std::string> status_patches;
+  // What GetMetadata answers, by "<resource>/<ns>/<name>".
+  std::map<std::string, api::meta::v1::ObjectMeta> fresh;
 };
 
 struct RecordedEvent {

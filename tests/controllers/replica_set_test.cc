@@ -273,8 +273,12 @@ TEST(ReplicaSetSyncTest, AdoptsMatchingOrphansAndReleasesPodsThatStoppedMatching
   h.pods.Add(MakePod({.name = "relabelled", .node = "n1", .labels = {{"app", "debug"}}}));
   h.pods.Add(MakePod({.name = "finished", .node = "n1", .phase = "Succeeded", .owned = false}));
   const auto rs = MakeReplicaSet(1);
+  h.client.fresh["replicasets/default/web"] = rs.metadata;
   ASSERT_TRUE(h.syncer.Sync("default/web", &rs).status.ok());
   ASSERT_EQ(h.client.Count("patch pod"), 2) << fmt::format("{}", fmt::join(h.client.actions, "\n"));
+  // The owner is read fresh once, before the first adoption.
+  EXPECT_EQ(h.client.actions[0], "get replicasets default/web");
+  h.client.actions.erase(h.client.actions.begin());
   EXPECT_EQ(h.client.actions[0],
             "patch pod default/orphan {\"metadata\":{\"ownerReferences\":[{\"apiVersion\":"
             "\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"web\",\"uid\":\"rs-uid\","
@@ -285,6 +289,39 @@ TEST(ReplicaSetSyncTest, AdoptsMatchingOrphansAndReleasesPodsThatStoppedMatching
   // The adopted orphan is the one replica: nothing created or deleted.
   EXPECT_EQ(h.client.created_pods.size(), 0u);
   EXPECT_EQ(h.client.deleted_pods.size(), 0u);
+}
+
+TEST(ReplicaSetSyncTest, NoAdoptionByAnOwnerThatIsGoneOrBeingDeleted) {
+  struct Case {
+    std::string why;
+    bool fresh_exists;
+    std::string fresh_uid;
+    bool fresh_deleting;
+    std::string want_error;
+  };
+  const Case cases[] = {
+      {"deleted", false, "", false, "replicasets \"web\" not found"},
+      {"replaced by another of the same name", true, "other-uid", false,
+       "original ReplicaSet default/web is gone: got uid other-uid, wanted rs-uid"},
+      {"being deleted", true, "rs-uid", true,
+       "default/web has just been deleted at 2001-09-09T01:46:40Z"},
+  };
+  for (const auto& c : cases) {
+    Harness h;
+    h.pods.Add(MakePod({.name = "orphan", .node = "n1", .owned = false}));
+    const auto rs = MakeReplicaSet(1);
+    if (c.fresh_exists) {
+      auto fresh = rs.metadata;
+      fresh.uid = c.fresh_uid;
+      if (c.fresh_deleting) fresh.deletion_timestamp = api::Time::FromUnixSeconds(1'000'000'000);
+      h.client.fresh["replicasets/default/web"] = fresh;
+    }
+    auto result = h.syncer.Sync("default/web", &rs);
+    ASSERT_FALSE(result.status.ok()) << c.why;
+    EXPECT_EQ(result.status.error().message(), c.want_error) << c.why;
+    EXPECT_EQ(h.client.Count("patch pod"), 0) << c.why;
+    EXPECT_EQ(h.client.Count("create pod"), 0) << c.why;
+  }
 }
 
 TEST(ReplicaSetSyncTest, StatusCountsReadyAvailableAndFullyLabeledPods) {

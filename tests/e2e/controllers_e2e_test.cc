@@ -151,8 +151,8 @@ TEST_F(ControllersE2ETest, CreateDeploymentMakesAReplicaSetAndPodsWithOwnerRefer
     return out.find("Scaled up replica set nginx-" + hash + " from 0 to 3") != std::string::npos &&
            out.find("Created pod: nginx-" + hash + "-") != std::string::npos;
   })) << Kubectl({"get", "events"}).out;
-  auto available = DeploymentStatus("nginx");
-  EXPECT_EQ(StatusInt(available, "replicas"), 3);
+  // The replica set's status, then the deployment's, catch up with the pods.
+  EXPECT_TRUE(Eventually([&] { return StatusInt(DeploymentStatus("nginx"), "replicas") == 3; }));
 
   // Scale up and down.
   MustRun({"scale", "deployment", "nginx", "--replicas=5"});

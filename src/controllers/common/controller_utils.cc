@@ -1,5 +1,7 @@
 #include "controllers/common/controller_utils.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -210,6 +212,22 @@ std::string ReleasePatch(const std::string& owner_uid, const std::string& object
   boost::json::object metadata{{"ownerReferences", boost::json::array{removal}},
                                {"uid", object_uid}};
   return boost::json::serialize(boost::json::object{{"metadata", metadata}});
+}
+
+Status CanAdopt(ControllerClient& client, const std::string& resource, const std::string& kind_name,
+                const api::meta::v1::ObjectMeta& owner) {
+  KPP_ASSIGN_OR_RETURN(auto fresh, client.GetMetadata(resource, owner.namespace_, owner.name));
+  if (fresh.uid != owner.uid) {
+    return Error(ErrorCode::kConflict,
+                 fmt::format("original {} {}/{} is gone: got uid {}, wanted {}", kind_name,
+                             owner.namespace_, owner.name, fresh.uid, owner.uid));
+  }
+  if (fresh.deletion_timestamp) {
+    return Error(ErrorCode::kConflict,
+                 fmt::format("{}/{} has just been deleted at {}", owner.namespace_, owner.name,
+                             fresh.deletion_timestamp->ToString()));
+  }
+  return Ok();
 }
 
 Result<labels::Selector> SelectorOf(const api::meta::v1::LabelSelector* selector) {

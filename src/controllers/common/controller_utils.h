@@ -69,6 +69,11 @@ class ControllerClient {
   // A JSON merge patch of a deployment (its revision annotation).
   virtual Status PatchDeployment(const std::string& ns, const std::string& name,
                                  const std::string& patch) = 0;
+  // The metadata of `resource` ns/name read from the server, not a cache (upstream's uncached
+  // quorum read before adopting).
+  virtual Result<api::meta::v1::ObjectMeta> GetMetadata(const std::string& resource,
+                                                        const std::string& ns,
+                                                        const std::string& name) = 0;
   // A JSON merge patch of the status subresource of `resource` ("replicasets",
   // "replicationcontrollers", "deployments").
   virtual Status PatchStatus(const std::string& resource, const std::string& ns,
@@ -143,6 +148,11 @@ std::string AdoptPatch(const api::meta::v1::OwnerReference& owner_ref,
                        const std::string& object_uid);
 // Upstream's release patch: removes the owner reference with `owner_uid`.
 std::string ReleasePatch(const std::string& owner_uid, const std::string& object_uid);
+
+// Upstream's RecheckDeletionTimestamp before an adoption: the owner read fresh must still be
+// the same object (uid) and not being deleted.
+Status CanAdopt(ControllerClient& client, const std::string& resource, const std::string& kind_name,
+                const api::meta::v1::ObjectMeta& owner);
 
 // metav1 LabelSelector to a selector (nullptr: matches nothing).
 Result<labels::Selector> SelectorOf(const api::meta::v1::LabelSelector* selector);

@@ -59,6 +59,23 @@ Status RestControllerClient::PatchDeployment(const std::string& ns, const std::s
   return Ok();
 }
 
+Result<api::meta::v1::ObjectMeta> RestControllerClient::GetMetadata(const std::string& resource,
+                                                                    const std::string& ns,
+                                                                    const std::string& name) {
+  if (resource == "replicationcontrollers") {
+    KPP_ASSIGN_OR_RETURN(
+        auto rc,
+        client::TypedResource<api::core::v1::ReplicationController>(client_, ns).Get(name));
+    return rc.metadata;
+  }
+  if (resource == "deployments") {
+    KPP_ASSIGN_OR_RETURN(auto d, client::TypedResource<Deployment>(client_, ns).Get(name));
+    return d.metadata;
+  }
+  KPP_ASSIGN_OR_RETURN(auto rs, client::TypedResource<ReplicaSet>(client_, ns).Get(name));
+  return rs.metadata;
+}
+
 Status RestControllerClient::PatchStatus(const std::string& resource, const std::string& ns,
                                          const std::string& name, const std::string& patch) {
   const api::KindInfo* kind = resource == "replicationcontrollers"

@@ -25,6 +25,8 @@ class RestControllerClient final : public ControllerClient {
                          const std::string& patch) override;
   Status PatchDeployment(const std::string& ns, const std::string& name,
                          const std::string& patch) override;
+  Result<api::meta::v1::ObjectMeta> GetMetadata(const std::string& resource, const std::string& ns,
+                                                const std::string& name) override;
   Status PatchStatus(const std::string& resource, const std::string& ns, const std::string& name,
                      const std::string& patch) override;
 

@@ -284,6 +284,7 @@ struct DeploymentSyncer::Context {
 Status DeploymentSyncer::Claim(Context& context, const labels::Selector& selector) {
   const auto& d = context.d;
   std::optional<Error> first_error;
+  std::optional<Status> can_adopt;  // checked once, before the first adoption
   for (const auto& rs : replica_sets_.List(d.metadata.namespace_)) {
     const auto* controller_ref = ControllerRefOf(rs->metadata);
     const bool matches = selector.Matches(rs->metadata.labels);
@@ -301,6 +302,11 @@ Status DeploymentSyncer::Claim(Context& context, const labels::Selector& selecto
       continue;
     }
     if (!matches || d.metadata.deletion_timestamp || rs->metadata.deletion_timestamp) continue;
+    if (!can_adopt) can_adopt = CanAdopt(client_, "deployments", "Deployment", d.metadata);
+    if (!can_adopt->ok()) {
+      if (!first_error) first_error = can_adopt->error();
+      continue;
+    }
     auto adopted = client_.PatchReplicaSet(
         rs->metadata.namespace_, rs->metadata.name,
         AdoptPatch(ControllerRef("apps/v1", "Deployment", d.metadata), rs->metadata.uid));

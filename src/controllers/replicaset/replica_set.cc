@@ -149,6 +149,7 @@ Result<std::vector<std::shared_ptr<const Pod>>> ReplicaSetSyncer::ClaimPods(
     const ReplicaSet& rs, const labels::Selector& selector) {
   std::vector<std::shared_ptr<const Pod>> owned;
   std::optional<Error> first_error;
+  std::optional<Status> can_adopt;  // checked once, before the first adoption
   for (auto& pod : pods_.List(rs.metadata.namespace_)) {
     if (!IsPodActive(*pod)) continue;
     const auto* controller_ref = ControllerRefOf(pod->metadata);
@@ -167,6 +168,11 @@ Result<std::vector<std::shared_ptr<const Pod>>> ReplicaSetSyncer::ClaimPods(
       continue;
     }
     if (!matches || rs.metadata.deletion_timestamp.has_value()) continue;
+    if (!can_adopt) can_adopt = CanAdopt(client_, kind_.resource, kind_.kind, rs.metadata);
+    if (!can_adopt->ok()) {
+      if (!first_error) first_error = can_adopt->error();
+      continue;
+    }
     auto adopted = client_.PatchPod(
         pod->metadata.namespace_, pod->metadata.name,
         AdoptPatch(ControllerRef(kind_.api_version, kind_.kind, rs.metadata), pod->metadata.uid));
