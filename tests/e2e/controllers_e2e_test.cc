@@ -320,6 +320,52 @@ TEST_F(ControllersE2ETest, DependentsOfAnyKindGoWithTheirOwner) {
   EXPECT_TRUE(Eventually([&] { return !Exists({"secret", "child"}); }));
 }
 
+TEST_F(ControllersE2ETest, CustomResourcesOwnAndAreOwned) {
+  const std::string crd = R"(apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+)";
+  MustRun({"create", "-f", server_.WriteFile("crd.yaml", crd)});
+  ASSERT_TRUE(Eventually([&] { return Kubectl({"get", "gadgets"}).exit_code == 0; }));
+  const std::string gadget = "apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g1\n";
+  MustRun({"create", "-f", server_.WriteFile("g1.yaml", gadget)});
+  const std::string uid = Str(GetJson({"gadget", "g1"}).at("metadata").at("uid"));
+  const std::string owned =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: owned-by-gadget\n"
+      "  ownerReferences:\n  - apiVersion: example.com/v1\n    kind: Gadget\n    name: g1\n"
+      "    uid: " +
+      uid + "\n";
+  MustRun({"create", "-f", server_.WriteFile("owned.yaml", owned)});
+  // A custom resource owned by a built-in one.
+  MustRun({"create", "configmap", "cm-owner"});
+  const std::string cm_uid = Str(GetJson({"configmap", "cm-owner"}).at("metadata").at("uid"));
+  const std::string owned_gadget =
+      "apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g2\n"
+      "  ownerReferences:\n  - apiVersion: v1\n    kind: ConfigMap\n    name: cm-owner\n"
+      "    uid: " +
+      cm_uid + "\n";
+  MustRun({"create", "-f", server_.WriteFile("g2.yaml", owned_gadget)});
+
+  MustRun({"delete", "gadget", "g1"});
+  EXPECT_TRUE(Eventually([&] {
+    return !Exists({"configmap", "owned-by-gadget"});
+  })) << server_.Logs();
+  EXPECT_TRUE(Exists({"gadget", "g2"}));
+  MustRun({"delete", "configmap", "cm-owner"});
+  EXPECT_TRUE(Eventually([&] { return !Exists({"gadget", "g2"}); }));
+}
+
 TEST_F(ControllersE2ETest, ControllerManagerHoldsItsLease) {
   ASSERT_TRUE(Eventually([&] {
     auto lease = Kubectl({"get", "lease", "-n", "kube-system", "kube-controller-manager", "-o",

@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <functional>
 
 #include "base/log.h"
 #include "client/rest/errors.h"
@@ -328,8 +329,9 @@ std::pair<std::string, std::string> SplitApiVersion(const std::string& api_versi
 
 class GarbageCollectorController::RestAccess final : public ObjectAccess {
  public:
-  explicit RestAccess(std::shared_ptr<client::rest::RestClient> client)
-      : client_(std::move(client)) {}
+  RestAccess(std::shared_ptr<client::rest::RestClient> client,
+             std::function<void()> on_unknown_kind)
+      : client_(std::move(client)), on_unknown_kind_(std::move(on_unknown_kind)) {}
 
   void Register(const api::KindInfo& kind) {
     std::lock_guard lock(mutex_);
@@ -345,6 +347,8 @@ class GarbageCollectorController::RestAccess final : public ObjectAccess {
     // Another version of the same group and kind names the same objects.
     auto any = by_group_.find(group + "/" + id.kind);
     if (any != by_group_.end()) return any->second;
+    // Perhaps a custom resource defined since the last discovery.
+    if (on_unknown_kind_) on_unknown_kind_();
     return NotFoundError(
         fmt::format("no resource is known for {}, Kind={}", id.api_version, id.kind));
   }
@@ -414,6 +418,7 @@ class GarbageCollectorController::RestAccess final : public ObjectAccess {
   }
 
   std::shared_ptr<client::rest::RestClient> client_;
+  std::function<void()> on_unknown_kind_;
   std::mutex mutex_;
   std::map<std::string, const api::KindInfo*> by_version_;
   std::map<std::string, const api::KindInfo*> by_group_;
@@ -423,7 +428,12 @@ GarbageCollectorController::GarbageCollectorController(
     std::shared_ptr<client::rest::RestClient> client, GarbageCollectorOptions options)
     : client_(std::move(client)),
       options_(options),
-      access_(std::make_unique<RestAccess>(client_)),
+      access_(std::make_unique<RestAccess>(client_,
+                                           [this] {
+                                             std::lock_guard lock(mutex_);
+                                             rediscover_ = true;
+                                             stop_changed_.notify_all();
+                                           })),
       collector_(*access_) {}
 
 GarbageCollectorController::~GarbageCollectorController() {
@@ -549,7 +559,14 @@ void GarbageCollectorController::Run() {
     while (true) {
       Discover();
       std::unique_lock lock(mutex_);
-      if (stop_changed_.wait_for(lock, options_.rediscovery, [&] { return stopping_; })) return;
+      rediscover_ = false;
+      // At most one discovery a second when references name kinds not known yet.
+      if (stop_changed_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; })) return;
+      if (stop_changed_.wait_for(lock, options_.rediscovery,
+                                 [&] { return stopping_ || rediscover_; }) &&
+          stopping_) {
+        return;
+      }
     }
   });
   for (int i = 0; i < options_.workers; ++i)

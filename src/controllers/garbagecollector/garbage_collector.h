@@ -135,6 +135,7 @@ class GarbageCollectorController {
   std::mutex mutex_;
   std::condition_variable stop_changed_;
   bool stopping_ = false;
+  bool rediscover_ = false;  // a reference named a kind discovery has not found
   // Discovered resources; KindInfo holds views into `strings_`.
   std::deque<std::string> strings_;
   std::deque<api::KindInfo> kinds_;
