@@ -9,6 +9,7 @@
 #include "apimachinery/intstr/duration.h"
 #include "base/log.h"
 #include "base/version.h"
+#include "controllers/manager/controller_manager.h"
 #include "hollownodes/command.h"
 #include "server/server.h"
 
@@ -70,6 +71,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   server->add_flag("--disable-agent", server_config.disable_agent,
                    "Do not run a local node (control plane only)");
+  server->add_flag("--disable-controller-manager", server_config.disable_controller_manager,
+                   "Do not run the controller manager");
   server->add_option("-o,--write-kubeconfig", server_config.write_kubeconfig,
                      "Where to write the admin kubeconfig (default <data-dir>/kubeconfig.yaml)");
   server->add_option("--datastore-endpoint", server_config.datastore_endpoint,
@@ -142,6 +145,45 @@ int main(int argc, char** argv) {
 
   kpp::hollownodes::HollowNodesFlags hollow_flags;
   CLI::App* hollow_nodes = kpp::hollownodes::AddHollowNodesCommand(app, hollow_flags);
+  kpp::controllers::ControllerManagerOptions manager_options;
+  std::string manager_kubeconfig;
+  std::string manager_controllers = "*";
+  CLI::App* manager = app.add_subcommand(
+      "controller-manager", "Run the controllers (kube-controller-manager) against an API server");
+  manager->fallthrough();
+  manager->add_option("--kubeconfig", manager_kubeconfig, "Kubeconfig of the API server to use")
+      ->required();
+  manager
+      ->add_flag("--leader-elect", manager_options.leader_elect,
+                 "Take the kube-system/kube-controller-manager Lease before running "
+                 "(--leader-elect=false to run at once)")
+      ->capture_default_str();
+  manager
+      ->add_option("--controllers", manager_controllers,
+                   "Controllers to run: '*' for the default ones, 'foo' enables, '-foo' disables")
+      ->capture_default_str();
+  manager
+      ->add_option("--concurrent-deployment-syncs", manager_options.concurrent_deployment_syncs,
+                   "Deployments synced at once")
+      ->capture_default_str();
+  manager
+      ->add_option("--concurrent-replicaset-syncs", manager_options.concurrent_replicaset_syncs,
+                   "Replica sets synced at once")
+      ->capture_default_str();
+  manager
+      ->add_option("--concurrent-rc-syncs", manager_options.concurrent_rc_syncs,
+                   "Replication controllers synced at once")
+      ->capture_default_str();
+  manager
+      ->add_option("--concurrent-gc-syncs", manager_options.concurrent_gc_syncs,
+                   "Garbage collector workers")
+      ->capture_default_str();
+  manager
+      ->add_option("--secure-port", manager_options.secure_port,
+                   "HTTPS port of /healthz (0 picks a free one, -1 serves none)")
+      ->capture_default_str();
+  manager->add_option("--bind-address", manager_options.bind_address, "Address of /healthz")
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -178,6 +220,22 @@ int main(int argc, char** argv) {
     return kpp::server::RunServer(server_config);
   }
   if (hollow_nodes->parsed()) return kpp::hollownodes::RunHollowNodesCommand(hollow_flags);
+  if (manager->parsed()) {
+    manager_options.controllers.clear();
+    std::string_view rest = manager_controllers;
+    while (true) {
+      const auto comma = rest.find(',');
+      manager_options.controllers.emplace_back(rest.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    if (auto enabled = kpp::controllers::EnabledControllers(manager_options.controllers);
+        !enabled.ok()) {
+      std::fprintf(stderr, "kpp: invalid --controllers: %s\n", enabled.error().message().c_str());
+      return 2;
+    }
+    return kpp::controllers::RunControllerManager(manager_options, manager_kubeconfig);
+  }
   std::fputs(app.help().c_str(), stdout);
   return 0;
 }

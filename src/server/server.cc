@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/files.h"
 #include "base/log.h"
+#include "controllers/manager/controller_manager.h"
 #include "controllers/namespace/namespace_cleaner.h"
 #include "controllers/serviceaccount/service_account_controllers.h"
 #include "pki/cluster_tls.h"
@@ -170,8 +171,22 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
                                       config.write_kubeconfig_mode));
   KLOG_INFO("kpp server is ready: export KUBECONFIG={}", kubeconfig_path);
 
+  // The controller manager talks to the API server over HTTPS like a separate component.
+  // TODO(per-component identities): pass its own client certificate instead of the admin one.
+  controllers::ControllerManagerOptions manager_options = config.controller_manager;
+  manager_options.client_config.server = url;
+  manager_options.client_config.tls.ca_pem = tls->ca.certificate_pem;
+  manager_options.client_config.tls.client_certificate_pem = tls->admin.certificate_pem;
+  manager_options.client_config.tls.client_key_pem = tls->admin.private_key_pem;
+  std::unique_ptr<controllers::ControllerManager> controller_manager;
+  if (!config.disable_controller_manager) {
+    KPP_ASSIGN_OR_RETURN(controller_manager,
+                         controllers::ControllerManager::Start(std::move(manager_options)));
+  }
+
   const int signal_number = WaitForShutdownSignal(signals);
   KLOG_INFO("received {}, shutting down", strsignal(signal_number));
+  if (controller_manager) controller_manager->Stop();
   api->BeginShutdown();
   namespace_cleaner.Stop();
   service_accounts.Stop();

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "controllers/manager/controller_manager.h"
+
 namespace kpp::server {
 
 // Flags of `kpp server`, named after k3s's.
@@ -39,6 +41,14 @@ struct ServerConfig {
   // Admission plugins added to / removed from the default set (upstream's flags of these names).
   std::vector<std::string> enable_admission_plugins;
   std::vector<std::string> disable_admission_plugins;
+  bool disable_controller_manager = false;  // --disable-controller-manager
+  // The embedded controller manager (its client config is filled in by the server). No /healthz
+  // port of its own by default: the API server's is the process's.
+  controllers::ControllerManagerOptions controller_manager = [] {
+    controllers::ControllerManagerOptions options;
+    options.secure_port = -1;
+    return options;
+  }();
 };
 
 // Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code: 0

@@ -35,6 +35,8 @@ class KppServer {
   // Sends `signal_number`, then waits for a clean exit (status 0).
   ::testing::AssertionResult Stop(int signal_number = SIGTERM);
   bool running() const { return process_ && process_->running(); }
+  // Runs the embedded controller manager (off unless asked for: see Start).
+  void set_controller_manager(bool enabled) { controller_manager_ = enabled; }
 
   int port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
@@ -61,6 +63,7 @@ class KppServer {
   std::unique_ptr<Process> process_;
   int port_ = 0;
   int starts_ = 0;
+  bool controller_manager_ = false;
 };
 
 }  // namespace kpp::testing

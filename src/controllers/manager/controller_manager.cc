@@ -1,0 +1,311 @@
+#include "controllers/manager/controller_manager.h"
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+
+#include "base/log.h"
+#include "base/random.h"
+#include "client/informers/shared_informer.h"
+#include "client/leaderelection/leader_elector.h"
+#include "client/record/event_recorder.h"
+#include "client/rest/rest_client.h"
+#include "controllers/common/rest_controller_client.h"
+#include "controllers/deployment/deployment.h"
+#include "controllers/garbagecollector/garbage_collector.h"
+#include "controllers/replicaset/replica_set.h"
+#include "http/server.h"
+#include "pki/certificates.h"
+
+namespace kpp::controllers {
+namespace {
+
+constexpr char kLeaseName[] = "kube-controller-manager";
+
+std::string DefaultIdentity() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return std::string(host) + "_" + NewUuid();
+}
+
+}  // namespace
+
+const std::vector<std::string>& KnownControllers() {
+  static const std::vector<std::string> known = {"deployment", "garbagecollector", "replicaset",
+                                                 "replicationcontroller"};
+  return known;
+}
+
+Result<std::vector<std::string>> EnabledControllers(const std::vector<std::string>& flags) {
+  const auto& known = KnownControllers();
+  bool star = false;
+  std::vector<std::string> enabled;
+  std::vector<std::string> disabled;
+  for (const auto& flag : flags) {
+    if (flag.empty()) continue;
+    if (flag == "*") {
+      star = true;
+      continue;
+    }
+    const bool off = flag[0] == '-';
+    const std::string name = off ? flag.substr(1) : flag;
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      return InvalidError(fmt::format("\"{}\" is not in the list of known controllers", flag));
+    }
+    (off ? disabled : enabled).push_back(name);
+  }
+  std::vector<std::string> result;
+  for (const auto& name : known) {
+    const bool explicitly_on = std::find(enabled.begin(), enabled.end(), name) != enabled.end();
+    const bool explicitly_off = std::find(disabled.begin(), disabled.end(), name) != disabled.end();
+    if (explicitly_off) continue;
+    if (explicitly_on || star) result.push_back(name);
+  }
+  return result;
+}
+
+struct ControllerManager::State {
+  ControllerManagerOptions options;
+  std::vector<std::string> enabled;
+  std::shared_ptr<client::rest::RestClient> client;
+  std::unique_ptr<client::record::EventRecorder> recorder;
+  std::unique_ptr<RecorderEventSink> events;
+  std::unique_ptr<RestControllerClient> controller_client;
+  http::ServerPtr healthz;
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool lost_or_stopping = false;  // ends the current term of Lead()
+  bool stopping = false;          // ends the manager
+  bool stopped = false;
+  client::leaderelection::LeaderElectionConfig election;
+  client::leaderelection::LeaderElector* elector = nullptr;  // of the current campaign
+  std::thread elector_thread;
+  std::thread direct_thread;  // without leader election
+
+  // Builds the controllers on a fresh factory, runs them until told to stop, then stops them.
+  void Lead() {
+    client::informers::SharedInformerFactory factory(client);
+    std::vector<std::unique_ptr<ReplicaSetController>> replica_sets;
+    std::vector<std::unique_ptr<DeploymentController>> deployments;
+    std::unique_ptr<GarbageCollectorController> garbage_collector;
+    for (const auto& name : enabled) {
+      if (name == "replicaset") {
+        replica_sets.push_back(std::make_unique<ReplicaSetController>(
+            ReplicaSetKindInfo(), factory, *controller_client, *events,
+            ReplicaSetControllerOptions{options.concurrent_replicaset_syncs}));
+      } else if (name == "replicationcontroller") {
+        replica_sets.push_back(std::make_unique<ReplicaSetController>(
+            ReplicationControllerKindInfo(), factory, *controller_client, *events,
+            ReplicaSetControllerOptions{options.concurrent_rc_syncs}));
+      } else if (name == "garbagecollector") {
+        // Metadata-only informers of its own, over every resource discovery finds.
+        garbage_collector = std::make_unique<GarbageCollectorController>(
+            client, GarbageCollectorOptions{options.concurrent_gc_syncs});
+      } else if (name == "deployment") {
+        deployments.push_back(std::make_unique<DeploymentController>(
+            factory, *controller_client, *events,
+            DeploymentControllerOptions{options.concurrent_deployment_syncs}));
+      }
+    }
+    factory.Start();
+    while (!factory.WaitForCacheSync(std::chrono::seconds(5))) {
+      std::lock_guard lock(mutex);
+      if (lost_or_stopping) break;
+      KLOG_INFO("waiting for the informer caches to sync");
+    }
+    for (auto& controller : replica_sets)
+      controller->Run();
+    for (auto& controller : deployments)
+      controller->Run();
+    if (garbage_collector) garbage_collector->Run();
+    KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
+    {
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return lost_or_stopping; });
+    }
+    for (auto& controller : replica_sets)
+      controller->Stop();
+    for (auto& controller : deployments)
+      controller->Stop();
+    if (garbage_collector) garbage_collector->Stop();
+    factory.Shutdown();
+  }
+
+  void StopLeading() {
+    std::lock_guard lock(mutex);
+    lost_or_stopping = true;
+    changed.notify_all();
+  }
+
+  // Campaigns, leads, and after a lost lease campaigns again (upstream's process exits and is
+  // restarted; inside `kpp server` nothing would restart it).
+  void Campaign() {
+    while (true) {
+      auto created = client::leaderelection::LeaderElector::Create(client, election);
+      if (!created.ok()) {
+        KLOG_ERROR("leader election: {}", created.error().message());
+        return;
+      }
+      {
+        std::lock_guard lock(mutex);
+        if (stopping) return;
+        lost_or_stopping = false;
+        elector = created->get();
+      }
+      (*created)->Run();
+      std::unique_lock lock(mutex);
+      elector = nullptr;
+      if (changed.wait_for(lock, options.retry_period, [&] { return stopping; })) return;
+      KLOG_INFO("campaigning again for {}/{}", "kube-system", kLeaseName);
+    }
+  }
+};
+
+ControllerManager::ControllerManager(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+ControllerManager::~ControllerManager() {
+  Stop();
+}
+
+Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(
+    ControllerManagerOptions options) {
+  auto state = std::make_unique<State>();
+  KPP_ASSIGN_OR_RETURN(state->enabled, EnabledControllers(options.controllers));
+  if (options.identity.empty()) options.identity = DefaultIdentity();
+  options.client_config.user_agent = "kube-controller-manager";
+  // Upstream's controller-manager defaults (--kube-api-qps/--kube-api-burst).
+  options.client_config.qps = 20;
+  options.client_config.burst = 30;
+  state->options = options;
+  KPP_ASSIGN_OR_RETURN(state->client, client::rest::RestClient::Create(options.client_config));
+  client::record::RecorderOptions recorder_options;
+  recorder_options.component = "kube-controller-manager";
+  state->recorder =
+      std::make_unique<client::record::EventRecorder>(state->client, recorder_options);
+  state->events = std::make_unique<RecorderEventSink>(*state->recorder);
+  state->controller_client = std::make_unique<RestControllerClient>(state->client);
+
+  if (options.secure_port >= 0) {
+    KPP_ASSIGN_OR_RETURN(auto ca, pki::GenerateCa("kube-controller-manager-ca@self-signed",
+                                                  std::chrono::hours(24 * 365)));
+    pki::CertificateRequest serving_request;
+    serving_request.common_name = "kube-controller-manager@self-signed";
+    serving_request.dns_names = {"localhost"};
+    serving_request.ip_addresses = {"127.0.0.1"};
+    KPP_ASSIGN_OR_RETURN(auto serving, pki::IssueCertificate(ca, serving_request));
+    http::ServerOptions server_options;
+    server_options.bind_address = options.bind_address;
+    server_options.port = static_cast<uint16_t>(options.secure_port);
+    server_options.tls.certificate_pem = serving.certificate_pem + ca.certificate_pem;
+    server_options.tls.private_key_pem = serving.private_key_pem;
+    server_options.threads = 1;
+    server_options.min_handler_threads = 1;
+    server_options.max_handler_threads = 2;
+    KPP_ASSIGN_OR_RETURN(
+        state->healthz, http::StartServer(server_options, [](const http::Request& request) {
+          http::Response response;
+          response.SetHeader("Content-Type", "text/plain; charset=utf-8");
+          if (request.path == "/healthz" || request.path == "/livez" || request.path == "/readyz") {
+            response.body = "ok";
+          } else {
+            response.status = 404;
+            response.body = "404 page not found\n";
+          }
+          return response;
+        }));
+  }
+
+  State* raw = state.get();
+  if (options.leader_elect) {
+    client::leaderelection::LeaderElectionConfig election;
+    election.lease_namespace = "kube-system";
+    election.lease_name = kLeaseName;
+    election.identity = options.identity;
+    election.lease_duration = options.lease_duration;
+    election.renew_deadline = options.renew_deadline;
+    election.retry_period = options.retry_period;
+    election.callbacks.on_started_leading = [raw] {
+      KLOG_INFO("became the leader of {}/{}", "kube-system", kLeaseName);
+      raw->Lead();
+    };
+    election.callbacks.on_stopped_leading = [raw] {
+      KLOG_INFO("leader election lost or ended; stopping the controllers");
+      raw->StopLeading();
+    };
+    election.callbacks.on_new_leader = [raw](const std::string& identity) {
+      if (identity != raw->options.identity) KLOG_INFO("new leader elected: {}", identity);
+    };
+    // Checks the durations now rather than on the campaign's thread.
+    if (auto check = client::leaderelection::LeaderElector::Create(state->client, election);
+        !check.ok()) {
+      return std::move(check).error();
+    }
+    state->election = std::move(election);
+    state->elector_thread = std::thread([raw] { raw->Campaign(); });
+  } else {
+    state->direct_thread = std::thread([raw] { raw->Lead(); });
+  }
+  return std::unique_ptr<ControllerManager>(new ControllerManager(std::move(state)));
+}
+
+void ControllerManager::Stop() {
+  if (!state_ || state_->stopped) return;
+  state_->stopped = true;
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+    state_->lost_or_stopping = true;
+    state_->changed.notify_all();
+    if (state_->elector != nullptr) state_->elector->Stop();
+  }
+  if (state_->elector_thread.joinable()) state_->elector_thread.join();
+  if (state_->direct_thread.joinable()) state_->direct_thread.join();
+  if (state_->healthz) state_->healthz->Stop();
+  state_->recorder->Shutdown();
+}
+
+bool ControllerManager::IsLeader() const {
+  if (!state_->options.leader_elect) return true;
+  std::lock_guard lock(state_->mutex);
+  return state_->elector != nullptr && state_->elector->IsLeader();
+}
+
+int ControllerManager::healthz_port() const {
+  return state_->healthz ? state_->healthz->port() : -1;
+}
+
+int RunControllerManager(ControllerManagerOptions options, const std::string& kubeconfig) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  auto config = client::rest::LoadKubeconfig(kubeconfig);
+  if (!config.ok()) {
+    KLOG_ERROR("--kubeconfig {}: {}", kubeconfig, config.error().message());
+    return 1;
+  }
+  options.client_config = *config;
+  auto manager = ControllerManager::Start(std::move(options));
+  if (!manager.ok()) {
+    KLOG_ERROR("{}", manager.error().message());
+    return 1;
+  }
+  KLOG_INFO("kube-controller-manager serving /healthz on port {}", (*manager)->healthz_port());
+  int signal_number = 0;
+  while (sigwait(&signals, &signal_number) != 0) {
+  }
+  KLOG_INFO("received {}, shutting down", strsignal(signal_number));
+  (*manager)->Stop();
+  return 0;
+}
+
+}  // namespace kpp::controllers

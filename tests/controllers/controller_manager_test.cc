@@ -1,0 +1,31 @@
+#include "controllers/manager/controller_manager.h"
+
+#include <gtest/gtest.h>
+
+namespace kpp::controllers {
+namespace {
+
+TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
+  struct Case {
+    std::vector<std::string> flags;
+    std::vector<std::string> want;
+  };
+  const Case cases[] = {
+      {{"*"}, {"deployment", "garbagecollector", "replicaset", "replicationcontroller"}},
+      {{"*", "-deployment"}, {"garbagecollector", "replicaset", "replicationcontroller"}},
+      {{"replicaset"}, {"replicaset"}},
+      {{"replicaset", "-replicaset"}, {}},
+      {{}, {}},
+  };
+  for (const auto& c : cases) {
+    auto enabled = EnabledControllers(c.flags);
+    ASSERT_TRUE(enabled.ok());
+    EXPECT_EQ(*enabled, c.want);
+  }
+  auto unknown = EnabledControllers({"*", "-nosuch"});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().message(), "\"-nosuch\" is not in the list of known controllers");
+}
+
+}  // namespace
+}  // namespace kpp::controllers
