@@ -9,6 +9,7 @@
 #include "apimachinery/intstr/duration.h"
 #include "base/log.h"
 #include "base/version.h"
+#include "scheduler/app.h"
 #include "server/server.h"
 
 namespace {
@@ -92,6 +93,33 @@ int main(int argc, char** argv) {
                    "File mode of the admin kubeconfig, in octal")
       ->capture_default_str();
 
+  server->add_flag("--disable-scheduler", server_config.disable_scheduler,
+                   "Do not run the scheduler");
+  server->add_option("--scheduler-config", server_config.scheduler_config,
+                     "A KubeSchedulerConfiguration file for the scheduler");
+
+  kpp::scheduler::SchedulerAppOptions scheduler_options;
+  CLI::App* scheduler = app.add_subcommand("scheduler", "Run the scheduler against an API server");
+  scheduler->fallthrough();
+  scheduler->add_option("--kubeconfig", scheduler_options.kubeconfig,
+                        "kubeconfig of the API server to schedule for");
+  scheduler->add_option("--config", scheduler_options.config_file,
+                        "A KubeSchedulerConfiguration file (kubescheduler.config.k8s.io/v1)");
+  bool leader_elect = true;
+  CLI::Option* leader_elect_flag = scheduler->add_flag(
+      "--leader-elect", leader_elect,
+      "Take the kube-system/kube-scheduler Lease before scheduling (default true; "
+      "--leader-elect=false to run alone)");
+  scheduler
+      ->add_option("--bind-address", scheduler_options.bind_address,
+                   "IP address to serve /healthz and /metrics on")
+      ->capture_default_str();
+  scheduler
+      ->add_option("--secure-port", scheduler_options.secure_port,
+                   "HTTPS port for /healthz and /metrics (0 disables)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -125,6 +153,10 @@ int main(int argc, char** argv) {
     server_config.event_ttl = std::chrono::duration_cast<std::chrono::seconds>(*ttl);
     if (server_config.event_ttl.count() == 0) server_config.event_ttl = std::chrono::seconds(1);
     return kpp::server::RunServer(server_config);
+  }
+  if (scheduler->parsed()) {
+    if (leader_elect_flag->count() > 0) scheduler_options.leader_elect = leader_elect;
+    return kpp::scheduler::RunSchedulerCommand(scheduler_options);
   }
   std::fputs(app.help().c_str(), stdout);
   return 0;

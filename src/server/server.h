@@ -24,6 +24,8 @@ struct ServerConfig {
   std::string datastore_keyfile;
   std::chrono::seconds event_ttl{3600};  // --event-ttl
   std::string token_auth_file;           // --token-auth-file
+  bool disable_scheduler = false;        // --disable-scheduler
+  std::string scheduler_config;          // --scheduler-config: a KubeSchedulerConfiguration
 };
 
 // Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code: 0
