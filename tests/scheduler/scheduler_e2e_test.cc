@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <set>
 #include <thread>
 
 #include "api/core/v1/codec.h"
@@ -176,6 +177,53 @@ TEST_F(SchedulerE2ETest, TaintsSelectorsAffinityAndInsufficientCpu) {
   // A node with room arrives: the pod moves out of the unschedulable queue and is placed.
   CreateNode("large", "16");
   EXPECT_TRUE(Eventually([&] { return NodeOf("big") == "large"; })) << server_.Logs();
+}
+
+TEST_F(SchedulerE2ETest, AntiAffinityAndTopologySpreadAcrossZones) {
+  for (const auto& [name, zone] : std::vector<std::pair<std::string, std::string>>{
+           {"a1", "a"}, {"a2", "a"}, {"b1", "b"}, {"c1", "c"}}) {
+    CreateNode(name, "4",
+               {{"topology.kubernetes.io/zone", zone}, {"kubernetes.io/hostname", name}});
+  }
+  // Three replicas, at most one per zone apart (maxSkew 1) and never two on one node.
+  for (int i = 0; i < 3; ++i) {
+    Pod pod = MakePod("web-" + std::to_string(i));
+    pod.metadata.labels["app"] = "web";
+    api::core::v1::TopologySpreadConstraint spread;
+    spread.max_skew = 1;
+    spread.topology_key = "topology.kubernetes.io/zone";
+    spread.when_unsatisfiable = "DoNotSchedule";
+    spread.label_selector.emplace().match_labels["app"] = "web";
+    pod.spec.topology_spread_constraints.push_back(spread);
+    api::core::v1::PodAffinityTerm apart;
+    apart.label_selector.emplace().match_labels["app"] = "web";
+    apart.topology_key = "kubernetes.io/hostname";
+    pod.spec.affinity.emplace()
+        .pod_anti_affinity.emplace()
+        .required_during_scheduling_ignored_during_execution.push_back(apart);
+    CreatePod(pod);
+    // One at a time, so that each sees the ones before it bound.
+    ASSERT_TRUE(Eventually([&] { return !NodeOf("web-" + std::to_string(i)).empty(); }));
+  }
+  std::set<std::string> zones;
+  for (int i = 0; i < 3; ++i)
+    zones.insert(NodeOf("web-" + std::to_string(i)).substr(0, 1));
+  EXPECT_EQ(zones, (std::set<std::string>{"a", "b", "c"}));
+
+  // A fourth replica must not share a node: only a2 is left, in zone a (skew 2-1 = 1).
+  Pod fourth = MakePod("web-3");
+  fourth.metadata.labels["app"] = "web";
+  api::core::v1::PodAffinityTerm apart;
+  apart.label_selector.emplace().match_labels["app"] = "web";
+  apart.topology_key = "kubernetes.io/hostname";
+  fourth.spec.affinity.emplace()
+      .pod_anti_affinity.emplace()
+      .required_during_scheduling_ignored_during_execution.push_back(apart);
+  CreatePod(fourth);
+  EXPECT_TRUE(Eventually([&] { return !NodeOf("web-3").empty(); }));
+  const std::string fourth_node = NodeOf("web-3");
+  for (int i = 0; i < 3; ++i)
+    EXPECT_NE(NodeOf("web-" + std::to_string(i)), fourth_node);
 }
 
 TEST_F(SchedulerE2ETest, HigherPriorityPodPreemptsALowerOne) {
