@@ -97,33 +97,44 @@ ScheduleOutcome ScheduleAlgorithm::SchedulePod(const Framework& framework, Cycle
                                                  static_cast<int32_t>(n));
   std::vector<NodeInfoPtr> feasible(static_cast<size_t>(to_find));
   std::atomic<int32_t> found = 0;
-  std::vector<std::optional<PluginStatus>> rejected(n);
+  // Rejections are collected under a lock: the usual cycle has few, and a per-node array
+  // would be cleared for every pod.
+  std::vector<std::pair<size_t, PluginStatus>> rejected;
+  std::mutex rejected_mutex;
   std::atomic<bool> failed = false;
+  std::atomic<bool> stop = false;
   std::string failure;
   std::mutex failure_mutex;
   const size_t start = n == 0 ? 0 : next_start_node_index_ % n;
   if (n > 0) {
-    parallelizer_.Until(n, [&](size_t i) {
-      if (found.load(std::memory_order_relaxed) >= to_find || failed.load()) return;
-      const size_t at = (start + i) % n;
-      const NodeInfo& node = *(*nodes)[at];
-      auto node_status = framework.RunFilter(state, pod, node);
-      if (node_status.IsSuccess()) {
-        const int32_t slot = found.fetch_add(1);
-        if (slot < to_find) {
-          feasible[static_cast<size_t>(slot)] = (*nodes)[at];
-        } else {
-          found.fetch_sub(1);
-        }
-      } else if (node_status.IsRejected()) {
-        rejected[at] = std::move(node_status);
-      } else {
-        std::lock_guard lock(failure_mutex);
-        failed = true;
-        failure = fmt::format("running \"{}\" filter plugin: {}", node_status.plugin(),
-                              node_status.Message());
-      }
-    });
+    parallelizer_.Until(
+        n,
+        [&](size_t i) {
+          if (found.load(std::memory_order_relaxed) >= to_find || failed.load()) {
+            stop = true;
+            return;
+          }
+          const size_t at = (start + i) % n;
+          const NodeInfo& node = *(*nodes)[at];
+          auto node_status = framework.RunFilter(state, pod, node);
+          if (node_status.IsSuccess()) {
+            const int32_t slot = found.fetch_add(1);
+            if (slot < to_find) {
+              feasible[static_cast<size_t>(slot)] = (*nodes)[at];
+            } else {
+              found.fetch_sub(1);
+            }
+          } else if (node_status.IsRejected()) {
+            std::lock_guard lock(rejected_mutex);
+            rejected.emplace_back(at, std::move(node_status));
+          } else {
+            std::lock_guard lock(failure_mutex);
+            failed = true;
+            failure = fmt::format("running \"{}\" filter plugin: {}", node_status.plugin(),
+                                  node_status.Message());
+          }
+        },
+        &stop);
   }
   if (failed) {
     error = failure;
@@ -132,11 +143,10 @@ ScheduleOutcome ScheduleAlgorithm::SchedulePod(const Framework& framework, Cycle
   const int32_t feasible_count = std::min(found.load(), to_find);
   feasible.resize(static_cast<size_t>(feasible_count));
   size_t processed = static_cast<size_t>(feasible_count);
-  for (size_t i = 0; i < n; ++i) {
-    if (!rejected[i]) continue;
+  for (auto& [at, rejection] : rejected) {
     ++processed;
-    diagnosis.unschedulable_plugins.insert(rejected[i]->plugin());
-    diagnosis.node_to_status[(*nodes)[i]->name()] = std::move(*rejected[i]);
+    diagnosis.unschedulable_plugins.insert(rejection.plugin());
+    diagnosis.node_to_status[(*nodes)[at]->name()] = std::move(rejection);
   }
   if (n > 0) next_start_node_index_ = (start + processed) % n;
   result.evaluated_nodes = static_cast<int>(processed);

@@ -256,6 +256,16 @@ bool Framework::Less(const QueueSortPlugin::QueuedPod& a,
 
 PluginStatus Framework::RunPreFilter(CycleState& state, const PodInfo& pod,
                                      PreFilterResult& result) const {
+  auto status = RunPreFilterPlugins(state, pod, result);
+  state.skip_filter_index.assign(filter_.size(), 0);
+  for (size_t i = 0; i < filter_.size(); ++i) {
+    state.skip_filter_index[i] = state.skip_filter_plugins.contains(filter_[i]->Name()) ? 1 : 0;
+  }
+  return status;
+}
+
+PluginStatus Framework::RunPreFilterPlugins(CycleState& state, const PodInfo& pod,
+                                            PreFilterResult& result) const {
   for (auto* plugin : pre_filter_) {
     PreFilterResult mine;
     auto status = plugin->PreFilter(state, pod, mine);
@@ -281,8 +291,11 @@ PluginStatus Framework::RunPreFilter(CycleState& state, const PodInfo& pod,
 
 PluginStatus Framework::RunFilter(const CycleState& state, const PodInfo& pod,
                                   const NodeInfo& node) const {
-  for (auto* plugin : filter_) {
-    if (!state.skip_filter_plugins.empty() && state.skip_filter_plugins.contains(plugin->Name())) {
+  const bool indexed = state.skip_filter_index.size() == filter_.size();
+  for (size_t i = 0; i < filter_.size(); ++i) {
+    auto* plugin = filter_[i];
+    if (indexed ? state.skip_filter_index[i] != 0
+                : state.skip_filter_plugins.contains(plugin->Name())) {
       continue;
     }
     auto status = plugin->Filter(state, pod, node);

@@ -84,6 +84,9 @@ class Framework {
   void RunPostBind(CycleState& state, const PodInfo& pod, const std::string& node) const;
 
  private:
+  PluginStatus RunPreFilterPlugins(CycleState& state, const PodInfo& pod,
+                                   PreFilterResult& result) const;
+
   ProfileConfig config_;
   std::map<std::string, std::shared_ptr<Plugin>> instances_;
   std::map<std::string, std::vector<std::string>> names_;  // extension point -> plugin names

@@ -84,6 +84,9 @@ class CycleState {
   // Plugins whose PreFilter/PreScore said Skip: their Filter/Score do not run.
   std::set<std::string> skip_filter_plugins;
   std::set<std::string> skip_score_plugins;
+  // skip_filter_plugins by position in the framework's Filter list (set by RunPreFilter), so
+  // that the per-node loop does not look names up.
+  std::vector<char> skip_filter_index;
 
  private:
   std::map<std::string, std::shared_ptr<StateData>> data_;

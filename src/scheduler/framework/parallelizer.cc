@@ -23,8 +23,9 @@ Parallelizer::~Parallelizer() {
     thread.join();
 }
 
-void Parallelizer::RunChunks(const std::function<void(size_t)>& body, size_t n, size_t chunk) {
-  while (true) {
+void Parallelizer::RunChunks(const std::function<void(size_t)>& body, size_t n, size_t chunk,
+                             const std::atomic<bool>* stop) {
+  while (stop == nullptr || !stop->load(std::memory_order_relaxed)) {
     const size_t start = next_.fetch_add(chunk);
     if (start >= n) return;
     const size_t end = std::min(n, start + chunk);
@@ -44,19 +45,21 @@ void Parallelizer::WorkerLoop() {
     const auto* body = body_;
     const size_t n = n_;
     const size_t chunk = chunk_;
+    const auto* stop = stop_;
     ++active_;
     lock.unlock();
-    RunChunks(*body, n, chunk);
+    RunChunks(*body, n, chunk, stop);
     lock.lock();
     if (--active_ == 0) work_done_.notify_all();
   }
 }
 
-void Parallelizer::Until(size_t n, const std::function<void(size_t)>& body) {
+void Parallelizer::Until(size_t n, const std::function<void(size_t)>& body,
+                         const std::atomic<bool>* stop) {
   if (n == 0) return;
   std::lock_guard until_lock(until_mutex_);
   if (threads_.empty() || n == 1) {
-    for (size_t i = 0; i < n; ++i)
+    for (size_t i = 0; i < n && (stop == nullptr || !stop->load()); ++i)
       body(i);
     return;
   }
@@ -67,10 +70,11 @@ void Parallelizer::Until(size_t n, const std::function<void(size_t)>& body) {
     // upstream's chunk size: about sqrt(n), at least 1
     chunk_ = std::max<size_t>(1, static_cast<size_t>(std::sqrt(static_cast<double>(n))));
     next_ = 0;
+    stop_ = stop;
     ++round_;
   }
   work_ready_.notify_all();
-  RunChunks(body, n, chunk_);
+  RunChunks(body, n, chunk_, stop);
   std::unique_lock lock(mutex_);
   work_done_.wait(lock, [&] { return active_ == 0; });
   body_ = nullptr;

@@ -21,12 +21,15 @@ class Parallelizer {
 
   // Calls body(i) for every i in [0, n), in chunks, returning when all calls have returned.
   // Bodies run concurrently and must not share unguarded writes.
-  void Until(size_t n, const std::function<void(size_t)>& body);
+  // Once `stop` (if given) turns true, no further chunks start.
+  void Until(size_t n, const std::function<void(size_t)>& body,
+             const std::atomic<bool>* stop = nullptr);
   int workers() const { return static_cast<int>(threads_.size()); }
 
  private:
   void WorkerLoop();
-  void RunChunks(const std::function<void(size_t)>& body, size_t n, size_t chunk);
+  void RunChunks(const std::function<void(size_t)>& body, size_t n, size_t chunk,
+                 const std::atomic<bool>* stop);
 
   std::vector<std::thread> threads_;
   std::mutex mutex_;
@@ -35,6 +38,7 @@ class Parallelizer {
   const std::function<void(size_t)>* body_ = nullptr;
   size_t n_ = 0;
   size_t chunk_ = 1;
+  const std::atomic<bool>* stop_ = nullptr;
   std::atomic<size_t> next_{0};
   int active_ = 0;
   uint64_t round_ = 0;

@@ -91,10 +91,23 @@ void Resource::SetMax(const Resource& other) {
 }
 
 int64_t Resource::Get(const std::string& name) const {
-  if (name == kResourceCpu) return milli_cpu;
-  if (name == kResourceMemory) return memory;
-  if (name == kResourceEphemeralStorage) return ephemeral_storage;
-  if (name == kResourcePods) return allowed_pod_number;
+  // Called per node and resource in every cycle: the length picks the one candidate to compare.
+  switch (name.size()) {
+    case 3:
+      if (name == kResourceCpu) return milli_cpu;
+      break;
+    case 6:
+      if (name == kResourceMemory) return memory;
+      break;
+    case 17:
+      if (name == kResourceEphemeralStorage) return ephemeral_storage;
+      break;
+    case 4:
+      if (name == kResourcePods) return allowed_pod_number;
+      break;
+    default: break;
+  }
+  if (scalar.empty()) return 0;
   auto it = scalar.find(name);
   return it == scalar.end() ? 0 : it->second;
 }

@@ -124,19 +124,16 @@ class TaintToleration final : public FilterPlugin, public ScorePlugin {
   }
   PluginStatus Score(const CycleState&, const PodInfo& pod, const NodeInfo& node,
                      int64_t& score) override {
-    // Only tolerations that can apply to PreferNoSchedule count.
-    std::vector<Toleration> tolerations;
-    for (const auto& toleration : pod.pod->spec.tolerations) {
-      if (toleration.effect.empty() || toleration.effect == "PreferNoSchedule") {
-        tolerations.push_back(toleration);
-      }
-    }
     score = 0;
     for (const auto& taint : node.node->spec.taints) {
       if (taint.effect != "PreferNoSchedule") continue;
+      // Only tolerations that can apply to PreferNoSchedule count.
+      const auto& tolerations = pod.pod->spec.tolerations;
       const bool tolerated =
-          std::any_of(tolerations.begin(), tolerations.end(),
-                      [&](const auto& t) { return TolerationToleratesTaint(t, taint); });
+          std::any_of(tolerations.begin(), tolerations.end(), [&](const auto& t) {
+            return (t.effect.empty() || t.effect == "PreferNoSchedule") &&
+                   TolerationToleratesTaint(t, taint);
+          });
       if (!tolerated) ++score;
     }
     return {};
