@@ -338,6 +338,23 @@ TEST(NodeAffinity, PreferredScore) {
   EXPECT_EQ(scores[2].score, 0);
 }
 
+TEST(NodeAffinity, AddedAffinityFromTheProfile) {
+  auto plugin = Make(plugins::NewNodeAffinity, R"({"addedAffinity":{
+      "requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[
+        {"matchExpressions":[{"key":"pool","operator":"In","values":["batch"]}]}]},
+      "preferredDuringSchedulingIgnoredDuringExecution":[
+        {"weight":7,"preference":{"matchExpressions":[{"key":"disk","operator":"Exists"}]}}]}})");
+  auto batch = MakeNodeInfo(NodeBuilder("b").Label("pool", "batch").Label("disk", "ssd"));
+  auto other = MakeNodeInfo(NodeBuilder("o").Label("pool", "web"));
+  // Applies to pods without any affinity of their own.
+  EXPECT_TRUE(RunFilter(plugin, PodBuilder("p").Info(), *batch).IsSuccess());
+  EXPECT_EQ(RunFilter(plugin, PodBuilder("p").Info(), *other).Message(),
+            "node(s) didn't match scheduler-enforced node affinity");
+  EXPECT_EQ(ScoreOf(plugin, PodBuilder("p").Info(), *batch), 7);
+  boost::json::value bad = boost::json::parse(R"({"addedAffinity":{"bogus":1}})");
+  EXPECT_FALSE(plugins::NewNodeAffinity(&bad, nullptr).ok());
+}
+
 TEST(NodeUnschedulableAndNodeName, Filter) {
   auto unschedulable = Make(plugins::NewNodeUnschedulable);
   auto cordoned = MakeNodeInfo(NodeBuilder("n").Unschedulable());

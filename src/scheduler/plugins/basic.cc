@@ -182,10 +182,13 @@ bool RequirementMatches(const api::core::v1::NodeSelectorRequirement& requiremen
 
 class NodeAffinity final : public PreFilterPlugin, public FilterPlugin, public ScorePlugin {
  public:
+  // `added`: NodeAffinityArgs.addedAffinity, applied to every pod of the profile.
+  explicit NodeAffinity(std::optional<api::core::v1::NodeAffinity> added)
+      : added_(std::move(added)) {}
   std::string Name() const override { return "NodeAffinity"; }
   PluginStatus PreFilter(CycleState&, const PodInfo& pod, PreFilterResult& result) override {
     const auto& affinity = pod.pod->spec.affinity;
-    if (pod.pod->spec.node_selector.empty() &&
+    if (!AddedRequired() && pod.pod->spec.node_selector.empty() &&
         (!affinity || !affinity->node_affinity ||
          !affinity->node_affinity->required_during_scheduling_ignored_during_execution)) {
       return PluginStatus(Code::kSkip);
@@ -215,12 +218,27 @@ class NodeAffinity final : public PreFilterPlugin, public FilterPlugin, public S
     return {};
   }
   PluginStatus Filter(const CycleState&, const PodInfo& pod, const NodeInfo& node) override {
+    if (const auto* added = AddedRequired()) {
+      const bool matched =
+          std::any_of(added->node_selector_terms.begin(), added->node_selector_terms.end(),
+                      [&](const auto& term) { return NodeSelectorTermMatches(term, *node.node); });
+      if (!matched) {
+        return PluginStatus::Unresolvable("node(s) didn't match scheduler-enforced node affinity");
+      }
+    }
     if (PodMatchesNodeSelectorAndAffinityTerms(*pod.pod, *node.node)) return {};
     return PluginStatus::Unresolvable("node(s) didn't match Pod's node affinity/selector");
   }
   PluginStatus Score(const CycleState&, const PodInfo& pod, const NodeInfo& node,
                      int64_t& score) override {
     score = 0;
+    if (added_) {
+      for (const auto& term : added_->preferred_during_scheduling_ignored_during_execution) {
+        if (term.weight != 0 && NodeSelectorTermMatches(term.preference, *node.node)) {
+          score += term.weight;
+        }
+      }
+    }
     const auto& affinity = pod.pod->spec.affinity;
     if (!affinity || !affinity->node_affinity) return {};
     for (const auto& term :
@@ -239,6 +257,14 @@ class NodeAffinity final : public PreFilterPlugin, public FilterPlugin, public S
   std::vector<ClusterEvent> EventsToRegister() const override {
     return {{EventResource::kNode, kAdd | kUpdateNodeLabel, "Node"}};
   }
+
+ private:
+  const api::core::v1::NodeSelector* AddedRequired() const {
+    if (!added_ || !added_->required_during_scheduling_ignored_during_execution) return nullptr;
+    return &*added_->required_during_scheduling_ignored_during_execution;
+  }
+
+  std::optional<api::core::v1::NodeAffinity> added_;
 };
 
 class ImageLocality final : public ScorePlugin {
@@ -391,17 +417,31 @@ Result<std::shared_ptr<Plugin>> NewTaintToleration(const boost::json::value* arg
   return Simple<TaintToleration>()(args, h);
 }
 Result<std::shared_ptr<Plugin>> NewNodeAffinity(const boost::json::value* args, Handle*) {
+  std::optional<api::core::v1::NodeAffinity> added;
   if (args != nullptr && args->is_object()) {
     for (const auto& [key, value] : args->as_object()) {
       if (key == "apiVersion" || key == "kind") continue;
       if (key == "addedAffinity") {
-        return InvalidError("addedAffinity: Forbidden: not supported by kpp yet");
+        if (value.is_null()) continue;
+        api::runtime::DecodeContext context;
+        api::core::v1::NodeAffinity decoded;
+        api::core::v1::Decode(value, decoded, context);
+        if (context.failed()) {
+          return InvalidError("addedAffinity: " + context.error()->message());
+        }
+        if (!context.unknown_fields().empty()) {
+          return InvalidError(
+              fmt::format("strict decoding error: unknown field \"addedAffinity.{}\"",
+                          context.unknown_fields().front()));
+        }
+        added = std::move(decoded);
+        continue;
       }
       return InvalidError(
           fmt::format("strict decoding error: unknown field \"{}\"", std::string(key)));
     }
   }
-  return std::shared_ptr<Plugin>(std::make_shared<NodeAffinity>());
+  return std::shared_ptr<Plugin>(std::make_shared<NodeAffinity>(std::move(added)));
 }
 Result<std::shared_ptr<Plugin>> NewImageLocality(const boost::json::value* args, Handle* handle) {
   KPP_RETURN_IF_ERROR(NoArgs(args, "ImageLocality"));
