@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "api/apps/v1/codec.h"
 #include "api/core/v1/codec.h"
 #include "base/log.h"
 #include "client/rest/errors.h"
@@ -156,9 +157,53 @@ void Scheduler::RecordEvent(const Pod& pod, const std::string& type, const std::
   recorder_->Event(PodReference(pod), type, reason, message);
 }
 
+labels::Selector Scheduler::DefaultSpreadSelector(const Pod& pod) const {
+  using client::informers::Lister;
+  if (services_ == nullptr) return labels::Selector::Nothing();
+  const std::string& ns = pod.metadata.namespace_;
+  std::map<std::string, std::string> merged;
+  for (const auto& service : Lister<api::core::v1::Service>(*services_).ListNamespace(ns)) {
+    const auto& selector = service->spec.selector;
+    if (selector.empty() || !labels::Selector::FromSet(selector).Matches(pod.metadata.labels)) {
+      continue;
+    }
+    merged.insert(selector.begin(), selector.end());
+  }
+  labels::Selector selector = labels::Selector::FromSet(merged);
+  const api::meta::v1::OwnerReference* owner = nullptr;
+  for (const auto& ref : pod.metadata.owner_references) {
+    if (ref.controller.value_or(false)) owner = &ref;
+  }
+  if (owner != nullptr) {
+    if (owner->api_version == "v1" && owner->kind == "ReplicationController") {
+      if (auto rc = Lister<api::core::v1::ReplicationController>(*replication_controllers_)
+                        .Get(ns, owner->name)) {
+        merged.insert(rc->spec.selector.begin(), rc->spec.selector.end());
+        selector = labels::Selector::FromSet(merged);
+      }
+    } else if (owner->api_version == "apps/v1" && owner->kind == "ReplicaSet") {
+      if (auto rs = Lister<api::apps::v1::ReplicaSet>(*replica_sets_).Get(ns, owner->name)) {
+        auto other = plugins::SelectorOf(rs->spec.selector ? &*rs->spec.selector : nullptr);
+        if (!other.MatchesNothing()) selector = selector.Add(other.requirements());
+      }
+    } else if (owner->api_version == "apps/v1" && owner->kind == "StatefulSet") {
+      if (auto ss = Lister<api::apps::v1::StatefulSet>(*stateful_sets_).Get(ns, owner->name)) {
+        auto other = plugins::SelectorOf(ss->spec.selector ? &*ss->spec.selector : nullptr);
+        if (!other.MatchesNothing()) selector = selector.Add(other.requirements());
+      }
+    }
+  }
+  if (selector.Empty()) return labels::Selector::Nothing();
+  return selector;
+}
+
 void Scheduler::RegisterHandlers() {
   // namespaceSelector of pod affinity terms reads namespace labels.
   namespaces_ = &informers_->InformerFor<api::core::v1::Namespace>();
+  services_ = &informers_->InformerFor<api::core::v1::Service>();
+  replication_controllers_ = &informers_->InformerFor<api::core::v1::ReplicationController>();
+  replica_sets_ = &informers_->InformerFor<api::apps::v1::ReplicaSet>();
+  stateful_sets_ = &informers_->InformerFor<api::apps::v1::StatefulSet>();
   auto& pods = informers_->InformerFor<Pod>();
   pods.AddEventHandler({
       .on_add =

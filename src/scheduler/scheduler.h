@@ -50,6 +50,7 @@ class Scheduler final : public Handle {
   const Snapshot& snapshot() const override { return snapshot_; }
   std::shared_ptr<client::rest::RestClient> client() const override { return client_; }
   std::map<std::string, std::string> NamespaceLabels(const std::string& ns) const override;
+  labels::Selector DefaultSpreadSelector(const Pod& pod) const override;
   PluginStatus RunFilters(const CycleState& state, const PodInfo& pod,
                           const NodeInfo& node) const override;
   void RecordEvent(const Pod& pod, const std::string& type, const std::string& reason,
@@ -93,6 +94,11 @@ class Scheduler final : public Handle {
   std::unique_ptr<ScheduleAlgorithm> algorithm_;
   std::unique_ptr<client::informers::SharedInformerFactory> informers_;
   const client::informers::SharedInformer* namespaces_ = nullptr;
+  // For PodTopologySpread's system defaults.
+  const client::informers::SharedInformer* services_ = nullptr;
+  const client::informers::SharedInformer* replication_controllers_ = nullptr;
+  const client::informers::SharedInformer* replica_sets_ = nullptr;
+  const client::informers::SharedInformer* stateful_sets_ = nullptr;
   std::unique_ptr<client::record::EventRecorder> recorder_;
   std::thread loop_;
   std::atomic<bool> stopping_ = false;

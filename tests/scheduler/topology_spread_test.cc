@@ -2,6 +2,8 @@
 // missing topology labels, node inclusion policies, and scoring of soft constraints.
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include "scheduler/plugins/registry.h"
 #include "test_util.h"
 
@@ -160,6 +162,59 @@ TEST_F(TopologySpreadTest, ScorePrefersEmptierDomains) {
   EXPECT_EQ(scores[1].score, 25);
   EXPECT_EQ(scores[2].score, 100);
   EXPECT_EQ(scores[3].score, 100);
+}
+
+}  // namespace
+}  // namespace kpp::scheduler
+
+namespace kpp::scheduler {
+namespace {
+
+class DefaultingHandle : public testing::FakeHandle {
+ public:
+  labels::Selector DefaultSpreadSelector(const Pod& pod) const override {
+    if (!pod.metadata.labels.contains("foo")) return labels::Selector::Nothing();
+    return labels::Selector::FromSet({{"foo", ""}});
+  }
+};
+
+TEST(TopologySpreadDefaults, SystemDefaultsSpreadOverHostsWithoutRequiringZones) {
+  DefaultingHandle handle;
+  std::vector<std::shared_ptr<NodeInfo>> nodes = {
+      MakeNodeInfo(NodeBuilder("a").Label("kubernetes.io/hostname", "a"),
+                   {Labeled("p1", "a"), Labeled("p2", "a")}),
+      MakeNodeInfo(NodeBuilder("b").Label("kubernetes.io/hostname", "b"))};
+  handle.SetNodes(nodes);
+  auto plugin = plugins::NewPodTopologySpread(nullptr, &handle);
+  ASSERT_TRUE(plugin.ok());
+  auto* pre = dynamic_cast<PreScorePlugin*>(plugin->get());
+  auto* score = dynamic_cast<ScorePlugin*>(plugin->get());
+  // A pod nothing selects gets no defaults.
+  CycleState skipped;
+  std::vector<NodeInfoPtr> feasible(nodes.begin(), nodes.end());
+  EXPECT_TRUE(pre->PreScore(skipped, PodBuilder("loner").Info(), feasible).IsSkip());
+
+  PodBuilder pod("new");
+  pod.pod.metadata.labels["foo"] = "";
+  auto info = pod.Info();
+  CycleState state;
+  ASSERT_TRUE(pre->PreScore(state, info, feasible).IsSuccess());
+  std::vector<NodeScore> scores;
+  for (const auto& node : nodes) {
+    int64_t s = 0;
+    ASSERT_TRUE(score->Score(state, info, *node, s).IsSuccess());
+    scores.push_back({node->name(), s});
+  }
+  score->NormalizeScore(state, info, scores);
+  EXPECT_LT(scores[0].score, scores[1].score);
+  EXPECT_EQ(scores[1].score, 100);
+  // defaultingType List without constraints turns the defaults off.
+  boost::json::value list = boost::json::parse(R"({"defaultingType":"List"})");
+  auto listed = plugins::NewPodTopologySpread(&list, &handle);
+  ASSERT_TRUE(listed.ok());
+  CycleState none;
+  EXPECT_TRUE(
+      dynamic_cast<PreScorePlugin*>(listed->get())->PreScore(none, info, feasible).IsSkip());
 }
 
 }  // namespace

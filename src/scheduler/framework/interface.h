@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "apimachinery/labels/selector.h"
 #include "base/result.h"
 #include "scheduler/cache/snapshot.h"
 #include "scheduler/framework/types.h"
@@ -142,6 +143,14 @@ class Handle {
   virtual void RecordEvent(const Pod& pod, const std::string& type, const std::string& reason,
                            const std::string& message) {
     (void)pod, (void)type, (void)reason, (void)message;
+  }
+  // upstream's DefaultSelector for PodTopologySpread's system defaults: the selectors of the
+  // Services selecting the pod and of its controlling ReplicationController, ReplicaSet or
+  // StatefulSet, merged.
+  // Nothing() when there are none.
+  virtual labels::Selector DefaultSpreadSelector(const Pod& pod) const {
+    (void)pod;
+    return labels::Selector::Nothing();
   }
   // The labels of a namespace (for namespaceSelector); empty when unknown.
   virtual std::map<std::string, std::string> NamespaceLabels(const std::string& ns) const {

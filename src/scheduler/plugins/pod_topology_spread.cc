@@ -2,7 +2,9 @@
 // maxSkew over the least-loaded domain (treated as 0 while fewer than minDomains domains exist);
 // soft ones (ScheduleAnyway) score domains with fewer matching pods higher. Node inclusion
 // policies (nodeAffinityPolicy Honor by default, nodeTaintsPolicy Ignore by default) and
-// matchLabelKeys as upstream. Default constraints for pods without any are not applied yet.
+// matchLabelKeys as upstream. Pods without constraints that a Service or controller selects get
+// upstream's system defaults (soft spread over hosts and zones); custom defaultConstraints
+// (defaultingType List) are not supported yet.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -31,6 +33,23 @@ struct Constraint {
   bool honor_node_affinity = true;
   bool honor_node_taints = false;
 };
+
+// upstream's system default constraints, for pods without constraints of their own that a
+// Service or controller selects: spread over hosts (maxSkew 3) and zones (maxSkew 5), softly.
+std::vector<Constraint> SystemDefaultConstraints(const Pod& pod, const Handle& handle) {
+  if (!pod.spec.topology_spread_constraints.empty()) return {};
+  labels::Selector selector = handle.DefaultSpreadSelector(pod);
+  if (selector.MatchesNothing() || selector.Empty()) return {};
+  Constraint host;
+  host.max_skew = 3;
+  host.topology_key = "kubernetes.io/hostname";
+  host.selector = selector;
+  Constraint zone;
+  zone.max_skew = 5;
+  zone.topology_key = "topology.kubernetes.io/zone";
+  zone.selector = selector;
+  return {host, zone};
+}
 
 std::vector<Constraint> ConstraintsOf(const Pod& pod, const std::string& when) {
   std::vector<Constraint> out;
@@ -96,6 +115,8 @@ struct FilterState : StateData {
 
 struct ScoreState : StateData {
   std::vector<Constraint> constraints;
+  // System defaults do not require nodes to carry every topology key.
+  bool require_all_topologies = true;
   std::set<std::string> ignored_nodes;
   std::map<Pair, int64_t> pair_to_count;
   std::vector<double> weights;
@@ -106,7 +127,8 @@ class PodTopologySpread final : public PreFilterPlugin,
                                 public PreScorePlugin,
                                 public ScorePlugin {
  public:
-  explicit PodTopologySpread(Handle* handle) : handle_(handle) {}
+  PodTopologySpread(Handle* handle, bool system_defaulting)
+      : handle_(handle), system_defaulting_(system_defaulting) {}
   std::string Name() const override { return "PodTopologySpread"; }
 
   PluginStatus PreFilter(CycleState& state, const PodInfo& pod, PreFilterResult&) override {
@@ -161,18 +183,23 @@ class PodTopologySpread final : public PreFilterPlugin,
                         const std::vector<NodeInfoPtr>& nodes) override {
     auto s = std::make_shared<ScoreState>();
     s->constraints = ConstraintsOf(*pod.pod, "ScheduleAnyway");
+    if (s->constraints.empty() && system_defaulting_) {
+      s->constraints = SystemDefaultConstraints(*pod.pod, *handle_);
+      s->require_all_topologies = false;
+    }
     if (s->constraints.empty()) return PluginStatus(Code::kSkip);
     std::vector<int> sizes(s->constraints.size(), 0);
     for (const auto& node : nodes) {
-      if (!NodeHasAllKeys(*node->node, s->constraints)) {
+      if (s->require_all_topologies && !NodeHasAllKeys(*node->node, s->constraints)) {
         s->ignored_nodes.insert(node->name());
         continue;
       }
       for (size_t i = 0; i < s->constraints.size(); ++i) {
         const auto& c = s->constraints[i];
         if (c.topology_key == kHostnameLabel) continue;
-        const Pair pair{c.topology_key, node->node->metadata.labels.at(c.topology_key)};
-        if (s->pair_to_count.emplace(pair, 0).second) ++sizes[i];
+        auto value = node->node->metadata.labels.find(c.topology_key);
+        if (value == node->node->metadata.labels.end()) continue;
+        if (s->pair_to_count.emplace(Pair{c.topology_key, value->second}, 0).second) ++sizes[i];
       }
     }
     const int scored = static_cast<int>(nodes.size() - s->ignored_nodes.size());
@@ -181,11 +208,12 @@ class PodTopologySpread final : public PreFilterPlugin,
       s->weights.push_back(std::log(static_cast<double>(size + 2)));
     }
     for (const auto& node : handle_->snapshot().nodes) {
-      if (!NodeHasAllKeys(*node->node, s->constraints)) continue;
+      if (s->require_all_topologies && !NodeHasAllKeys(*node->node, s->constraints)) continue;
       for (const auto& c : s->constraints) {
         if (!NodeIncluded(c, *pod.pod, *node->node)) continue;
-        auto it =
-            s->pair_to_count.find({c.topology_key, node->node->metadata.labels.at(c.topology_key)});
+        auto value = node->node->metadata.labels.find(c.topology_key);
+        if (value == node->node->metadata.labels.end()) continue;
+        auto it = s->pair_to_count.find({c.topology_key, value->second});
         if (it == s->pair_to_count.end()) continue;
         it->second += CountMatching(*node, c.selector, pod.pod->metadata.namespace_);
       }
@@ -250,6 +278,7 @@ class PodTopologySpread final : public PreFilterPlugin,
 
  private:
   Handle* handle_;
+  bool system_defaulting_;
 };
 
 }  // namespace
@@ -267,6 +296,7 @@ labels::Selector SelectorOf(const api::meta::v1::LabelSelector* selector) {
 
 Result<std::shared_ptr<Plugin>> NewPodTopologySpread(const boost::json::value* args,
                                                      Handle* handle) {
+  bool system_defaulting = true;
   if (args != nullptr && args->is_object()) {
     for (const auto& [key, value] : args->as_object()) {
       if (key == "apiVersion" || key == "kind") continue;
@@ -275,6 +305,7 @@ Result<std::shared_ptr<Plugin>> NewPodTopologySpread(const boost::json::value* a
           return InvalidError(
               "defaultingType: Unsupported value: supported values: \"List\", \"System\"");
         }
+        system_defaulting = value.as_string() == "System";
         continue;
       }
       if (key == "defaultConstraints") {
@@ -287,7 +318,7 @@ Result<std::shared_ptr<Plugin>> NewPodTopologySpread(const boost::json::value* a
           fmt::format("strict decoding error: unknown field \"{}\"", std::string(key)));
     }
   }
-  return std::shared_ptr<Plugin>(std::make_shared<PodTopologySpread>(handle));
+  return std::shared_ptr<Plugin>(std::make_shared<PodTopologySpread>(handle, system_defaulting));
 }
 
 }  // namespace kpp::scheduler::plugins
