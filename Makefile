@@ -51,8 +51,9 @@ test-asan: deps
 # bench/codec compares the typed API codec with a plain Boost.JSON parse + serialize, bench/store
 # the SQLite store with a local etcd; bench/apiserver loads a kpp server.
 bench: deps configure
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target codec_bench store_bench apiserver_bench
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target codec_bench store_bench apiserver_bench scheduler_core_bench
 	$(BUILD_DIR)/bench/codec/codec_bench
+	$(BUILD_DIR)/bench/scheduler/scheduler_core_bench
 	$(BUILD_DIR)/bench/store/store_bench
 	$(BUILD_DIR)/bench/apiserver/apiserver_bench
 

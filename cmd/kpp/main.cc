@@ -11,6 +11,7 @@
 #include "base/version.h"
 #include "controllers/manager/controller_manager.h"
 #include "hollownodes/command.h"
+#include "scheduler/app.h"
 #include "server/server.h"
 
 namespace {
@@ -184,6 +185,32 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   manager->add_option("--bind-address", manager_options.bind_address, "Address of /healthz")
       ->capture_default_str();
+  server->add_flag("--disable-scheduler", server_config.disable_scheduler,
+                   "Do not run the scheduler");
+  server->add_option("--scheduler-config", server_config.scheduler_config,
+                     "A KubeSchedulerConfiguration file for the scheduler");
+
+  kpp::scheduler::SchedulerAppOptions scheduler_options;
+  CLI::App* scheduler = app.add_subcommand("scheduler", "Run the scheduler against an API server");
+  scheduler->fallthrough();
+  scheduler->add_option("--kubeconfig", scheduler_options.kubeconfig,
+                        "kubeconfig of the API server to schedule for");
+  scheduler->add_option("--config", scheduler_options.config_file,
+                        "A KubeSchedulerConfiguration file (kubescheduler.config.k8s.io/v1)");
+  bool leader_elect = true;
+  CLI::Option* leader_elect_flag = scheduler->add_flag(
+      "--leader-elect", leader_elect,
+      "Take the kube-system/kube-scheduler Lease before scheduling (default true; "
+      "--leader-elect=false to run alone)");
+  scheduler
+      ->add_option("--bind-address", scheduler_options.bind_address,
+                   "IP address to serve /healthz and /metrics on")
+      ->capture_default_str();
+  scheduler
+      ->add_option("--secure-port", scheduler_options.secure_port,
+                   "HTTPS port for /healthz and /metrics (0 disables)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
 
   try {
     app.parse(argc, argv);
@@ -235,6 +262,9 @@ int main(int argc, char** argv) {
       return 2;
     }
     return kpp::controllers::RunControllerManager(manager_options, manager_kubeconfig);
+  if (scheduler->parsed()) {
+    if (leader_elect_flag->count() > 0) scheduler_options.leader_elect = leader_elect;
+    return kpp::scheduler::RunSchedulerCommand(scheduler_options);
   }
   std::fputs(app.help().c_str(), stdout);
   return 0;

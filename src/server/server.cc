@@ -19,6 +19,8 @@
 #include "controllers/namespace/namespace_cleaner.h"
 #include "controllers/serviceaccount/service_account_controllers.h"
 #include "pki/cluster_tls.h"
+#include "scheduler/app.h"
+#include "server/component_config.h"
 #include "server/kubeconfig.h"
 #include "storage/etcd/etcd_store.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -161,6 +163,16 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
       tls->ca.certificate_pem);
   service_accounts.Start();
   KLOG_INFO("API server listening on {}:{}", config.bind_address, api->port());
+  // The scheduler is a separate client of the API server, over HTTPS like any other.
+  std::unique_ptr<scheduler::SchedulerApp> scheduler;
+  if (!config.disable_scheduler) {
+    scheduler::SchedulerAppOptions options;
+    options.client_config = ComponentRestConfig(url, *tls, "scheduler");
+    options.config_file = config.scheduler_config;
+    options.leader_elect = false;  // one server, one scheduler
+    options.secure_port = 0;
+    KPP_ASSIGN_OR_RETURN(scheduler, scheduler::SchedulerApp::Start(std::move(options)));
+  }
   if (!config.disable_agent) {
     KLOG_WARNING("the local node (agent) is not implemented yet; running the control plane only");
   }
@@ -187,6 +199,7 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   const int signal_number = WaitForShutdownSignal(signals);
   KLOG_INFO("received {}, shutting down", strsignal(signal_number));
   if (controller_manager) controller_manager->Stop();
+  if (scheduler) scheduler->Stop();
   api->BeginShutdown();
   namespace_cleaner.Stop();
   service_accounts.Stop();

@@ -49,6 +49,8 @@ struct ServerConfig {
     options.secure_port = -1;
     return options;
   }();
+  bool disable_scheduler = false;        // --disable-scheduler
+  std::string scheduler_config;          // --scheduler-config: a KubeSchedulerConfiguration
 };
 
 // Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code: 0

@@ -58,7 +58,8 @@ MATCHER(IsAge, "an age such as 5s or 2m") {
 class PrintersE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start());
+    // The objects are hand-made, events included: no scheduler may add its own.
+    ASSERT_TRUE(server_.Start({"--disable-scheduler"}));
     const std::string manifest = server_.root_dir() + "/objects.yaml";
     const std::string objects =
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"

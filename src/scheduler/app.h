@@ -1,0 +1,39 @@
+// `kpp scheduler` and the scheduler inside `kpp server`: loads the configuration, connects to
+// the API server with the client library (a kubeconfig, or a client config the caller hands
+// over), optionally campaigns for the kube-system/kube-scheduler Lease, and serves /healthz and
+// /metrics over HTTPS with a self-signed certificate, as kube-scheduler's secure port does.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+#include "client/rest/config.h"
+
+namespace kpp::scheduler {
+
+struct SchedulerAppOptions {
+  std::string kubeconfig;            // --kubeconfig (overrides clientConnection.kubeconfig)
+  std::string config_file;           // --config
+  std::optional<bool> leader_elect;  // --leader-elect (overrides the file)
+  std::string bind_address = "0.0.0.0";
+  int secure_port = 10259;  // 0: no /healthz and /metrics
+  // When set, used instead of any kubeconfig: `kpp server` hands its component credentials here.
+  std::optional<client::rest::RestConfig> client_config;
+  std::string identity;  // leader election identity; default hostname + random suffix
+};
+
+class SchedulerApp {
+ public:
+  static Result<std::unique_ptr<SchedulerApp>> Start(SchedulerAppOptions options);
+  virtual ~SchedulerApp() = default;
+  virtual void Stop() = 0;
+  // The secure port actually listened on (0 when none).
+  virtual int port() const = 0;
+};
+
+// Runs until SIGTERM/SIGINT; the exit code.
+int RunSchedulerCommand(const SchedulerAppOptions& options);
+
+}  // namespace kpp::scheduler
