@@ -262,6 +262,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     return kpp::controllers::RunControllerManager(manager_options, manager_kubeconfig);
+  }
   if (scheduler->parsed()) {
     if (leader_elect_flag->count() > 0) scheduler_options.leader_elect = leader_elect;
     return kpp::scheduler::RunSchedulerCommand(scheduler_options);

@@ -198,7 +198,14 @@ http::Response ApiServer::Handle(const http::Request& request) const {
     return StatusResponse(Error(ErrorCode::kUnauthorized, "Unauthorized"));
   }
   if (user && authorization_ != nullptr) {
-    if (auto answer = authorization_->Check(request, *user)) return *std::move(answer);
+    auto answer = authorization_->Check(request, *user);
+    // Upstream's audit annotation of the authorizer's verdict.
+    if (!answer || answer->status < 400) {
+      audit::AddRequestAnnotation("authorization.k8s.io/decision", "allow");
+    } else if (answer->status == 403) {
+      audit::AddRequestAnnotation("authorization.k8s.io/decision", "forbid");
+    }
+    if (answer) return *std::move(answer);
   }
   if (user) {
     if (auto review = ServeSelfSubjectReview(request, *user, *clock_)) return *std::move(review);

@@ -1,17 +1,17 @@
 // The client configuration a control-plane component inside `kpp server` talks to the API
-// server with: over HTTPS to its own URL, verified against the cluster CA.
+// server with: over HTTPS to its own URL, verified against the cluster CA, authenticated by the
+// component's own client certificate (server/component_credentials).
 #pragma once
 
 #include <string>
 
 #include "client/rest/config.h"
-#include "pki/cluster_tls.h"
+#include "pki/certificates.h"
 
 namespace kpp::server {
 
-// For now every component authenticates with the admin client certificate; per-component
-// identities (e.g. system:kube-scheduler) replace it here once the PKI issues them.
-client::rest::RestConfig ComponentRestConfig(const std::string& url, const pki::ClusterTls& tls,
+client::rest::RestConfig ComponentRestConfig(const std::string& url, const std::string& ca_pem,
+                                             const pki::CertificateAndKey& client,
                                              const std::string& component);
 
 }  // namespace kpp::server

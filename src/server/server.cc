@@ -21,6 +21,7 @@
 #include "pki/cluster_tls.h"
 #include "scheduler/app.h"
 #include "server/component_config.h"
+#include "server/component_credentials.h"
 #include "server/kubeconfig.h"
 #include "storage/etcd/etcd_store.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -164,10 +165,15 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   service_accounts.Start();
   KLOG_INFO("API server listening on {}:{}", config.bind_address, api->port());
   // The scheduler is a separate client of the API server, over HTTPS like any other.
+  // It authenticates as system:kube-scheduler and has the rights upstream's policy gives that user.
   std::unique_ptr<scheduler::SchedulerApp> scheduler;
   if (!config.disable_scheduler) {
+    KPP_ASSIGN_OR_RETURN(
+        auto credentials,
+        IssueComponentCredentials(config.data_dir, SchedulerIdentity(), url, RealClock().Now()));
     scheduler::SchedulerAppOptions options;
-    options.client_config = ComponentRestConfig(url, *tls, "scheduler");
+    options.client_config =
+        ComponentRestConfig(url, tls->ca.certificate_pem, credentials.client, "scheduler");
     options.config_file = config.scheduler_config;
     options.leader_elect = false;  // one server, one scheduler
     options.secure_port = 0;
@@ -184,12 +190,12 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   KLOG_INFO("kpp server is ready: export KUBECONFIG={}", kubeconfig_path);
 
   // The controller manager talks to the API server over HTTPS like a separate component.
-  // TODO(per-component identities): pass its own client certificate instead of the admin one.
+  // It still uses the admin certificate: upstream's system:kube-controller-manager user gets its
+  // controllers' rights through a service account per controller
+  // (--use-service-account-credentials), which kpp's controller manager does not do yet.
   controllers::ControllerManagerOptions manager_options = config.controller_manager;
-  manager_options.client_config.server = url;
-  manager_options.client_config.tls.ca_pem = tls->ca.certificate_pem;
-  manager_options.client_config.tls.client_certificate_pem = tls->admin.certificate_pem;
-  manager_options.client_config.tls.client_key_pem = tls->admin.private_key_pem;
+  manager_options.client_config =
+      ComponentRestConfig(url, tls->ca.certificate_pem, tls->admin, "controller-manager");
   std::unique_ptr<controllers::ControllerManager> controller_manager;
   if (!config.disable_controller_manager) {
     KPP_ASSIGN_OR_RETURN(controller_manager,

@@ -323,6 +323,7 @@ TEST_F(AuditE2ETest, CreateGetWatchAtThePolicysLevelsAndSecretsAtMetadataOnly) {
   EXPECT_EQ(create.at("requestObject").at("data").at("color"), "audited-configmap-value");
   EXPECT_EQ(create.at("responseObject").at("metadata").at("name"), "c1");
   EXPECT_NE(std::string(create.at("userAgent").as_string()).find("kubectl"), std::string::npos);
+  EXPECT_EQ(create.at("annotations").at("authorization.k8s.io/decision"), "allow");
 
   const auto gets = Matching(events, "get", "configmaps");
   ASSERT_EQ(gets.size(), 1u);
