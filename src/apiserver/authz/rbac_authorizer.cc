@@ -165,7 +165,8 @@ Verdict RbacAuthorizer::Authorize(const Attributes& attributes) const {
 
 void RbacAuthorizer::Reload() {
   std::lock_guard reload(reload_mutex_);
-  for (int pass = 0; pass < 3; ++pass) {
+  constexpr int kPasses = 5;
+  for (int pass = 0; pass < kPasses; ++pass) {
     std::vector<Role> roles;
     std::vector<Binding> bindings;
     std::string fingerprint;
@@ -190,8 +191,10 @@ void RbacAuthorizer::Reload() {
     }
     if (fingerprint == fingerprint_) return;
     Policy policy(std::move(roles), std::move(bindings));
-    // After an aggregated role was rewritten, read again so the snapshot holds its new rules.
-    if (Aggregate(policy)) continue;
+    // After an aggregated role was rewritten, read again so the snapshot holds its new rules. The
+    // last pass installs what it read even if aggregation has not settled (admin aggregates edit,
+    // which aggregates view): a policy without the newest aggregation beats none at first start.
+    if (pass + 1 < kPasses && Aggregate(policy)) continue;
     fingerprint_ = std::move(fingerprint);
     auto next = std::make_shared<Snapshot>(std::move(policy));
     std::lock_guard lock(snapshot_mutex_);
