@@ -14,6 +14,7 @@
 #include "base/files.h"
 #include "base/log.h"
 #include "controllers/namespace/namespace_cleaner.h"
+#include "controllers/resourcequota/resource_quota_controller.h"
 #include "controllers/serviceaccount/service_account_controllers.h"
 #include "pki/cluster_tls.h"
 #include "server/kubeconfig.h"
@@ -134,6 +135,13 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
       },
       tls->ca.certificate_pem);
   service_accounts.Start();
+  const apiserver::admission::StoreReader quota_reader(*store->get());
+  controllers::ResourceQuotaController resource_quotas(
+      [server = api.get()](const http::Request& request) {
+        return server->HandleLoopback(request);
+      },
+      quota_reader, RealClock());
+  resource_quotas.Start();
   KLOG_INFO("API server listening on {}:{}", config.bind_address, api->port());
   if (!config.disable_agent) {
     KLOG_WARNING("the local node (agent) is not implemented yet; running the control plane only");
@@ -150,6 +158,7 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   api->BeginShutdown();
   namespace_cleaner.Stop();
   service_accounts.Stop();
+  resource_quotas.Stop();
   api->Stop();
   KLOG_INFO("kpp server stopped");
   return Ok();
