@@ -129,8 +129,17 @@ std::optional<Rejection> ResourceQuota::Validate(const Attributes& attributes,
   const auto* store_reader = dynamic_cast<const StoreReader*>(&context.reader);
   if (store_reader == nullptr) return std::nullopt;
   storage::Store& store = store_reader->store();
+  const PrefixCache* cache = quotas_.Get(context.reader);
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    auto quotas = ReadQuotas(store, attributes.namespace_);
+    // The cache first; after a conflict (it lagged, or another write won) the store itself.
+    Result<std::vector<StoredQuota>> quotas = std::vector<StoredQuota>();
+    if (attempt == 0 && cache != nullptr) {
+      for (auto& entry : cache->Snapshot(attributes.namespace_ + "/")) {
+        quotas->push_back({std::move(entry.key), entry.mod_revision, *entry.object});
+      }
+    } else {
+      quotas = ReadQuotas(store, attributes.namespace_);
+    }
     if (!quotas.ok()) return Rejection{quotas.error(), {}};
     if (quotas->empty()) return std::nullopt;
     auto checked = Check(*quotas, attributes, *evaluator, context.clock);

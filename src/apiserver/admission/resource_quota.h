@@ -7,6 +7,7 @@
 #pragma once
 
 #include "apiserver/admission/admission.h"
+#include "apiserver/admission/prefix_cache.h"
 
 namespace kpp::apiserver::admission {
 
@@ -14,6 +15,10 @@ class ResourceQuota final : public Plugin {
  public:
   std::string_view Name() const override { return "ResourceQuota"; }
   std::optional<Rejection> Validate(const Attributes& attributes, Context& context) const override;
+
+ private:
+  // Every quota, so writes in namespaces without one cost no store read.
+  LazyPrefixCache quotas_{"/registry/core/resourcequotas/"};
 };
 
 }  // namespace kpp::apiserver::admission

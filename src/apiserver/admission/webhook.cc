@@ -343,12 +343,22 @@ std::optional<Rejection> DryRunUnsupported(const object& hook, const Attributes&
 }
 
 // The webhooks of every configuration of `resource`, in configuration-name order.
-std::vector<object> Webhooks(const Reader& reader, std::string_view resource) {
+std::vector<object> Webhooks(const Reader& reader, std::string_view resource,
+                             const LazyPrefixCache& cache) {
   std::vector<object> hooks;
-  auto configurations = reader.List(kGroup, resource, "");
-  if (!configurations.ok()) return hooks;
-  for (const auto& configuration : *configurations) {
-    if (const auto* list = json::Array(&configuration, "webhooks")) {
+  std::vector<std::shared_ptr<const object>> configurations;
+  if (const PrefixCache* cached = cache.Get(reader)) {
+    for (auto& entry : cached->Snapshot())
+      configurations.push_back(std::move(entry.object));
+  } else {
+    auto listed = reader.List(kGroup, resource, "");
+    if (!listed.ok()) return hooks;
+    for (auto& configuration : *listed) {
+      configurations.push_back(std::make_shared<const object>(std::move(configuration)));
+    }
+  }
+  for (const auto& configuration : configurations) {
+    if (const auto* list = json::Array(configuration.get(), "webhooks")) {
       for (const auto& hook : *list) {
         if (hook.is_object()) hooks.push_back(hook.as_object());
       }
@@ -444,7 +454,8 @@ std::optional<Rejection> MutatingWebhook::Admit(Attributes& attributes, Context&
   if (attributes.object == nullptr || webhook::IsWebhookConfiguration(attributes)) {
     return std::nullopt;
   }
-  const auto hooks = webhook::Webhooks(context.reader, "mutatingwebhookconfigurations");
+  const auto hooks =
+      webhook::Webhooks(context.reader, "mutatingwebhookconfigurations", configurations_);
   if (hooks.empty()) return std::nullopt;
   std::vector<size_t> ran;  // the webhooks that ran, in order
   size_t last_change = 0;   // 1 + the position in `ran` of the last webhook that changed it
@@ -501,7 +512,8 @@ std::optional<Rejection> MutatingWebhook::Admit(Attributes& attributes, Context&
 std::optional<Rejection> ValidatingWebhook::Validate(const Attributes& attributes,
                                                      Context& context) const {
   if (webhook::IsWebhookConfiguration(attributes)) return std::nullopt;
-  const auto hooks = webhook::Webhooks(context.reader, "validatingwebhookconfigurations");
+  const auto hooks =
+      webhook::Webhooks(context.reader, "validatingwebhookconfigurations", configurations_);
   for (const auto& hook : hooks) {
     if (!webhook::Matches(hook, attributes, context.reader)) continue;
     const std::string name(json::String(&hook, "name"));

@@ -16,6 +16,7 @@
 #include <variant>
 
 #include "apiserver/admission/admission.h"
+#include "apiserver/admission/prefix_cache.h"
 
 namespace kpp::apiserver::admission {
 
@@ -55,6 +56,8 @@ class MutatingWebhook final : public Plugin {
 
  private:
   webhook::Caller caller_;
+  LazyPrefixCache configurations_{
+      "/registry/admissionregistration.k8s.io/mutatingwebhookconfigurations/"};
 };
 
 class ValidatingWebhook final : public Plugin {
@@ -66,6 +69,8 @@ class ValidatingWebhook final : public Plugin {
 
  private:
   webhook::Caller caller_;
+  LazyPrefixCache configurations_{
+      "/registry/admissionregistration.k8s.io/validatingwebhookconfigurations/"};
 };
 
 }  // namespace kpp::apiserver::admission

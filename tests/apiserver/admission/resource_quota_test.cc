@@ -181,6 +181,7 @@ class ResourceQuotaAdmissionTest : public ::testing::Test {
     reader_ = std::make_unique<StoreReader>(*store_);
   }
   void TearDown() override {
+    plugin_.reset();
     reader_.reset();
     store_.reset();
     RemoveAll(dir_);
@@ -195,6 +196,7 @@ class ResourceQuotaAdmissionTest : public ::testing::Test {
                                "/registry/core/resourcequotas/ns/" + std::string(name), json)},
                            {}})
                     .ok());
+    plugin_ = std::make_unique<ResourceQuota>();
   }
   std::string Used(std::string_view name) {
     auto quota = reader_->Get("", "resourcequotas", "ns", name);
@@ -213,12 +215,14 @@ class ResourceQuotaAdmissionTest : public ::testing::Test {
     attributes.object = &pod;
     std::vector<std::string> warnings;
     Context context{*reader_, RealClock(), warnings};
-    return ResourceQuota().Validate(attributes, context);
+    return plugin_->Validate(attributes, context);
   }
 
   std::string dir_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<StoreReader> reader_;
+  // Made again after each PutQuota, so its cache starts from what the test wrote.
+  std::unique_ptr<ResourceQuota> plugin_ = std::make_unique<ResourceQuota>();
 };
 
 constexpr std::string_view kSmallPod =
