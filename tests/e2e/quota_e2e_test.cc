@@ -3,6 +3,7 @@
 // quota` shows used/hard, and deleting a pod gives its share back.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json/parse.hpp>
 #include <thread>
 
@@ -30,7 +31,7 @@ class QuotaE2ETest : public testing::KubectlE2ETest {
     return false;
   }
   testing::ProcessResult CreatePod(const std::string& ns, const std::string& name,
-                          const std::string& resources, const std::string& minor) {
+                                   const std::string& resources, const std::string& minor) {
     return Kubectl({"create", "-n", ns, "-f",
                     server_.WriteFile(ns + "-" + name + ".yaml", PodYaml(name, resources))},
                    minor);
@@ -77,6 +78,29 @@ TEST_F(QuotaE2ETest, QuotaRefusesWhatExceedsItAndDeletionFreesIt) {
       return CreatePod(ns, "c", std::string(kSmall), minor).exit_code == 0;
     })) << "the deleted pod's share never came back";
   }
+}
+
+TEST_F(QuotaE2ETest, ParallelCreatesNeverExceedTheQuota) {
+  MustRun({"create", "quota", "three", "--hard=pods=3"});
+  ASSERT_TRUE(Eventually([&] {
+    return Kubectl({"get", "quota", "three", "-o", "jsonpath={.status.used.pods}"}).out == "0";
+  }));
+  std::vector<std::string> files;
+  for (int i = 0; i < 8; ++i) {
+    const std::string name = "racer-" + std::to_string(i);
+    files.push_back(server_.WriteFile(name + ".yaml", PodYaml(name, "")));
+  }
+  std::atomic<int> created = 0;
+  std::vector<std::thread> threads;
+  for (const auto& file : files) {
+    threads.emplace_back([&, file] {
+      if (Kubectl({"create", "-f", file}).exit_code == 0) ++created;
+    });
+  }
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_EQ(created.load(), 3);
+  EXPECT_EQ(Kubectl({"get", "quota", "three", "-o", "jsonpath={.status.used.pods}"}).out, "3");
 }
 
 TEST_F(QuotaE2ETest, ObjectCountsAndServices) {
