@@ -27,6 +27,7 @@ class WebhookE2ETest : public testing::KubectlE2ETest {
     pki::CertificateRequest request;
     request.common_name = "webhook";
     request.ip_addresses = {"127.0.0.1"};
+    request.dns_names = {"hook.default.svc"};
     auto serving = pki::IssueCertificate(*ca, request);
     ASSERT_TRUE(serving.ok());
     ca_pem_ = ca->certificate_pem;
@@ -91,6 +92,32 @@ TEST_F(WebhookE2ETest, MutatingAndValidatingWebhooks) {
               std::string::npos)
         << refused.err;
   }
+}
+
+// kpp has no cluster IPs: a service reference goes to the service's endpoints, checked against
+// the service's DNS name.
+TEST_F(WebhookE2ETest, ServiceReferenceReachesTheServicesEndpoints) {
+  Apply("service", R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"hook"},
+      "spec":{"ports":[{"name":"https","port":443,"targetPort":8443}]}})");
+  Apply("endpoints",
+        fmt::format(R"({{"apiVersion":"v1","kind":"Endpoints","metadata":{{"name":"hook"}},
+      "subsets":[{{"addresses":[{{"ip":"127.0.0.1"}}],"ports":[{{"name":"https","port":{}}}]}}]}})",
+                    port_));
+  Apply("by-service", fmt::format(R"({{"apiVersion":"admissionregistration.k8s.io/v1",
+        "kind":"ValidatingWebhookConfiguration","metadata":{{"name":"by-service"}},
+        "webhooks":[{{"name":"by-service.example.com","admissionReviewVersions":["v1"],
+          "sideEffects":"None",
+          "clientConfig":{{"service":{{"namespace":"default","name":"hook","path":"/deny"}},
+                          "caBundle":"{}"}},
+          "rules":[{{"operations":["CREATE"],"apiGroups":[""],"apiVersions":["v1"],
+                    "resources":["configmaps"]}}]}}]}})",
+                                  Base64Encode(ca_pem_)));
+  auto refused = Kubectl({"create", "configmap", "denied"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("admission webhook \"by-service.example.com\" denied the request: "
+                             "denied by the test webhook"),
+            std::string::npos)
+      << refused.err;
 }
 
 TEST_F(WebhookE2ETest, FailurePolicyDecidesForAnUnreachableWebhook) {
