@@ -451,9 +451,7 @@ Caller HttpsCaller() {
 }  // namespace webhook
 
 std::optional<Rejection> MutatingWebhook::Admit(Attributes& attributes, Context& context) const {
-  if (attributes.object == nullptr || webhook::IsWebhookConfiguration(attributes)) {
-    return std::nullopt;
-  }
+  if (webhook::IsWebhookConfiguration(attributes)) return std::nullopt;
   const auto hooks =
       webhook::Webhooks(context.reader, "mutatingwebhookconfigurations", configurations_);
   if (hooks.empty()) return std::nullopt;
@@ -472,7 +470,8 @@ std::optional<Rejection> MutatingWebhook::Admit(Attributes& attributes, Context&
     for (auto& warning : response.warnings)
       context.warnings.push_back(std::move(warning));
     if (!response.allowed) return webhook::Denied(name, response.status);
-    if (response.patch.empty()) return std::nullopt;
+    // A delete has no object to patch; its webhooks may only refuse.
+    if (response.patch.empty() || attributes.object == nullptr) return std::nullopt;
     auto patch = patch::JsonPatch::Parse(response.patch);
     if (!patch.ok()) {
       return webhook::CallFailed(hook, name, "the patch is not a JSON patch");

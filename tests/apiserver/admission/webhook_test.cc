@@ -196,6 +196,26 @@ TEST_F(WebhookPluginTest, MutatingWebhookPatchesTheObjectAndSendsTheReview) {
   EXPECT_EQ(request.at("options").at("kind"), "CreateOptions");
 }
 
+TEST_F(WebhookPluginTest, MutatingWebhooksMayRefuseDeletes) {
+  AddConfiguration("mutatingwebhookconfigurations", "guard",
+                   {R"({"name":"guard.example.com","clientConfig":{"url":"https://guard"},
+                       "sideEffects":"None","rules":[{"operations":["DELETE"],"apiGroups":[""],
+                       "apiVersions":["v1"],"resources":["pods"]}]})"});
+  fake_.respond = [](const object& request, const std::string&) {
+    EXPECT_TRUE(request.at("object").is_null());
+    EXPECT_EQ(request.at("oldObject").at("metadata").at("name"), "p");
+    EXPECT_EQ(request.at("options").at("kind"), "DeleteOptions");
+    return object{{"allowed", false}, {"status", object{{"message", "keep it"}}}};
+  };
+  const object old = Parse(R"({"metadata":{"name":"p"}})");
+  auto attributes = PodAttributes(nullptr, Operation::kDelete);
+  attributes.old_object = &old;
+  auto refused = Mutate(attributes);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->error.message(),
+            "admission webhook \"guard.example.com\" denied the request: keep it");
+}
+
 TEST_F(WebhookPluginTest, IfNeededWebhooksRunAgainAfterALaterChange) {
   AddConfiguration(
       "mutatingwebhookconfigurations", "a",
