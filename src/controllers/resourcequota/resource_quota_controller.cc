@@ -91,6 +91,26 @@ int ResourceQuotaController::SyncAll() {
         quota::Equal(*used, quota::ParseResourceList(json::Object(status, "used")))) {
       continue;
     }
+    // A lower figure waits for a second pass that agrees on an unchanged quota: admission
+    // charges the quota before the object is stored, so a pass that ran in between would
+    // otherwise hand the charge back while that object is still on its way.
+    const std::string key = namespace_ + "/" + name;
+    const std::string version(json::String(metadata, "resourceVersion"));
+    const quota::ResourceList old_used = quota::ParseResourceList(json::Object(status, "used"));
+    bool lowers = false;
+    for (const auto& [resource, quantity] : old_used) {
+      auto it = used->find(resource);
+      if (it != used->end() && it->second.Cmp(quantity) < 0) lowers = true;
+    }
+    if (lowers) {
+      auto pending = pending_releases_.find(key);
+      if (pending == pending_releases_.end() || pending->second.first != version ||
+          !quota::Equal(pending->second.second, *used)) {
+        pending_releases_[key] = {version, *used};
+        continue;
+      }
+    }
+    pending_releases_.erase(key);
     auto& new_status = json::EnsureObject(item, "status");
     new_status["hard"] = quota::ToJson(hard);
     new_status["used"] = quota::ToJson(*used);

@@ -3,17 +3,21 @@
 // give their share back; admission only ever charges). It reads the objects through an
 // admission Reader (the store) and writes the status through API requests, with the quota's
 // resourceVersion, so a status that changed meanwhile (a charge by admission) is recomputed on
-// the next pass instead of being overwritten. kpp recalculates every quota every second, which
-// also covers upstream's 5-minute full resync; there are no per-change triggers yet.
+// the next pass instead of being overwritten; usage goes down only when two passes in a row
+// agree on it (a charged object may still be on its way to the store). kpp recalculates every quota
+// every second, which also covers upstream's 5-minute full resync; there are no per-change triggers
+// yet.
 #pragma once
 
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "apiserver/admission/admission.h"
+#include "apiserver/admission/quota_evaluator.h"
 #include "base/clock.h"
 #include "http/server.h"
 
@@ -42,6 +46,9 @@ class ResourceQuotaController {
   const apiserver::admission::Reader& reader_;
   Clock& clock_;
   std::chrono::milliseconds period_;
+  // namespace/name -> the resourceVersion and the lower usage one pass saw (SyncAll's thread).
+  std::map<std::string, std::pair<std::string, apiserver::admission::quota::ResourceList>>
+      pending_releases_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -50,5 +50,19 @@ TEST(ResourceQuotaControllerTest, WritesHardAndUsedOnlyWhenTheyChange) {
                                    "used":{"pods":"1","requests.cpu":"250m"}})"));
 }
 
+TEST(ResourceQuotaControllerTest, LowersUsageOnlyWhenTwoPassesAgree) {
+  apiserver::admission::FakeReader reader;
+  FakeServer server;
+  server.quotas = R"({"items":[{"metadata":{"name":"q","namespace":"ns","resourceVersion":"7"},
+      "spec":{"hard":{"pods":"3"}},"status":{"hard":{"pods":"3"},"used":{"pods":"2"}}}]})";
+  ResourceQuotaController controller([&](const http::Request& r) { return server(r); }, reader,
+                                     RealClock());
+  EXPECT_EQ(controller.SyncAll(), 0) << "a charged pod may not be stored yet";
+  EXPECT_EQ(controller.SyncAll(), 1);
+  ASSERT_EQ(server.writes.size(), 1u);
+  EXPECT_EQ(boost::json::parse(server.writes[0].body).at("status").at("used"),
+            boost::json::parse(R"({"pods":"0"})"));
+}
+
 }  // namespace
 }  // namespace kpp::controllers
