@@ -103,6 +103,16 @@ TEST_F(QuotaE2ETest, ParallelCreatesNeverExceedTheQuota) {
   EXPECT_EQ(Kubectl({"get", "quota", "three", "-o", "jsonpath={.status.used.pods}"}).out, "3");
 }
 
+TEST_F(QuotaE2ETest, ANewQuotasStatusIsTheControllers) {
+  MustRun({"create", "-f", server_.WriteFile("fake.json", R"({"apiVersion":"v1",
+      "kind":"ResourceQuota","metadata":{"name":"fake"},"spec":{"hard":{"pods":"5"}},
+      "status":{"hard":{"pods":"100"},"used":{"pods":"0"}}})")});
+  EXPECT_NE(Kubectl({"get", "quota", "fake", "-o", "jsonpath={.status.hard.pods}"}).out, "100");
+  EXPECT_TRUE(Eventually([&] {
+    return Kubectl({"get", "quota", "fake", "-o", "jsonpath={.status.hard.pods}"}).out == "5";
+  }));
+}
+
 TEST_F(QuotaE2ETest, ObjectCountsAndServices) {
   MustRun({"create", "quota", "counts", "--hard=count/configmaps=2,services.nodeports=1"});
   ASSERT_TRUE(Eventually([&] {
