@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "controllers/manager/controller_manager.h"
 #include "controllers/namespace/namespace_cleaner.h"
+#include "controllers/resourcequota/resource_quota_controller.h"
 #include "controllers/serviceaccount/service_account_controllers.h"
 #include "pki/cluster_tls.h"
 #include "scheduler/app.h"
@@ -163,6 +164,13 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
       },
       tls->ca.certificate_pem);
   service_accounts.Start();
+  const apiserver::admission::StoreReader quota_reader(*store->get());
+  controllers::ResourceQuotaController resource_quotas(
+      [server = api.get()](const http::Request& request) {
+        return server->HandleLoopback(request);
+      },
+      quota_reader, RealClock());
+  resource_quotas.Start();
   KLOG_INFO("API server listening on {}:{}", config.bind_address, api->port());
   // The scheduler is a separate client of the API server, over HTTPS like any other.
   // It authenticates as system:kube-scheduler and has the rights upstream's policy gives that user.
@@ -209,6 +217,7 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   api->BeginShutdown();
   namespace_cleaner.Stop();
   service_accounts.Stop();
+  resource_quotas.Stop();
   api->Stop();
   KLOG_INFO("kpp server stopped");
   return Ok();

@@ -103,6 +103,8 @@ class StoreReader final : public Reader {
                                                  std::string_view name) const override;
   Result<std::vector<boost::json::object>> List(std::string_view group, std::string_view resource,
                                                 std::string_view namespace_) const override;
+  // For plugins that write back what they account (ResourceQuota's status.used).
+  storage::Store& store() const { return store_; }
 
  private:
   storage::Store& store_;

@@ -11,15 +11,25 @@
 #include "apiserver/admission/node_restriction.h"
 #include "apiserver/admission/pod_security.h"
 #include "apiserver/admission/priority.h"
+#include "apiserver/admission/resource_quota.h"
 #include "apiserver/admission/service_account.h"
+#include "apiserver/admission/webhook.h"
 
 namespace kpp::apiserver::admission {
 
 const std::vector<std::string>& OrderedPluginNames() {
   // Upstream's kube-apiserver order (AllOrderedPlugins), of the plugins kpp has.
-  static const std::vector<std::string> names = {
-      "NamespaceLifecycle", "LimitRanger", "ServiceAccount",           "NodeRestriction",
-      "PodSecurity",        "Priority",    "DefaultTolerationSeconds", "DefaultStorageClass"};
+  static const std::vector<std::string> names = {"NamespaceLifecycle",
+                                                 "LimitRanger",
+                                                 "ServiceAccount",
+                                                 "NodeRestriction",
+                                                 "PodSecurity",
+                                                 "Priority",
+                                                 "DefaultTolerationSeconds",
+                                                 "DefaultStorageClass",
+                                                 "MutatingAdmissionWebhook",
+                                                 "ValidatingAdmissionWebhook",
+                                                 "ResourceQuota"};
   return names;
 }
 
@@ -40,6 +50,9 @@ Result<std::unique_ptr<Chain>> NewChain(const std::vector<std::string>& names,
           {"DefaultStorageClass", [] { return std::make_unique<DefaultStorageClass>(); }},
           {"PodSecurity", [] { return std::make_unique<PodSecurity>(); }},
           {"ServiceAccount", [] { return std::make_unique<ServiceAccount>(); }},
+          {"ResourceQuota", [] { return std::make_unique<ResourceQuota>(); }},
+          {"MutatingAdmissionWebhook", [] { return std::make_unique<MutatingWebhook>(); }},
+          {"ValidatingAdmissionWebhook", [] { return std::make_unique<ValidatingWebhook>(); }},
       };
   for (const auto& name : names) {
     if (!kFactories.contains(name)) {

@@ -14,6 +14,14 @@ namespace {
 
 class DefaultStrategy : public Strategy {};
 
+// A new quota's status is the quota controller's to fill, as upstream's strategy has it.
+class ResourceQuotaStrategy final : public Strategy {
+ public:
+  void PrepareForCreate(api::Object& object) const override {
+    static_cast<api::TypedObject<api::core::v1::ResourceQuota>&>(object).value().status = {};
+  }
+};
+
 class NamespaceStrategy final : public Strategy {
  public:
   void PrepareForCreate(api::Object& object) const override {
@@ -172,6 +180,8 @@ const Strategy& StrategyFor(const api::KindInfo& kind) {
   }
   if (kind.group.empty() && kind.kind == "Namespace") return namespace_strategy;
   if (kind.group.empty() && kind.kind == "Pod") return pod_strategy;
+  static const ResourceQuotaStrategy resource_quota_strategy;
+  if (kind.group.empty() && kind.kind == "ResourceQuota") return resource_quota_strategy;
   if (kind.group == "apps" && (kind.kind == "Deployment" || kind.kind == "ReplicaSet" ||
                                kind.kind == "StatefulSet" || kind.kind == "DaemonSet")) {
     return apps_workload_strategy;
