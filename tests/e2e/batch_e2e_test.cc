@@ -207,6 +207,27 @@ spec:
   }));
 }
 
+TEST_F(BatchE2ETest, DeletingARunningJobLetsItsPodsGo) {
+  // Pods hold the tracking finalizer while they run; once their job is gone the controller
+  // removes it, so the garbage collector's deletion completes.
+  MustRun({"create", "job", "gone", "--image=busybox"});
+  ASSERT_TRUE(Eventually([&] {
+    auto pods = GetJson({"pods", "-l", "job-name=gone"});
+    for (const auto& pod : pods.at("items").as_array()) {
+      const auto& status = pod.at("status").as_object();
+      if (status.contains("phase") && status.at("phase") == "Running") return true;
+    }
+    return false;
+  })) << Kubectl({"get", "pods", "-o", "yaml"}).out;
+  MustRun({"delete", "job", "gone", "--wait=false"});
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return GetJson({"pods", "-l", "job-name=gone"}).at("items").as_array().empty();
+      },
+      30s))
+      << Kubectl({"get", "pods", "-l", "job-name=gone", "-o", "yaml"}).out;
+}
+
 TEST_F(BatchE2ETest, CronJobs) {
   // The API server checks the schedule as upstream's validation does.
   auto bad = Kubectl({"create", "cronjob", "bad", "--image=busybox", "--schedule=61 * * * *"});

@@ -17,6 +17,8 @@ using client::informers::ObjectRef;
 namespace {
 
 constexpr int kJobBurst = 500;  // upstream's MaxBatchSize of pod creations per sync
+// Queue keys of orphan pods to release, beside the jobs' "<ns>/<name>".
+constexpr char kOrphanPodPrefix[] = "orphan-pod:";
 
 bool HasFinalizer(const Pod& pod) {
   const auto& list = pod.metadata.finalizers;
@@ -639,6 +641,7 @@ JobController::JobController(client::informers::SharedInformerFactory& factory, 
     : jobs_informer_(factory.InformerFor<Job>()),
       pods_informer_(factory.InformerFor<Pod>()),
       pods_(pods_informer_),
+      client_(client),
       options_(options),
       expectations_(clock),
       syncer_(pods_, client, events, expectations_, backoff_, clock) {
@@ -680,7 +683,10 @@ void JobController::OnPod(const Pod& pod, bool added, bool deleted) {
   if (ref == nullptr || ref->kind != "Job") return;
   client::informers::Lister<Job> jobs(jobs_informer_);
   auto job = jobs.Get(pod.metadata.namespace_, ref->name);
-  if (!job || job->metadata.uid != ref->uid) return;
+  if (!job || job->metadata.uid != ref->uid) {
+    if (!deleted && HasFinalizer(pod)) queue_.Add(kOrphanPodPrefix + KeyOf(pod.metadata));
+    return;
+  }
   const std::string key = KeyOf(job->metadata);
   // First sight of a pod is its creation; a deletion (or the start of one) is its deletion.
   if (deleted || pod.metadata.deletion_timestamp) {
@@ -693,6 +699,11 @@ void JobController::OnPod(const Pod& pod, bool added, bool deleted) {
 
 void JobController::Worker() {
   while (auto key = queue_.Get()) {
+    if (key->rfind(kOrphanPodPrefix, 0) == 0) {
+      ReleaseOrphan(key->substr(sizeof(kOrphanPodPrefix) - 1));
+      queue_.Done(*key);
+      continue;
+    }
     const auto [ns, name] = SplitKey(*key);
     auto job = client::informers::Lister<Job>(jobs_informer_).Get(ns, name);
     auto result = syncer_.Sync(*key, job.get());
@@ -707,6 +718,21 @@ void JobController::Worker() {
                       std::chrono::duration_cast<std::chrono::nanoseconds>(*result.requeue_after));
     }
     queue_.Done(*key);
+  }
+}
+
+void JobController::ReleaseOrphan(const std::string& pod_key) {
+  const auto [ns, name] = SplitKey(pod_key);
+  auto pod = pods_.Get(ns, name);
+  if (!pod || !HasFinalizer(*pod)) return;
+  const auto* ref = ControllerRefOf(pod->metadata);
+  if (ref != nullptr) {
+    auto job = client::informers::Lister<Job>(jobs_informer_).Get(ns, ref->name);
+    if (job && job->metadata.uid == ref->uid) return;
+  }
+  if (auto removed = client_.RemovePodFinalizer(*pod, kJobTrackingFinalizer); !removed.ok()) {
+    KLOG_V(2, "releasing orphan pod {}: {}", pod_key, removed.error().message());
+    queue_.AddRateLimited(kOrphanPodPrefix + pod_key);
   }
 }
 

@@ -122,9 +122,14 @@ class JobController {
   void OnPod(const Pod& pod, bool added, bool deleted);
   void Worker();
 
+  // Lets go of a pod holding the tracking finalizer whose job is gone (upstream's orphan pod
+  // clean-up): otherwise deleting a job would leave its pods terminating forever.
+  void ReleaseOrphan(const std::string& pod_key);
+
   client::informers::SharedInformer& jobs_informer_;
   client::informers::SharedInformer& pods_informer_;
   InformerLister<Pod> pods_;
+  BatchClient& client_;
   JobControllerOptions options_;
   Expectations expectations_;
   JobBackoffStore backoff_;
