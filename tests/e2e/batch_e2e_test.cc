@@ -131,6 +131,12 @@ TEST_F(BatchE2ETest, JobsCompleteFailAndExpire) {
            events.find("Job completed") != std::string::npos;
   })) << Kubectl({"get", "events"}).out;
 
+  // The oldest supported kubectl too.
+  MustRun({"create", "job", "hello-old", "--image=busybox"}, "1.27");
+  auto old_wait =
+      Kubectl({"wait", "--for=condition=complete", "job/hello-old", "--timeout=60s"}, "1.27");
+  EXPECT_EQ(old_wait.exit_code, 0) << old_wait.err;
+
   // An Indexed job, three completions two at a time, deleted 3 s after it finishes.
   MustRun({"apply", "-f", server_.WriteFile("indexed.yaml", R"(apiVersion: batch/v1
 kind: Job
