@@ -282,6 +282,56 @@ TEST(JobSyncTest, SuspendDeletesPodsAndResetsStartTime) {
   EXPECT_TRUE(resumed.HasEvent("Resumed", "Job resumed"));
 }
 
+TEST(JobSyncTest, SuccessPolicyCompletesAnIndexedJobEarly) {
+  struct Case {
+    std::string name;
+    std::optional<std::string> indexes;
+    std::optional<int32_t> count;
+    bool want_success;
+  };
+  const Case cases[] = {
+      {"all listed indexes done", "0-1", {}, true},
+      {"a listed index missing", "0-2", {}, false},
+      {"count of listed indexes", "0-4", 2, true},
+      {"count alone", {}, 3, false},
+  };
+  for (const auto& c : cases) {
+    Harness h;
+    auto job = MakeJob(5, 2, /*indexed=*/true);
+    job.status.completed_indexes = "0-1";
+    job.status.succeeded = 2;
+    api::batch::v1::SuccessPolicyRule rule;
+    rule.succeeded_indexes = c.indexes;
+    rule.succeeded_count = c.count;
+    job.spec.success_policy.emplace().rules.push_back(rule);
+    h.pods.Add(JobPod(job, "pi-2-a", "Running", 2));
+    ASSERT_TRUE(h.Sync(job).status.ok()) << c.name;
+    const auto* met = h.Condition("SuccessCriteriaMet");
+    EXPECT_EQ(met != nullptr, c.want_success) << c.name;
+    if (c.want_success) {
+      EXPECT_EQ(met->reason, "SuccessPolicy");
+      EXPECT_EQ(met->message, "Matched rules at index 0");
+      EXPECT_EQ(h.client.Count("delete pod default/pi-2-a"), 1) << "the rest are stopped";
+      EXPECT_EQ(h.client.Count("create pod"), 0);
+      EXPECT_EQ(h.LastStatus().status.failed, 0);
+    }
+  }
+}
+
+TEST(JobSyncTest, ReplacementOfTerminatingPodsFollowsPodReplacementPolicy) {
+  for (const std::string policy : {"TerminatingOrFailed", "Failed"}) {
+    Harness h;
+    auto job = MakeJob(2, 1);
+    job.spec.pod_replacement_policy = policy;
+    Pod leaving = JobPod(job, "pi-a", "Running");
+    leaving.metadata.deletion_timestamp = api::Time::FromUnixSeconds(kNow);
+    h.pods.Add(leaving);
+    ASSERT_TRUE(h.Sync(job).status.ok()) << policy;
+    EXPECT_EQ(h.client.Count("create pod"), policy == "Failed" ? 0 : 1) << policy;
+    EXPECT_EQ(h.LastStatus().status.terminating, 1) << policy;
+  }
+}
+
 TEST(JobSyncTest, FinishedJobOnlyReleasesPods) {
   Harness h;
   auto job = MakeJob(1, 1);

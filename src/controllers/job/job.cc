@@ -296,9 +296,13 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
               : std::set<int>{};
 
   std::vector<std::shared_ptr<const Pod>> active;
+  std::vector<std::shared_ptr<const Pod>> terminating_pods;
   int ready = 0, terminating = 0;
   for (const auto& pod : pods) {
-    if (PodTerminating(*pod)) ++terminating;
+    if (PodTerminating(*pod)) {
+      ++terminating;
+      terminating_pods.push_back(pod);
+    }
     if (PodFinished(*pod) || pod->metadata.deletion_timestamp) continue;
     active.push_back(pod);
     ready += IsPodReady(*pod);
@@ -311,7 +315,14 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
       target && target->status == "True") {
     failure.emplace(target->reason, target->message);
   }
-  success = ConditionTrue(job, "SuccessCriteriaMet");
+  std::pair<std::string, std::string> success_reason = {
+      "CompletionsReached", "Reached expected number of succeeded pods"};
+  if (const auto* met = FindJobCondition(job, "SuccessCriteriaMet"); met && met->status == "True") {
+    success = true;
+    success_reason = {met->reason, met->message};
+  }
+  // podReplacementPolicy Failed: a terminating pod is replaced only once it is gone.
+  const bool replace_only_failed = job.spec.pod_replacement_policy.value_or("") == "Failed";
 
   // Finished pods still holding the finalizer: what they count as, and the policy's verdict.
   struct Release {
@@ -374,6 +385,25 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
       failure.emplace("DeadlineExceeded", "Job was active longer than specified deadline");
     } else if (indexed) {
       success = completions >= 0 && static_cast<int>(completed_indexes.size()) >= completions;
+      if (!success && job.spec.success_policy && !completed_indexes.empty()) {
+        const auto& rules = job.spec.success_policy->rules;
+        for (size_t i = 0; i < rules.size() && !success; ++i) {
+          const auto& rule = rules[i];
+          if (rule.succeeded_indexes) {
+            const auto required = ParseIndexes(*rule.succeeded_indexes, completions);
+            if (required.empty()) continue;
+            int done = 0;
+            for (int index : required)
+              done += completed_indexes.count(index) > 0;
+            success = rule.succeeded_count ? done >= *rule.succeeded_count
+                                           : done == static_cast<int>(required.size());
+          } else if (rule.succeeded_count) {
+            success = static_cast<int>(completed_indexes.size()) >= *rule.succeeded_count;
+          }
+          if (success)
+            success_reason = {"SuccessPolicy", fmt::format("Matched rules at index {}", i)};
+        }
+      }
     } else if (completions >= 0) {
       success = succeeded_total >= completions;
     } else {
@@ -383,8 +413,8 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
   if (failure) {
     SetCondition(job, "FailureTarget", "True", failure->first, failure->second, now);
   } else if (success) {
-    SetCondition(job, "SuccessCriteriaMet", "True", "CompletionsReached",
-                 "Reached expected number of succeeded pods", now);
+    SetCondition(job, "SuccessCriteriaMet", "True", success_reason.first, success_reason.second,
+                 now);
   }
 
   // Suspend and resume.
@@ -419,6 +449,12 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
   } else if (indexed) {
     std::set<int> running;
     std::vector<std::shared_ptr<const Pod>> keep;
+    // Indexes whose pod is still terminating wait for it under podReplacementPolicy Failed.
+    std::set<int> held;
+    if (replace_only_failed) {
+      for (const auto& pod : terminating_pods)
+        held.insert(CompletionIndexOf(*pod));
+    }
     for (const auto& pod : active) {
       const int index = CompletionIndexOf(*pod);
       if (index < 0 || index >= completions || completed_indexes.count(index) ||
@@ -439,7 +475,9 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
       for (int index = 0;
            index < completions && static_cast<int>(keep.size() + to_create.size()) < want_active;
            ++index) {
-        if (!completed_indexes.count(index) && !running.count(index)) to_create.push_back(index);
+        if (!completed_indexes.count(index) && !running.count(index) && !held.count(index)) {
+          to_create.push_back(index);
+        }
       }
     }
   } else {
@@ -449,12 +487,13 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
       want_active = std::max(0, std::min(parallelism, completions - succeeded_total));
     }
     const int have = static_cast<int>(active.size());
+    const int held = replace_only_failed ? static_cast<int>(terminating_pods.size()) : 0;
     if (have > want_active) {
       auto ranked = active;
       SortPodsForDeletion(ranked, now_point);
       to_delete.assign(ranked.begin(), ranked.begin() + (have - want_active));
-    } else {
-      to_create.assign(static_cast<size_t>(std::min(want_active - have, kJobBurst)), -1);
+    } else if (have + held < want_active) {
+      to_create.assign(static_cast<size_t>(std::min(want_active - have - held, kJobBurst)), -1);
     }
   }
   if (!to_create.empty()) {
@@ -594,8 +633,7 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
     if (failure) {
       SetCondition(job, "Failed", "True", failure->first, failure->second, now);
     } else {
-      SetCondition(job, "Complete", "True", "CompletionsReached",
-                   "Reached expected number of succeeded pods", now);
+      SetCondition(job, "Complete", "True", success_reason.first, success_reason.second, now);
       job.status.completion_time = now;
     }
     finished_now = true;
