@@ -213,6 +213,42 @@ spec:
   }));
 }
 
+TEST_F(BatchE2ETest, AParallelJobCountsEveryPodOnce) {
+  // Twenty completions five at a time: exactly twenty pods made and counted, never more than
+  // five running at once.
+  MustRun({"apply", "-f", server_.WriteFile("many.yaml", R"(apiVersion: batch/v1
+kind: Job
+metadata:
+  name: many
+spec:
+  completions: 20
+  parallelism: 5
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: work
+        image: busybox
+)")});
+  int most_active = 0;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto job = Object({"job", "many"});
+        const auto& status = job["status"].as_object();
+        if (status.contains("active")) {
+          most_active = std::max<int>(most_active, status.at("active").to_number<int>());
+        }
+        return !ConditionReason(job, "Complete").empty();
+      },
+      90s))
+      << Kubectl({"get", "job", "many", "-o", "yaml"}).out;
+  auto job = Object({"job", "many"});
+  EXPECT_EQ(job["status"].at("succeeded"), 20);
+  EXPECT_FALSE(job["status"].as_object().contains("failed") && job["status"].at("failed") != 0);
+  EXPECT_LE(most_active, 5);
+  EXPECT_EQ(GetJson({"pods", "-l", "job-name=many"}).at("items").as_array().size(), 20u);
+}
+
 TEST_F(BatchE2ETest, DeletingARunningJobLetsItsPodsGo) {
   // Pods hold the tracking finalizer while they run; once their job is gone the controller
   // removes it, so the garbage collector's deletion completes.
