@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "batch_fakes.h"
 #include "fakes.h"
 
@@ -329,6 +331,61 @@ TEST(JobSyncTest, ReplacementOfTerminatingPodsFollowsPodReplacementPolicy) {
     ASSERT_TRUE(h.Sync(job).status.ok()) << policy;
     EXPECT_EQ(h.client.Count("create pod"), policy == "Failed" ? 0 : 1) << policy;
     EXPECT_EQ(h.LastStatus().status.terminating, 1) << policy;
+  }
+}
+
+TEST(JobSyncTest, BackoffLimitPerIndex) {
+  struct Case {
+    std::string name;
+    int previous_failures;  // the failed pod's job-index-failure-count
+    std::optional<int32_t> max_failed_indexes;
+    std::string completed;
+    bool fail_index_rule = false;
+    std::string want_failed_indexes;
+    std::string want_reason;  // FailureTarget; empty: none
+    int want_created;
+    std::string want_annotation;  // of the pod made for index 1
+  };
+  const Case cases[] = {
+      {"retried with its count", 0, {}, "0", false, "", "", 2, "1"},
+      {"index out of retries, others run", 1, {}, "0", false, "1", "", 1, ""},
+      {"every index done or failed", 1, {}, "0,2", false, "1", "FailedIndexes", 0, ""},
+      {"too many failed indexes", 1, 0, "0", false, "1", "MaxFailedIndexesExceeded", 0, ""},
+      {"FailIndex rule", 0, {}, "0", true, "1", "", 1, ""},
+  };
+  for (const auto& c : cases) {
+    Harness h;
+    auto job = MakeJob(3, 3, /*indexed=*/true);
+    job.spec.backoff_limit_per_index = 1;
+    job.spec.backoff_limit = std::numeric_limits<int32_t>::max();
+    job.spec.max_failed_indexes = c.max_failed_indexes;
+    job.status.completed_indexes = c.completed;
+    if (c.fail_index_rule) {
+      api::batch::v1::PodFailurePolicyRule rule;
+      rule.action = "FailIndex";
+      rule.on_exit_codes.emplace();
+      rule.on_exit_codes->operator_ = "In";
+      rule.on_exit_codes->values = std::vector<int32_t>{42};
+      job.spec.pod_failure_policy.emplace().rules.push_back(rule);
+    }
+    Pod failed = JobPod(job, "pi-1-a", "Failed", 1, 42);
+    failed.metadata.annotations["batch.kubernetes.io/job-index-failure-count"] =
+        std::to_string(c.previous_failures);
+    failed.status.container_statuses[0].state.terminated->finished_at =
+        api::Time::FromUnixSeconds(kNow - 100);
+    h.pods.Add(failed);
+    ASSERT_TRUE(h.Sync(job).status.ok()) << c.name;
+    EXPECT_EQ(h.LastStatus().status.failed_indexes.value_or(""), c.want_failed_indexes) << c.name;
+    const auto* target = h.Condition("FailureTarget");
+    EXPECT_EQ(target ? target->reason : "", c.want_reason) << c.name;
+    EXPECT_EQ(static_cast<int>(h.client.created_pods.size()), c.want_created) << c.name;
+    for (const auto& pod : h.client.created_pods) {
+      if (CompletionIndexOf(pod) == 1) {
+        EXPECT_EQ(pod.metadata.annotations.at("batch.kubernetes.io/job-index-failure-count"),
+                  c.want_annotation)
+            << c.name;
+      }
+    }
   }
 }
 

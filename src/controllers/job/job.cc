@@ -16,6 +16,7 @@ using client::informers::ObjectRef;
 
 namespace {
 
+constexpr char kIndexFailureCountAnnotation[] = "batch.kubernetes.io/job-index-failure-count";
 constexpr int kJobBurst = 500;  // upstream's MaxBatchSize of pod creations per sync
 // Queue keys of orphan pods to release, beside the jobs' "<ns>/<name>".
 constexpr char kOrphanPodPrefix[] = "orphan-pod:";
@@ -324,6 +325,46 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
   // podReplacementPolicy Failed: a terminating pod is replaced only once it is gone.
   const bool replace_only_failed = job.spec.pod_replacement_policy.value_or("") == "Failed";
 
+  // backoffLimitPerIndex: each index retries on its own; its pods carry the failures so far.
+  const bool per_index = indexed && job.spec.backoff_limit_per_index.has_value();
+  std::set<int> failed_indexes =
+      per_index ? ParseIndexes(job.status.failed_indexes.value_or(""), completions)
+                : std::set<int>{};
+  struct IndexFailures {
+    int count = 0;  // failures of the index so far: the next pod's annotation
+    int64_t last_finished = 0;
+  };
+  std::map<int, IndexFailures> index_failures;
+  auto failure_count_of = [](const Pod& pod) {
+    auto it = pod.metadata.annotations.find(kIndexFailureCountAnnotation);
+    int count = 0;
+    if (it != pod.metadata.annotations.end()) {
+      std::from_chars(it->second.data(), it->second.data() + it->second.size(), count);
+    }
+    return count;
+  };
+  if (per_index) {
+    for (const auto& pod : pods) {
+      const int index = CompletionIndexOf(*pod);
+      if (!PodFailed(*pod) || index < 0 || index >= completions) continue;
+      std::string ignored_message;
+      const int rule = MatchPodFailurePolicy(job, *pod, ignored_message);
+      const std::string action = rule >= 0 ? job.spec.pod_failure_policy->rules[rule].action : "";
+      if (action == "Ignore") continue;
+      auto& entry = index_failures[index];
+      entry.count = std::max(entry.count, failure_count_of(*pod) + 1);
+      for (const auto& status : pod->status.container_statuses) {
+        if (status.state.terminated) {
+          entry.last_finished =
+              std::max(entry.last_finished, status.state.terminated->finished_at.unix_seconds);
+        }
+      }
+      if (action == "FailIndex" || failure_count_of(*pod) >= *job.spec.backoff_limit_per_index) {
+        failed_indexes.insert(index);
+      }
+    }
+  }
+
   // Finished pods still holding the finalizer: what they count as, and the policy's verdict.
   struct Release {
     std::shared_ptr<const Pod> pod;
@@ -379,6 +420,13 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
   if (!failure && !success) {
     if (failed_total > backoff_limit) {
       failure.emplace("BackoffLimitExceeded", "Job has reached the specified backoff limit");
+    } else if (per_index && job.spec.max_failed_indexes &&
+               static_cast<int>(failed_indexes.size()) > *job.spec.max_failed_indexes) {
+      failure.emplace("MaxFailedIndexesExceeded",
+                      "Job has exceeded the specified maximal number of failed indexes");
+    } else if (per_index && !failed_indexes.empty() &&
+               static_cast<int>(completed_indexes.size() + failed_indexes.size()) >= completions) {
+      failure.emplace("FailedIndexes", "Job has failed indexes");
     } else if (job.spec.active_deadline_seconds && job.status.start_time && !suspended &&
                now.unix_seconds - job.status.start_time->unix_seconds >=
                    *job.spec.active_deadline_seconds) {
@@ -458,14 +506,15 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
     for (const auto& pod : active) {
       const int index = CompletionIndexOf(*pod);
       if (index < 0 || index >= completions || completed_indexes.count(index) ||
-          running.count(index)) {
+          failed_indexes.count(index) || running.count(index)) {
         to_delete.push_back(pod);
       } else {
         running.insert(index);
         keep.push_back(pod);
       }
     }
-    want_active = std::min(parallelism, completions - static_cast<int>(completed_indexes.size()));
+    want_active = std::min(parallelism, completions - static_cast<int>(completed_indexes.size() +
+                                                                       failed_indexes.size()));
     if (static_cast<int>(keep.size()) > want_active) {
       std::sort(keep.begin(), keep.end(), [](const auto& a, const auto& b) {
         return CompletionIndexOf(*a) > CompletionIndexOf(*b);
@@ -475,9 +524,23 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
       for (int index = 0;
            index < completions && static_cast<int>(keep.size() + to_create.size()) < want_active;
            ++index) {
-        if (!completed_indexes.count(index) && !running.count(index) && !held.count(index)) {
-          to_create.push_back(index);
+        if (completed_indexes.count(index) || running.count(index) || held.count(index) ||
+            failed_indexes.count(index)) {
+          continue;
         }
+        if (auto it = index_failures.find(index); it != index_failures.end()) {
+          // The index's own back-off, from its last failure.
+          const auto remaining = JobBackoffRemaining(
+              {it->second.count, Clock::TimePoint(std::chrono::seconds(it->second.last_finished))},
+              now_point);
+          if (remaining > Clock::Duration::zero()) {
+            if (!result.requeue_after || remaining < *result.requeue_after) {
+              result.requeue_after = remaining;
+            }
+            continue;
+          }
+        }
+        to_create.push_back(index);
       }
     }
   } else {
@@ -496,7 +559,7 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
       to_create.assign(static_cast<size_t>(std::min(want_active - have - held, kJobBurst)), -1);
     }
   }
-  if (!to_create.empty()) {
+  if (!to_create.empty() && !per_index) {
     if (auto record = backoff_.Get(key)) {
       const auto remaining = JobBackoffRemaining(*record, now_point);
       if (remaining > Clock::Duration::zero()) {
@@ -531,7 +594,13 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
     std::atomic<size_t> next{0};
     auto batch = SlowStartBatch(static_cast<int>(to_create.size()), 1, [&]() -> Status {
       const int index = to_create[next++];
-      auto made = client_.CreatePod(JobPodFromTemplate(job, indexed ? index : -1));
+      Pod pod = JobPodFromTemplate(job, indexed ? index : -1);
+      if (per_index) {
+        auto it = index_failures.find(index);
+        pod.metadata.annotations[kIndexFailureCountAnnotation] =
+            std::to_string(it == index_failures.end() ? 0 : it->second.count);
+      }
+      auto made = client_.CreatePod(pod);
       if (!made.ok()) {
         events_.Event(object_ref, "Warning", "FailedCreate",
                       "Error creating: " + made.error().message());
@@ -552,6 +621,7 @@ JobSyncResult JobSyncer::Sync(const std::string& key, const Job* cached) {
   job.status.active = static_cast<int32_t>(active.size() - to_delete.size()) + created;
   job.status.ready = ready;
   job.status.terminating = terminating + static_cast<int>(to_delete.size());
+  if (per_index) job.status.failed_indexes = FormatIndexes(failed_indexes);
   bool flush = false;
   for (const auto& release : releases) {
     if (release.outcome == Release::kSucceeded) {
