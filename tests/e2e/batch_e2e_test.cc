@@ -294,6 +294,12 @@ spec:
   EXPECT_NE(bad_zone.exit_code, 0);
   EXPECT_NE(bad_zone.err.find("unknown time zone Mars/Olympus"), std::string::npos) << bad_zone.err;
 
+  auto long_name =
+      Kubectl({"create", "cronjob", std::string(53, 'a'), "--image=busybox", "--schedule=@hourly"});
+  EXPECT_NE(long_name.exit_code, 0);
+  EXPECT_NE(long_name.err.find("must be no more than 52 characters"), std::string::npos)
+      << long_name.err;
+
   MustRun({"create", "cronjob", "tick", "--image=busybox", "--schedule=*/1 * * * *"});
   // kubectl makes a job from the cron job's template (owned by it); the Job controller runs it.
   MustRun({"create", "job", "tick-manual", "--from=cronjob/tick"});

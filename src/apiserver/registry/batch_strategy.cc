@@ -44,6 +44,11 @@ class CronJobStrategy final : public Strategy {
     const auto* typed = dynamic_cast<const api::TypedObject<CronJob>*>(&object);
     if (typed == nullptr) return;
     const auto& spec = typed->value().spec;
+    // Its jobs are named "<name>-<11 digits>" and job names stop at 63 characters.
+    if (const auto& name = typed->value().metadata.name; name.size() > 52) {
+      errors.push_back(validation::Invalid(validation::FieldPath("metadata").Child("name"), name,
+                                           "must be no more than 52 characters"));
+    }
     const auto schedule_path = validation::FieldPath("spec").Child("schedule");
     if (!spec.schedule.empty()) {
       if (auto parsed = controllers::CronSchedule::Parse(spec.schedule); !parsed.ok()) {
