@@ -11,8 +11,12 @@ TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
     std::vector<std::string> want;
   };
   const Case cases[] = {
-      {{"*"}, {"deployment", "garbagecollector", "replicaset", "replicationcontroller"}},
-      {{"*", "-deployment"}, {"garbagecollector", "replicaset", "replicationcontroller"}},
+      {{"*"},
+       {"cronjob", "deployment", "garbagecollector", "job", "replicaset", "replicationcontroller",
+        "ttl-after-finished"}},
+      {{"*", "-deployment"},
+       {"cronjob", "garbagecollector", "job", "replicaset", "replicationcontroller",
+        "ttl-after-finished"}},
       {{"replicaset"}, {"replicaset"}},
       {{"replicaset", "-replicaset"}, {}},
       {{}, {}},

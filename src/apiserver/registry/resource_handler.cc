@@ -646,14 +646,14 @@ http::Response ResourceHandler::Create(const ResourceRequest& target, const http
     return *std::move(refused);
   }
   auto& metadata = object.metadata();
+  metadata.uid = NewUuid();  // before the strategy: a job's selector is made of its uid
   StrategyFor(api::StorageKind(kind)).PrepareForCreate(object);
   if (auto* custom = dynamic_cast<apiextensions::UnstructuredObject*>(&object);
       custom != nullptr && HasSubresource(kind, "status")) {
     // With a status subresource a new custom resource starts without status, as upstream's.
     custom->content().erase("status");
   }
-  // Fields the server owns on create, whatever the client sent.
-  metadata.uid = NewUuid();
+  // Fields the server owns on create, whatever the client sent (the uid above).
   metadata.creation_timestamp = api::Time::FromUnixSeconds(
       std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count());
   metadata.resource_version.clear();

@@ -7,6 +7,7 @@
 #include "api/core/v1/codec.h"
 #include "apiextensions/schema/schema.h"
 #include "apimachinery/resource/quantity.h"
+#include "apiserver/registry/batch_strategy.h"
 #include "apiserver/registry/lifecycle.h"
 
 namespace kpp::apiserver {
@@ -178,6 +179,7 @@ const Strategy& StrategyFor(const api::KindInfo& kind) {
   if (kind.group == "apiextensions.k8s.io" && kind.kind == "CustomResourceDefinition") {
     return crd_strategy;
   }
+  if (const Strategy* batch = BatchStrategyFor(kind)) return *batch;
   if (kind.group.empty() && kind.kind == "Namespace") return namespace_strategy;
   if (kind.group.empty() && kind.kind == "Pod") return pod_strategy;
   static const ResourceQuotaStrategy resource_quota_strategy;

@@ -19,6 +19,7 @@
 #include "controllers/common/rest_controller_client.h"
 #include "controllers/deployment/deployment.h"
 #include "controllers/garbagecollector/garbage_collector.h"
+#include "controllers/job/batch_controllers.h"
 #include "controllers/replicaset/replica_set.h"
 #include "http/server.h"
 #include "pki/certificates.h"
@@ -37,8 +38,10 @@ std::string DefaultIdentity() {
 }  // namespace
 
 const std::vector<std::string>& KnownControllers() {
-  static const std::vector<std::string> known = {"deployment", "garbagecollector", "replicaset",
-                                                 "replicationcontroller"};
+  static const std::vector<std::string> known = {"cronjob",           "deployment",
+                                                 "garbagecollector",  "job",
+                                                 "replicaset",        "replicationcontroller",
+                                                 "ttl-after-finished"};
   return known;
 }
 
@@ -114,6 +117,7 @@ struct ControllerManager::State {
             DeploymentControllerOptions{options.concurrent_deployment_syncs}));
       }
     }
+    BatchControllers batch(client, factory, *events, enabled);  // job, cronjob, ttl-after-finished
     factory.Start();
     while (!factory.WaitForCacheSync(std::chrono::seconds(5))) {
       std::lock_guard lock(mutex);
@@ -125,6 +129,7 @@ struct ControllerManager::State {
     for (auto& controller : deployments)
       controller->Run();
     if (garbage_collector) garbage_collector->Run();
+    batch.Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -135,6 +140,7 @@ struct ControllerManager::State {
     for (auto& controller : deployments)
       controller->Stop();
     if (garbage_collector) garbage_collector->Stop();
+    batch.Stop();
     factory.Shutdown();
   }
 
