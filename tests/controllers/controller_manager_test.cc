@@ -11,8 +11,8 @@ TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
     std::vector<std::string> want;
   };
   const Case cases[] = {
-      {{"*"}, {"deployment", "garbagecollector", "replicaset", "replicationcontroller"}},
-      {{"*", "-deployment"}, {"garbagecollector", "replicaset", "replicationcontroller"}},
+      {{"*"}, {"deployment", "garbagecollector", "replicaset", "replicationcontroller", "statefulset"}},
+      {{"*", "-deployment"}, {"garbagecollector", "replicaset", "replicationcontroller", "statefulset"}},
       {{"replicaset"}, {"replicaset"}},
       {{"replicaset", "-replicaset"}, {}},
       {{}, {}},

@@ -19,7 +19,9 @@
 #include "controllers/common/rest_controller_client.h"
 #include "controllers/deployment/deployment.h"
 #include "controllers/garbagecollector/garbage_collector.h"
+#include "controllers/history/rest_workload_client.h"
 #include "controllers/replicaset/replica_set.h"
+#include "controllers/statefulset/stateful_set.h"
 #include "http/server.h"
 #include "pki/certificates.h"
 
@@ -38,7 +40,7 @@ std::string DefaultIdentity() {
 
 const std::vector<std::string>& KnownControllers() {
   static const std::vector<std::string> known = {"deployment", "garbagecollector", "replicaset",
-                                                 "replicationcontroller"};
+                                                 "replicationcontroller", "statefulset"};
   return known;
 }
 
@@ -95,6 +97,8 @@ struct ControllerManager::State {
     std::vector<std::unique_ptr<ReplicaSetController>> replica_sets;
     std::vector<std::unique_ptr<DeploymentController>> deployments;
     std::unique_ptr<GarbageCollectorController> garbage_collector;
+    RestWorkloadClient workload_client(client);
+    std::vector<std::unique_ptr<StatefulSetController>> stateful_sets;
     for (const auto& name : enabled) {
       if (name == "replicaset") {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
@@ -112,6 +116,9 @@ struct ControllerManager::State {
         deployments.push_back(std::make_unique<DeploymentController>(
             factory, *controller_client, *events,
             DeploymentControllerOptions{options.concurrent_deployment_syncs}));
+      } else if (name == "statefulset") {
+        stateful_sets.push_back(
+            std::make_unique<StatefulSetController>(factory, workload_client, *events));
       }
     }
     factory.Start();
@@ -125,6 +132,8 @@ struct ControllerManager::State {
     for (auto& controller : deployments)
       controller->Run();
     if (garbage_collector) garbage_collector->Run();
+    for (auto& controller : stateful_sets)
+      controller->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -135,6 +144,8 @@ struct ControllerManager::State {
     for (auto& controller : deployments)
       controller->Stop();
     if (garbage_collector) garbage_collector->Stop();
+    for (auto& controller : stateful_sets)
+      controller->Stop();
     factory.Shutdown();
   }
 
