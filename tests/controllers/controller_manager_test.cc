@@ -11,8 +11,11 @@ TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
     std::vector<std::string> want;
   };
   const Case cases[] = {
-      {{"*"}, {"deployment", "garbagecollector", "replicaset", "replicationcontroller", "statefulset"}},
-      {{"*", "-deployment"}, {"garbagecollector", "replicaset", "replicationcontroller", "statefulset"}},
+      {{"*"},
+       {"deployment", "garbagecollector", "replicaset", "replicationcontroller", "statefulset",
+        "daemonset"}},
+      {{"*", "-deployment"},
+       {"garbagecollector", "replicaset", "replicationcontroller", "statefulset", "daemonset"}},
       {{"replicaset"}, {"replicaset"}},
       {{"replicaset", "-replicaset"}, {}},
       {{}, {}},

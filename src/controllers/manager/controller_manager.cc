@@ -17,6 +17,7 @@
 #include "client/record/event_recorder.h"
 #include "client/rest/rest_client.h"
 #include "controllers/common/rest_controller_client.h"
+#include "controllers/daemon/daemon_set.h"
 #include "controllers/deployment/deployment.h"
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/history/rest_workload_client.h"
@@ -39,8 +40,9 @@ std::string DefaultIdentity() {
 }  // namespace
 
 const std::vector<std::string>& KnownControllers() {
-  static const std::vector<std::string> known = {"deployment", "garbagecollector", "replicaset",
-                                                 "replicationcontroller", "statefulset"};
+  static const std::vector<std::string> known = {"deployment",  "garbagecollector",
+                                                 "replicaset",  "replicationcontroller",
+                                                 "statefulset", "daemonset"};
   return known;
 }
 
@@ -99,6 +101,7 @@ struct ControllerManager::State {
     std::unique_ptr<GarbageCollectorController> garbage_collector;
     RestWorkloadClient workload_client(client);
     std::vector<std::unique_ptr<StatefulSetController>> stateful_sets;
+    std::vector<std::unique_ptr<DaemonSetController>> daemon_sets;
     for (const auto& name : enabled) {
       if (name == "replicaset") {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
@@ -119,6 +122,9 @@ struct ControllerManager::State {
       } else if (name == "statefulset") {
         stateful_sets.push_back(
             std::make_unique<StatefulSetController>(factory, workload_client, *events));
+      } else if (name == "daemonset") {
+        daemon_sets.push_back(
+            std::make_unique<DaemonSetController>(factory, workload_client, *events));
       }
     }
     factory.Start();
@@ -134,6 +140,8 @@ struct ControllerManager::State {
     if (garbage_collector) garbage_collector->Run();
     for (auto& controller : stateful_sets)
       controller->Run();
+    for (auto& controller : daemon_sets)
+      controller->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -145,6 +153,8 @@ struct ControllerManager::State {
       controller->Stop();
     if (garbage_collector) garbage_collector->Stop();
     for (auto& controller : stateful_sets)
+      controller->Stop();
+    for (auto& controller : daemon_sets)
       controller->Stop();
     factory.Shutdown();
   }
