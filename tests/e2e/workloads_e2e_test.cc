@@ -103,11 +103,29 @@ class WorkloadsE2ETest : public testing::KubectlE2ETest {
     for (const auto& [name, pod] : Pods(app)) {
       const auto& spec = pod.at("spec").as_object();
       if (spec.contains("nodeName") && !Str(spec.at("nodeName")).empty()) continue;
-      const std::string node = "hollow-" + std::to_string(next++ % 3);
+      std::string node = AffinityNode(spec);
+      if (node.empty()) node = "hollow-" + std::to_string(next++ % 3);
       const std::string binding = "apiVersion: v1\nkind: Binding\nmetadata:\n  name: " + name +
                                   "\ntarget:\n  kind: Node\n  name: " + node + "\n";
       (void)Kubectl({"create", "-f", server_.WriteFile("binding-" + name + ".yaml", binding)});
     }
+  }
+  // The node a DaemonSet pod's required matchFields affinity names, or "".
+  static std::string AffinityNode(const boost::json::object& spec) {
+    const auto* affinity = spec.if_contains("affinity");
+    if (affinity == nullptr) return "";
+    const auto& terms = affinity->at("nodeAffinity")
+                            .at("requiredDuringSchedulingIgnoredDuringExecution")
+                            .at("nodeSelectorTerms")
+                            .as_array();
+    for (const auto& term : terms) {
+      const auto* fields = term.as_object().if_contains("matchFields");
+      if (fields == nullptr) continue;
+      for (const auto& field : fields->as_array()) {
+        if (field.at("key") == "metadata.name") return Str(field.at("values").at(0));
+      }
+    }
+    return "";
   }
   boost::json::object Status(const std::string& kind, const std::string& name) {
     auto object = GetJson({kind, name});
@@ -200,6 +218,86 @@ TEST_F(WorkloadsE2ETest, StatefulSetComesUpInOrderWithClaimsRollsWithPartitionAn
   for (auto& claim : Items({"pvc"}))
     claims.insert(Str(claim.at("metadata").at("name")));
   EXPECT_EQ(claims, (std::set<std::string>{"www-web-0", "www-web-1", "www-web-2"}));
+}
+
+constexpr char kDaemonSet[] = R"(apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: agent
+        image: busybox:1.36
+)";
+
+TEST_F(WorkloadsE2ETest, DaemonSetRunsOnePodPerEligibleNodeAndFollowsNodes) {
+  MustRun({"taint", "nodes", "hollow-2", "dedicated=infra:NoSchedule"});
+  MustRun({"apply", "-f", server_.WriteFile("agent.yaml", kDaemonSet)});
+  auto pods_by_node = [&] {
+    std::map<std::string, int> out;
+    for (const auto& [name, pod] : Pods("agent")) {
+      const auto& spec = pod.at("spec").as_object();
+      ++out[AffinityNode(spec)];
+      EXPECT_EQ(pod.at("metadata").at("ownerReferences").at(0).at("kind"), "DaemonSet");
+    }
+    return out;
+  };
+  ASSERT_TRUE(Eventually([&] {
+    BindPending("agent");
+    auto status = Status("daemonset", "agent");
+    bool all_ready = true;
+    for (const auto& [name, pod] : Pods("agent"))
+      all_ready = all_ready && Ready(pod);
+    return pods_by_node() == std::map<std::string, int>{{"hollow-0", 1}, {"hollow-1", 1}} &&
+           all_ready && Int(status, "desiredNumberScheduled") == 2 &&
+           Int(status, "numberReady") == 2 && Int(status, "numberAvailable") == 2;
+  })) << server_.Logs()
+      << Kubectl({"get", "pods", "-o", "wide"}).out;
+  for (const auto& minor : testing::kOldestAndNewestKubectl) {
+    auto rollout = Kubectl({"rollout", "status", "daemonset/agent", "--timeout=30s"}, minor);
+    EXPECT_EQ(rollout.exit_code, 0) << rollout.err;
+    EXPECT_NE(rollout.out.find("daemon set \"agent\" successfully rolled out"), std::string::npos)
+        << rollout.out;
+  }
+
+  // A new template rolls node by node.
+  MustRun({"set", "image", "daemonset/agent", "agent=busybox:1.37"});
+  ASSERT_TRUE(Eventually([&] {
+    BindPending("agent");
+    auto status = Status("daemonset", "agent");
+    auto pods = Pods("agent");
+    EXPECT_LE(pods.size(), 2u);
+    bool all_new = pods.size() == 2;
+    for (const auto& [name, pod] : pods) {
+      all_new = all_new && Ready(pod) &&
+                Str(pod.at("spec").at("containers").at(0).at("image")) == "busybox:1.37";
+    }
+    return all_new && Int(status, "updatedNumberScheduled") == 2 &&
+           Int(status, "numberAvailable") == 2;
+  })) << server_.Logs();
+  auto rollout = Kubectl({"rollout", "status", "daemonset/agent", "--timeout=30s"}, "1.33");
+  EXPECT_EQ(rollout.exit_code, 0) << rollout.err;
+  EXPECT_EQ(Items({"controllerrevisions"}).size(), 2u);
+
+  // A node that joins gets a pod aimed at it.
+  MustRun(
+      {"apply", "-f",
+       server_.WriteFile("extra.yaml", "apiVersion: v1\nkind: Node\nmetadata:\n  name: extra\n")});
+  ASSERT_TRUE(Eventually([&] {
+    return pods_by_node()["extra"] == 1 &&
+           Int(Status("daemonset", "agent"), "desiredNumberScheduled") == 3;
+  })) << server_.Logs();
+  // And one that leaves loses it (the pod was never bound, so the controller's view is all).
+  MustRun({"delete", "node", "extra"});
+  EXPECT_TRUE(
+      Eventually([&] { return Int(Status("daemonset", "agent"), "desiredNumberScheduled") == 2; }));
 }
 
 }  // namespace
