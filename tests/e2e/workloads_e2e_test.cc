@@ -207,6 +207,37 @@ TEST_F(WorkloadsE2ETest, StatefulSetComesUpInOrderWithClaimsRollsWithPartitionAn
   EXPECT_NE(history.out.find("2 "), std::string::npos) << history.out;
   EXPECT_EQ(Items({"controllerrevisions"}).size(), 2u);
 
+  // Partition 0 finishes the roll from the top; `rollout undo` brings the first template back
+  // (its revision renumbered 3), rolled the same way.
+  MustRun({"patch", "statefulset", "web", "--type=merge", "-p",
+           R"({"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}})"});
+  auto rolled_to = [&](const std::string& revision_name) {
+    BindPending("web");
+    auto status = Status("statefulset", "web");
+    auto pods = Pods("web");
+    bool all = pods.size() == 3;
+    for (const auto& [name, pod] : pods) {
+      all = all && Ready(pod) &&
+            Str(pod.at("metadata").at("labels").at("controller-revision-hash")) == revision_name;
+    }
+    return all && Str(status["currentRevision"]) == revision_name &&
+           Str(status["updateRevision"]) == revision_name && Int(status, "updatedReplicas") == 3;
+  };
+  ASSERT_TRUE(Eventually([&] { return rolled_to(update_revision); })) << server_.Logs();
+  MustRun({"rollout", "undo", "statefulset/web"});
+  ASSERT_TRUE(Eventually([&] { return rolled_to(first_revision); })) << server_.Logs();
+  EXPECT_EQ(Str(GetJson({"statefulset", "web"})
+                    .at("spec")
+                    .at("template")
+                    .at("spec")
+                    .at("containers")
+                    .at(0)
+                    .at("image")),
+            "nginx:1.27");
+  EXPECT_EQ(GetJson({"controllerrevision", first_revision}).at("revision"), 3);
+  history = Kubectl({"rollout", "history", "statefulset/web"}, "1.27");
+  EXPECT_NE(history.out.find("3 "), std::string::npos) << history.out;
+
   // Scale-down: web-2 goes before web-1; the claims stay.
   MustRun({"scale", "statefulset/web", "--replicas=1"});
   ASSERT_TRUE(Eventually([&] {
