@@ -252,6 +252,25 @@ TEST(DaemonPod, NodeAffinityTolerationsAndLabels) {
   EXPECT_TRUE(DaemonPodFits(ds.spec.template_.spec, node).should_run);
 }
 
+TEST(DaemonSetSync, AdoptsMatchingOrphans) {
+  DaemonSet ds = MakeDaemonSet();
+  FakeLister<Pod> pods;
+  FakeLister<Node> nodes;
+  FakeLister<ControllerRevision> revisions;
+  nodes.Add(MakeNode({"n1"}));
+  Pod orphan = NewDaemonPod(ds, HashFor("agent:2"), "n1");
+  orphan.metadata.name = "orphan";
+  orphan.metadata.owner_references.clear();
+  pods.Add(orphan);
+  FakeWorkloadClient client;
+  FakeEvents events;
+  FakeClock clock;
+  DaemonSetSyncer syncer(pods, nodes, revisions, client, events, clock);
+  ASSERT_TRUE(syncer.Sync("default/agent", &ds).status.ok());
+  EXPECT_EQ(client.With("patch pod"), std::vector<std::string>{"patch pod orphan"});
+  EXPECT_TRUE(client.created_pods.empty());
+}
+
 TEST(DaemonSetSync, StatusCounts) {
   DaemonSet ds = MakeDaemonSet();
   ds.spec.template_.spec.node_selector = {{"run", "yes"}};

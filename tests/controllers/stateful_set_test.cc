@@ -301,6 +301,33 @@ TEST(StatefulSetSync, RollbackRenumbersTheOldRevision) {
   EXPECT_EQ(client.With("delete pod"), std::vector<std::string>{"delete pod web-0"});
 }
 
+TEST(StatefulSetSync, AdoptsOrphansNamedLikeItsPodsAndReleasesPodsThatStopMatching) {
+  StatefulSet set = MakeSet(2);
+  FakeLister<Pod> pods;
+  FakeLister<PersistentVolumeClaim> claims;
+  FakeLister<ControllerRevision> revisions;
+  revisions.Add(MakeRevision(set, "nginx:2", 1));
+  Pod orphan = MakePod(set, {.ordinal = 0});
+  orphan.metadata.owner_references.clear();
+  pods.Add(orphan);
+  Pod stranger = MakePod(set, {.ordinal = 0});
+  stranger.metadata.name = "other-0";
+  stranger.metadata.owner_references.clear();
+  pods.Add(stranger);
+  Pod relabelled = MakePod(set, {.ordinal = 1});
+  relabelled.metadata.labels["app"] = "debug";
+  pods.Add(relabelled);
+  FakeWorkloadClient client;
+  FakeEvents events;
+  FakeClock clock;
+  StatefulSetSyncer syncer(pods, claims, revisions, client, events, clock);
+  ASSERT_TRUE(syncer.Sync("default/web", &set).status.ok());
+  EXPECT_EQ(client.With("patch pod"),
+            (std::vector<std::string>{"patch pod web-0", "patch pod web-1"}));
+  // web-0 is ours now and ready; web-1 was released, so it is created again.
+  EXPECT_EQ(client.With("create pod"), std::vector<std::string>{"create pod web-1"});
+}
+
 TEST(StatefulSetSync, HistoryLimitDeletesTheOldestUnused) {
   StatefulSet set = MakeSet(1);
   set.spec.revision_history_limit = 1;

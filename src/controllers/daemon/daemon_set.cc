@@ -228,11 +228,32 @@ SyncResult DaemonSetSyncer::Sync(const std::string&, const DaemonSet* ds_pointer
       update_revision->metadata.name.substr(RevisionName(ds.metadata.name, "").size());
 
   std::map<std::string, std::vector<std::shared_ptr<const Pod>>> by_node;
+  // Upstream's ClaimPods: matching orphans adopted, our pods that stopped matching released.
+  const auto controller_ref = ControllerRef(kApiVersion, kKind, ds.metadata);
   for (const auto& pod : pods_.List(ds.metadata.namespace_)) {
     const auto* ref = ControllerRefOf(pod->metadata);
-    if (ref == nullptr || ref->uid != ds.metadata.uid) continue;
-    if (!selector->Matches(pod->metadata.labels)) continue;
-    by_node[TargetNodeOf(*pod)].push_back(pod);
+    const bool matches = selector->Matches(pod->metadata.labels) && !selector->Empty();
+    if (ref != nullptr && ref->uid == ds.metadata.uid) {
+      if (matches) {
+        by_node[TargetNodeOf(*pod)].push_back(pod);
+      } else if (!ds.metadata.deletion_timestamp) {
+        Status released = client_.PatchPod(pod->metadata.namespace_, pod->metadata.name,
+                                           ReleasePatch(ds.metadata.uid, pod->metadata.uid));
+        if (!released.ok() && !client::IsNotFound(released.error())) return {.status = released};
+      }
+      continue;
+    }
+    if (ref != nullptr || !matches || ds.metadata.deletion_timestamp ||
+        pod->metadata.deletion_timestamp) {
+      continue;
+    }
+    Status adopted = client_.PatchPod(pod->metadata.namespace_, pod->metadata.name,
+                                      AdoptPatch(controller_ref, pod->metadata.uid));
+    if (adopted.ok()) {
+      by_node[TargetNodeOf(*pod)].push_back(pod);
+    } else if (!client::IsNotFound(adopted.error())) {
+      return {.status = adopted};
+    }
   }
   for (auto& [node, pods] : by_node) {
     std::sort(pods.begin(), pods.end(), [](const auto& a, const auto& b) {

@@ -160,11 +160,33 @@ SyncResult StatefulSetSyncer::Sync(const std::string& key, const StatefulSet* se
   Context context{.key = key, .set = *set};
   auto selector = SelectorOf(set->spec.selector ? &*set->spec.selector : nullptr);
   if (!selector.ok()) return {.status = selector.error()};
+  // Upstream's ClaimPods with isMemberOf: orphans named like our pods and matching the selector
+  // are adopted, our pods that stopped matching are released.
+  const auto controller_ref = ControllerRef(kApiVersion, kKind, set->metadata);
   for (const auto& pod : pods_.List(set->metadata.namespace_)) {
     const auto* ref = ControllerRefOf(pod->metadata);
-    if (ref != nullptr && ref->uid == set->metadata.uid &&
-        selector->Matches(pod->metadata.labels)) {
+    const bool matches = selector->Matches(pod->metadata.labels) && !selector->Empty();
+    if (ref != nullptr && ref->uid == set->metadata.uid) {
+      if (matches) {
+        context.pods.push_back(pod);
+      } else if (!set->metadata.deletion_timestamp) {
+        Status released = client_.PatchPod(pod->metadata.namespace_, pod->metadata.name,
+                                           ReleasePatch(set->metadata.uid, pod->metadata.uid));
+        if (!released.ok() && !client::IsNotFound(released.error())) return {.status = released};
+      }
+      continue;
+    }
+    if (ref != nullptr || !matches || set->metadata.deletion_timestamp ||
+        pod->metadata.deletion_timestamp ||
+        ParseOrdinal(set->metadata.name, pod->metadata.name) < 0) {
+      continue;
+    }
+    Status adopted = client_.PatchPod(pod->metadata.namespace_, pod->metadata.name,
+                                      AdoptPatch(controller_ref, pod->metadata.uid));
+    if (adopted.ok()) {
       context.pods.push_back(pod);
+    } else if (!client::IsNotFound(adopted.error())) {
+      return {.status = adopted};
     }
   }
   for (const auto& revision : revisions_.List(set->metadata.namespace_)) {
