@@ -251,6 +251,42 @@ TEST_F(WorkloadsE2ETest, StatefulSetComesUpInOrderWithClaimsRollsWithPartitionAn
   EXPECT_EQ(claims, (std::set<std::string>{"www-web-0", "www-web-1", "www-web-2"}));
 }
 
+TEST_F(WorkloadsE2ETest, StatefulSetClaimRetentionDeleteAndParallelPods) {
+  std::string manifest = kStatefulSet;
+  manifest.replace(manifest.find("name: web\n"), 10, "name: db\n");
+  manifest.replace(manifest.find("serviceName: nginx\n"), 19,
+                   "serviceName: nginx\n  podManagementPolicy: Parallel\n"
+                   "  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, "
+                   "whenScaled: Delete}\n");
+  for (std::string::size_type at; (at = manifest.find("app: web")) != std::string::npos;)
+    manifest.replace(at, 8, "app: db");
+  MustRun({"apply", "-f", server_.WriteFile("db.yaml", manifest)});
+  // Parallel: all three exist before any is ready (the test binds none yet).
+  ASSERT_TRUE(Eventually([&] { return Pods("db").size() == 3; })) << server_.Logs();
+  ASSERT_TRUE(Eventually([&] {
+    BindPending("db");
+    return Int(Status("statefulset", "db"), "readyReplicas") == 3;
+  })) << server_.Logs();
+  auto claim_names = [&] {
+    std::set<std::string> names;
+    for (auto& claim : Items({"pvc"}))
+      names.insert(Str(claim.at("metadata").at("name")));
+    return names;
+  };
+  EXPECT_EQ(claim_names(), (std::set<std::string>{"www-db-0", "www-db-1", "www-db-2"}));
+  EXPECT_EQ(GetJson({"pvc", "www-db-0"}).at("metadata").at("ownerReferences").at(0).at("kind"),
+            "StatefulSet");
+  // whenScaled: Delete: the claims of the removed pods go with them.
+  MustRun({"scale", "statefulset/db", "--replicas=1"});
+  EXPECT_TRUE(Eventually([&] {
+    return claim_names() == std::set<std::string>{"www-db-0"} && Pods("db").size() == 1;
+  })) << Kubectl({"get", "pvc,pods", "-o", "wide"}).out;
+  // whenDeleted: Delete: the rest go with the set.
+  MustRun({"delete", "statefulset", "db"});
+  EXPECT_TRUE(Eventually([&] { return claim_names().empty(); }))
+      << Kubectl({"get", "pvc", "-o", "yaml"}).out;
+}
+
 constexpr char kDaemonSet[] = R"(apiVersion: apps/v1
 kind: DaemonSet
 metadata:

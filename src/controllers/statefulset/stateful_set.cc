@@ -298,10 +298,19 @@ Status StatefulSetSyncer::DeletePod(Context& context, const Pod& pod, bool scale
                               {"uid", pod.metadata.uid}};
     const std::string patch = boost::json::serialize(boost::json::object{
         {"metadata", boost::json::object{{"ownerReferences", boost::json::array{owner}}}}});
-    for (const auto& claim : ClaimsFor(set, ordinal)) {
-      if (!claims_.Get(claim.metadata.namespace_, claim.metadata.name)) continue;
-      Status patched = client_.PatchClaim(claim.metadata.namespace_, claim.metadata.name, patch);
+    for (const auto& wanted : ClaimsFor(set, ordinal)) {
+      auto claim = claims_.Get(wanted.metadata.namespace_, wanted.metadata.name);
+      if (!claim) continue;
+      Status patched = client_.PatchClaim(claim->metadata.namespace_, claim->metadata.name, patch);
       if (!patched.ok() && !client::IsNotFound(patched.error())) return patched;
+      // The set lets go too (as upstream does), or the collector would keep the claim for it.
+      const auto& refs = claim->metadata.owner_references;
+      if (std::any_of(refs.begin(), refs.end(),
+                      [&](const auto& ref) { return ref.uid == set.metadata.uid; })) {
+        patched = client_.PatchClaim(claim->metadata.namespace_, claim->metadata.name,
+                                     ReleasePatch(set.metadata.uid, claim->metadata.uid));
+        if (!patched.ok() && !client::IsNotFound(patched.error())) return patched;
+      }
     }
   }
   Status deleted = client_.DeletePod(pod.metadata.namespace_, pod.metadata.name);
@@ -337,7 +346,8 @@ Status StatefulSetSyncer::UpdatePods(Context& context) {
         context.waiting_for_available = true;
       }
     }
-    const std::string revision = RevisionOf(*pod);
+    // As upstream, a pod on its way out counts for no revision.
+    const std::string revision = IsTerminating(*pod) ? "" : RevisionOf(*pod);
     if (revision == context.current_revision.metadata.name) status.current_replicas++;
     if (revision == context.update_revision.metadata.name) status.updated_replicas++;
     const int ordinal = ParseOrdinal(set.metadata.name, pod->metadata.name);
