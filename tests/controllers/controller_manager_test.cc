@@ -12,11 +12,11 @@ TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
   };
   const Case cases[] = {
       {{"*"},
-       {"cronjob", "deployment", "garbagecollector", "job", "replicaset", "replicationcontroller",
-        "ttl-after-finished"}},
+       {"cronjob", "daemonset", "deployment", "garbagecollector", "job", "replicaset",
+        "replicationcontroller", "statefulset", "ttl-after-finished"}},
       {{"*", "-deployment"},
-       {"cronjob", "garbagecollector", "job", "replicaset", "replicationcontroller",
-        "ttl-after-finished"}},
+       {"cronjob", "daemonset", "garbagecollector", "job", "replicaset", "replicationcontroller",
+        "statefulset", "ttl-after-finished"}},
       {{"replicaset"}, {"replicaset"}},
       {{"replicaset", "-replicaset"}, {}},
       {{}, {}},

@@ -17,10 +17,13 @@
 #include "client/record/event_recorder.h"
 #include "client/rest/rest_client.h"
 #include "controllers/common/rest_controller_client.h"
+#include "controllers/daemon/daemon_set.h"
 #include "controllers/deployment/deployment.h"
 #include "controllers/garbagecollector/garbage_collector.h"
+#include "controllers/history/rest_workload_client.h"
 #include "controllers/job/batch_controllers.h"
 #include "controllers/replicaset/replica_set.h"
+#include "controllers/statefulset/stateful_set.h"
 #include "http/server.h"
 #include "pki/certificates.h"
 
@@ -38,9 +41,14 @@ std::string DefaultIdentity() {
 }  // namespace
 
 const std::vector<std::string>& KnownControllers() {
-  static const std::vector<std::string> known = {"cronjob",           "deployment",
-                                                 "garbagecollector",  "job",
-                                                 "replicaset",        "replicationcontroller",
+  static const std::vector<std::string> known = {"cronjob",
+                                                 "daemonset",
+                                                 "deployment",
+                                                 "garbagecollector",
+                                                 "job",
+                                                 "replicaset",
+                                                 "replicationcontroller",
+                                                 "statefulset",
                                                  "ttl-after-finished"};
   return known;
 }
@@ -98,6 +106,9 @@ struct ControllerManager::State {
     std::vector<std::unique_ptr<ReplicaSetController>> replica_sets;
     std::vector<std::unique_ptr<DeploymentController>> deployments;
     std::unique_ptr<GarbageCollectorController> garbage_collector;
+    RestWorkloadClient workload_client(client);
+    std::vector<std::unique_ptr<StatefulSetController>> stateful_sets;
+    std::vector<std::unique_ptr<DaemonSetController>> daemon_sets;
     for (const auto& name : enabled) {
       if (name == "replicaset") {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
@@ -115,6 +126,12 @@ struct ControllerManager::State {
         deployments.push_back(std::make_unique<DeploymentController>(
             factory, *controller_client, *events,
             DeploymentControllerOptions{options.concurrent_deployment_syncs}));
+      } else if (name == "statefulset") {
+        stateful_sets.push_back(
+            std::make_unique<StatefulSetController>(factory, workload_client, *events));
+      } else if (name == "daemonset") {
+        daemon_sets.push_back(
+            std::make_unique<DaemonSetController>(factory, workload_client, *events));
       }
     }
     BatchControllers batch(client, factory, *events, enabled);  // job, cronjob, ttl-after-finished
@@ -130,6 +147,10 @@ struct ControllerManager::State {
       controller->Run();
     if (garbage_collector) garbage_collector->Run();
     batch.Run();
+    for (auto& controller : stateful_sets)
+      controller->Run();
+    for (auto& controller : daemon_sets)
+      controller->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -141,6 +162,10 @@ struct ControllerManager::State {
       controller->Stop();
     if (garbage_collector) garbage_collector->Stop();
     batch.Stop();
+    for (auto& controller : stateful_sets)
+      controller->Stop();
+    for (auto& controller : daemon_sets)
+      controller->Stop();
     factory.Shutdown();
   }
 
