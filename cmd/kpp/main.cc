@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/version.h"
 #include "controllers/manager/controller_manager.h"
+#include "hollownodes/command.h"
 #include "server/server.h"
 
 namespace {
@@ -134,6 +135,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   manager->add_option("--bind-address", manager_options.bind_address, "Address of /healthz")
       ->capture_default_str();
+  kpp::hollownodes::HollowNodesFlags hollow_flags;
+  CLI::App* hollow_nodes = kpp::hollownodes::AddHollowNodesCommand(app, hollow_flags);
 
   try {
     app.parse(argc, argv);
@@ -185,6 +188,7 @@ int main(int argc, char** argv) {
     }
     return kpp::controllers::RunControllerManager(manager_options, manager_kubeconfig);
   }
+  if (hollow_nodes->parsed()) return kpp::hollownodes::RunHollowNodesCommand(hollow_flags);
   std::fputs(app.help().c_str(), stdout);
   return 0;
 }

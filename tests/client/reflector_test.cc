@@ -211,6 +211,39 @@ TEST_F(ClientInformerScriptTest, ListGoneFallsBackToAConsistentPagedList) {
             "/api/v1/namespaces/ns/configmaps?watch=true&resourceVersion=30");
 }
 
+TEST_F(ClientInformerScriptTest, TransformAppliesBeforeCacheAndHandlers) {
+  auto& t = *transport_;
+  t.Push(
+      {200, R"({"metadata":{"resourceVersion":"10"},"items":[)" + ConfigMapJson("a", "5") + "]}"});
+  t.Push({200, R"({"type":"ADDED","object":)" + ConfigMapJson("b", "11") + "}\n" +
+                   R"({"type":"DELETED","object":)" + ConfigMapJson("a", "12") + "}\n"});
+  t.Push({.status = 200, .body = "", .hang = true});
+  InformerOptions options;
+  options.reflector.initial_backoff = 1ms;
+  // Marks every object it passes, as a component dropping fields would copy them.
+  options.transform = [](ObjectRef object) -> ObjectRef {
+    auto copy = *As<api::core::v1::ConfigMap>(object);
+    copy.data["transformed"] = "yes";
+    return std::make_shared<const api::TypedObject<api::core::v1::ConfigMap>>(std::move(copy));
+  };
+  SharedInformer informer(DynamicResource(client_, *FindKind("v1", "ConfigMap"), "ns"), options);
+  std::atomic<int> transformed_seen = 0;
+  auto check = [&](const ObjectRef& object) {
+    if (As<api::core::v1::ConfigMap>(object)->data.count("transformed") == 1) ++transformed_seen;
+  };
+  informer.AddEventHandler({
+      [&](const ObjectRef& object, bool) { check(object); },
+      [&](const ObjectRef&, const ObjectRef& object) { check(object); },
+      [&](const DeletedObject& deleted) { check(deleted.object); },
+  });
+  informer.Run();
+  ASSERT_TRUE(Eventually([&] { return transformed_seen == 3; }));
+  informer.Stop();
+  ASSERT_EQ(informer.store().Size(), 1u);
+  EXPECT_EQ(As<api::core::v1::ConfigMap>(informer.store().Get("ns/b"))->data.at("transformed"),
+            "yes");
+}
+
 TEST(ClientRestClientRetryTest, RetryAfterAndIdempotence) {
   rest::RestConfig config;
   config.qps = 0;

@@ -163,6 +163,7 @@ void SharedInformer::Replace(std::vector<ObjectRef> objects, const std::string&)
   std::unordered_map<std::string, ObjectRef> items;
   items.reserve(objects.size());
   for (auto& object : objects) {
+    if (options_.transform) object = options_.transform(std::move(object));
     std::string key = MetaNamespaceKey(*object);
     items.emplace(key, object);
     ordered.emplace_back(std::move(key), std::move(object));
@@ -200,6 +201,7 @@ void SharedInformer::Add(ObjectRef object) {
 }
 
 void SharedInformer::Update(ObjectRef object) {
+  if (options_.transform) object = options_.transform(std::move(object));
   const std::string key = MetaNamespaceKey(*object);
   std::lock_guard lock(mutex_);
   ObjectRef old = store_.Get(key);
@@ -212,6 +214,7 @@ void SharedInformer::Update(ObjectRef object) {
 }
 
 void SharedInformer::Delete(ObjectRef object) {
+  if (options_.transform) object = options_.transform(std::move(object));
   const std::string key = MetaNamespaceKey(*object);
   std::lock_guard lock(mutex_);
   store_.Delete(key);

@@ -58,6 +58,9 @@ struct InformerOptions {
   std::chrono::nanoseconds resync_period{0};  // default for handlers; 0: never
   Indexers indexers = {{kNamespaceIndex, NamespaceIndexFunc()}};
   ReflectorOptions reflector;  // its selectors are overwritten by `selectors`
+  // Applied to every object before it is cached and handed to handlers (client-go's
+  // SetTransform), e.g. to drop what a component never reads; null keeps objects as decoded.
+  std::function<ObjectRef(ObjectRef)> transform;
   Clock* clock = &RealClock();
 };
 
