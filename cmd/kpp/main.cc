@@ -130,6 +130,10 @@ int main(int argc, char** argv) {
                    "Garbage collector workers")
       ->capture_default_str();
   manager
+      ->add_option("--max-endpoints-per-slice", manager_options.max_endpoints_per_slice,
+                   "Most endpoints in one EndpointSlice")
+      ->capture_default_str();
+  manager
       ->add_option("--secure-port", manager_options.secure_port,
                    "HTTPS port of /healthz (0 picks a free one, -1 serves none)")
       ->capture_default_str();

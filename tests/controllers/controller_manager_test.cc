@@ -11,8 +11,11 @@ TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
     std::vector<std::string> want;
   };
   const Case cases[] = {
-      {{"*"}, {"deployment", "garbagecollector", "replicaset", "replicationcontroller"}},
-      {{"*", "-deployment"}, {"garbagecollector", "replicaset", "replicationcontroller"}},
+      {{"*"},
+       {"deployment", "endpoint", "endpointslice", "endpointslicemirroring", "garbagecollector",
+        "replicaset", "replicationcontroller"}},
+      {{"*", "-deployment", "-endpoint", "-endpointslice", "-endpointslicemirroring"},
+       {"garbagecollector", "replicaset", "replicationcontroller"}},
       {{"replicaset"}, {"replicaset"}},
       {{"replicaset", "-replicaset"}, {}},
       {{}, {}},

@@ -18,6 +18,9 @@
 #include "client/rest/rest_client.h"
 #include "controllers/common/rest_controller_client.h"
 #include "controllers/deployment/deployment.h"
+#include "controllers/endpoint/endpoints_controller.h"
+#include "controllers/endpointslice/endpointslice_controller.h"
+#include "controllers/endpointslicemirroring/mirroring_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/replicaset/replica_set.h"
 #include "http/server.h"
@@ -37,8 +40,9 @@ std::string DefaultIdentity() {
 }  // namespace
 
 const std::vector<std::string>& KnownControllers() {
-  static const std::vector<std::string> known = {"deployment", "garbagecollector", "replicaset",
-                                                 "replicationcontroller"};
+  static const std::vector<std::string> known = {
+      "deployment",       "endpoint",   "endpointslice",        "endpointslicemirroring",
+      "garbagecollector", "replicaset", "replicationcontroller"};
   return known;
 }
 
@@ -95,6 +99,10 @@ struct ControllerManager::State {
     std::vector<std::unique_ptr<ReplicaSetController>> replica_sets;
     std::vector<std::unique_ptr<DeploymentController>> deployments;
     std::unique_ptr<GarbageCollectorController> garbage_collector;
+    RestEndpointsClient endpoints_client(client);
+    std::unique_ptr<EndpointsController> endpoints;
+    std::unique_ptr<EndpointSliceController> endpoint_slices;
+    std::unique_ptr<EndpointSliceMirroringController> endpoint_slice_mirroring;
     for (const auto& name : enabled) {
       if (name == "replicaset") {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
@@ -112,6 +120,16 @@ struct ControllerManager::State {
         deployments.push_back(std::make_unique<DeploymentController>(
             factory, *controller_client, *events,
             DeploymentControllerOptions{options.concurrent_deployment_syncs}));
+      } else if (name == "endpoint") {
+        endpoints = std::make_unique<EndpointsController>(factory, endpoints_client);
+      } else if (name == "endpointslice") {
+        endpoint_slices = std::make_unique<EndpointSliceController>(
+            factory, endpoints_client,
+            EndpointSliceControllerOptions{.max_endpoints_per_slice =
+                                               options.max_endpoints_per_slice});
+      } else if (name == "endpointslicemirroring") {
+        endpoint_slice_mirroring =
+            std::make_unique<EndpointSliceMirroringController>(factory, endpoints_client);
       }
     }
     factory.Start();
@@ -125,6 +143,9 @@ struct ControllerManager::State {
     for (auto& controller : deployments)
       controller->Run();
     if (garbage_collector) garbage_collector->Run();
+    if (endpoints) endpoints->Run();
+    if (endpoint_slices) endpoint_slices->Run();
+    if (endpoint_slice_mirroring) endpoint_slice_mirroring->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -135,6 +156,9 @@ struct ControllerManager::State {
     for (auto& controller : deployments)
       controller->Stop();
     if (garbage_collector) garbage_collector->Stop();
+    if (endpoints) endpoints->Stop();
+    if (endpoint_slices) endpoint_slices->Stop();
+    if (endpoint_slice_mirroring) endpoint_slice_mirroring->Stop();
     factory.Shutdown();
   }
 

@@ -31,6 +31,7 @@ struct ControllerManagerOptions {
   int concurrent_rc_syncs = 5;
   int concurrent_deployment_syncs = 5;
   int concurrent_gc_syncs = 20;
+  size_t max_endpoints_per_slice = 100;  // --max-endpoints-per-slice
   // /healthz; port 0 picks a free one, a negative port serves none.
   std::string bind_address = "127.0.0.1";
   int secure_port = 10257;
