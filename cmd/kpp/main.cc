@@ -134,6 +134,10 @@ int main(int argc, char** argv) {
                    "Most endpoints in one EndpointSlice")
       ->capture_default_str();
   manager
+      ->add_option("--terminated-pod-gc-threshold", manager_options.terminated_pod_gc_threshold,
+                   "Finished pods kept before the oldest are deleted (0: no limit)")
+      ->capture_default_str();
+  manager
       ->add_option("--secure-port", manager_options.secure_port,
                    "HTTPS port of /healthz (0 picks a free one, -1 serves none)")
       ->capture_default_str();

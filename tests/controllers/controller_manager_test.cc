@@ -13,8 +13,8 @@ TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
   const Case cases[] = {
       {{"*"},
        {"deployment", "endpoint", "endpointslice", "endpointslicemirroring", "garbagecollector",
-        "replicaset", "replicationcontroller"}},
-      {{"*", "-deployment", "-endpoint", "-endpointslice", "-endpointslicemirroring"},
+        "podgc", "replicaset", "replicationcontroller"}},
+      {{"*", "-deployment", "-endpoint", "-endpointslice", "-endpointslicemirroring", "-podgc"},
        {"garbagecollector", "replicaset", "replicationcontroller"}},
       {{"replicaset"}, {"replicaset"}},
       {{"replicaset", "-replicaset"}, {}},

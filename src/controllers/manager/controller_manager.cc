@@ -22,6 +22,7 @@
 #include "controllers/endpointslice/endpointslice_controller.h"
 #include "controllers/endpointslicemirroring/mirroring_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
+#include "controllers/podgc/pod_gc.h"
 #include "controllers/replicaset/replica_set.h"
 #include "http/server.h"
 #include "pki/certificates.h"
@@ -41,8 +42,8 @@ std::string DefaultIdentity() {
 
 const std::vector<std::string>& KnownControllers() {
   static const std::vector<std::string> known = {
-      "deployment",       "endpoint",   "endpointslice",        "endpointslicemirroring",
-      "garbagecollector", "replicaset", "replicationcontroller"};
+      "deployment",       "endpoint", "endpointslice", "endpointslicemirroring",
+      "garbagecollector", "podgc",    "replicaset",    "replicationcontroller"};
   return known;
 }
 
@@ -103,6 +104,8 @@ struct ControllerManager::State {
     std::unique_ptr<EndpointsController> endpoints;
     std::unique_ptr<EndpointSliceController> endpoint_slices;
     std::unique_ptr<EndpointSliceMirroringController> endpoint_slice_mirroring;
+    RestPodGCClient pod_gc_client(client);
+    std::unique_ptr<PodGCController> pod_gc;
     for (const auto& name : enabled) {
       if (name == "replicaset") {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
@@ -127,6 +130,11 @@ struct ControllerManager::State {
             factory, endpoints_client,
             EndpointSliceControllerOptions{.max_endpoints_per_slice =
                                                options.max_endpoints_per_slice});
+      } else if (name == "podgc") {
+        pod_gc = std::make_unique<PodGCController>(
+            factory, pod_gc_client,
+            PodGCControllerOptions{.terminated_pod_gc_threshold =
+                                       options.terminated_pod_gc_threshold});
       } else if (name == "endpointslicemirroring") {
         endpoint_slice_mirroring =
             std::make_unique<EndpointSliceMirroringController>(factory, endpoints_client);
@@ -146,6 +154,7 @@ struct ControllerManager::State {
     if (endpoints) endpoints->Run();
     if (endpoint_slices) endpoint_slices->Run();
     if (endpoint_slice_mirroring) endpoint_slice_mirroring->Run();
+    if (pod_gc) pod_gc->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -159,6 +168,7 @@ struct ControllerManager::State {
     if (endpoints) endpoints->Stop();
     if (endpoint_slices) endpoint_slices->Stop();
     if (endpoint_slice_mirroring) endpoint_slice_mirroring->Stop();
+    if (pod_gc) pod_gc->Stop();
     factory.Shutdown();
   }
 
