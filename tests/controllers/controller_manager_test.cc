@@ -13,8 +13,9 @@ TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
   const Case cases[] = {
       {{"*"},
        {"deployment", "endpoint", "endpointslice", "endpointslicemirroring", "garbagecollector",
-        "podgc", "replicaset", "replicationcontroller"}},
-      {{"*", "-deployment", "-endpoint", "-endpointslice", "-endpointslicemirroring", "-podgc"},
+        "nodelifecycle", "podgc", "replicaset", "replicationcontroller"}},
+      {{"*", "-deployment", "-endpoint", "-endpointslice", "-endpointslicemirroring", "-podgc",
+        "-nodelifecycle"},
        {"garbagecollector", "replicaset", "replicationcontroller"}},
       {{"replicaset"}, {"replicaset"}},
       {{"replicaset", "-replicaset"}, {}},

@@ -42,8 +42,8 @@ std::string DefaultIdentity() {
 
 const std::vector<std::string>& KnownControllers() {
   static const std::vector<std::string> known = {
-      "deployment",       "endpoint", "endpointslice", "endpointslicemirroring",
-      "garbagecollector", "podgc",    "replicaset",    "replicationcontroller"};
+      "deployment",    "endpoint", "endpointslice", "endpointslicemirroring", "garbagecollector",
+      "nodelifecycle", "podgc",    "replicaset",    "replicationcontroller"};
   return known;
 }
 
@@ -106,6 +106,8 @@ struct ControllerManager::State {
     std::unique_ptr<EndpointSliceMirroringController> endpoint_slice_mirroring;
     RestPodGCClient pod_gc_client(client);
     std::unique_ptr<PodGCController> pod_gc;
+    RestNodeLifecycleClient node_lifecycle_client(client);
+    std::unique_ptr<NodeLifecycleController> node_lifecycle;
     for (const auto& name : enabled) {
       if (name == "replicaset") {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
@@ -130,6 +132,9 @@ struct ControllerManager::State {
             factory, endpoints_client,
             EndpointSliceControllerOptions{.max_endpoints_per_slice =
                                                options.max_endpoints_per_slice});
+      } else if (name == "nodelifecycle") {
+        node_lifecycle = std::make_unique<NodeLifecycleController>(factory, node_lifecycle_client,
+                                                                   *events, options.node_lifecycle);
       } else if (name == "podgc") {
         pod_gc = std::make_unique<PodGCController>(
             factory, pod_gc_client,
@@ -155,6 +160,7 @@ struct ControllerManager::State {
     if (endpoint_slices) endpoint_slices->Run();
     if (endpoint_slice_mirroring) endpoint_slice_mirroring->Run();
     if (pod_gc) pod_gc->Run();
+    if (node_lifecycle) node_lifecycle->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -169,6 +175,7 @@ struct ControllerManager::State {
     if (endpoint_slices) endpoint_slices->Stop();
     if (endpoint_slice_mirroring) endpoint_slice_mirroring->Stop();
     if (pod_gc) pod_gc->Stop();
+    if (node_lifecycle) node_lifecycle->Stop();
     factory.Shutdown();
   }
 
