@@ -487,3 +487,35 @@ TEST(EndpointSliceMirroringSyncerTest, MirrorsEndpointsOfSelectorlessServices) {
 
 }  // namespace
 }  // namespace kpp::controllers
+
+namespace kpp::controllers {
+namespace {
+
+TEST(SliceTrackerTest, WaitsUntilTheCacheShowsOurWrites) {
+  FakeClock clock;
+  SliceTracker tracker(clock);
+  auto slice = [](const std::string& name, const std::string& resource_version) {
+    auto out = std::make_shared<EndpointSlice>();
+    out->metadata.name = name;
+    out->metadata.resource_version = resource_version;
+    return std::shared_ptr<const EndpointSlice>(out);
+  };
+  EXPECT_TRUE(tracker.Fresh("ns/web", {}));
+  EndpointSlice written;
+  written.metadata.name = "web-abc";
+  written.metadata.resource_version = "5";
+  tracker.Written("ns/web", written);
+  tracker.Deleted("ns/web", "web-old");
+  EXPECT_FALSE(tracker.Fresh("ns/web", {slice("web-old", "2")}));
+  EXPECT_FALSE(tracker.Fresh("ns/web", {slice("web-abc", "4"), slice("web-old", "2")}));
+  EXPECT_FALSE(tracker.Fresh("ns/web", {slice("web-abc", "5"), slice("web-old", "2")}));
+  EXPECT_TRUE(tracker.Fresh("ns/other", {}));
+  EXPECT_TRUE(tracker.Fresh("ns/web", {slice("web-abc", "5")}));
+  // An expectation never met stops counting after 30 s.
+  tracker.Written("ns/web", written);
+  clock.Advance(std::chrono::seconds(31));
+  EXPECT_TRUE(tracker.Fresh("ns/web", {}));
+}
+
+}  // namespace
+}  // namespace kpp::controllers

@@ -19,11 +19,19 @@ using namespace std::chrono_literals;
 
 bool Eventually(const std::function<bool()>& condition, std::chrono::seconds timeout = 60s) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // An object read midway may lack a field the condition looks at (Endpoints without subsets).
+  auto holds = [&] {
+    try {
+      return condition();
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
   while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
+    if (holds()) return true;
     std::this_thread::sleep_for(200ms);
   }
-  return condition();
+  return holds();
 }
 
 std::string Str(const boost::json::value& value) {

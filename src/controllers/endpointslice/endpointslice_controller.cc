@@ -81,7 +81,11 @@ Status EndpointSliceSyncer::Sync(const std::string& key, const Service* service)
   if (service->metadata.deletion_timestamp) return Ok();
   const auto [ns, name] = SplitKey(key);
   std::vector<std::shared_ptr<const EndpointSlice>> existing;
-  for (const auto& slice : slices_.List(ns)) {
+  const auto all_slices = slices_.List(ns);
+  if (!tracker_.Fresh(key, all_slices)) {
+    return InternalError("the cached endpoint slices of " + key + " are not up to date yet");
+  }
+  for (const auto& slice : all_slices) {
     const auto& labels = slice->metadata.labels;
     auto service_name = labels.find(kServiceNameLabel);
     auto managed_by = labels.find(kManagedByLabel);
@@ -103,7 +107,7 @@ Status EndpointSliceSyncer::Sync(const std::string& key, const Service* service)
   owner.owner_ref = ControllerRef("v1", "Service", service->metadata);
   auto changes = ReconcileSlices(owner, desired, existing, max_endpoints_per_slice_);
   if (changes.empty()) return Ok();
-  return ApplySliceChanges(client_, ns, changes);
+  return ApplySliceChanges(client_, ns, changes, &tracker_, key);
 }
 
 // --- the controller around the syncer ---
@@ -156,7 +160,8 @@ EndpointSliceController::EndpointSliceController(client::informers::SharedInform
     queue_.Add(object->metadata().namespace_ + "/" + service_name->second);
   };
   slices_informer_.AddEventHandler(
-      {.on_update = [enqueue_owner](const ObjectRef&,
+      {.on_add = [enqueue_owner](const ObjectRef& object, bool) { enqueue_owner(object); },
+       .on_update = [enqueue_owner](const ObjectRef&,
                                     const ObjectRef& object) { enqueue_owner(object); },
        .on_delete =
            [enqueue_owner](const DeletedObject& deleted) {

@@ -46,6 +46,7 @@ class EndpointSliceSyncer {
   const ObjectLister<EndpointSlice>& slices_;
   EndpointsClient& client_;
   size_t max_endpoints_per_slice_;
+  SliceTracker tracker_;
 };
 
 struct EndpointSliceControllerOptions {

@@ -160,23 +160,83 @@ SliceChanges ReconcileSlices(const SliceOwner& owner,
   return changes;
 }
 
+namespace {
+
+std::optional<uint64_t> ParseResourceVersion(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return value;
+}
+
+}  // namespace
+
+bool SliceTracker::Fresh(const std::string& owner_key,
+                         const std::vector<std::shared_ptr<const EndpointSlice>>& slices) {
+  std::lock_guard lock(mutex_);
+  auto owner = expected_.find(owner_key);
+  if (owner == expected_.end()) return true;
+  const auto now = clock_.Now();
+  std::erase_if(owner->second, [&](const auto& entry) {
+    const auto& [name, expected] = entry;
+    if (now - expected.at > std::chrono::seconds(30)) return true;
+    auto found = std::find_if(slices.begin(), slices.end(),
+                              [&](const auto& slice) { return slice->metadata.name == name; });
+    if (!expected.resource_version) return found == slices.end();
+    if (found == slices.end()) return false;
+    auto seen = ParseResourceVersion((*found)->metadata.resource_version);
+    return !seen || *seen >= *expected.resource_version;
+  });
+  const bool fresh = owner->second.empty();
+  if (fresh) expected_.erase(owner);
+  return fresh;
+}
+
+void SliceTracker::Written(const std::string& owner_key, const EndpointSlice& slice) {
+  auto resource_version = ParseResourceVersion(slice.metadata.resource_version);
+  if (slice.metadata.name.empty() || !resource_version) return;
+  std::lock_guard lock(mutex_);
+  expected_[owner_key][slice.metadata.name] = {resource_version, clock_.Now()};
+}
+
+void SliceTracker::Deleted(const std::string& owner_key, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  expected_[owner_key][name] = {std::nullopt, clock_.Now()};
+}
+
 Status ApplySliceChanges(EndpointsClient& client, const std::string& ns,
-                         const SliceChanges& changes) {
+                         const SliceChanges& changes, SliceTracker* tracker,
+                         const std::string& owner_key) {
   std::optional<Error> first_error;
   auto note = [&](Status status) {
     if (!status.ok() && !first_error) first_error = std::move(status).error();
   };
   for (const auto& slice : changes.to_create) {
     auto created = client.CreateEndpointSlice(slice);
-    if (!created.ok()) note(std::move(created).error());
+    if (!created.ok()) {
+      note(std::move(created).error());
+    } else if (tracker != nullptr) {
+      tracker->Written(owner_key, *created);
+    }
   }
   for (const auto& slice : changes.to_update) {
     auto updated = client.UpdateEndpointSlice(slice);
-    if (!updated.ok()) note(std::move(updated).error());
+    if (!updated.ok()) {
+      note(std::move(updated).error());
+    } else if (tracker != nullptr) {
+      tracker->Written(owner_key, *updated);
+    }
   }
   for (const auto& name : changes.to_delete) {
     auto deleted = client.DeleteEndpointSlice(ns, name);
-    if (!deleted.ok() && !client::IsNotFound(deleted.error())) note(std::move(deleted));
+    if (!deleted.ok() && !client::IsNotFound(deleted.error())) {
+      note(std::move(deleted));
+    } else if (tracker != nullptr) {
+      tracker->Deleted(owner_key, name);
+    }
   }
   if (first_error) return *first_error;
   return Ok();

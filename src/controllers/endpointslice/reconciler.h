@@ -7,9 +7,12 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "controllers/endpoint/endpoints_client.h"
 
 namespace kpp::controllers {
@@ -54,9 +57,35 @@ SliceChanges ReconcileSlices(const SliceOwner& owner,
                              const std::vector<std::shared_ptr<const EndpointSlice>>& existing,
                              size_t max_endpoints_per_slice);
 
+// The slice writes of each owner not yet seen in the informer cache (upstream's
+// endpointSliceTracker): a sync on a stale cache would create the same slices twice, so it waits
+// (an error: requeued with back-off) until the cache shows them. An expectation older than 30 s
+// counts as met (the slice may have been deleted since). Thread-safe.
+class SliceTracker {
+ public:
+  explicit SliceTracker(Clock& clock = RealClock()) : clock_(clock) {}
+  // Whether `slices` (the cache's slices of the owner's namespace) show every write made for
+  // `owner_key`.
+  bool Fresh(const std::string& owner_key,
+             const std::vector<std::shared_ptr<const EndpointSlice>>& slices);
+  void Written(const std::string& owner_key, const EndpointSlice& slice);
+  void Deleted(const std::string& owner_key, const std::string& name);
+
+ private:
+  struct Expected {
+    std::optional<uint64_t> resource_version;  // nullopt: deleted
+    Clock::TimePoint at;
+  };
+  Clock& clock_;
+  std::mutex mutex_;
+  std::map<std::string, std::map<std::string, Expected>> expected_;
+};
+
 // Writes `changes`: creations, then updates, then deletions (upstream's order, so that there is
-// never a moment without the endpoints). Returns the first error after trying all.
+// never a moment without the endpoints), noting them in `tracker` under `owner_key`. Returns the
+// first error after trying all.
 Status ApplySliceChanges(EndpointsClient& client, const std::string& ns,
-                         const SliceChanges& changes);
+                         const SliceChanges& changes, SliceTracker* tracker = nullptr,
+                         const std::string& owner_key = "");
 
 }  // namespace kpp::controllers

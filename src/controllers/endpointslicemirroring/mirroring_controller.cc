@@ -59,7 +59,11 @@ std::map<std::string, PortGroup> MirroredPortGroups(const Endpoints& endpoints,
 Status EndpointSliceMirroringSyncer::Sync(const std::string& key, const Endpoints* endpoints) {
   const auto [ns, name] = SplitKey(key);
   std::vector<std::shared_ptr<const EndpointSlice>> existing;
-  for (const auto& slice : slices_.List(ns)) {
+  const auto all_slices = slices_.List(ns);
+  if (!tracker_.Fresh(key, all_slices)) {
+    return InternalError("the cached endpoint slices of " + key + " are not up to date yet");
+  }
+  for (const auto& slice : all_slices) {
     const auto& labels = slice->metadata.labels;
     auto service_name = labels.find(kServiceNameLabel);
     auto managed_by = labels.find(kManagedByLabel);
@@ -88,7 +92,7 @@ Status EndpointSliceMirroringSyncer::Sync(const std::string& key, const Endpoint
   }
   auto changes = ReconcileSlices(owner, desired, existing, max_endpoints_per_subset_);
   if (changes.empty()) return Ok();
-  return ApplySliceChanges(client_, ns, changes);
+  return ApplySliceChanges(client_, ns, changes, &tracker_, key);
 }
 
 // --- the controller around the syncer ---
@@ -124,7 +128,8 @@ EndpointSliceMirroringController::EndpointSliceMirroringController(
     queue_.Add(object->metadata().namespace_ + "/" + service_name->second);
   };
   slices_informer_.AddEventHandler(
-      {.on_update = [enqueue_owner](const ObjectRef&,
+      {.on_add = [enqueue_owner](const ObjectRef& object, bool) { enqueue_owner(object); },
+       .on_update = [enqueue_owner](const ObjectRef&,
                                     const ObjectRef& object) { enqueue_owner(object); },
        .on_delete =
            [enqueue_owner](const DeletedObject& deleted) {

@@ -44,6 +44,7 @@ class EndpointSliceMirroringSyncer {
   const ObjectLister<EndpointSlice>& slices_;
   EndpointsClient& client_;
   size_t max_endpoints_per_subset_;
+  SliceTracker tracker_;
 };
 
 struct EndpointSliceMirroringControllerOptions {
