@@ -180,6 +180,14 @@ int main(int argc, char** argv) {
                    "Garbage collector workers")
       ->capture_default_str();
   manager
+      ->add_option("--max-endpoints-per-slice", manager_options.max_endpoints_per_slice,
+                   "Most endpoints in one EndpointSlice")
+      ->capture_default_str();
+  manager
+      ->add_option("--terminated-pod-gc-threshold", manager_options.terminated_pod_gc_threshold,
+                   "Finished pods kept before the oldest are deleted (0: no limit)")
+      ->capture_default_str();
+  manager
       ->add_option("--secure-port", manager_options.secure_port,
                    "HTTPS port of /healthz (0 picks a free one, -1 serves none)")
       ->capture_default_str();
@@ -212,6 +220,55 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
 
+  // The node lifecycle controller's timing, on `kpp server` (its embedded manager) and on
+  // `kpp controller-manager`.
+  std::string node_monitor_period = "5s";
+  std::string node_monitor_grace_period = "40s";
+  for (CLI::App* command : {server, manager}) {
+    command
+        ->add_option("--node-monitor-period", node_monitor_period,
+                     "How often node health is checked")
+        ->capture_default_str();
+    command
+        ->add_option("--node-monitor-grace-period", node_monitor_grace_period,
+                     "How long a node may go without renewing its lease before it is Unknown")
+        ->capture_default_str();
+  }
+  manager
+      ->add_option("--node-eviction-rate", manager_options.node_lifecycle.node_eviction_rate,
+                   "Nodes per second per zone that get NoExecute taints")
+      ->capture_default_str();
+  manager
+      ->add_option("--secondary-node-eviction-rate",
+                   manager_options.node_lifecycle.secondary_node_eviction_rate,
+                   "The same in a partially disrupted large zone")
+      ->capture_default_str();
+  manager
+      ->add_option("--large-cluster-size-threshold",
+                   manager_options.node_lifecycle.large_cluster_size_threshold,
+                   "Zones larger than this use the secondary rate when partially disrupted")
+      ->capture_default_str();
+  manager
+      ->add_option("--unhealthy-zone-threshold",
+                   manager_options.node_lifecycle.unhealthy_zone_threshold,
+                   "Fraction of not-ready nodes that makes a zone partially disrupted")
+      ->capture_default_str();
+  auto apply_node_monitor_flags = [&](kpp::controllers::ControllerManagerOptions& options) {
+    for (auto [text, name, out] :
+         {std::tuple{&node_monitor_period, "--node-monitor-period",
+                     &options.node_lifecycle.node_monitor_period},
+          std::tuple{&node_monitor_grace_period, "--node-monitor-grace-period",
+                     &options.node_lifecycle.node_monitor_grace_period}}) {
+      auto parsed = kpp::intstr::ParseDuration(*text);
+      if (!parsed.ok() || parsed->count() <= 0) {
+        std::fprintf(stderr, "kpp: invalid %s \"%s\"\n", name, text->c_str());
+        return false;
+      }
+      *out = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);
+    }
+    return true;
+  };
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -230,6 +287,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (server->parsed()) {
+    if (!apply_node_monitor_flags(server_config.controller_manager)) return 2;
     if (!ParseFileMode(kubeconfig_mode, server_config.write_kubeconfig_mode)) {
       std::fprintf(stderr,
                    "kpp: invalid --write-kubeconfig-mode \"%s\": want an octal mode such as 0600\n",
@@ -248,6 +306,7 @@ int main(int argc, char** argv) {
   }
   if (hollow_nodes->parsed()) return kpp::hollownodes::RunHollowNodesCommand(hollow_flags);
   if (manager->parsed()) {
+    if (!apply_node_monitor_flags(manager_options)) return 2;
     manager_options.controllers.clear();
     std::string_view rest = manager_controllers;
     while (true) {

@@ -12,9 +12,11 @@ TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
   };
   const Case cases[] = {
       {{"*"},
-       {"cronjob", "daemonset", "deployment", "garbagecollector", "job", "replicaset",
-        "replicationcontroller", "statefulset", "ttl-after-finished"}},
-      {{"*", "-deployment"},
+       {"cronjob", "daemonset", "deployment", "endpoint", "endpointslice", "endpointslicemirroring",
+        "garbagecollector", "job", "nodelifecycle", "podgc", "replicaset", "replicationcontroller",
+        "statefulset", "ttl-after-finished"}},
+      {{"*", "-deployment", "-endpoint", "-endpointslice", "-endpointslicemirroring", "-podgc",
+        "-nodelifecycle"},
        {"cronjob", "daemonset", "garbagecollector", "job", "replicaset", "replicationcontroller",
         "statefulset", "ttl-after-finished"}},
       {{"replicaset"}, {"replicaset"}},

@@ -19,9 +19,13 @@
 #include "controllers/common/rest_controller_client.h"
 #include "controllers/daemon/daemon_set.h"
 #include "controllers/deployment/deployment.h"
+#include "controllers/endpoint/endpoints_controller.h"
+#include "controllers/endpointslice/endpointslice_controller.h"
+#include "controllers/endpointslicemirroring/mirroring_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/history/rest_workload_client.h"
 #include "controllers/job/batch_controllers.h"
+#include "controllers/podgc/pod_gc.h"
 #include "controllers/replicaset/replica_set.h"
 #include "controllers/statefulset/stateful_set.h"
 #include "http/server.h"
@@ -41,15 +45,13 @@ std::string DefaultIdentity() {
 }  // namespace
 
 const std::vector<std::string>& KnownControllers() {
-  static const std::vector<std::string> known = {"cronjob",
-                                                 "daemonset",
-                                                 "deployment",
-                                                 "garbagecollector",
-                                                 "job",
-                                                 "replicaset",
-                                                 "replicationcontroller",
-                                                 "statefulset",
-                                                 "ttl-after-finished"};
+  static const std::vector<std::string> known = {"cronjob",          "daemonset",
+                                                 "deployment",       "endpoint",
+                                                 "endpointslice",    "endpointslicemirroring",
+                                                 "garbagecollector", "job",
+                                                 "nodelifecycle",    "podgc",
+                                                 "replicaset",       "replicationcontroller",
+                                                 "statefulset",      "ttl-after-finished"};
   return known;
 }
 
@@ -109,6 +111,14 @@ struct ControllerManager::State {
     RestWorkloadClient workload_client(client);
     std::vector<std::unique_ptr<StatefulSetController>> stateful_sets;
     std::vector<std::unique_ptr<DaemonSetController>> daemon_sets;
+    RestEndpointsClient endpoints_client(client);
+    std::unique_ptr<EndpointsController> endpoints;
+    std::unique_ptr<EndpointSliceController> endpoint_slices;
+    std::unique_ptr<EndpointSliceMirroringController> endpoint_slice_mirroring;
+    RestPodGCClient pod_gc_client(client);
+    std::unique_ptr<PodGCController> pod_gc;
+    RestNodeLifecycleClient node_lifecycle_client(client);
+    std::unique_ptr<NodeLifecycleController> node_lifecycle;
     for (const auto& name : enabled) {
       if (name == "replicaset") {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
@@ -132,6 +142,24 @@ struct ControllerManager::State {
       } else if (name == "daemonset") {
         daemon_sets.push_back(
             std::make_unique<DaemonSetController>(factory, workload_client, *events));
+      } else if (name == "endpoint") {
+        endpoints = std::make_unique<EndpointsController>(factory, endpoints_client);
+      } else if (name == "endpointslice") {
+        endpoint_slices = std::make_unique<EndpointSliceController>(
+            factory, endpoints_client,
+            EndpointSliceControllerOptions{.max_endpoints_per_slice =
+                                               options.max_endpoints_per_slice});
+      } else if (name == "nodelifecycle") {
+        node_lifecycle = std::make_unique<NodeLifecycleController>(factory, node_lifecycle_client,
+                                                                   *events, options.node_lifecycle);
+      } else if (name == "podgc") {
+        pod_gc = std::make_unique<PodGCController>(
+            factory, pod_gc_client,
+            PodGCControllerOptions{.terminated_pod_gc_threshold =
+                                       options.terminated_pod_gc_threshold});
+      } else if (name == "endpointslicemirroring") {
+        endpoint_slice_mirroring =
+            std::make_unique<EndpointSliceMirroringController>(factory, endpoints_client);
       }
     }
     BatchControllers batch(client, factory, *events, enabled);  // job, cronjob, ttl-after-finished
@@ -151,6 +179,11 @@ struct ControllerManager::State {
       controller->Run();
     for (auto& controller : daemon_sets)
       controller->Run();
+    if (endpoints) endpoints->Run();
+    if (endpoint_slices) endpoint_slices->Run();
+    if (endpoint_slice_mirroring) endpoint_slice_mirroring->Run();
+    if (pod_gc) pod_gc->Run();
+    if (node_lifecycle) node_lifecycle->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -166,6 +199,11 @@ struct ControllerManager::State {
       controller->Stop();
     for (auto& controller : daemon_sets)
       controller->Stop();
+    if (endpoints) endpoints->Stop();
+    if (endpoint_slices) endpoint_slices->Stop();
+    if (endpoint_slice_mirroring) endpoint_slice_mirroring->Stop();
+    if (pod_gc) pod_gc->Stop();
+    if (node_lifecycle) node_lifecycle->Stop();
     factory.Shutdown();
   }
 

@@ -1,0 +1,253 @@
+// Node health monitoring, condition taints, zone states and taint eviction, with a fake client
+// and clock.
+#include "controllers/nodelifecycle/node_lifecycle.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "fakes.h"
+
+namespace kpp::controllers {
+namespace {
+
+using api::core::v1::Pod;
+using api::core::v1::Taint;
+using api::core::v1::Toleration;
+using testing::FakeEvents;
+
+class FakeNodeLifecycleClient final : public NodeLifecycleClient {
+ public:
+  Status UpdateNodeStatus(const Node& node) override {
+    actions.push_back("update status " + node.metadata.name);
+    statuses.push_back(node);
+    return Ok();
+  }
+  Status PatchNode(const std::string& name, const std::string& patch) override {
+    actions.push_back("patch node " + name);
+    node_patches.push_back(boost::json::parse(patch));
+    return Ok();
+  }
+  Status PatchPodStatus(const std::string& ns, const std::string& name,
+                        const std::string& patch) override {
+    actions.push_back("patch pod status " + ns + "/" + name);
+    pod_patches.push_back(boost::json::parse(patch));
+    return Ok();
+  }
+  Status DeletePod(const std::string& ns, const std::string& name, const std::string&) override {
+    actions.push_back("delete pod " + ns + "/" + name);
+    return Ok();
+  }
+  std::vector<std::string> actions;
+  std::vector<Node> statuses;
+  std::vector<boost::json::value> node_patches;
+  std::vector<boost::json::value> pod_patches;
+};
+
+NodePtr MakeNode(const std::string& name, const std::string& ready, int64_t heartbeat,
+                 std::vector<Taint> taints = {}, const std::string& zone = "") {
+  auto node = std::make_shared<Node>();
+  node->metadata.name = name;
+  node->metadata.resource_version = "7";
+  if (!zone.empty()) node->metadata.labels[kZoneLabel] = zone;
+  node->spec.taints = std::move(taints);
+  for (const char* type : {"Ready", "MemoryPressure"}) {
+    api::core::v1::NodeCondition condition;
+    condition.type = type;
+    condition.status = std::string(type) == "Ready" ? ready : "False";
+    condition.last_heartbeat_time = api::Time::FromUnixSeconds(heartbeat);
+    condition.last_transition_time = api::Time::FromUnixSeconds(100);
+    node->status.conditions.push_back(condition);
+  }
+  return node;
+}
+
+std::vector<std::string> TaintKeys(const boost::json::value& patch) {
+  std::vector<std::string> out;
+  const auto& taints = patch.at("spec").at("taints");
+  if (taints.is_null()) return out;
+  for (const auto& taint : taints.as_array())
+    out.push_back(std::string(taint.at("key").as_string()) + ":" +
+                  std::string(taint.at("effect").as_string()));
+  return out;
+}
+
+TEST(NodeHealthSyncerTest, OverdueNodeGoesUnknownThenGetsUnreachableTaints) {
+  FakeNodeLifecycleClient client;
+  FakeClock clock;
+  NodeLifecycleOptions options;
+  options.node_monitor_grace_period = std::chrono::seconds(40);
+  NodeHealthSyncer syncer(client, options, clock);
+  auto lease = std::make_shared<Lease>();
+  lease->spec.renew_time = api::MicroTime::FromUnixMicros(1);
+  const std::map<std::string, std::shared_ptr<const Lease>> leases = {{"n1", lease}};
+  auto healthy = MakeNode("n1", "True", 50);
+  auto other = MakeNode("n2", "True", 50);
+
+  ASSERT_TRUE(syncer.Monitor({healthy, other}, leases).ok());
+  clock.Advance(std::chrono::seconds(40));
+  ASSERT_TRUE(syncer.Monitor({healthy, other}, leases).ok());
+  EXPECT_TRUE(client.actions.empty()) << "within the grace period";
+
+  clock.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(syncer.Monitor({healthy, other}, leases).ok());
+  ASSERT_EQ(client.actions, (std::vector<std::string>{"update status n1", "update status n2"}));
+  const Node& unknown = client.statuses[0];
+  ASSERT_EQ(unknown.status.conditions.size(), 4u);  // DiskPressure, PIDPressure added
+  for (const auto& condition : unknown.status.conditions) {
+    SCOPED_TRACE(condition.type);
+    EXPECT_EQ(condition.status, "Unknown");
+    if (condition.type == "Ready" || condition.type == "MemoryPressure") {
+      EXPECT_EQ(condition.reason, "NodeStatusUnknown");
+      EXPECT_EQ(condition.message, "Kubelet stopped posting node status.");
+      EXPECT_EQ(condition.last_heartbeat_time, api::Time::FromUnixSeconds(50));
+    } else {
+      EXPECT_EQ(condition.reason, "NodeStatusNeverUpdated");
+    }
+  }
+
+  // Next pass sees the Unknown status: NoSchedule at once; NoExecute at the eviction rate (one
+  // token at the start, then 0.1/s): n1 now, n2 ten seconds later.
+  client.actions.clear();
+  std::vector<NodePtr> unknown_nodes = {std::make_shared<const Node>(client.statuses[0]),
+                                        std::make_shared<const Node>(client.statuses[1])};
+  // One node of two is not a full disruption of the zone only if the other is ready: make a
+  // third, ready node so that the zone stays Normal.
+  auto fresh = MakeNode("n3", "True", 1000);
+  unknown_nodes.push_back(fresh);
+  ASSERT_TRUE(syncer.Monitor(unknown_nodes, leases).ok());
+  ASSERT_EQ(client.node_patches.size(), 2u);
+  EXPECT_EQ(TaintKeys(client.node_patches[0]),
+            (std::vector<std::string>{"node.kubernetes.io/unreachable:NoSchedule",
+                                      "node.kubernetes.io/unreachable:NoExecute"}));
+  EXPECT_EQ(TaintKeys(client.node_patches[1]),
+            (std::vector<std::string>{"node.kubernetes.io/unreachable:NoSchedule"}));
+  EXPECT_EQ(client.node_patches[0].at("metadata").at("resourceVersion"), "7");
+  EXPECT_TRUE(
+      client.node_patches[0].at("spec").at("taints").at(1).as_object().contains("timeAdded"));
+}
+
+TEST(DesiredConditionTaintsTest, FollowTheReadyCondition) {
+  const Taint other{"dedicated", "db", "NoSchedule", std::nullopt};
+  const Taint unreachable_no_schedule{kUnreachableTaint, "", "NoSchedule", std::nullopt};
+  const Taint unreachable_no_execute{kUnreachableTaint, "", "NoExecute",
+                                     api::Time::FromUnixSeconds(5)};
+  struct Case {
+    std::string name;
+    std::string ready;
+    std::vector<Taint> taints;
+    bool allow_no_execute = true;
+    std::optional<std::vector<std::string>> want;  // key:effect; nullopt: unchanged
+  };
+  const std::vector<Case> cases = {
+      {.name = "ready, nothing to do", .ready = "True", .taints = {other}},
+      {.name = "ready again: condition taints removed, others kept",
+       .ready = "True",
+       .taints = {other, unreachable_no_schedule, unreachable_no_execute},
+       .want = std::vector<std::string>{"dedicated:NoSchedule"}},
+      {.name = "not ready swaps unreachable for not-ready",
+       .ready = "False",
+       .taints = {unreachable_no_schedule, unreachable_no_execute},
+       .want = std::vector<std::string>{"node.kubernetes.io/not-ready:NoSchedule",
+                                        "node.kubernetes.io/not-ready:NoExecute"}},
+      {.name = "unknown and already tainted: unchanged",
+       .ready = "Unknown",
+       .taints = {unreachable_no_schedule, unreachable_no_execute}},
+      {.name = "NoExecute not allowed (full disruption) is removed",
+       .ready = "Unknown",
+       .taints = {unreachable_no_schedule, unreachable_no_execute},
+       .allow_no_execute = false,
+       .want = std::vector<std::string>{"node.kubernetes.io/unreachable:NoSchedule"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto node = MakeNode("n", c.ready, 1, c.taints);
+    auto got = DesiredConditionTaints(*node, c.allow_no_execute, api::Time::FromUnixSeconds(9));
+    ASSERT_EQ(got.has_value(), c.want.has_value());
+    if (!got) continue;
+    std::vector<std::string> keys;
+    for (const auto& taint : *got)
+      keys.push_back(taint.key + ":" + taint.effect);
+    EXPECT_EQ(keys, *c.want);
+  }
+}
+
+TEST(ComputeZoneStateTest, UpstreamThresholds) {
+  EXPECT_EQ(ComputeZoneState(3, 0, 0.55), ZoneState::kNormal);
+  EXPECT_EQ(ComputeZoneState(0, 1, 0.55), ZoneState::kFullDisruption);
+  EXPECT_EQ(ComputeZoneState(1, 2, 0.55), ZoneState::kNormal);  // not more than 2 not ready
+  EXPECT_EQ(ComputeZoneState(2, 3, 0.55), ZoneState::kPartialDisruption);
+  EXPECT_EQ(ComputeZoneState(3, 3, 0.55), ZoneState::kNormal);
+}
+
+TEST(NodeHealthSyncerTest, EveryZoneFullyDisruptedAddsNoNoExecuteTaint) {
+  FakeNodeLifecycleClient client;
+  FakeClock clock;
+  NodeHealthSyncer syncer(client, {}, clock);
+  auto a = MakeNode("a", "Unknown", 1, {}, "z1");
+  auto b = MakeNode("b", "Unknown", 1, {}, "z2");
+  ASSERT_TRUE(syncer.Monitor({a, b}, {}).ok());
+  ASSERT_EQ(client.node_patches.size(), 2u);
+  for (const auto& patch : client.node_patches) {
+    EXPECT_EQ(TaintKeys(patch),
+              (std::vector<std::string>{"node.kubernetes.io/unreachable:NoSchedule"}));
+  }
+}
+
+TEST(TolerationTest, UpstreamMatching) {
+  const Taint taint{kUnreachableTaint, "", "NoExecute", std::nullopt};
+  EXPECT_TRUE(Tolerates({kUnreachableTaint, "Exists", "", "NoExecute", 300}, taint));
+  EXPECT_TRUE(Tolerates({kUnreachableTaint, "Exists", "", "", std::nullopt}, taint));
+  EXPECT_TRUE(Tolerates({"", "Exists", "", "", std::nullopt}, taint));
+  EXPECT_FALSE(Tolerates({"", "Equal", "", "", std::nullopt}, taint));
+  EXPECT_FALSE(Tolerates({kNotReadyTaint, "Exists", "", "", std::nullopt}, taint));
+  EXPECT_FALSE(Tolerates({kUnreachableTaint, "Exists", "", "NoSchedule", std::nullopt}, taint));
+  EXPECT_TRUE(Tolerates({kUnreachableTaint, "Equal", "", "NoExecute", std::nullopt}, taint));
+}
+
+TEST(TaintEvictionSyncerTest, DeletesAtOnceOrAfterTolerationSeconds) {
+  FakeNodeLifecycleClient client;
+  FakeEvents events;
+  FakeClock clock;
+  TaintEvictionSyncer syncer(client, events, clock);
+  auto node = MakeNode("down", "Unknown", 1,
+                       {{kUnreachableTaint, "", "NoSchedule", std::nullopt},
+                        {kUnreachableTaint, "", "NoExecute", api::Time::FromUnixSeconds(1)}});
+  auto make_pod = [](const std::string& name, std::vector<Toleration> tolerations,
+                     const std::string& node_name = "down") {
+    auto pod = std::make_shared<Pod>();
+    pod->metadata.name = name;
+    pod->metadata.namespace_ = "default";
+    pod->metadata.uid = "uid-" + name;
+    pod->spec.node_name = node_name;
+    pod->spec.tolerations = std::move(tolerations);
+    return std::shared_ptr<const Pod>(pod);
+  };
+  const std::vector<PodPtr> pods = {
+      make_pod("plain", {}),
+      make_pod("brief",
+               {{kUnreachableTaint, "Exists", "", "NoExecute", 5}, {"", "Exists", "", "", 60}}),
+      make_pod("forever", {{kUnreachableTaint, "Exists", "", "NoExecute", std::nullopt}}),
+      make_pod("elsewhere", {}, "fine"),
+  };
+  EXPECT_EQ(syncer.Evict({node}, pods), std::vector<std::string>{"default/plain"});
+  clock.Advance(std::chrono::seconds(4));
+  EXPECT_TRUE(syncer.Evict({node}, pods).empty()) << "plain is not deleted twice";
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(syncer.Evict({node}, pods), std::vector<std::string>{"default/brief"});
+  clock.Advance(std::chrono::hours(1));
+  EXPECT_TRUE(syncer.Evict({node}, pods).empty());
+  EXPECT_EQ(client.actions, (std::vector<std::string>{
+                                "patch pod status default/plain", "delete pod default/plain",
+                                "patch pod status default/brief", "delete pod default/brief"}));
+  const auto& condition = client.pod_patches[0].at("status").at("conditions").at(0);
+  EXPECT_EQ(condition.at("type"), "DisruptionTarget");
+  EXPECT_EQ(condition.at("reason"), "DeletionByTaintManager");
+  EXPECT_EQ(condition.at("message"), "Taint manager: deleting due to NoExecute taint");
+  ASSERT_EQ(events.events.size(), 2u);
+  EXPECT_EQ(events.events[0].reason, "TaintManagerEviction");
+  EXPECT_EQ(events.events[0].message, "Marking for deletion Pod default/plain");
+}
+
+}  // namespace
+}  // namespace kpp::controllers

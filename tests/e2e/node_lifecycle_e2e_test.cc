@@ -1,0 +1,170 @@
+// The node lifecycle and taint eviction controllers inside `kpp server --disable-agent` with a
+// short --node-monitor-grace-period: the nodes of a `kpp hollow-nodes` process killed with
+// SIGKILL go Unknown and get the unreachable taints; their pods without a toleration are evicted
+// at once, those with tolerationSeconds after it, those tolerating forever stay. Nodes of a
+// second process that lives on are not touched; once the node is deleted, pod GC removes its
+// pods. Checked with the real kubectl 1.27 and 1.33.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "e2e/kubectl_e2e_test.h"
+#include "support/subprocess.h"
+
+namespace kpp {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool Eventually(const std::function<bool()>& condition, std::chrono::seconds timeout = 60s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(250ms);
+  }
+  return condition();
+}
+
+class NodeLifecycleE2ETest : public testing::KubectlE2ETest {
+ protected:
+  void SetUp() override {
+    for (const auto& minor : testing::kOldestAndNewestKubectl) {
+      ASSERT_FALSE(testing::KubectlPath(minor).empty()) << "kubectl " << minor << " is missing";
+    }
+    server_.set_controller_manager(true);
+    ASSERT_TRUE(
+        server_.Start({"--node-monitor-grace-period", "12s", "--node-monitor-period", "1s"}));
+  }
+  void TearDown() override {
+    for (auto* process : {&alive_, &doomed_}) {
+      if (process->running()) {
+        process->Signal(SIGKILL);
+        (void)process->Wait(10s);
+      }
+    }
+  }
+  void StartHollowNodes(testing::Process& process, const std::string& prefix,
+                        const std::string& pod_cidr_base) {
+    std::string error;
+    ASSERT_TRUE(process.Start(
+        {testing::KppBinary(), "hollow-nodes", "--kubeconfig", server_.kubeconfig_path(), "--count",
+         "1", "--name-prefix", prefix, "--pod-cidr-base", pod_cidr_base},
+        server_.root_dir(), &error))
+        << error;
+  }
+  std::string Get(const std::vector<std::string>& args, const std::string& minor = "") {
+    auto result = Kubectl(args, minor);
+    return result.exit_code == 0 ? result.out : "";
+  }
+  void CreatePod(const std::string& name, const std::string& tolerations) {
+    MustRun({"apply", "-f",
+             server_.WriteFile(name + ".yaml",
+                               "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name +
+                                   "\nspec:\n  nodeName: doomed-0\n  containers:\n  - name: main\n"
+                                   "    image: nginx:1.27\n" +
+                                   tolerations)});
+  }
+  bool BeingDeleted(const std::string& pod) {
+    return !Get({"get", "pod", pod, "-o", "jsonpath={.metadata.deletionTimestamp}"}).empty();
+  }
+
+  testing::Process alive_;
+  testing::Process doomed_;
+};
+
+TEST_F(NodeLifecycleE2ETest, KilledNodesGoUnknownGetTaintedAndTheirPodsEvicted) {
+  StartHollowNodes(alive_, "alive-", "10.128.0.0/16");
+  StartHollowNodes(doomed_, "doomed-", "10.129.0.0/16");
+  ASSERT_TRUE(Eventually([&] {
+    const std::string out = Get({"get", "nodes", "--no-headers"});
+    int ready = 0;
+    for (size_t at = 0; (at = out.find(" Ready ", at)) != std::string::npos; ++at)
+      ++ready;
+    return ready == 2;
+  })) << Get({"get", "nodes"});
+
+  CreatePod("plain", "");
+  CreatePod("brief",
+            "  tolerations:\n  - key: node.kubernetes.io/unreachable\n    operator: Exists\n"
+            "    effect: NoExecute\n    tolerationSeconds: 8\n");
+  CreatePod("patient",
+            "  tolerations:\n  - key: node.kubernetes.io/unreachable\n    operator: Exists\n"
+            "    effect: NoExecute\n");
+  ASSERT_TRUE(Eventually([&] {
+    return Get({"get", "pods", "--no-headers"}).find("ContainerCreating") == std::string::npos &&
+           Get({"get", "pod", "plain", "brief", "patient", "-o",
+                "jsonpath={.items[*].status.phase}"}) == "Running Running Running";
+  })) << Get({"get", "pods", "-o", "wide"});
+  // Alive nodes stay untouched for longer than the grace period.
+  std::this_thread::sleep_for(14s);
+  EXPECT_EQ(Get({"get", "node", "doomed-0", "-o", "jsonpath={.spec.taints}"}), "");
+  EXPECT_FALSE(BeingDeleted("plain"));
+
+  doomed_.Signal(SIGKILL);
+  ASSERT_TRUE(doomed_.Wait(10s));
+
+  // Unknown after the grace period, with upstream's reason and message; NotReady in kubectl.
+  ASSERT_TRUE(Eventually([&] {
+    return Get({"get", "node", "doomed-0", "-o",
+                "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"}) == "Unknown";
+  })) << Get({"get", "node", "doomed-0", "-o", "yaml"});
+  // (The last lease renewal was up to 10 s before the kill, so this may come 2 s after it.)
+  auto node = boost::json::parse(Get({"get", "node", "doomed-0", "-o", "json"})).as_object();
+  for (const auto& condition : node["status"].at("conditions").as_array()) {
+    EXPECT_EQ(condition.at("status"), "Unknown") << condition.at("type");
+    EXPECT_EQ(condition.at("reason"), "NodeStatusUnknown");
+    EXPECT_EQ(condition.at("message"), "Kubelet stopped posting node status.");
+  }
+  for (const auto& minor : testing::kOldestAndNewestKubectl) {
+    const std::string row = Get({"get", "node", "doomed-0", "--no-headers"}, minor);
+    EXPECT_NE(row.find("NotReady"), std::string::npos) << minor << ": " << row;
+  }
+
+  // The unreachable taints, NoSchedule and NoExecute.
+  ASSERT_TRUE(Eventually([&] {
+    return Get({"get", "node", "doomed-0", "-o", "jsonpath={.spec.taints[*].effect}"}) ==
+           "NoSchedule NoExecute";
+  })) << Get({"get", "node", "doomed-0", "-o", "yaml"});
+  EXPECT_EQ(Get({"get", "node", "doomed-0", "-o", "jsonpath={.spec.taints[*].key}"}),
+            "node.kubernetes.io/unreachable node.kubernetes.io/unreachable");
+  const auto tainted_at = std::chrono::steady_clock::now();
+
+  // The pod without a toleration is evicted at once: DisruptionTarget, then deleted (it stays
+  // Terminating: no kubelet is left to finish it).
+  ASSERT_TRUE(Eventually([&] { return BeingDeleted("plain"); }, 15s))
+      << Get({"get", "pod", "plain", "-o", "yaml"});
+  EXPECT_EQ(Get({"get", "pod", "plain", "-o",
+                 "jsonpath={.status.conditions[?(@.type==\"DisruptionTarget\")].reason}"}),
+            "DeletionByTaintManager");
+  EXPECT_FALSE(BeingDeleted("brief"));
+  // The one tolerating it for 8 s goes after that; the one tolerating it forever stays.
+  ASSERT_TRUE(Eventually([&] { return BeingDeleted("brief"); }, 30s));
+  EXPECT_GE(std::chrono::steady_clock::now() - tainted_at, 6s);
+  EXPECT_TRUE(Get({"get", "events", "--field-selector", "reason=TaintManagerEviction"})
+                  .find("Marking for deletion Pod default/plain") != std::string::npos)
+      << Get({"get", "events"});
+  std::this_thread::sleep_for(3s);
+  EXPECT_FALSE(BeingDeleted("patient"));
+
+  // The living node kept its Ready status and has no taints.
+  EXPECT_EQ(Get({"get", "node", "alive-0", "-o",
+                 "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"}),
+            "True");
+  EXPECT_EQ(Get({"get", "node", "alive-0", "-o", "jsonpath={.spec.taints}"}), "");
+
+  // The node is deleted: pod GC force-deletes its pods (the terminating ones and the one still
+  // "running") after the 40 s quarantine, at its next 20 s pass.
+  MustRun({"delete", "node", "doomed-0"});
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return Get({"get", "pods", "-o", "name"}).empty();
+      },
+      100s))
+      << Get({"get", "pods", "-o", "wide"});
+}
+
+}  // namespace
+}  // namespace kpp
