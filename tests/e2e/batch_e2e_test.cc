@@ -1,7 +1,7 @@
 // Jobs and CronJobs end to end: `kpp server --disable-agent` with its controller manager,
-// `kpp hollow-nodes --pod-run-time 2s` running the pods, and the real kubectl. No scheduler runs
-// on this branch, so a test-only binder assigns new pods to the hollow nodes through
-// pods/binding, as a scheduler would.
+// `kpp hollow-nodes --pod-run-time 2s` running the pods, and the real kubectl. The server's
+// scheduler is off and a test-only binder assigns new pods to the hollow nodes through
+// pods/binding, so the jobs' pods go where the test expects them.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -33,6 +33,7 @@ class BatchE2ETest : public testing::KubectlE2ETest {
  protected:
   void SetUp() override {
     server_.set_controller_manager(true);
+    server_.set_scheduler(false);
     KubectlE2ETest::SetUp();
     std::string error;
     ASSERT_TRUE(hollow_.Start(

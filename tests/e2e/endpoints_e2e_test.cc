@@ -42,6 +42,7 @@ class EndpointsE2ETest : public testing::KubectlE2ETest {
  protected:
   void SetUp() override {
     server_.set_controller_manager(true);
+    server_.set_scheduler(false);  // the test binds pods itself, to the nodes it chooses
     KubectlE2ETest::SetUp();
   }
   void TearDown() override {

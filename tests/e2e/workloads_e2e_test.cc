@@ -60,6 +60,7 @@ class WorkloadsE2ETest : public testing::KubectlE2ETest {
  protected:
   void SetUp() override {
     server_.set_controller_manager(true);
+    server_.set_scheduler(false);  // the test binds pods itself, to the nodes it chooses
     KubectlE2ETest::SetUp();
     std::string error;
     ASSERT_TRUE(

@@ -98,6 +98,7 @@ KppServer::~KppServer() {
   if (!has_port) argv.insert(argv.end(), {"--https-listen-port", "0"});
   // Most suites test the API server alone; controllers would change what they look at.
   if (!controller_manager_) argv.push_back("--disable-controller-manager");
+  if (!scheduler_) argv.push_back("--disable-scheduler");
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
 
   const std::string log_dir = root_dir_ + "/run-" + std::to_string(++starts_);

@@ -37,6 +37,8 @@ class KppServer {
   bool running() const { return process_ && process_->running(); }
   // Runs the embedded controller manager (off unless asked for: see Start).
   void set_controller_manager(bool enabled) { controller_manager_ = enabled; }
+  // Suites that bind pods to nodes themselves turn the scheduler off, so it does not race them.
+  void set_scheduler(bool enabled) { scheduler_ = enabled; }
 
   int port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
@@ -64,6 +66,7 @@ class KppServer {
   int port_ = 0;
   int starts_ = 0;
   bool controller_manager_ = false;
+  bool scheduler_ = true;
 };
 
 }  // namespace kpp::testing
