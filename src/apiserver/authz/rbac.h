@@ -5,7 +5,7 @@
 // swaps in a new one when an object changes.
 #pragma once
 
-#include <boost/json/fwd.hpp>
+#include <boost/json/value.hpp>
 #include <functional>
 #include <map>
 #include <memory>

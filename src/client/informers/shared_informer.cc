@@ -171,7 +171,10 @@ void SharedInformer::Replace(std::vector<ObjectRef> objects, const std::string&)
   std::lock_guard lock(mutex_);
   const bool initial = !synced_;
   auto old = store_.Replace(std::move(items));
-  for (const auto& [key, object] : ordered) {
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+  for (const auto& entry : ordered) {
+    const auto& key = entry.first;
+    const auto& object = entry.second;
     const auto previous = old.find(key);
     if (previous == old.end()) {
       Distribute([&](Listener& listener) { listener.NotifyAdd(object, initial); });
