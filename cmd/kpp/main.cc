@@ -160,6 +160,12 @@ int main(int argc, char** argv) {
                  "(--leader-elect=false to run at once)")
       ->capture_default_str();
   manager
+      ->add_flag("--use-service-account-credentials",
+                 manager_options.use_service_account_credentials,
+                 "Run each controller as its own service account in kube-system (the "
+                 "kubeconfig's user creates them and requests their tokens)")
+      ->capture_default_str();
+  manager
       ->add_option("--controllers", manager_controllers,
                    "Controllers to run: '*' for the default ones, 'foo' enables, '-foo' disables")
       ->capture_default_str();

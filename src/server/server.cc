@@ -197,15 +197,18 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
                                       config.write_kubeconfig_mode));
   KLOG_INFO("kpp server is ready: export KUBECONFIG={}", kubeconfig_path);
 
-  // The controller manager talks to the API server over HTTPS like a separate component.
-  // It still uses the admin certificate: upstream's system:kube-controller-manager user gets its
-  // controllers' rights through a service account per controller
-  // (--use-service-account-credentials), which kpp's controller manager does not do yet.
-  controllers::ControllerManagerOptions manager_options = config.controller_manager;
-  manager_options.client_config =
-      ComponentRestConfig(url, tls->ca.certificate_pem, tls->admin, "controller-manager");
+  // The controller manager talks to the API server over HTTPS like a separate component, as
+  // system:kube-controller-manager, and runs each controller as its own service account
+  // (kubeadm's --use-service-account-credentials), so each has its system:controller:* rights.
   std::unique_ptr<controllers::ControllerManager> controller_manager;
   if (!config.disable_controller_manager) {
+    controllers::ControllerManagerOptions manager_options = config.controller_manager;
+    manager_options.use_service_account_credentials = true;
+    KPP_ASSIGN_OR_RETURN(auto credentials,
+                         IssueComponentCredentials(config.data_dir, ControllerManagerIdentity(),
+                                                   url, RealClock().Now()));
+    manager_options.client_config =
+        ComponentRestConfig(url, tls->ca.certificate_pem, credentials.client, "controller-manager");
     KPP_ASSIGN_OR_RETURN(controller_manager,
                          controllers::ControllerManager::Start(std::move(manager_options)));
   }

@@ -21,6 +21,9 @@ namespace kpp::controllers {
 struct ControllerManagerOptions {
   // How to reach the API server and as whom (`kpp server` passes its own).
   client::rest::RestConfig client_config;
+  // Upstream's --use-service-account-credentials: each controller runs as the service account
+  // kube-system/<its name> (client_builder.h) instead of as client_config's user.
+  bool use_service_account_credentials = false;
   // Upstream's --controllers: "*" enables the default ones, "foo" one by name, "-foo" disables.
   std::vector<std::string> controllers = {"*"};
   bool leader_elect = true;
