@@ -1,8 +1,11 @@
 #include "controllers/common/update_with_merge_patch.h"
 
 #include <boost/json.hpp>
+#include <map>
 
 #include "apimachinery/patch/merge_patch.h"
+#include "apimachinery/patch/patch_meta.h"
+#include "apimachinery/patch/strategic_merge_patch.h"
 #include "client/rest/errors.h"
 #include "client/rest/resource.h"
 
@@ -11,10 +14,18 @@ namespace kpp::controllers {
 Status UpdateWithMergePatch(const std::shared_ptr<client::rest::RestClient>& client,
                             const api::KindInfo& kind, const std::string& ns,
                             const std::string& name, const std::string& patch, bool status,
-                            const std::string& field_manager) {
+                            const std::string& field_manager, bool strategic) {
   boost::system::error_code parse_error;
   const boost::json::value patch_value = boost::json::parse(patch, parse_error);
   if (parse_error) return InvalidError("invalid merge patch: " + parse_error.message());
+  std::map<std::string, patch::PatchMeta, std::less<>> strategies;
+  if (strategic) {
+    for (const auto& field : kind.patch_fields) {
+      auto meta = patch::ParsePatchMeta(field.strategy, field.merge_key);
+      if (meta.ok()) strategies.emplace(std::string(field.path), *meta);
+    }
+  }
+  const patch::PatchMetaTable schema(std::move(strategies));
   client::WriteOptions options;
   options.field_manager = field_manager;
   const client::DynamicResource resource(client, kind, ns);

@@ -13,10 +13,11 @@
 namespace kpp::controllers {
 
 // Reads `name`, merges `patch` into it and updates it (its /status with `status`); a conflict
-// reads again, up to five tries.
+// reads again, up to five tries. `strategic`: `patch` is a strategic merge patch, merged with
+// the kind's patch strategies (owner references by uid, `$patch: delete`, ...).
 Status UpdateWithMergePatch(const std::shared_ptr<client::rest::RestClient>& client,
                             const api::KindInfo& kind, const std::string& ns,
                             const std::string& name, const std::string& patch, bool status,
-                            const std::string& field_manager);
+                            const std::string& field_manager, bool strategic = false);
 
 }  // namespace kpp::controllers

@@ -47,8 +47,11 @@ Status RestWorkloadClient::CreateClaim(const PersistentVolumeClaim& claim) {
 
 Status RestWorkloadClient::PatchClaim(const std::string& ns, const std::string& name,
                                       const std::string& patch) {
-  return PatchOf<PersistentVolumeClaim>(client_, ns, name, client::PatchType::kStrategicMerge,
-                                        patch);
+  // By update, as upstream's controller writes claims (its role grants no patch on them).
+  const api::KindInfo* kind = client::FindResource("", "v1", "persistentvolumeclaims");
+  if (kind == nullptr) return InternalError("unknown resource persistentvolumeclaims");
+  return UpdateWithMergePatch(client_, *kind, ns, name, patch, /*status=*/false,
+                              Writes().field_manager, /*strategic=*/true);
 }
 
 Result<ControllerRevision> RestWorkloadClient::CreateRevision(const ControllerRevision& revision) {
