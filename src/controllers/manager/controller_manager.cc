@@ -25,6 +25,7 @@
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/history/rest_workload_client.h"
 #include "controllers/job/batch_controllers.h"
+#include "controllers/podautoscaler/horizontal.h"
 #include "controllers/podgc/pod_gc.h"
 #include "controllers/replicaset/replica_set.h"
 #include "controllers/statefulset/stateful_set.h"
@@ -45,13 +46,21 @@ std::string DefaultIdentity() {
 }  // namespace
 
 const std::vector<std::string>& KnownControllers() {
-  static const std::vector<std::string> known = {"cronjob",          "daemonset",
-                                                 "deployment",       "endpoint",
-                                                 "endpointslice",    "endpointslicemirroring",
-                                                 "garbagecollector", "job",
-                                                 "nodelifecycle",    "podgc",
-                                                 "replicaset",       "replicationcontroller",
-                                                 "statefulset",      "ttl-after-finished"};
+  static const std::vector<std::string> known = {"cronjob",
+                                                 "daemonset",
+                                                 "deployment",
+                                                 "endpoint",
+                                                 "endpointslice",
+                                                 "endpointslicemirroring",
+                                                 "garbagecollector",
+                                                 "horizontalpodautoscaling",
+                                                 "job",
+                                                 "nodelifecycle",
+                                                 "podgc",
+                                                 "replicaset",
+                                                 "replicationcontroller",
+                                                 "statefulset",
+                                                 "ttl-after-finished"};
   return known;
 }
 
@@ -119,6 +128,8 @@ struct ControllerManager::State {
     std::unique_ptr<PodGCController> pod_gc;
     RestNodeLifecycleClient node_lifecycle_client(client);
     std::unique_ptr<NodeLifecycleController> node_lifecycle;
+    podautoscaler::RestHpaClient hpa_client(client);
+    std::unique_ptr<podautoscaler::HorizontalController> horizontal;
     for (const auto& name : enabled) {
       if (name == "replicaset") {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
@@ -157,6 +168,9 @@ struct ControllerManager::State {
             factory, pod_gc_client,
             PodGCControllerOptions{.terminated_pod_gc_threshold =
                                        options.terminated_pod_gc_threshold});
+      } else if (name == "horizontalpodautoscaling") {
+        horizontal = std::make_unique<podautoscaler::HorizontalController>(
+            factory, hpa_client, *events, options.horizontal_pod_autoscaler);
       } else if (name == "endpointslicemirroring") {
         endpoint_slice_mirroring =
             std::make_unique<EndpointSliceMirroringController>(factory, endpoints_client);
@@ -184,6 +198,7 @@ struct ControllerManager::State {
     if (endpoint_slice_mirroring) endpoint_slice_mirroring->Run();
     if (pod_gc) pod_gc->Run();
     if (node_lifecycle) node_lifecycle->Run();
+    if (horizontal) horizontal->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -204,6 +219,7 @@ struct ControllerManager::State {
     if (endpoint_slice_mirroring) endpoint_slice_mirroring->Stop();
     if (pod_gc) pod_gc->Stop();
     if (node_lifecycle) node_lifecycle->Stop();
+    if (horizontal) horizontal->Stop();
     factory.Shutdown();
   }
 

@@ -1,0 +1,144 @@
+// The horizontal pod autoscaler end to end: `kpp server` with its controller manager (syncing
+// autoscalers every second), `kpp hollow-nodes` reporting pod usage to metrics.k8s.io, and the
+// real kubectl (autoscale, get hpa, top) of the oldest and newest supported versions.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "e2e/kubectl_e2e_test.h"
+#include "support/subprocess.h"
+
+namespace kpp {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool Eventually(const std::function<bool()>& condition, std::chrono::seconds timeout = 90s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto holds = [&] {
+    try {
+      return condition();
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (holds()) return true;
+    std::this_thread::sleep_for(300ms);
+  }
+  return holds();
+}
+
+class AutoscalingE2ETest : public testing::KubectlE2ETest {
+ protected:
+  void SetUp() override {
+    for (const auto& minor : testing::kOldestAndNewestKubectl) {
+      ASSERT_FALSE(testing::KubectlPath(minor).empty()) << "kubectl " << minor << " is missing";
+    }
+    server_.set_controller_manager(true);
+    ASSERT_TRUE(server_.Start({"--horizontal-pod-autoscaler-sync-period=1s"}));
+  }
+  void TearDown() override {
+    if (hollow_.running()) {
+      hollow_.Signal(SIGKILL);
+      (void)hollow_.Wait(10s);
+    }
+  }
+  void StartHollowNodes() {
+    std::string error;
+    ASSERT_TRUE(hollow_.Start({testing::KppBinary(), "hollow-nodes", "--kubeconfig",
+                               server_.kubeconfig_path(), "--count", "2", "--pod-cpu-usage", "200m",
+                               "--pod-memory-usage", "32Mi", "--usage-report-interval", "1s"},
+                              server_.root_dir(), &error))
+        << error;
+    ASSERT_TRUE(Eventually([&] {
+      auto out = Kubectl({"get", "nodes", "--no-headers"}).out;
+      int ready = 0;
+      for (size_t at = 0; (at = out.find(" Ready ", at)) != std::string::npos; ++at)
+        ++ready;
+      return ready == 2;
+    })) << hollow_.Stderr();
+  }
+  int SpecReplicas() {
+    auto out = Kubectl({"get", "deployment", "web", "-o", "jsonpath={.spec.replicas}"}).out;
+    return out.empty() ? -1 : std::stoi(out);
+  }
+
+  testing::Process hollow_;
+};
+
+TEST_F(AutoscalingE2ETest, ScalesADeploymentUpAndDownOnReportedCpuUsage) {
+  StartHollowNodes();
+  MustRun({"apply", "-f",
+           server_.WriteFile("web.yaml",
+                             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+                             "spec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: web\n"
+                             "  template:\n    metadata:\n      labels:\n        app: web\n"
+                             "    spec:\n      containers:\n      - name: main\n"
+                             "        image: nginx:1.27\n        resources:\n          requests:\n"
+                             "            cpu: 100m\n")});
+  // metrics.k8s.io serves the hollow node's report; kubectl top reads it.
+  ASSERT_TRUE(Eventually([&] {
+    auto top = Kubectl({"top", "pod", "-l", "app=web", "--no-headers"});
+    return top.exit_code == 0 && top.out.find("200m") != std::string::npos &&
+           top.out.find("32Mi") != std::string::npos;
+  })) << Kubectl({"top", "pod"}).err
+      << Kubectl({"get", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods"}).out;
+  auto top_node = Kubectl({"top", "node", "hollow-0"}, "1.27");
+  EXPECT_EQ(top_node.exit_code, 0) << top_node.err;
+  EXPECT_NE(top_node.out.find("CPU(cores)"), std::string::npos) << top_node.out;
+
+  MustRun({"autoscale", "deployment", "web", "--cpu-percent=50", "--min=1", "--max=5"});
+  // 200% of the request against 50%: up to the maximum (4 at once, then 5).
+  ASSERT_TRUE(Eventually([&] { return SpecReplicas() == 5; }))
+      << Kubectl({"describe", "hpa", "web"}).out;
+  std::string targets;
+  ASSERT_TRUE(Eventually([&] {
+    targets = Kubectl({"get", "hpa", "web", "--no-headers"}).out;
+    return targets.find("cpu: 200%/50%") != std::string::npos &&
+           targets.find(" 5 ") != std::string::npos;
+  })) << targets;
+  EXPECT_NE(Kubectl({"get", "hpa", "web"}, "1.27").out.find("TARGETS"), std::string::npos);
+  auto hpa = GetJson({"hpa", "web"});
+  EXPECT_EQ(hpa.at("apiVersion"), "autoscaling/v2");
+  EXPECT_EQ(hpa.at("status").at("desiredReplicas"), 5);
+  bool limited = false;
+  for (const auto& condition : hpa.at("status").at("conditions").as_array()) {
+    if (condition.at("type") == "ScalingLimited") {
+      limited = condition.at("status") == "True" && condition.at("reason") == "TooManyReplicas";
+    }
+  }
+  EXPECT_TRUE(limited) << boost::json::serialize(hpa);
+  auto events = Kubectl({"get", "events", "--field-selector", "reason=SuccessfulRescale", "-o",
+                         "jsonpath={.items[*].message}"});
+  EXPECT_NE(events.out.find("New size: 4; reason: cpu resource utilization (percentage of "
+                            "request) above target"),
+            std::string::npos)
+      << events.out;
+  // The v1 view of the same autoscaler.
+  auto v1 = Kubectl(
+      {"get", "--raw", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/web"});
+  EXPECT_NE(v1.out.find(R"("currentCPUUtilizationPercentage":200)"), std::string::npos) << v1.out;
+
+  // Usage drops to 10%: after a short stabilization window, down to the minimum.
+  MustRun({"patch", "hpa", "web", "--type=merge", "-p",
+           R"({"spec":{"behavior":{"scaleDown":{"stabilizationWindowSeconds":3}}}})"});
+  MustRun({"annotate", "pods", "-l", "app=web", "kpp.dev/hollow-cpu-usage=10m", "--overwrite"});
+  ASSERT_TRUE(Eventually([&] { return SpecReplicas() == 1; }))
+      << Kubectl({"describe", "hpa", "web"}).out;
+  events = Kubectl({"get", "events", "--field-selector", "reason=SuccessfulRescale", "-o",
+                    "jsonpath={.items[*].message}"});
+  EXPECT_NE(events.out.find("New size: 1; reason: All metrics below target"), std::string::npos)
+      << events.out;
+  ASSERT_TRUE(Eventually([&] {
+    auto top = Kubectl({"top", "pod", "-l", "app=web", "--no-headers"}, "1.33");
+    return top.exit_code == 0 && top.out.find("10m") != std::string::npos;
+  })) << Kubectl({"top", "pod"}).out;
+}
+
+}  // namespace
+}  // namespace kpp
