@@ -161,8 +161,12 @@ Status HorizontalSyncer::Reconcile(const std::string& key, HorizontalPodAutoscal
                "the HPA controller was able to get the target's current scale", now);
   const int32_t current_replicas = scale->spec.replicas;
 
-  std::lock_guard lock(mutex_);
-  History& history = history_[key];
+  // The queue hands a key to one worker at a time, and std::map keeps references stable, so
+  // the lock guards only the lookup.
+  History& history = [&]() -> History& {
+    std::lock_guard lock(mutex_);
+    return history_[key];
+  }();
   if (history.recommendations.empty()) {
     history.recommendations.push_back({current_replicas, now});
   }

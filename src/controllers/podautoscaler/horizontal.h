@@ -125,7 +125,7 @@ class HorizontalSyncer {
   EventSink& events_;
   Clock& clock_;
   HorizontalOptions options_;
-  std::mutex mutex_;  // guards history_ (workers sync different keys at once)
+  std::mutex mutex_;  // guards the map history_ (workers sync different keys at once)
   std::map<std::string, History> history_;
 };
 
