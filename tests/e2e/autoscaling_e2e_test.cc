@@ -119,6 +119,9 @@ TEST_F(AutoscalingE2ETest, ScalesADeploymentUpAndDownOnReportedCpuUsage) {
                             "request) above target"),
             std::string::npos)
       << events.out;
+  auto described = Kubectl({"describe", "hpa", "web"}, "1.33").out;
+  EXPECT_NE(described.find("ScalingActive"), std::string::npos) << described;
+  EXPECT_NE(described.find("SuccessfulRescale"), std::string::npos) << described;
   // The v1 view of the same autoscaler.
   auto v1 = Kubectl(
       {"get", "--raw", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/web"});
@@ -138,6 +141,60 @@ TEST_F(AutoscalingE2ETest, ScalesADeploymentUpAndDownOnReportedCpuUsage) {
     auto top = Kubectl({"top", "pod", "-l", "app=web", "--no-headers"}, "1.33");
     return top.exit_code == 0 && top.out.find("10m") != std::string::npos;
   })) << Kubectl({"top", "pod"}).out;
+}
+
+// A custom resource with a scale subresource: the autoscaler finds its resource by discovery
+// and scales it through /scale; the pods are the test's own, selected by the scale's selector.
+TEST_F(AutoscalingE2ETest, ScalesACustomResourceThroughItsScaleSubresource) {
+  StartHollowNodes();
+  MustRun({"apply", "-f",
+           server_.WriteFile(
+               "crd.yaml",
+               "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+               "  name: webapps.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n"
+               "  names:\n    plural: webapps\n    singular: webapp\n    kind: WebApp\n"
+               "  versions:\n  - name: v1\n    served: true\n    storage: true\n"
+               "    subresources:\n      status: {}\n      scale:\n"
+               "        specReplicasPath: .spec.replicas\n"
+               "        statusReplicasPath: .status.replicas\n"
+               "        labelSelectorPath: .status.selector\n"
+               "    schema:\n      openAPIV3Schema:\n        type: object\n"
+               "        x-kubernetes-preserve-unknown-fields: true\n")});
+  MustRun({"wait", "--for=condition=Established", "crd/webapps.example.com"});
+  MustRun({"apply", "-f",
+           server_.WriteFile("app.yaml",
+                             "apiVersion: example.com/v1\nkind: WebApp\nmetadata:\n  name: shop\n"
+                             "spec:\n  replicas: 1\n")});
+  MustRun({"patch", "webapp", "shop", "--subresource=status", "--type=merge", "-p",
+           R"({"status":{"replicas":1,"selector":"app=shop"}})"},
+          "1.33");
+  MustRun({"apply", "-f",
+           server_.WriteFile("pod.yaml",
+                             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: shop-0\n  labels:\n"
+                             "    app: shop\nspec:\n  containers:\n  - name: main\n"
+                             "    image: nginx:1.27\n    resources:\n      requests:\n"
+                             "        cpu: 100m\n")});
+  MustRun({"apply", "-f",
+           server_.WriteFile("hpa.yaml",
+                             "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n"
+                             "metadata:\n  name: shop\nspec:\n  scaleTargetRef:\n"
+                             "    apiVersion: example.com/v1\n    kind: WebApp\n    name: shop\n"
+                             "  minReplicas: 1\n  maxReplicas: 3\n  metrics:\n"
+                             "  - type: Resource\n    resource:\n      name: cpu\n"
+                             "      target:\n        type: Utilization\n"
+                             "        averageUtilization: 50\n")});
+  // One pod at 200% of its request against 50%: 4 wanted, capped at the maximum of 3.
+  ASSERT_TRUE(Eventually([&] {
+    return Kubectl({"get", "webapp", "shop", "-o", "jsonpath={.spec.replicas}"}).out == "3";
+  })) << Kubectl({"describe", "hpa", "shop"}).out;
+  auto hpa = GetJson({"hpa", "shop"});
+  EXPECT_EQ(hpa.at("status")
+                .at("currentMetrics")
+                .at(0)
+                .at("resource")
+                .at("current")
+                .at("averageUtilization"),
+            200);
 }
 
 }  // namespace
