@@ -457,5 +457,25 @@ TEST_F(HorizontalSyncerTest, TargetBoundsAndMissingTarget) {
   EXPECT_EQ(client_.scale.spec.replicas, 0);
 }
 
+TEST_F(HorizontalSyncerTest, TwoAutoscalersOverTheSamePodsAreRefused) {
+  client_.cpu_usage = {{"web-a", "200m"}, {"web-b", "200m"}};
+  auto first = MakeHpa();
+  ASSERT_TRUE(SyncOnce(first).ok());
+  auto second = MakeHpa();
+  second.metadata.name = "web-too";
+  second.status = client_.status;
+  EXPECT_FALSE(syncer_.Sync("default/web-too", &second).ok());
+  auto* active = FindCondition(client_.status, "ScalingActive");
+  ASSERT_NE(active, nullptr);
+  EXPECT_EQ(active->reason, "AmbiguousSelector");
+  EXPECT_EQ(active->message,
+            "pods by selector app=web are controlled by multiple HPAs: [default/web "
+            "default/web-too]");
+  // Once the first is gone, the second scales.
+  ASSERT_TRUE(syncer_.Sync("default/web", nullptr).ok());
+  second.status = client_.status;
+  EXPECT_TRUE(syncer_.Sync("default/web-too", &second).ok());
+}
+
 }  // namespace
 }  // namespace kpp::controllers::podautoscaler

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <set>
 
 #include "api/autoscaling/v1/codec.h"
 #include "api/autoscaling/v2/codec.h"
@@ -134,6 +135,7 @@ Status HorizontalSyncer::Sync(const std::string& key, const HorizontalPodAutosca
   if (hpa == nullptr) {
     std::lock_guard lock(mutex_);
     history_.erase(key);
+    selectors_.erase(key);
     return Ok();
   }
   return Reconcile(key, *hpa);
@@ -190,7 +192,7 @@ Status HorizontalSyncer::Reconcile(const std::string& key, HorizontalPodAutoscal
     rescale_reason = "Current number of replicas below Spec.MinReplicas";
     desired_replicas = min_replicas;
   } else {
-    MetricsResult metrics = ComputeReplicasForMetrics(hpa, *scale);
+    MetricsResult metrics = ComputeReplicasForMetrics(key, hpa, *scale);
     statuses = std::move(metrics.statuses);
     if (metrics.error && metrics.replicas == -1) {
       hpa.status.current_replicas = current_replicas;
@@ -257,7 +259,7 @@ Status HorizontalSyncer::Reconcile(const std::string& key, HorizontalPodAutoscal
 }
 
 HorizontalSyncer::MetricsResult HorizontalSyncer::ComputeReplicasForMetrics(
-    HorizontalPodAutoscaler& hpa, const Scale& scale) {
+    const std::string& key, HorizontalPodAutoscaler& hpa, const Scale& scale) {
   MetricsResult result;
   const auto now = clock_.Now();
   if (scale.status.selector.empty()) {
@@ -276,6 +278,32 @@ HorizontalSyncer::MetricsResult HorizontalSyncer::ComputeReplicasForMetrics(
     SetCondition(hpa, kScalingActive, "False", "InvalidSelector", message, now);
     result.error = InvalidError(message);
     return result;
+  }
+  {
+    // Upstream's check for pods that more than one autoscaler would scale.
+    std::lock_guard lock(mutex_);
+    selectors_.insert_or_assign(key, *selector);
+    std::set<std::string> selecting;
+    const std::string prefix = hpa.metadata.namespace_ + "/";
+    for (const auto& pod : pods_.List(hpa.metadata.namespace_)) {
+      if (!selector->Matches(pod->metadata.labels)) continue;
+      for (const auto& [other, other_selector] : selectors_) {
+        if (other.starts_with(prefix) && other_selector.Matches(pod->metadata.labels)) {
+          selecting.insert(other);
+        }
+      }
+    }
+    if (selecting.size() > 1) {
+      std::string names;
+      for (const auto& name : selecting)
+        names += (names.empty() ? "" : " ") + name;
+      const std::string message = fmt::format(
+          "pods by selector {} are controlled by multiple HPAs: [{}]", selector->String(), names);
+      Event(hpa, "Warning", "AmbiguousSelector", message);
+      SetCondition(hpa, kScalingActive, "False", "AmbiguousSelector", message, now);
+      result.error = InvalidError(message);
+      return result;
+    }
   }
   const auto& specs = hpa.spec.metrics;
   result.statuses.resize(specs.size());

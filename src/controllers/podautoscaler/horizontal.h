@@ -17,6 +17,7 @@
 
 #include "api/autoscaling/v1/types.h"
 #include "api/autoscaling/v2/types.h"
+#include "apimachinery/labels/selector.h"
 #include "client/informers/shared_informer.h"
 #include "client/rest/rest_client.h"
 #include "client/workqueue/queue.h"
@@ -101,7 +102,8 @@ class HorizontalSyncer {
   };
 
   Status Reconcile(const std::string& key, autoscaling::HorizontalPodAutoscaler hpa);
-  MetricsResult ComputeReplicasForMetrics(autoscaling::HorizontalPodAutoscaler& hpa,
+  MetricsResult ComputeReplicasForMetrics(const std::string& key,
+                                          autoscaling::HorizontalPodAutoscaler& hpa,
                                           const Scale& scale);
   // One metric: the replicas it proposes and its name, or an error with the condition to set.
   Result<std::pair<int32_t, std::string>> ComputeReplicasForMetric(
@@ -125,8 +127,10 @@ class HorizontalSyncer {
   EventSink& events_;
   Clock& clock_;
   HorizontalOptions options_;
-  std::mutex mutex_;  // guards the map history_ (workers sync different keys at once)
+  std::mutex mutex_;  // guards the maps below (workers sync different keys at once)
   std::map<std::string, History> history_;
+  // Each autoscaler's last target selector, to refuse pods two autoscalers would both scale.
+  std::map<std::string, labels::Selector> selectors_;
 };
 
 // HpaClient over the client library: the scale subresource of any kind (built-in kinds from the
