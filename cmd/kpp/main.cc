@@ -259,7 +259,73 @@ int main(int argc, char** argv) {
                    manager_options.node_lifecycle.unhealthy_zone_threshold,
                    "Fraction of not-ready nodes that makes a zone partially disrupted")
       ->capture_default_str();
+  // The horizontal pod autoscaler's flags, on both as well.
+  std::string hpa_sync_period = "15s";
+  std::string hpa_downscale_stabilization = "5m0s";
+  std::string hpa_cpu_initialization_period = "5m0s";
+  std::string hpa_initial_readiness_delay = "30s";
+  double hpa_tolerance = 0.1;
+  for (CLI::App* command : {server, manager}) {
+    command
+        ->add_option("--horizontal-pod-autoscaler-sync-period", hpa_sync_period,
+                     "How often each HorizontalPodAutoscaler is synced")
+        ->capture_default_str();
+    command
+        ->add_option("--horizontal-pod-autoscaler-downscale-stabilization",
+                     hpa_downscale_stabilization,
+                     "How far back the autoscaler looks for higher recommendations before "
+                     "scaling down")
+        ->capture_default_str();
+    command
+        ->add_option("--horizontal-pod-autoscaler-tolerance", hpa_tolerance,
+                     "Smallest usage-to-target ratio change away from 1.0 that scales")
+        ->capture_default_str();
+    command
+        ->add_option("--horizontal-pod-autoscaler-cpu-initialization-period",
+                     hpa_cpu_initialization_period,
+                     "How long after a pod starts its cpu samples are trusted only once a "
+                     "whole window follows its readiness")
+        ->capture_default_str();
+    command
+        ->add_option("--horizontal-pod-autoscaler-initial-readiness-delay",
+                     hpa_initial_readiness_delay,
+                     "How long after a pod starts a not-ready pod counts as never ready yet")
+        ->capture_default_str();
+  }
+  manager
+      ->add_option("--concurrent-horizontal-pod-autoscaler-syncs",
+                   manager_options.horizontal_pod_autoscaler.workers,
+                   "HorizontalPodAutoscalers synced at once")
+      ->capture_default_str();
   auto apply_node_monitor_flags = [&](kpp::controllers::ControllerManagerOptions& options) {
+    auto& hpa = options.horizontal_pod_autoscaler;
+    hpa.syncer.calculator.tolerance = hpa_tolerance;
+    for (auto [text, name, out] : {std::tuple{
+             &hpa_sync_period, "--horizontal-pod-autoscaler-sync-period", &hpa.sync_period}}) {
+      auto parsed = kpp::intstr::ParseDuration(*text);
+      if (!parsed.ok() || parsed->count() <= 0) {
+        std::fprintf(stderr, "kpp: invalid %s \"%s\"\n", name, text->c_str());
+        return false;
+      }
+      *out = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);
+    }
+    for (auto [text, name, out] :
+         {std::tuple{&hpa_downscale_stabilization,
+                     "--horizontal-pod-autoscaler-downscale-stabilization",
+                     &hpa.syncer.downscale_stabilization_window},
+          std::tuple{&hpa_cpu_initialization_period,
+                     "--horizontal-pod-autoscaler-cpu-initialization-period",
+                     &hpa.syncer.calculator.cpu_initialization_period},
+          std::tuple{&hpa_initial_readiness_delay,
+                     "--horizontal-pod-autoscaler-initial-readiness-delay",
+                     &hpa.syncer.calculator.delay_of_initial_readiness_status}}) {
+      auto parsed = kpp::intstr::ParseDuration(*text);
+      if (!parsed.ok() || parsed->count() < 0) {
+        std::fprintf(stderr, "kpp: invalid %s \"%s\"\n", name, text->c_str());
+        return false;
+      }
+      *out = std::chrono::duration_cast<std::chrono::seconds>(*parsed);
+    }
     for (auto [text, name, out] :
          {std::tuple{&node_monitor_period, "--node-monitor-period",
                      &options.node_lifecycle.node_monitor_period},

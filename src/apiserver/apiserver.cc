@@ -69,6 +69,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   std::unique_ptr<ApiServer> server(new ApiServer());
   ApiServer* self = server.get();
   self->clock_ = options.clock;
+  self->resource_metrics_ = std::make_unique<ResourceMetrics>(*options.clock);
   KPP_ASSIGN_OR_RETURN(self->auditor_, audit::Auditor::Create(options.audit));
   self->authenticator_.Add(std::make_unique<ClientCertificateAuthenticator>());
   TokenAuthenticationOptions token_options;
@@ -245,6 +246,7 @@ http::Response ApiServer::Route(const http::Request& request, const UserInfo* us
     }
     return JsonResponse(200, VersionInfoJson());
   }
+  if (auto response = resource_metrics_->Serve(request)) return *std::move(response);
   if (resources_ != nullptr) {
     if (auto response = resources_->Serve(request, user)) return *std::move(response);
   }

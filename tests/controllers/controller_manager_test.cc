@@ -13,10 +13,10 @@ TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
   const Case cases[] = {
       {{"*"},
        {"cronjob", "daemonset", "deployment", "endpoint", "endpointslice", "endpointslicemirroring",
-        "garbagecollector", "job", "nodelifecycle", "podgc", "replicaset", "replicationcontroller",
-        "statefulset", "ttl-after-finished"}},
+        "garbagecollector", "horizontalpodautoscaling", "job", "nodelifecycle", "podgc",
+        "replicaset", "replicationcontroller", "statefulset", "ttl-after-finished"}},
       {{"*", "-deployment", "-endpoint", "-endpointslice", "-endpointslicemirroring", "-podgc",
-        "-nodelifecycle"},
+        "-nodelifecycle", "-horizontalpodautoscaling"},
        {"cronjob", "daemonset", "garbagecollector", "job", "replicaset", "replicationcontroller",
         "statefulset", "ttl-after-finished"}},
       {{"replicaset"}, {"replicaset"}},

@@ -240,6 +240,11 @@ Verdict NodeAuthorizer::Authorize(const Attributes& attributes) const {
       }
       return {Decision::kAllow, ""};
     }
+    // kpp's metrics.k8s.io (apiserver/metrics): a node reports its own pods' usage only.
+    if (group == "metrics.k8s.io" && resource == "nodes" && attributes.subresource == "report") {
+      if (attributes.verb == "create" && attributes.name == node) return {Decision::kAllow, ""};
+      return {Decision::kNoOpinion, "can only report the usage of its own node"};
+    }
     // Writes of other Nodes pass here, as upstream's: NodeRestriction admission refuses them.
     if (group.empty() && resource == "pods" && attributes.subresource == "status" &&
         !IsReadVerb(attributes.verb) &&

@@ -28,6 +28,7 @@
 #include "controllers/job/job.h"
 #include "controllers/manager/client_builder.h"
 #include "controllers/manager/controller_context.h"
+#include "controllers/podautoscaler/horizontal.h"
 #include "controllers/podgc/pod_gc.h"
 #include "controllers/replicaset/replica_set.h"
 #include "controllers/statefulset/stateful_set.h"
@@ -49,13 +50,21 @@ std::string DefaultIdentity() {
 }  // namespace
 
 const std::vector<std::string>& KnownControllers() {
-  static const std::vector<std::string> known = {"cronjob",          "daemonset",
-                                                 "deployment",       "endpoint",
-                                                 "endpointslice",    "endpointslicemirroring",
-                                                 "garbagecollector", "job",
-                                                 "nodelifecycle",    "podgc",
-                                                 "replicaset",       "replicationcontroller",
-                                                 "statefulset",      "ttl-after-finished"};
+  static const std::vector<std::string> known = {"cronjob",
+                                                 "daemonset",
+                                                 "deployment",
+                                                 "endpoint",
+                                                 "endpointslice",
+                                                 "endpointslicemirroring",
+                                                 "garbagecollector",
+                                                 "horizontalpodautoscaling",
+                                                 "job",
+                                                 "nodelifecycle",
+                                                 "podgc",
+                                                 "replicaset",
+                                                 "replicationcontroller",
+                                                 "statefulset",
+                                                 "ttl-after-finished"};
   return known;
 }
 
@@ -123,6 +132,7 @@ struct ControllerManager::State {
     std::unique_ptr<JobController> jobs;
     std::unique_ptr<CronJobController> cron_jobs;
     std::unique_ptr<TtlAfterFinishedController> ttl_after_finished;
+    std::unique_ptr<podautoscaler::HorizontalController> horizontal;
     for (const auto& name : enabled) {
       ControllerContext& context = contexts.For(name);
       if (name == "replicaset") {
@@ -164,6 +174,10 @@ struct ControllerManager::State {
             factory, context.Make<RestPodGCClient>(),
             PodGCControllerOptions{.terminated_pod_gc_threshold =
                                        options.terminated_pod_gc_threshold});
+      } else if (name == "horizontalpodautoscaling") {
+        horizontal = std::make_unique<podautoscaler::HorizontalController>(
+            factory, context.Make<podautoscaler::RestHpaClient>(), context.events(),
+            options.horizontal_pod_autoscaler);
       } else if (name == "endpointslicemirroring") {
         endpoint_slice_mirroring = std::make_unique<EndpointSliceMirroringController>(
             factory, context.Make<RestEndpointsClient>());
@@ -201,6 +215,7 @@ struct ControllerManager::State {
     if (endpoint_slice_mirroring) endpoint_slice_mirroring->Run();
     if (pod_gc) pod_gc->Run();
     if (node_lifecycle) node_lifecycle->Run();
+    if (horizontal) horizontal->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -223,6 +238,7 @@ struct ControllerManager::State {
     if (endpoint_slice_mirroring) endpoint_slice_mirroring->Stop();
     if (pod_gc) pod_gc->Stop();
     if (node_lifecycle) node_lifecycle->Stop();
+    if (horizontal) horizontal->Stop();
     factory.Shutdown();
   }
 

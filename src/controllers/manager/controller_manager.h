@@ -15,6 +15,7 @@
 #include "base/result.h"
 #include "client/rest/config.h"
 #include "controllers/nodelifecycle/node_lifecycle.h"
+#include "controllers/podautoscaler/horizontal.h"
 
 namespace kpp::controllers {
 
@@ -38,6 +39,8 @@ struct ControllerManagerOptions {
   size_t max_endpoints_per_slice = 100;     // --max-endpoints-per-slice
   int terminated_pod_gc_threshold = 12500;  // --terminated-pod-gc-threshold (0: off)
   NodeLifecycleOptions node_lifecycle;
+  // --horizontal-pod-autoscaler-*, --concurrent-horizontal-pod-autoscaler-syncs
+  podautoscaler::HorizontalControllerOptions horizontal_pod_autoscaler;
   // /healthz; port 0 picks a free one, a negative port serves none.
   std::string bind_address = "127.0.0.1";
   int secure_port = 10257;
