@@ -204,6 +204,11 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   controllers::ControllerManagerOptions manager_options = config.controller_manager;
   manager_options.client_config =
       ComponentRestConfig(url, tls->ca.certificate_pem, tls->admin, "controller-manager");
+  // csrsigning issues certificates with the cluster CA, as kubeadm points it at its CA.
+  if (manager_options.csr_signing.cert_file.empty()) {
+    manager_options.csr_signing.cert_file = config.data_dir + "/tls/ca.crt";
+    manager_options.csr_signing.key_file = config.data_dir + "/tls/ca.key";
+  }
   std::unique_ptr<controllers::ControllerManager> controller_manager;
   if (!config.disable_controller_manager) {
     KPP_ASSIGN_OR_RETURN(controller_manager,

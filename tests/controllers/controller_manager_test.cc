@@ -12,11 +12,12 @@ TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
   };
   const Case cases[] = {
       {{"*"},
-       {"cronjob", "daemonset", "deployment", "endpoint", "endpointslice", "endpointslicemirroring",
-        "garbagecollector", "job", "nodelifecycle", "podgc", "replicaset", "replicationcontroller",
-        "statefulset", "ttl-after-finished"}},
+       {"cronjob", "csrapproving", "csrcleaner", "csrsigning", "daemonset", "deployment",
+        "endpoint", "endpointslice", "endpointslicemirroring", "garbagecollector", "job",
+        "nodelifecycle", "podgc", "replicaset", "replicationcontroller", "statefulset",
+        "ttl-after-finished"}},
       {{"*", "-deployment", "-endpoint", "-endpointslice", "-endpointslicemirroring", "-podgc",
-        "-nodelifecycle"},
+        "-nodelifecycle", "-csrapproving", "-csrcleaner", "-csrsigning"},
        {"cronjob", "daemonset", "garbagecollector", "job", "replicaset", "replicationcontroller",
         "statefulset", "ttl-after-finished"}},
       {{"replicaset"}, {"replicaset"}},

@@ -45,13 +45,23 @@ std::string DefaultIdentity() {
 }  // namespace
 
 const std::vector<std::string>& KnownControllers() {
-  static const std::vector<std::string> known = {"cronjob",          "daemonset",
-                                                 "deployment",       "endpoint",
-                                                 "endpointslice",    "endpointslicemirroring",
-                                                 "garbagecollector", "job",
-                                                 "nodelifecycle",    "podgc",
-                                                 "replicaset",       "replicationcontroller",
-                                                 "statefulset",      "ttl-after-finished"};
+  static const std::vector<std::string> known = {"cronjob",
+                                                 "csrapproving",
+                                                 "csrcleaner",
+                                                 "csrsigning",
+                                                 "daemonset",
+                                                 "deployment",
+                                                 "endpoint",
+                                                 "endpointslice",
+                                                 "endpointslicemirroring",
+                                                 "garbagecollector",
+                                                 "job",
+                                                 "nodelifecycle",
+                                                 "podgc",
+                                                 "replicaset",
+                                                 "replicationcontroller",
+                                                 "statefulset",
+                                                 "ttl-after-finished"};
   return known;
 }
 
@@ -163,6 +173,7 @@ struct ControllerManager::State {
       }
     }
     BatchControllers batch(client, factory, *events, enabled);  // job, cronjob, ttl-after-finished
+    certificates::CertificateControllers csrs(client, factory, enabled, options.csr_signing);
     factory.Start();
     while (!factory.WaitForCacheSync(std::chrono::seconds(5))) {
       std::lock_guard lock(mutex);
@@ -175,6 +186,7 @@ struct ControllerManager::State {
       controller->Run();
     if (garbage_collector) garbage_collector->Run();
     batch.Run();
+    csrs.Run();
     for (auto& controller : stateful_sets)
       controller->Run();
     for (auto& controller : daemon_sets)
@@ -195,6 +207,7 @@ struct ControllerManager::State {
       controller->Stop();
     if (garbage_collector) garbage_collector->Stop();
     batch.Stop();
+    csrs.Stop();
     for (auto& controller : stateful_sets)
       controller->Stop();
     for (auto& controller : daemon_sets)

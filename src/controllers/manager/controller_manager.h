@@ -14,6 +14,7 @@
 
 #include "base/result.h"
 #include "client/rest/config.h"
+#include "controllers/certificates/certificate_controllers.h"
 #include "controllers/nodelifecycle/node_lifecycle.h"
 
 namespace kpp::controllers {
@@ -35,6 +36,8 @@ struct ControllerManagerOptions {
   size_t max_endpoints_per_slice = 100;     // --max-endpoints-per-slice
   int terminated_pod_gc_threshold = 12500;  // --terminated-pod-gc-threshold (0: off)
   NodeLifecycleOptions node_lifecycle;
+  // csrsigning's CA and --cluster-signing-duration (`kpp server` passes the cluster CA).
+  certificates::CsrSigningOptions csr_signing;
   // /healthz; port 0 picks a free one, a negative port serves none.
   std::string bind_address = "127.0.0.1";
   int secure_port = 10257;
