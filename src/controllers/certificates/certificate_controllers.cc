@@ -16,6 +16,18 @@ using client::informers::As;
 using client::informers::DeletedObject;
 using client::informers::ObjectRef;
 
+// The CA csrsigning signs with; an error names the file that is missing or unusable.
+Result<pki::CertificateAndKey> LoadCa(const CsrSigningOptions& signing) {
+  auto cert = ReadFile(signing.cert_file);
+  if (!cert.ok()) return std::move(cert).error().WithContext(signing.cert_file);
+  auto key = ReadFile(signing.key_file);
+  if (!key.ok()) return std::move(key).error().WithContext(signing.key_file);
+  if (auto matches = pki::CheckKeyMatches(*cert, *key); !matches.ok()) {
+    return std::move(matches).error().WithContext(signing.key_file);
+  }
+  return pki::CertificateAndKey{*std::move(cert), *std::move(key)};
+}
+
 }  // namespace
 
 Status RestCsrClient::UpdateApproval(const CertificateSigningRequest& csr) {
@@ -164,22 +176,19 @@ CertificateControllers::CertificateControllers(std::shared_ptr<client::rest::Res
         [this](const CertificateSigningRequest& csr) { return approver_->Handle(csr); }));
   }
   if (on("csrsigning")) {
-    // Upstream starts csrsigning only with a CA; without one it logs and skips it.
-    auto cert = signing.cert_file.empty() ? Result<std::string>(InvalidError("no file"))
-                                          : ReadFile(signing.cert_file);
-    auto key = signing.key_file.empty() ? Result<std::string>(InvalidError("no file"))
-                                        : ReadFile(signing.key_file);
-    if (cert.ok() && key.ok()) {
+    // As upstream, csrsigning runs only with a CA.
+    if (signing.cert_file.empty() && signing.key_file.empty()) {
+      KLOG_INFO("Skipping CSR signer controller because no csr cert/key was specified");
+    } else if (auto ca = LoadCa(signing); !ca.ok()) {
+      KLOG_ERROR("csrsigning: {}", ca.error().message());
+    } else {
       SignerOptions options;
-      options.ca = pki::CertificateAndKey{*cert, *key};
+      options.ca = *std::move(ca);
       options.duration = signing.duration;
       signer_ = std::make_unique<CsrSigner>(client_, std::move(options), RealClock());
       controllers_.push_back(std::make_unique<CertificateController>(
           "csrsigning", factory,
           [this](const CertificateSigningRequest& csr) { return signer_->Handle(csr); }));
-    } else {
-      KLOG_INFO(
-          "skipping csrsigning: no usable --cluster-signing-cert-file/--cluster-signing-key-file");
     }
   }
   if (on("csrcleaner")) cleaner_ = std::make_unique<CsrCleanerController>(factory, client_);

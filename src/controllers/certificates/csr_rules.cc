@@ -235,16 +235,16 @@ Status CsrSigner::Handle(const CertificateSigningRequest& csr) {
   }
   const auto now = clock_.Now();
   const auto duration = CertificateDuration(csr, options_.duration);
-  // Backdated as upstream's signer does, so that slightly slow clocks accept it at once; a short
-  // certificate is backdated less.
-  auto backdate = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::minutes(5));
-  if (duration < std::chrono::hours(8)) backdate = std::min(backdate, duration / 10);
+  // Upstream's PermissiveSigningPolicy: backdated 5 minutes so that slightly slow clocks accept
+  // it at once; a short-lived certificate (under 8 h) keeps its full lifetime from now.
+  const std::chrono::seconds backdate = std::chrono::minutes(5);
+  const auto not_after =
+      duration < std::chrono::hours(8) ? now + duration : now + duration - backdate;
   pki::SigningOptions signing;
   signing.usages = csr.spec.usages;
   signing.not_before =
       std::chrono::time_point_cast<std::chrono::system_clock::duration>(now - backdate);
-  signing.not_after =
-      std::chrono::time_point_cast<std::chrono::system_clock::duration>(now + duration - backdate);
+  signing.not_after = std::chrono::time_point_cast<std::chrono::system_clock::duration>(not_after);
   auto certificate = pki::SignCertificateRequest(options_.ca, csr.spec.request, signing);
   if (!certificate.ok()) {
     return Error(certificate.error().code(),
