@@ -193,6 +193,15 @@ int main(int argc, char** argv) {
       ->add_option("--terminated-pod-gc-threshold", manager_options.terminated_pod_gc_threshold,
                    "Finished pods kept before the oldest are deleted (0: no limit)")
       ->capture_default_str();
+  std::string cluster_signing_duration = "8760h0m0s";
+  manager->add_option("--cluster-signing-cert-file", manager_options.csr_signing.cert_file,
+                      "PEM CA certificate the csrsigning controller issues certificates with");
+  manager->add_option("--cluster-signing-key-file", manager_options.csr_signing.key_file,
+                      "PEM private key of that CA");
+  manager
+      ->add_option("--cluster-signing-duration", cluster_signing_duration,
+                   "Longest validity of the certificates it issues (Go duration)")
+      ->capture_default_str();
   manager
       ->add_option("--secure-port", manager_options.secure_port,
                    "HTTPS port of /healthz (0 picks a free one, -1 serves none)")
@@ -379,6 +388,14 @@ int main(int argc, char** argv) {
   if (hollow_nodes->parsed()) return kpp::hollownodes::RunHollowNodesCommand(hollow_flags);
   if (manager->parsed()) {
     if (!apply_node_monitor_flags(manager_options)) return 2;
+    auto signing_duration = kpp::intstr::ParseDuration(cluster_signing_duration);
+    if (!signing_duration.ok() || signing_duration->count() <= 0) {
+      std::fprintf(stderr, "kpp: invalid --cluster-signing-duration \"%s\"\n",
+                   cluster_signing_duration.c_str());
+      return 2;
+    }
+    manager_options.csr_signing.duration =
+        std::chrono::duration_cast<std::chrono::seconds>(*signing_duration);
     manager_options.controllers.clear();
     std::string_view rest = manager_controllers;
     while (true) {

@@ -94,10 +94,27 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
     ResourceOptions resources = options.resources;
     if (!options.admission_plugins.empty() && resources.admission == nullptr) {
       KPP_ASSIGN_OR_RETURN(
-          resources.admission,
+          auto chain,
           admission::NewChain(options.admission_plugins,
                               std::make_unique<admission::StoreReader>(*self->instrumented_store_),
                               *options.clock));
+      // The certificate plugins ask the authorizer about signers; it is made further down.
+      chain->SetAuthorize([self](const UserInfo& user, std::string_view verb,
+                                 std::string_view group, std::string_view resource,
+                                 std::string_view name) {
+        if (self->authorization_ == nullptr) return true;
+        authz::Attributes attributes;
+        attributes.user = user;
+        attributes.verb = verb;
+        attributes.resource_request = true;
+        attributes.api_group = group;
+        attributes.api_version = "*";
+        attributes.resource = resource;
+        attributes.name = name;
+        return self->authorization_->authorizer().Authorize(attributes).decision ==
+               authz::Decision::kAllow;
+      });
+      resources.admission = std::move(chain);
     }
     self->resources_ = std::make_unique<ResourceHandler>(*self->instrumented_store_, *options.clock,
                                                          api::AllKinds(), &self->custom_kinds_,

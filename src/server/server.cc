@@ -204,6 +204,11 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   if (!config.disable_controller_manager) {
     controllers::ControllerManagerOptions manager_options = config.controller_manager;
     manager_options.use_service_account_credentials = true;
+    // csrsigning issues certificates with the cluster CA, as kubeadm points it at its CA.
+    if (manager_options.csr_signing.cert_file.empty()) {
+      manager_options.csr_signing.cert_file = config.data_dir + "/tls/ca.crt";
+      manager_options.csr_signing.key_file = config.data_dir + "/tls/ca.key";
+    }
     KPP_ASSIGN_OR_RETURN(auto credentials,
                          IssueComponentCredentials(config.data_dir, ControllerManagerIdentity(),
                                                    url, RealClock().Now()));

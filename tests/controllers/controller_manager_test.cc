@@ -12,11 +12,13 @@ TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
   };
   const Case cases[] = {
       {{"*"},
-       {"cronjob", "daemonset", "deployment", "endpoint", "endpointslice", "endpointslicemirroring",
-        "garbagecollector", "horizontalpodautoscaling", "job", "nodelifecycle", "podgc",
-        "replicaset", "replicationcontroller", "statefulset", "ttl-after-finished"}},
+       {"cronjob", "csrapproving", "csrcleaner", "csrsigning", "daemonset", "deployment",
+        "endpoint", "endpointslice", "endpointslicemirroring", "garbagecollector",
+        "horizontalpodautoscaling", "job", "nodelifecycle", "podgc", "replicaset",
+        "replicationcontroller", "statefulset", "ttl-after-finished"}},
       {{"*", "-deployment", "-endpoint", "-endpointslice", "-endpointslicemirroring", "-podgc",
-        "-nodelifecycle", "-horizontalpodautoscaling"},
+        "-nodelifecycle", "-horizontalpodautoscaling", "-csrapproving", "-csrcleaner",
+        "-csrsigning"},
        {"cronjob", "daemonset", "garbagecollector", "job", "replicaset", "replicationcontroller",
         "statefulset", "ttl-after-finished"}},
       {{"replicaset"}, {"replicaset"}},

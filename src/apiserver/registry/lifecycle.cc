@@ -141,6 +141,8 @@ void PrepareUpdate(const api::KindInfo& kind, std::string_view subresource, api:
     strategy.PrepareForStatusUpdate(kind, object, old);
   } else if (subresource == "finalize") {
     CopyStatus(object, old);
+  } else {
+    strategy.PrepareForSubresourceUpdate(subresource, kind, object, old);
   }
 }
 

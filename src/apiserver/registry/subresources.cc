@@ -281,7 +281,7 @@ http::Response ResourceHandler::ServeSubresource(const ResourceRequest& target,
   const std::string& subresource = target.subresource;
   const std::string& method = request.method;
   if (!HasSubresource(kind, subresource)) return NotFoundResource();
-  if (subresource == "status") {
+  if (subresource == "status" || subresource == "approval") {
     if (method == "GET") return Get(target, request);
     if (method == "PUT") return Update(target, request);
     if (method == "PATCH") return Patch(target, request);

@@ -51,6 +51,9 @@ std::string DefaultIdentity() {
 
 const std::vector<std::string>& KnownControllers() {
   static const std::vector<std::string> known = {"cronjob",
+                                                 "csrapproving",
+                                                 "csrcleaner",
+                                                 "csrsigning",
                                                  "daemonset",
                                                  "deployment",
                                                  "endpoint",
@@ -133,6 +136,7 @@ struct ControllerManager::State {
     std::unique_ptr<CronJobController> cron_jobs;
     std::unique_ptr<TtlAfterFinishedController> ttl_after_finished;
     std::unique_ptr<podautoscaler::HorizontalController> horizontal;
+    std::unique_ptr<certificates::CertificateControllers> csrs;
     for (const auto& name : enabled) {
       ControllerContext& context = contexts.For(name);
       if (name == "replicaset") {
@@ -187,6 +191,12 @@ struct ControllerManager::State {
       } else if (name == "cronjob") {
         cron_jobs = std::make_unique<CronJobController>(factory, context.Make<RestBatchClient>(),
                                                         context.events());
+      } else if (name == "csrapproving" || name == "csrsigning" || name == "csrcleaner") {
+        // The three share upstream's certificate-controller account, so one client serves all.
+        if (!csrs) {
+          csrs = std::make_unique<certificates::CertificateControllers>(
+              context.client(), factory, enabled, options.csr_signing);
+        }
       } else if (name == "ttl-after-finished") {
         ttl_after_finished =
             std::make_unique<TtlAfterFinishedController>(factory, context.Make<RestBatchClient>());
@@ -206,6 +216,7 @@ struct ControllerManager::State {
     if (jobs) jobs->Run();
     if (cron_jobs) cron_jobs->Run();
     if (ttl_after_finished) ttl_after_finished->Run();
+    if (csrs) csrs->Run();
     for (auto& controller : stateful_sets)
       controller->Run();
     for (auto& controller : daemon_sets)
@@ -229,6 +240,7 @@ struct ControllerManager::State {
     if (jobs) jobs->Stop();
     if (cron_jobs) cron_jobs->Stop();
     if (ttl_after_finished) ttl_after_finished->Stop();
+    if (csrs) csrs->Stop();
     for (auto& controller : stateful_sets)
       controller->Stop();
     for (auto& controller : daemon_sets)

@@ -14,6 +14,7 @@
 
 #include "base/result.h"
 #include "client/rest/config.h"
+#include "controllers/certificates/certificate_controllers.h"
 #include "controllers/nodelifecycle/node_lifecycle.h"
 #include "controllers/podautoscaler/horizontal.h"
 
@@ -41,6 +42,8 @@ struct ControllerManagerOptions {
   NodeLifecycleOptions node_lifecycle;
   // --horizontal-pod-autoscaler-*, --concurrent-horizontal-pod-autoscaler-syncs
   podautoscaler::HorizontalControllerOptions horizontal_pod_autoscaler;
+  // csrsigning's CA and --cluster-signing-duration (`kpp server` passes the cluster CA).
+  certificates::CsrSigningOptions csr_signing;
   // /healthz; port 0 picks a free one, a negative port serves none.
   std::string bind_address = "127.0.0.1";
   int secure_port = 10257;
