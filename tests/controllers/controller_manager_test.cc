@@ -12,11 +12,11 @@ TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
   };
   const Case cases[] = {
       {{"*"},
-       {"cronjob", "daemonset", "deployment", "endpoint", "endpointslice", "endpointslicemirroring",
-        "garbagecollector", "job", "nodelifecycle", "podgc", "replicaset", "replicationcontroller",
-        "statefulset", "ttl-after-finished"}},
-      {{"*", "-deployment", "-endpoint", "-endpointslice", "-endpointslicemirroring", "-podgc",
-        "-nodelifecycle"},
+       {"cronjob", "daemonset", "deployment", "disruption", "endpoint", "endpointslice",
+        "endpointslicemirroring", "garbagecollector", "job", "nodelifecycle", "podgc", "replicaset",
+        "replicationcontroller", "statefulset", "ttl-after-finished"}},
+      {{"*", "-deployment", "-disruption", "-endpoint", "-endpointslice", "-endpointslicemirroring",
+        "-podgc", "-nodelifecycle"},
        {"cronjob", "daemonset", "garbagecollector", "job", "replicaset", "replicationcontroller",
         "statefulset", "ttl-after-finished"}},
       {{"replicaset"}, {"replicaset"}},

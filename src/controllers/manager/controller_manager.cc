@@ -19,6 +19,7 @@
 #include "controllers/common/rest_controller_client.h"
 #include "controllers/daemon/daemon_set.h"
 #include "controllers/deployment/deployment.h"
+#include "controllers/disruption/disruption.h"
 #include "controllers/endpoint/endpoints_controller.h"
 #include "controllers/endpointslice/endpointslice_controller.h"
 #include "controllers/endpointslicemirroring/mirroring_controller.h"
@@ -45,13 +46,21 @@ std::string DefaultIdentity() {
 }  // namespace
 
 const std::vector<std::string>& KnownControllers() {
-  static const std::vector<std::string> known = {"cronjob",          "daemonset",
-                                                 "deployment",       "endpoint",
-                                                 "endpointslice",    "endpointslicemirroring",
-                                                 "garbagecollector", "job",
-                                                 "nodelifecycle",    "podgc",
-                                                 "replicaset",       "replicationcontroller",
-                                                 "statefulset",      "ttl-after-finished"};
+  static const std::vector<std::string> known = {"cronjob",
+                                                 "daemonset",
+                                                 "deployment",
+                                                 "disruption",
+                                                 "endpoint",
+                                                 "endpointslice",
+                                                 "endpointslicemirroring",
+                                                 "garbagecollector",
+                                                 "job",
+                                                 "nodelifecycle",
+                                                 "podgc",
+                                                 "replicaset",
+                                                 "replicationcontroller",
+                                                 "statefulset",
+                                                 "ttl-after-finished"};
   return known;
 }
 
@@ -119,6 +128,8 @@ struct ControllerManager::State {
     std::unique_ptr<PodGCController> pod_gc;
     RestNodeLifecycleClient node_lifecycle_client(client);
     std::unique_ptr<NodeLifecycleController> node_lifecycle;
+    RestDisruptionClient disruption_client(client);
+    std::unique_ptr<DisruptionController> disruption;
     for (const auto& name : enabled) {
       if (name == "replicaset") {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
@@ -157,6 +168,8 @@ struct ControllerManager::State {
             factory, pod_gc_client,
             PodGCControllerOptions{.terminated_pod_gc_threshold =
                                        options.terminated_pod_gc_threshold});
+      } else if (name == "disruption") {
+        disruption = std::make_unique<DisruptionController>(factory, disruption_client, *events);
       } else if (name == "endpointslicemirroring") {
         endpoint_slice_mirroring =
             std::make_unique<EndpointSliceMirroringController>(factory, endpoints_client);
@@ -184,6 +197,7 @@ struct ControllerManager::State {
     if (endpoint_slice_mirroring) endpoint_slice_mirroring->Run();
     if (pod_gc) pod_gc->Run();
     if (node_lifecycle) node_lifecycle->Run();
+    if (disruption) disruption->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -204,6 +218,7 @@ struct ControllerManager::State {
     if (endpoint_slice_mirroring) endpoint_slice_mirroring->Stop();
     if (pod_gc) pod_gc->Stop();
     if (node_lifecycle) node_lifecycle->Stop();
+    if (disruption) disruption->Stop();
     factory.Shutdown();
   }
 
