@@ -191,11 +191,12 @@ void AddControllerRoles(BootstrapPolicy& policy) {
   add("ttl-controller", {Rule({"update", "patch", "list", "watch"}, {""}, {"nodes"})});
   add("ttl-after-finished-controller",
       {Rule({"get", "list", "watch", "delete"}, {"batch"}, {"jobs"})});
-  add("disruption-controller", {Rule(kRead, {"apps", "extensions"}, {"deployments", "replicasets"}),
-                                Rule(kRead, {""}, {"replicationcontrollers", "pods"}),
-                                Rule(kRead, {"policy"}, {"poddisruptionbudgets"}),
-                                Rule({"update"}, {"policy"}, {"poddisruptionbudgets/status"}),
-                                Rule({"get"}, {"*"}, {"*/scale"})});
+  add("disruption-controller",
+      {Rule(kRead, {"apps", "extensions"}, {"deployments", "replicasets"}),
+       Rule(kRead, {""}, {"replicationcontrollers", "pods"}),
+       Rule(kRead, {"policy"}, {"poddisruptionbudgets"}), Rule(kRead, {"apps"}, {"statefulsets"}),
+       Rule({"update"}, {"policy"}, {"poddisruptionbudgets/status"}),
+       Rule({"get"}, {"*"}, {"*/scale"})});
 }
 
 BootstrapPolicy BuildPolicy() {
