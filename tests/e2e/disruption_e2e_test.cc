@@ -2,7 +2,8 @@
 // disruption controller keeps the budgets' status), `kpp hollow-nodes` running the pods, and the
 // real kubectl 1.27 and 1.33. A Deployment of 3 with a budget of minAvailable 2 allows one
 // disruption; with the node cordoned (so no replacement becomes ready) one eviction succeeds and
-// the next is refused with upstream's 429, by POST pods/eviction and by `kubectl drain`.
+// the next is refused with upstream's 429, by POST pods/eviction and by `kubectl drain`. Pods of
+// custom resources count by their /scale subresource.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -138,6 +139,97 @@ TEST_F(DisruptionE2ETest, BudgetStatusAndEvictions) {
     auto now = BudgetStatus();
     return IntAt(now, "currentHealthy") >= 3 && IntAt(now, "disruptionsAllowed") >= 1;
   })) << boost::json::serialize(BudgetStatus());
+}
+
+constexpr char kCrds[] = R"(apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: shards.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: shards, singular: shard, kind: Shard}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+    subresources:
+      scale:
+        specReplicasPath: .spec.replicas
+        statusReplicasPath: .status.replicas
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+)";
+
+// maxUnavailable over pods a custom resource controls: the scale comes from its /scale
+// subresource; a kind without one makes the sync fail safe.
+TEST_F(DisruptionE2ETest, CustomResourceControllersThroughScale) {
+  MustRun({"apply", "-f", server_.WriteFile("crds.yaml", kCrds)});
+  MustRun({"wait", "--for=condition=Established", "crd/shards.example.com",
+           "crd/gadgets.example.com", "--timeout=30s"});
+  MustRun({"apply", "-f",
+           server_.WriteFile("owners.yaml",
+                             "apiVersion: example.com/v1\nkind: Shard\nmetadata:\n  name: s\n"
+                             "spec:\n  replicas: 4\n---\napiVersion: example.com/v1\nkind: "
+                             "Gadget\nmetadata:\n  name: g\n")});
+  auto owned_pod = [&](const std::string& name, const std::string& kind, const std::string& owner,
+                       const std::string& app) {
+    auto uid = Kubectl({"get", kind, owner, "-o", "jsonpath={.metadata.uid}"});
+    ASSERT_EQ(uid.exit_code, 0) << uid.err;
+    MustRun({"apply", "-f",
+             server_.WriteFile(name + ".yaml",
+                               "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name +
+                                   "\n  labels: {app: " + app +
+                                   "}\n  ownerReferences:\n  - {apiVersion: example.com/v1, "
+                                   "kind: " +
+                                   kind + ", name: " + owner + ", uid: " + uid.out +
+                                   ", controller: true}\nspec:\n  containers:\n  - name: main\n"
+                                   "    image: nginx:1.27\n")});
+  };
+  owned_pod("s-0", "Shard", "s", "shard");
+  owned_pod("s-1", "Shard", "s", "shard");
+  owned_pod("g-0", "Gadget", "g", "gadget");
+  MustRun(
+      {"create", "poddisruptionbudget", "shard", "--selector=app=shard", "--max-unavailable=1"});
+  MustRun(
+      {"create", "poddisruptionbudget", "gadget", "--selector=app=gadget", "--max-unavailable=1"});
+  ASSERT_TRUE(Eventually([&] {
+    auto status = GetJson({"pdb", "shard"}).at("status");
+    return IntAt(status, "expectedPods") == 4 && IntAt(status, "currentHealthy") == 2;
+  })) << boost::json::serialize(GetJson({"pdb", "shard"}));
+  auto status = GetJson({"pdb", "shard"}).at("status");
+  EXPECT_EQ(IntAt(status, "desiredHealthy"), 3);
+  EXPECT_EQ(IntAt(status, "disruptionsAllowed"), 0);
+  EXPECT_EQ(status.at("conditions").at(0).at("reason"), "InsufficientPods");
+
+  ASSERT_TRUE(Eventually([&] {
+    auto gadget = GetJson({"pdb", "gadget"}).at("status");
+    return gadget.as_object().contains("conditions") &&
+           gadget.at("conditions").at(0).at("reason") == "SyncFailed";
+  })) << boost::json::serialize(GetJson({"pdb", "gadget"}));
+  auto gadget = GetJson({"pdb", "gadget"}).at("status");
+  EXPECT_EQ(IntAt(gadget, "disruptionsAllowed"), 0);
+  EXPECT_EQ(gadget.at("conditions").at(0).at("message"),
+            "gadgets.example.com does not implement the scale subresource");
 }
 
 }  // namespace
