@@ -35,6 +35,12 @@ class FakeDisruptionClient final : public DisruptionClient {
     }
     return std::optional<ControllerScale>(found->second);
   }
+  Status ResetDisruptionTarget(const std::string& ns, const std::string& name,
+                               api::Time now) override {
+    resets.push_back(ns + "/" + name + " at " + std::to_string(now.unix_seconds));
+    return Ok();
+  }
+  std::vector<std::string> resets;
   std::map<std::string, ControllerScale> scales;  // "<kind>/<name>"
   bool conflict = false;
   std::vector<PodDisruptionBudget> updates;
@@ -386,6 +392,52 @@ TEST(DisruptionSyncTest, ConflictIsRetriedWithoutFailSafe) {
   auto result = fixture.Syncer().Sync(MakeBudget(Int(1), std::nullopt));
   EXPECT_FALSE(result.status.ok());
   EXPECT_EQ(fixture.client.updates.size(), 1u);
+}
+
+TEST(DisruptionSyncTest, StaleDisruptionTargetIsResetAfterTwoMinutes) {
+  struct Case {
+    std::string name;
+    std::string status = "True";
+    std::string reason = "EvictionByEvictionAPI";
+    int64_t age = 150;
+    bool deleting = false;
+    std::string phase = "Running";
+    std::optional<int64_t> wait;  // empty: nothing to do
+  };
+  const std::vector<Case> cases = {
+      {.name = "stale: reset", .wait = 0},
+      {.name = "recent: checked again later", .age = 30, .wait = 90},
+      {.name = "False already", .status = "False"},
+      {.name = "set by the kubelet", .reason = "TerminationByKubelet"},
+      {.name = "being deleted", .deleting = true},
+      {.name = "finished", .phase = "Failed"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Fixture fixture;
+    Pod pod = MakePod({"p", true, kWebRs, c.deleting});
+    pod.status.phase = c.phase;
+    api::core::v1::PodCondition target;
+    target.type = "DisruptionTarget";
+    target.status = c.status;
+    target.reason = c.reason;
+    target.last_transition_time = api::Time::FromUnixSeconds(kNow - c.age);
+    pod.status.conditions.push_back(target);
+    auto wait = StaleDisruptionWait(pod, api::Time::FromUnixSeconds(kNow));
+    ASSERT_EQ(wait.has_value(), c.wait.has_value());
+    if (wait) {
+      EXPECT_EQ(wait->count(), *c.wait);
+    }
+    auto result = fixture.Syncer().SyncStalePodDisruption(pod);
+    ASSERT_TRUE(result.status.ok());
+    if (c.wait == 0) {
+      EXPECT_EQ(fixture.client.resets, std::vector<std::string>{"ns/p at 1700000000"});
+      EXPECT_FALSE(result.recheck_after);
+    } else {
+      EXPECT_TRUE(fixture.client.resets.empty());
+      EXPECT_EQ(result.recheck_after.has_value(), c.wait.has_value());
+    }
+  }
 }
 
 }  // namespace

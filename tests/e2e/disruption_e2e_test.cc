@@ -9,6 +9,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <ctime>
 #include <functional>
 #include <thread>
 
@@ -230,6 +231,28 @@ TEST_F(DisruptionE2ETest, CustomResourceControllersThroughScale) {
   EXPECT_EQ(IntAt(gadget, "disruptionsAllowed"), 0);
   EXPECT_EQ(gadget.at("conditions").at(0).at("message"),
             "gadgets.example.com does not implement the scale subresource");
+}
+
+// A DisruptionTarget condition left True for 2 minutes on a pod that was not deleted is reset.
+TEST_F(DisruptionE2ETest, StaleDisruptionTargetIsReset) {
+  MustRun({"apply", "-f",
+           server_.WriteFile("waiting.yaml",
+                             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: waiting\nspec:\n"
+                             "  nodeSelector: {nowhere: \"true\"}\n  containers:\n"
+                             "  - name: main\n    image: nginx:1.27\n")});
+  const std::time_t then = std::time(nullptr) - 180;
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&then));
+  MustRun({"patch", "pod", "waiting", "--subresource=status", "--type=strategic", "-p",
+           std::string(R"({"status":{"conditions":[{"type":"DisruptionTarget","status":"True",)") +
+               R"("reason":"EvictionByEvictionAPI","lastTransitionTime":")" + stamp + R"("}]}})"});
+  auto condition_status = [&] {
+    auto result =
+        Kubectl({"get", "pod", "waiting", "-o",
+                 R"(jsonpath={.status.conditions[?(@.type=="DisruptionTarget")].status})"});
+    return result.exit_code == 0 ? result.out : "";
+  };
+  EXPECT_TRUE(Eventually([&] { return condition_status() == "False"; })) << condition_status();
 }
 
 }  // namespace

@@ -95,6 +95,20 @@ void UpdateDisruptionAllowedCondition(PodDisruptionBudget& pdb, api::Time now) {
   SetStatusCondition(pdb.status.conditions, std::move(condition), now);
 }
 
+std::optional<std::chrono::seconds> StaleDisruptionWait(const Pod& pod, api::Time now) {
+  if (pod.metadata.deletion_timestamp) return std::nullopt;
+  if (pod.status.phase == "Succeeded" || pod.status.phase == "Failed") return std::nullopt;
+  for (const auto& condition : pod.status.conditions) {
+    if (condition.type != "DisruptionTarget") continue;
+    if (condition.status != "True" || condition.reason == "TerminationByKubelet") {
+      return std::nullopt;
+    }
+    const int64_t age = now.unix_seconds - condition.last_transition_time.unix_seconds;
+    return std::chrono::seconds(std::max<int64_t>(0, kStalePodDisruptionTimeout.count() - age));
+  }
+  return std::nullopt;
+}
+
 // --- the REST client ---
 
 Status RestDisruptionClient::UpdateStatus(const PodDisruptionBudget& pdb) {
@@ -174,6 +188,22 @@ Result<std::optional<ControllerScale>> RestDisruptionClient::GetScale(const Owne
     }
   }
   return std::optional<ControllerScale>(found);
+}
+
+Status RestDisruptionClient::ResetDisruptionTarget(const std::string& ns, const std::string& name,
+                                                   api::Time now) {
+  const std::string body =
+      fmt::format(R"({{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"{}","namespace":"{}"}},)"
+                  R"("status":{{"conditions":[{{"type":"DisruptionTarget","status":"False",)"
+                  R"("lastTransitionTime":"{}"}}]}}}})",
+                  name, ns, now.ToString());
+  client::WriteOptions options;
+  options.field_manager = "DisruptionController";
+  options.force = true;
+  auto applied = client::TypedResource<Pod>(client_, ns)
+                     .Patch(name, client::PatchType::kApply, body, options, "status");
+  if (!applied.ok()) return std::move(applied).error();
+  return Ok();
 }
 
 // --- the sync ---
@@ -395,6 +425,23 @@ DisruptionSyncResult DisruptionSyncer::Sync(const PodDisruptionBudget& pdb) {
   return result;
 }
 
+DisruptionSyncResult DisruptionSyncer::SyncStalePodDisruption(const Pod& pod) {
+  DisruptionSyncResult result;
+  const api::Time now = TimeOf(clock_.Now());
+  auto wait = StaleDisruptionWait(pod, now);
+  if (!wait) return result;
+  if (wait->count() > 0) {
+    result.recheck_after = *wait;
+    return result;
+  }
+  result.status = client_.ResetDisruptionTarget(pod.metadata.namespace_, pod.metadata.name, now);
+  if (result.status.ok()) {
+    KLOG_V(2, "disruption: reset stale DisruptionTarget condition of pod {}/{} to False",
+           pod.metadata.namespace_, pod.metadata.name);
+  }
+  return result;
+}
+
 // --- the controller ---
 
 DisruptionController::DisruptionController(client::informers::SharedInformerFactory& factory,
@@ -408,6 +455,7 @@ DisruptionController::DisruptionController(client::informers::SharedInformerFact
       stateful_sets_(factory.InformerFor<StatefulSet>()),
       replication_controllers_(factory.InformerFor<ReplicationController>()),
       options_(options),
+      clock_(clock),
       syncer_({pods_, replica_sets_, deployments_, stateful_sets_, replication_controllers_},
               client, events, clock) {
   auto enqueue = [this](const ObjectRef& object) {
@@ -421,7 +469,10 @@ DisruptionController::DisruptionController(client::informers::SharedInformerFact
   pods_informer_.AddEventHandler(
       {.on_add =
            [this](const ObjectRef& object, bool) {
-             if (auto pod = As<Pod>(object)) EnqueueForPod(*pod);
+             if (auto pod = As<Pod>(object)) {
+               EnqueueForPod(*pod);
+               EnqueueIfDisruptionTarget(*pod);
+             }
            },
        .on_update =
            [this](const ObjectRef& old_object, const ObjectRef& new_object) {
@@ -432,6 +483,7 @@ DisruptionController::DisruptionController(client::informers::SharedInformerFact
                  old_pod->metadata.resource_version == new_pod->metadata.resource_version)
                return;
              EnqueueForPod(*new_pod);
+             EnqueueIfDisruptionTarget(*new_pod);
              if (old_pod && old_pod->metadata.labels != new_pod->metadata.labels) {
                EnqueueForPod(*old_pod);
              }
@@ -457,6 +509,34 @@ void DisruptionController::EnqueueForPod(const Pod& pod) {
   }
 }
 
+void DisruptionController::EnqueueIfDisruptionTarget(const Pod& pod) {
+  auto wait = StaleDisruptionWait(pod, TimeOf(clock_.Now()));
+  if (!wait) return;
+  if (wait->count() > 0) {
+    stale_pods_queue_.AddAfter(KeyOf(pod.metadata), *wait);
+  } else {
+    stale_pods_queue_.Add(KeyOf(pod.metadata));
+  }
+}
+
+void DisruptionController::StalePodWorker() {
+  while (auto key = stale_pods_queue_.Get()) {
+    const auto [ns, name] = SplitKey(*key);
+    auto pod = pods_.Get(ns, name);
+    DisruptionSyncResult result;
+    if (pod) result = syncer_.SyncStalePodDisruption(*pod);
+    if (result.status.ok()) {
+      stale_pods_queue_.Forget(*key);
+      if (result.recheck_after) stale_pods_queue_.AddAfter(*key, *result.recheck_after);
+    } else {
+      KLOG_V(2, "disruption: resetting DisruptionTarget of {}: {}", *key,
+             result.status.error().message());
+      stale_pods_queue_.AddRateLimited(*key);
+    }
+    stale_pods_queue_.Done(*key);
+  }
+}
+
 void DisruptionController::Worker() {
   while (auto key = queue_.Get()) {
     const auto [ns, name] = SplitKey(*key);
@@ -477,11 +557,13 @@ void DisruptionController::Worker() {
 void DisruptionController::Run() {
   for (int i = 0; i < options_.workers; ++i)
     workers_.emplace_back([this] { Worker(); });
+  workers_.emplace_back([this] { StalePodWorker(); });
 }
 
 void DisruptionController::Stop() {
   if (stopped_.exchange(true)) return;
   queue_.ShutDown();
+  stale_pods_queue_.ShutDown();
   for (auto& worker : workers_)
     worker.join();
   workers_.clear();

@@ -7,6 +7,8 @@
 // disruptionsAllowed, observedGeneration, the DisruptionAllowed condition (SufficientPods,
 // InsufficientPods, or SyncFailed with disruptionsAllowed 0 when the sync fails) and the
 // disruptedPods map, whose entries (written by the eviction subresource) expire after 2 minutes.
+// It also resets to False a pod's DisruptionTarget condition left True for 2 minutes while the
+// pod was not deleted (an eviction or preemption that did not happen).
 #pragma once
 
 #include <atomic>
@@ -33,6 +35,8 @@ inline constexpr std::chrono::seconds kDisruptionDeletionTimeout{120};
 // How often every budget is synced again (upstream's resync of its budget informer), which also
 // catches changes of the controllers' scale.
 inline constexpr std::chrono::seconds kDisruptionResyncPeriod{30};
+// How long a DisruptionTarget condition may stay True on a pod not being deleted.
+inline constexpr std::chrono::seconds kStalePodDisruptionTimeout{120};
 
 inline constexpr char kDisruptionAllowedCondition[] = "DisruptionAllowed";
 inline constexpr char kSufficientPodsReason[] = "SufficientPods";
@@ -55,6 +59,10 @@ class DisruptionClient {
   // an error when its kind is unknown or has no scale subresource.
   virtual Result<std::optional<ControllerScale>> GetScale(const api::meta::v1::OwnerReference& ref,
                                                           const std::string& ns) = 0;
+  // Sets the pod's DisruptionTarget condition to False at `now` (server-side apply of
+  // pods/status by field manager DisruptionController, forced, as upstream).
+  virtual Status ResetDisruptionTarget(const std::string& ns, const std::string& name,
+                                       api::Time now) = 0;
 };
 
 class RestDisruptionClient final : public DisruptionClient {
@@ -64,6 +72,8 @@ class RestDisruptionClient final : public DisruptionClient {
   Status UpdateStatus(const PodDisruptionBudget& pdb) override;
   Result<std::optional<ControllerScale>> GetScale(const api::meta::v1::OwnerReference& ref,
                                                   const std::string& ns) override;
+  Status ResetDisruptionTarget(const std::string& ns, const std::string& name,
+                               api::Time now) override;
 
  private:
   std::shared_ptr<client::rest::RestClient> client_;
@@ -88,6 +98,11 @@ struct DisruptionSyncResult {
 // UpdateDisruptionAllowedCondition); the eviction subresource uses the same rule.
 void UpdateDisruptionAllowedCondition(PodDisruptionBudget& pdb, api::Time now);
 
+// How long until `pod`'s DisruptionTarget condition is stale (zero: it is); empty when it has
+// none that can be: not True, set by the kubelet (TerminationByKubelet), or the pod is being
+// deleted or has finished.
+std::optional<std::chrono::seconds> StaleDisruptionWait(const Pod& pod, api::Time now);
+
 // One sync of one budget; everything it touches is injected.
 class DisruptionSyncer {
  public:
@@ -96,6 +111,8 @@ class DisruptionSyncer {
       : listers_(listers), client_(client), events_(events), clock_(clock) {}
 
   DisruptionSyncResult Sync(const PodDisruptionBudget& pdb);
+  // Resets `pod`'s DisruptionTarget condition once stale; recheck_after when not yet.
+  DisruptionSyncResult SyncStalePodDisruption(const Pod& pod);
 
   // The pods `pdb` selects (a budget without a selector selects none, an empty one all).
   Result<std::vector<std::shared_ptr<const Pod>>> PodsFor(const PodDisruptionBudget& pdb) const;
@@ -135,7 +152,9 @@ class DisruptionController {
 
  private:
   void EnqueueForPod(const Pod& pod);
+  void EnqueueIfDisruptionTarget(const Pod& pod);
   void Worker();
+  void StalePodWorker();
 
   client::informers::SharedInformer& pdbs_informer_;
   client::informers::SharedInformer& pods_informer_;
@@ -145,8 +164,10 @@ class DisruptionController {
   InformerLister<api::apps::v1::StatefulSet> stateful_sets_;
   InformerLister<api::core::v1::ReplicationController> replication_controllers_;
   DisruptionControllerOptions options_;
+  Clock& clock_;
   DisruptionSyncer syncer_;
   client::workqueue::RateLimitingQueue queue_;
+  client::workqueue::RateLimitingQueue stale_pods_queue_;
   std::vector<std::thread> workers_;
   std::atomic<bool> stopped_ = false;
 };
