@@ -196,7 +196,7 @@ void AddControllerRoles(BootstrapPolicy& policy) {
        Rule(kRead, {""}, {"replicationcontrollers", "pods"}),
        Rule(kRead, {"policy"}, {"poddisruptionbudgets"}), Rule(kRead, {"apps"}, {"statefulsets"}),
        Rule({"update"}, {"policy"}, {"poddisruptionbudgets/status"}),
-       Rule({"get"}, {"*"}, {"*/scale"})});
+       Rule({"get"}, {"*"}, {"*/scale"}), Rule({"patch", "update"}, {""}, {"pods/status"})});
 }
 
 BootstrapPolicy BuildPolicy() {
