@@ -6,6 +6,7 @@
 
 #include "api/apps/v1/codec.h"
 #include "api/core/v1/codec.h"
+#include "api/policy/v1/codec.h"
 #include "base/log.h"
 #include "client/rest/errors.h"
 #include "client/rest/resource.h"
@@ -146,6 +147,13 @@ std::map<std::string, std::string> Scheduler::NamespaceLabels(const std::string&
   return found ? found->metadata.labels : std::map<std::string, std::string>{};
 }
 
+std::vector<std::shared_ptr<const api::policy::v1::PodDisruptionBudget>>
+Scheduler::PodDisruptionBudgets() const {
+  if (pod_disruption_budgets_ == nullptr) return {};
+  return client::informers::Lister<api::policy::v1::PodDisruptionBudget>(*pod_disruption_budgets_)
+      .List();
+}
+
 PluginStatus Scheduler::RunFilters(const CycleState& state, const PodInfo& pod,
                                    const NodeInfo& node) const {
   const Framework* framework = FrameworkFor(*pod.pod);
@@ -204,6 +212,7 @@ void Scheduler::RegisterHandlers() {
   replication_controllers_ = &informers_->InformerFor<api::core::v1::ReplicationController>();
   replica_sets_ = &informers_->InformerFor<api::apps::v1::ReplicaSet>();
   stateful_sets_ = &informers_->InformerFor<api::apps::v1::StatefulSet>();
+  pod_disruption_budgets_ = &informers_->InformerFor<api::policy::v1::PodDisruptionBudget>();
   auto& pods = informers_->InformerFor<Pod>();
   pods.AddEventHandler({
       .on_add =

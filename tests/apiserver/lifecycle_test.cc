@@ -358,7 +358,8 @@ TEST_F(LifecycleTest, EvictionHonoursDisruptionBudgets) {
           R"("matchLabels":{"app":"web"}}}})"),
      201);
   Ok(Send("POST", kPods, PodJson("p", "node-1")), 201);
-  Ok(Send("PATCH", std::string(kPods) + "/p/status", R"({"status":{"phase":"Running"}})",
+  Ok(Send("PATCH", std::string(kPods) + "/p/status",
+          R"({"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}})",
           "application/merge-patch+json"));
   const std::string eviction =
       R"({"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"p"}})";
@@ -387,6 +388,51 @@ TEST_F(LifecycleTest, EvictionHonoursDisruptionBudgets) {
   Ok(Send("POST", kPods, PodJson("free", "", R"({"app":"other"})")), 201);
   Ok(Send("POST", std::string(kPods) + "/free/eviction", R"({"metadata":{"name":"free"}})"), 201);
   EXPECT_EQ(Send("GET", std::string(kPods) + "/free").status, 404);
+}
+
+// Running pods that are not ready do not count towards a budget: they may go without using it
+// when the budget has its healthy pods (IfHealthyBudget, the default) or when the policy is
+// AlwaysAllow.
+TEST_F(LifecycleTest, EvictionOfUnhealthyPods) {
+  const std::string pdbs = "/apis/policy/v1/namespaces/default/poddisruptionbudgets";
+  Ok(Send("POST", pdbs,
+          R"({"metadata":{"name":"budget"},"spec":{"minAvailable":1,"selector":{)"
+          R"("matchLabels":{"app":"web"}}}})"),
+     201);
+  auto running_not_ready = [&](const std::string& name) {
+    Ok(Send("POST", kPods, PodJson(name, "node-1")), 201);
+    Ok(Send("PATCH", std::string(kPods) + "/" + name + "/status",
+            R"({"status":{"phase":"Running","conditions":[{"type":"Ready","status":"False"}]}})",
+            "application/merge-patch+json"));
+  };
+  auto evict = [&](const std::string& name) {
+    return Send("POST", std::string(kPods) + "/" + name + "/eviction",
+                R"({"metadata":{"name":")" + name + R"("}})");
+  };
+  running_not_ready("sick");
+  // Not enough healthy pods: the budget decides, and allows nothing.
+  Ok(Send("PATCH", pdbs + "/budget/status",
+          R"({"status":{"observedGeneration":1,"disruptionsAllowed":0,"currentHealthy":0,)"
+          R"("desiredHealthy":1,"expectedPods":2}})",
+          "application/merge-patch+json"));
+  Failed(evict("sick"), 429);
+  // With its healthy pods, the unhealthy one goes without using the budget.
+  Ok(Send("PATCH", pdbs + "/budget/status", R"({"status":{"currentHealthy":1}})",
+          "application/merge-patch+json"));
+  Ok(evict("sick"), 201);
+  auto budget = Ok(Send("GET", pdbs + "/budget"));
+  EXPECT_EQ(budget.at("status").at("disruptionsAllowed"), 0);
+  EXPECT_FALSE(budget.at("status").as_object().contains("disruptedPods"));
+  // AlwaysAllow: even without healthy pods.
+  running_not_ready("sick2");
+  Ok(Send("PATCH", pdbs + "/budget/status", R"({"status":{"currentHealthy":0}})",
+          "application/merge-patch+json"));
+  Failed(evict("sick2"), 429);
+  Ok(Send("PATCH", pdbs + "/budget", R"({"spec":{"unhealthyPodEvictionPolicy":"AlwaysAllow"}})",
+          "application/merge-patch+json"));
+  Ok(Send("PATCH", pdbs + "/budget/status", R"({"status":{"observedGeneration":2}})",
+          "application/merge-patch+json"));
+  Ok(evict("sick2"), 201);
 }
 
 const api::KindInfo& KindOf(std::string_view group, std::string_view version,

@@ -196,7 +196,7 @@ TEST_F(LifecycleE2ETest, DeletedNamespaceTerminatesThenGoes) {
 TEST_F(LifecycleE2ETest, EvictionHonoursTheDisruptionBudget) {
   MustRun({"create", "-f", server_.WriteFile("p.yaml", PodYaml("p", "node-1"))});
   MustRun({"patch", "pod", "p", "--subresource=status", "--type=merge", "-p",
-           R"({"status":{"phase":"Running"}})"});
+           R"({"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}})"});
   MustRun({"create", "poddisruptionbudget", "budget", "--selector=app=web", "--min-available=1"});
   MustRun({"patch", "pdb", "budget", "--subresource=status", "--type=merge", "-p",
            R"({"status":{"observedGeneration":1,"disruptionsAllowed":0,"currentHealthy":1,)"

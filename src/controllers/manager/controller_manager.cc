@@ -20,6 +20,7 @@
 #include "controllers/cronjob/cronjob.h"
 #include "controllers/daemon/daemon_set.h"
 #include "controllers/deployment/deployment.h"
+#include "controllers/disruption/disruption.h"
 #include "controllers/endpoint/endpoints_controller.h"
 #include "controllers/endpointslice/endpointslice_controller.h"
 #include "controllers/endpointslicemirroring/mirroring_controller.h"
@@ -56,6 +57,7 @@ const std::vector<std::string>& KnownControllers() {
                                                  "csrsigning",
                                                  "daemonset",
                                                  "deployment",
+                                                 "disruption",
                                                  "endpoint",
                                                  "endpointslice",
                                                  "endpointslicemirroring",
@@ -137,6 +139,7 @@ struct ControllerManager::State {
     std::unique_ptr<TtlAfterFinishedController> ttl_after_finished;
     std::unique_ptr<podautoscaler::HorizontalController> horizontal;
     std::unique_ptr<certificates::CertificateControllers> csrs;
+    std::unique_ptr<DisruptionController> disruption;
     for (const auto& name : enabled) {
       ControllerContext& context = contexts.For(name);
       if (name == "replicaset") {
@@ -182,6 +185,9 @@ struct ControllerManager::State {
         horizontal = std::make_unique<podautoscaler::HorizontalController>(
             factory, context.Make<podautoscaler::RestHpaClient>(), context.events(),
             options.horizontal_pod_autoscaler);
+      } else if (name == "disruption") {
+        disruption = std::make_unique<DisruptionController>(
+            factory, context.Make<RestDisruptionClient>(), context.events());
       } else if (name == "endpointslicemirroring") {
         endpoint_slice_mirroring = std::make_unique<EndpointSliceMirroringController>(
             factory, context.Make<RestEndpointsClient>());
@@ -227,6 +233,7 @@ struct ControllerManager::State {
     if (pod_gc) pod_gc->Run();
     if (node_lifecycle) node_lifecycle->Run();
     if (horizontal) horizontal->Run();
+    if (disruption) disruption->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -251,6 +258,7 @@ struct ControllerManager::State {
     if (pod_gc) pod_gc->Stop();
     if (node_lifecycle) node_lifecycle->Stop();
     if (horizontal) horizontal->Stop();
+    if (disruption) disruption->Stop();
     factory.Shutdown();
   }
 
