@@ -13,13 +13,14 @@ TEST(EnabledControllersTest, StarNamesAndExclusionsAsUpstreamFlags) {
   const Case cases[] = {
       {{"*"},
        {"cronjob", "daemonset", "deployment", "endpoint", "endpointslice", "endpointslicemirroring",
-        "garbagecollector", "job", "nodelifecycle", "podgc", "replicaset", "replicationcontroller",
-        "statefulset", "ttl-after-finished"}},
+        "garbagecollector", "job", "namespace", "nodelifecycle", "podgc", "replicaset",
+        "replicationcontroller", "statefulset", "ttl-after-finished"}},
       {{"*", "-deployment", "-endpoint", "-endpointslice", "-endpointslicemirroring", "-podgc",
         "-nodelifecycle"},
-       {"cronjob", "daemonset", "garbagecollector", "job", "replicaset", "replicationcontroller",
-        "statefulset", "ttl-after-finished"}},
+       {"cronjob", "daemonset", "garbagecollector", "job", "namespace", "replicaset",
+        "replicationcontroller", "statefulset", "ttl-after-finished"}},
       {{"replicaset"}, {"replicaset"}},
+      {{"namespace"}, {"namespace"}},
       {{"replicaset", "-replicaset"}, {}},
       {{}, {}},
   };

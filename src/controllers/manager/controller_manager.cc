@@ -25,6 +25,7 @@
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/history/rest_workload_client.h"
 #include "controllers/job/batch_controllers.h"
+#include "controllers/namespace/namespace_controller.h"
 #include "controllers/podgc/pod_gc.h"
 #include "controllers/replicaset/replica_set.h"
 #include "controllers/statefulset/stateful_set.h"
@@ -45,13 +46,21 @@ std::string DefaultIdentity() {
 }  // namespace
 
 const std::vector<std::string>& KnownControllers() {
-  static const std::vector<std::string> known = {"cronjob",          "daemonset",
-                                                 "deployment",       "endpoint",
-                                                 "endpointslice",    "endpointslicemirroring",
-                                                 "garbagecollector", "job",
-                                                 "nodelifecycle",    "podgc",
-                                                 "replicaset",       "replicationcontroller",
-                                                 "statefulset",      "ttl-after-finished"};
+  static const std::vector<std::string> known = {"cronjob",
+                                                 "daemonset",
+                                                 "deployment",
+                                                 "endpoint",
+                                                 "endpointslice",
+                                                 "endpointslicemirroring",
+                                                 "garbagecollector",
+                                                 "job",
+                                                 "namespace",
+                                                 "nodelifecycle",
+                                                 "podgc",
+                                                 "replicaset",
+                                                 "replicationcontroller",
+                                                 "statefulset",
+                                                 "ttl-after-finished"};
   return known;
 }
 
@@ -119,6 +128,8 @@ struct ControllerManager::State {
     std::unique_ptr<PodGCController> pod_gc;
     RestNodeLifecycleClient node_lifecycle_client(client);
     std::unique_ptr<NodeLifecycleController> node_lifecycle;
+    std::unique_ptr<RestNamespaceDeleterClient> namespace_client;
+    std::unique_ptr<NamespaceController> namespaces;
     for (const auto& name : enabled) {
       if (name == "replicaset") {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
@@ -157,6 +168,21 @@ struct ControllerManager::State {
             factory, pod_gc_client,
             PodGCControllerOptions{.terminated_pod_gc_threshold =
                                        options.terminated_pod_gc_threshold});
+      } else if (name == "namespace") {
+        // Upstream gives this chatty controller (discovery, then a delete and a list per
+        // resource) a client of its own with 20 times the QPS and 100 times the burst.
+        auto config = options.client_config;
+        config.qps *= 20;
+        config.burst *= 100;
+        auto namespace_rest = client::rest::RestClient::Create(config);
+        if (!namespace_rest.ok()) {
+          KLOG_ERROR("namespace controller: {}", namespace_rest.error().message());
+          continue;
+        }
+        namespace_client = std::make_unique<RestNamespaceDeleterClient>(*namespace_rest);
+        namespaces = std::make_unique<NamespaceController>(
+            factory, *namespace_client,
+            NamespaceControllerOptions{.workers = options.concurrent_namespace_syncs});
       } else if (name == "endpointslicemirroring") {
         endpoint_slice_mirroring =
             std::make_unique<EndpointSliceMirroringController>(factory, endpoints_client);
@@ -184,6 +210,7 @@ struct ControllerManager::State {
     if (endpoint_slice_mirroring) endpoint_slice_mirroring->Run();
     if (pod_gc) pod_gc->Run();
     if (node_lifecycle) node_lifecycle->Run();
+    if (namespaces) namespaces->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -204,6 +231,7 @@ struct ControllerManager::State {
     if (endpoint_slice_mirroring) endpoint_slice_mirroring->Stop();
     if (pod_gc) pod_gc->Stop();
     if (node_lifecycle) node_lifecycle->Stop();
+    if (namespaces) namespaces->Stop();
     factory.Shutdown();
   }
 
