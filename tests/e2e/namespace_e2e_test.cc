@@ -2,8 +2,9 @@
 // `kpp server` running only that controller: `kubectl delete namespace` removes the pods,
 // configmaps and custom resources in it; a pod held by a finalizer keeps the namespace
 // Terminating with upstream's conditions saying so; once the finalizer is removed the
-// namespace goes.
+// namespace goes; a pod bound to a (hollow) node is waited for through its grace period.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <boost/json/parse.hpp>
 #include <chrono>
@@ -84,8 +85,7 @@ TEST_F(NamespaceE2ETest, DeletingANamespaceRemovesItsContentReportsWhatRemainsTh
     const std::string ns = "shop-" + minor.substr(2);
     MustRun({"create", "namespace", ns}, minor);
     MustRun({"create", "configmap", "settings", "-n", ns, "--from-literal=a=b"}, minor);
-    MustRun({"create", "-n", ns, "-f", server_.WriteFile(ns + "-web.yaml", PodYaml("web"))},
-            minor);
+    MustRun({"create", "-n", ns, "-f", server_.WriteFile(ns + "-web.yaml", PodYaml("web"))}, minor);
     MustRun({"create", "-n", ns, "-f",
              server_.WriteFile(ns + "-held.yaml", PodYaml("held", "example.com/hold"))},
             minor);
@@ -98,8 +98,8 @@ TEST_F(NamespaceE2ETest, DeletingANamespaceRemovesItsContentReportsWhatRemainsTh
     MustRun({"delete", "namespace", ns, "--wait=false"}, minor);
     // Everything goes but the held pod.
     EXPECT_TRUE(Eventually([&] {
-      return !Exists({"configmap", "settings", "-n", ns}) &&
-             !Exists({"pod", "web", "-n", ns}) && !Exists({"gadget", "g", "-n", ns});
+      return !Exists({"configmap", "settings", "-n", ns}) && !Exists({"pod", "web", "-n", ns}) &&
+             !Exists({"gadget", "g", "-n", ns});
     })) << minor;
     EXPECT_TRUE(Exists({"pod", "held", "-n", ns})) << minor;
     const std::map<std::string, std::string> held = {
@@ -139,6 +139,42 @@ TEST_F(NamespaceE2ETest, DeletingANamespaceRemovesItsContentReportsWhatRemainsTh
   EXPECT_FALSE(Exists({"namespace", "quick"}));
   auto left = Kubectl({"get", "gadgets", "-A", "-o", "name"});
   EXPECT_EQ(left.out, "") << left.err;
+}
+
+TEST_F(NamespaceE2ETest, BoundPodsAreWaitedForThroughTheirGracePeriod) {
+  testing::Process hollow;
+  std::string error;
+  ASSERT_TRUE(
+      hollow.Start({testing::KppBinary(), "hollow-nodes", "--kubeconfig", server_.kubeconfig_path(),
+                    "--count", "1", "--max-termination-grace", "4s"},
+                   server_.root_dir(), &error))
+      << error;
+  ASSERT_TRUE(Eventually([&] { return Exists({"node", "hollow-0"}); }));
+  MustRun({"create", "namespace", "bound"});
+  MustRun({"create", "-n", "bound", "-f",
+           server_.WriteFile("bound.yaml",
+                             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: runner\nspec:\n"
+                             "  nodeName: hollow-0\n  terminationGracePeriodSeconds: 20\n"
+                             "  containers:\n  - name: c\n    image: busybox\n")});
+  ASSERT_TRUE(Eventually([&] {
+    return Kubectl({"get", "pod", "runner", "-n", "bound", "-o", "jsonpath={.status.phase}"}).out ==
+           "Running";
+  }));
+
+  MustRun({"delete", "namespace", "bound", "--wait=false"});
+  // The pod is Terminating (its node finishes it), and the namespace says it waits for it.
+  EXPECT_TRUE(Eventually([&] {
+    auto conditions = Conditions("bound");
+    return conditions["NamespaceContentRemaining"] ==
+           "True SomeResourcesRemain: Some resources are remaining: pods. has 1 resource "
+           "instances";
+  }));
+  EXPECT_EQ(Conditions("bound")["NamespaceFinalizersRemaining"],
+            "False ContentHasNoFinalizers: All content-preserving finalizers finished");
+  MustRun({"wait", "--for=delete", "namespace/bound", "--timeout=60s"});
+  EXPECT_FALSE(Exists({"pod", "runner", "-n", "bound"}));
+  hollow.Signal(SIGKILL);
+  (void)hollow.Wait(std::chrono::seconds(10));
 }
 
 }  // namespace
