@@ -80,19 +80,24 @@ class NamespaceDeleterClient {
   virtual Result<std::vector<api::core::v1::Pod>> ListPods(const std::string& ns) = 0;
 };
 
-// The status conditions upstream's deleter keeps on a terminating namespace, from what one pass
-// found: failures and remaining content become True conditions with upstream's reasons and
-// messages, everything else the "ok" False variant. Returns whether `status` changed.
+// What is left in a namespace after one pass: objects per resource and per finalizer.
 struct NamespaceContentTotals {
   std::map<GroupVersionResource, int> remaining_by_resource;
   std::map<std::string, int> remaining_by_finalizer;
 };
+
+// What one pass found wrong or left over.
 struct NamespaceDeletionFindings {
   std::optional<std::string> discovery_failure;
   std::optional<std::string> group_version_failure;
   std::vector<std::string> content_failures;
   NamespaceContentTotals totals;
 };
+
+// The status conditions upstream's deleter keeps on a terminating namespace, from `findings`:
+// failures and remaining content become True conditions with upstream's reasons and messages,
+// everything else the "ok" False variant; lastTransitionTime moves only when a status flips.
+// Returns whether `status` changed.
 bool UpdateNamespaceDeletionConditions(api::core::v1::NamespaceStatus& status,
                                        const NamespaceDeletionFindings& findings, api::Time now);
 
