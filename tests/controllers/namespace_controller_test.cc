@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <ostream>
 
 #include "client/rest/errors.h"
 #include "controllers/namespace/namespaced_resources_deleter.h"
@@ -195,6 +196,11 @@ struct Case {
   bool gone = false;  // the namespace was finalized and so deleted
   std::map<std::string, std::string> conditions;
 };
+
+// Test names in gtest's and ctest's output.
+void PrintTo(const Case& test, std::ostream* out) {
+  *out << test.name;
+}
 
 std::vector<std::string> Concat(std::vector<std::vector<std::string>> parts) {
   std::vector<std::string> out;
