@@ -165,10 +165,14 @@ int main(int argc, char** argv) {
                  "Run each controller as its own service account in kube-system (the "
                  "kubeconfig's user creates them and requests their tokens)")
       ->capture_default_str();
-  manager
-      ->add_option("--controllers", manager_controllers,
-                   "Controllers to run: '*' for the default ones, 'foo' enables, '-foo' disables")
-      ->capture_default_str();
+  // `kpp server` passes it to its embedded controller manager.
+  for (CLI::App* command : {server, manager}) {
+    command
+        ->add_option("--controllers", manager_controllers,
+                     "Controllers to run: '*' for the default ones, 'foo' enables, '-foo' "
+                     "disables")
+        ->capture_default_str();
+  }
   manager
       ->add_option("--concurrent-deployment-syncs", manager_options.concurrent_deployment_syncs,
                    "Deployments synced at once")
@@ -184,6 +188,10 @@ int main(int argc, char** argv) {
   manager
       ->add_option("--concurrent-gc-syncs", manager_options.concurrent_gc_syncs,
                    "Garbage collector workers")
+      ->capture_default_str();
+  manager
+      ->add_option("--concurrent-namespace-syncs", manager_options.concurrent_namespace_syncs,
+                   "Terminating namespaces emptied at once")
       ->capture_default_str();
   manager
       ->add_option("--max-endpoints-per-slice", manager_options.max_endpoints_per_slice,
@@ -367,8 +375,25 @@ int main(int argc, char** argv) {
     PrintVersion();
     return 0;
   }
+  // --controllers: a comma-separated list, checked against the known names.
+  auto apply_controllers_flag = [&](kpp::controllers::ControllerManagerOptions& options) {
+    options.controllers.clear();
+    std::string_view rest = manager_controllers;
+    while (true) {
+      const auto comma = rest.find(',');
+      options.controllers.emplace_back(rest.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    if (auto enabled = kpp::controllers::EnabledControllers(options.controllers); !enabled.ok()) {
+      std::fprintf(stderr, "kpp: invalid --controllers: %s\n", enabled.error().message().c_str());
+      return false;
+    }
+    return true;
+  };
   if (server->parsed()) {
     if (!apply_node_monitor_flags(server_config.controller_manager)) return 2;
+    if (!apply_controllers_flag(server_config.controller_manager)) return 2;
     if (!ParseFileMode(kubeconfig_mode, server_config.write_kubeconfig_mode)) {
       std::fprintf(stderr,
                    "kpp: invalid --write-kubeconfig-mode \"%s\": want an octal mode such as 0600\n",
@@ -396,19 +421,7 @@ int main(int argc, char** argv) {
     }
     manager_options.csr_signing.duration =
         std::chrono::duration_cast<std::chrono::seconds>(*signing_duration);
-    manager_options.controllers.clear();
-    std::string_view rest = manager_controllers;
-    while (true) {
-      const auto comma = rest.find(',');
-      manager_options.controllers.emplace_back(rest.substr(0, comma));
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-    if (auto enabled = kpp::controllers::EnabledControllers(manager_options.controllers);
-        !enabled.ok()) {
-      std::fprintf(stderr, "kpp: invalid --controllers: %s\n", enabled.error().message().c_str());
-      return 2;
-    }
+    if (!apply_controllers_flag(manager_options)) return 2;
     return kpp::controllers::RunControllerManager(manager_options, manager_kubeconfig);
   }
   if (scheduler->parsed()) {

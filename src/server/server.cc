@@ -8,7 +8,6 @@
 
 #include <algorithm>
 
-#include "api/runtime/kinds.h"
 #include "apiserver/admission/admission.h"
 #include "apiserver/apiserver.h"
 #include "apiserver/encryption/encrypted_store.h"
@@ -16,7 +15,6 @@
 #include "base/files.h"
 #include "base/log.h"
 #include "controllers/manager/controller_manager.h"
-#include "controllers/namespace/namespace_cleaner.h"
 #include "controllers/resourcequota/resource_quota_controller.h"
 #include "controllers/serviceaccount/service_account_controllers.h"
 #include "pki/cluster_tls.h"
@@ -152,12 +150,6 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
                      tls->ca.certificate_pem};
   KPP_ASSIGN_OR_RETURN(auto api, apiserver::ApiServer::Start(api_options));
   const std::string url = LocalServerUrl(config.bind_address, api->port());
-  controllers::NamespaceCleaner namespace_cleaner(
-      [server = api.get()](const http::Request& request) {
-        return server->HandleLoopback(request);
-      },
-      kpp::api::AllKinds(), [server = api.get()] { return server->CustomResources(); });
-  namespace_cleaner.Start();
   controllers::ServiceAccountControllers service_accounts(
       [server = api.get()](const http::Request& request) {
         return server->HandleLoopback(request);
@@ -223,7 +215,6 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   if (controller_manager) controller_manager->Stop();
   if (scheduler) scheduler->Stop();
   api->BeginShutdown();
-  namespace_cleaner.Stop();
   service_accounts.Stop();
   resource_quotas.Stop();
   api->Stop();

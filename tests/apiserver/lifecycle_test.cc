@@ -10,7 +10,6 @@
 
 #include "api/runtime/kinds.h"
 #include "apiserver/registry_fixture.h"
-#include "controllers/namespace/namespace_cleaner.h"
 
 namespace kpp::apiserver {
 namespace {
@@ -339,16 +338,30 @@ TEST_F(LifecycleTest, TerminatingNamespaceRefusesNewContentUntilFinalized) {
   auto updated = Ok(Send("PUT", "/api/v1/namespaces/team", boost::json::serialize(ns)));
   EXPECT_EQ(updated.at("spec").at("finalizers"), boost::json::parse(R"(["kubernetes"])"));
 
-  // The cleaner empties the namespace, finalizes and deletes it.
-  controllers::NamespaceCleaner cleaner(
-      [this](const http::Request& request) {
-        auto response = handler_->Serve(request);
-        return response ? *std::move(response) : http::Response{404};
-      },
-      api::AllKinds());
-  EXPECT_TRUE(cleaner.Sync("team"));
-  EXPECT_EQ(Send("GET", "/api/v1/namespaces/team/configmaps/c").status, 404);
+  // The namespace controller empties it, then finalizes it; the finalize that leaves no
+  // finalizer deletes the namespace, as upstream's namespace store does.
+  Ok(Send("DELETE", "/api/v1/namespaces/team/configmaps/c"));
+  ns = Ok(Send("GET", "/api/v1/namespaces/team"));
+  ns.at("spec").at("finalizers") = boost::json::array();
+  auto finalized = Ok(Send("PUT", "/api/v1/namespaces/team/finalize", boost::json::serialize(ns)));
+  EXPECT_EQ(finalized.at("metadata").at("name"), "team");
   EXPECT_EQ(Send("GET", "/api/v1/namespaces/team").status, 404);
+}
+
+TEST_F(LifecycleTest, FinalizedNamespaceStaysWhileOtherFinalizersRemain) {
+  Ok(Send("POST", "/api/v1/namespaces",
+          R"({"metadata":{"name":"held"},"spec":{"finalizers":["example.com/x","kubernetes"]}})"),
+     201);
+  Ok(Send("DELETE", "/api/v1/namespaces/held"));
+  auto ns = Ok(Send("GET", "/api/v1/namespaces/held"));
+  ns.at("spec").at("finalizers") = boost::json::parse(R"(["example.com/x"])");
+  Ok(Send("PUT", "/api/v1/namespaces/held/finalize", boost::json::serialize(ns)));
+  auto kept = Ok(Send("GET", "/api/v1/namespaces/held"));
+  EXPECT_EQ(kept.at("status").at("phase"), "Terminating");
+  EXPECT_EQ(kept.at("spec").at("finalizers"), boost::json::parse(R"(["example.com/x"])"));
+  kept.at("spec").at("finalizers") = boost::json::array();
+  Ok(Send("PUT", "/api/v1/namespaces/held/finalize", boost::json::serialize(kept)));
+  EXPECT_EQ(Send("GET", "/api/v1/namespaces/held").status, 404);
 }
 
 TEST_F(LifecycleTest, EvictionHonoursDisruptionBudgets) {

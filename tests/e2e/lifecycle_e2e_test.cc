@@ -42,7 +42,15 @@ std::string PodYaml(const std::string& name, const std::string& node) {
          "  containers:\n  - name: c\n    image: nginx\n";
 }
 
-class LifecycleE2ETest : public testing::KubectlE2ETest {};
+// Deleted namespaces are emptied and finalized by the namespace controller, which runs in the
+// controller manager.
+class LifecycleE2ETest : public testing::KubectlE2ETest {
+ protected:
+  void SetUp() override {
+    server_.set_controllers("namespace");
+    KubectlE2ETest::SetUp();
+  }
+};
 
 TEST_F(LifecycleE2ETest, KubectlScaleSetsReplicasThroughTheScaleSubresource) {
   MustRun({"create", "-f", server_.WriteFile("web.yaml", kDeploymentYaml)});

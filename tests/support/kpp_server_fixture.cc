@@ -97,7 +97,11 @@ KppServer::~KppServer() {
     has_port = has_port || arg == "--https-listen-port";
   if (!has_port) argv.insert(argv.end(), {"--https-listen-port", "0"});
   // Most suites test the API server alone; controllers would change what they look at.
-  if (!controller_manager_) argv.push_back("--disable-controller-manager");
+  if (!controllers_.empty()) {
+    argv.insert(argv.end(), {"--controllers", controllers_});
+  } else if (!controller_manager_) {
+    argv.push_back("--disable-controller-manager");
+  }
   if (!scheduler_) argv.push_back("--disable-scheduler");
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
 

@@ -37,6 +37,9 @@ class KppServer {
   bool running() const { return process_ && process_->running(); }
   // Runs the embedded controller manager (off unless asked for: see Start).
   void set_controller_manager(bool enabled) { controller_manager_ = enabled; }
+  // Runs the embedded controller manager with only these controllers (`--controllers`), e.g.
+  // "namespace" for suites that delete namespaces but test the API server otherwise.
+  void set_controllers(std::string controllers) { controllers_ = std::move(controllers); }
   // Suites that bind pods to nodes themselves turn the scheduler off, so it does not race them.
   void set_scheduler(bool enabled) { scheduler_ = enabled; }
 
@@ -66,6 +69,7 @@ class KppServer {
   int port_ = 0;
   int starts_ = 0;
   bool controller_manager_ = false;
+  std::string controllers_;
   bool scheduler_ = true;
 };
 

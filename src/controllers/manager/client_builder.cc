@@ -187,9 +187,20 @@ std::unique_ptr<client::rest::Transport> NewTokenTransport(
   return std::make_unique<TokenTransport>(std::move(base), std::move(source), clock);
 }
 
-Result<std::shared_ptr<RestClient>> RootClientBuilder::Client(const std::string& name) {
+namespace {
+
+void ScaleRate(RestConfig& config, ClientRateScale rate) {
+  config.qps *= rate.qps;
+  config.burst = static_cast<int>(config.burst * rate.burst);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<RestClient>> RootClientBuilder::Client(const std::string& name,
+                                                              ClientRateScale rate) {
   RestConfig config = root_;
   config.user_agent = ControllerUserAgent(root_, name);
+  ScaleRate(config, rate);
   return RestClient::Create(std::move(config));
 }
 
@@ -198,7 +209,8 @@ ServiceAccountClientBuilder::ServiceAccountClientBuilder(RestConfig root,
                                                          ServiceAccountClientOptions options)
     : root_(std::move(root)), root_client_(std::move(root_client)), options_(std::move(options)) {}
 
-Result<std::shared_ptr<RestClient>> ServiceAccountClientBuilder::Client(const std::string& name) {
+Result<std::shared_ptr<RestClient>> ServiceAccountClientBuilder::Client(const std::string& name,
+                                                                        ClientRateScale rate) {
   auto source = NewServiceAccountTokenSource(root_client_, options_.namespace_, name, options_);
   // The first token now, so a manager that may not make accounts or tokens says so at once;
   // the client asks again at each request until one comes.
@@ -212,6 +224,7 @@ Result<std::shared_ptr<RestClient>> ServiceAccountClientBuilder::Client(const st
   config.bearer_token.clear();
   config.bearer_token_file.clear();
   config.user_agent = ControllerUserAgent(root_, name);
+  ScaleRate(config, rate);
   KPP_ASSIGN_OR_RETURN(auto transport, client::rest::NewHttpsTransport(config.server, config.tls));
   Clock& clock = *config.clock;
   return std::make_shared<RestClient>(

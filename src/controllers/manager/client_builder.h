@@ -33,19 +33,32 @@ std::unique_ptr<client::rest::Transport> NewTokenTransport(
     std::unique_ptr<client::rest::Transport> base, std::shared_ptr<TokenSource> source,
     Clock& clock);
 
+// A controller's client-side rate limit as a multiple of the manager's (upstream gives its
+// namespace controller 20x the QPS and 100x the burst).
+struct ClientRateScale {
+  double qps = 1;
+  double burst = 1;
+};
+
 class ControllerClientBuilder {
  public:
   virtual ~ControllerClientBuilder() = default;
   // The client controller `name` (its service account's name, e.g. "replicaset-controller")
   // talks to the API server with; its user agent is the manager's + "/" + name.
-  virtual Result<std::shared_ptr<client::rest::RestClient>> Client(const std::string& name) = 0;
+  virtual Result<std::shared_ptr<client::rest::RestClient>> Client(const std::string& name,
+                                                                   ClientRateScale rate) = 0;
+  Result<std::shared_ptr<client::rest::RestClient>> Client(const std::string& name) {
+    return Client(name, ClientRateScale{});
+  }
 };
 
 // Every controller as the manager's own user.
 class RootClientBuilder : public ControllerClientBuilder {
  public:
   explicit RootClientBuilder(client::rest::RestConfig root) : root_(std::move(root)) {}
-  Result<std::shared_ptr<client::rest::RestClient>> Client(const std::string& name) override;
+  using ControllerClientBuilder::Client;
+  Result<std::shared_ptr<client::rest::RestClient>> Client(const std::string& name,
+                                                           ClientRateScale rate) override;
 
  private:
   client::rest::RestConfig root_;
@@ -67,7 +80,9 @@ class ServiceAccountClientBuilder : public ControllerClientBuilder {
   ServiceAccountClientBuilder(client::rest::RestConfig root,
                               std::shared_ptr<client::rest::RestClient> root_client,
                               ServiceAccountClientOptions options = {});
-  Result<std::shared_ptr<client::rest::RestClient>> Client(const std::string& name) override;
+  using ControllerClientBuilder::Client;
+  Result<std::shared_ptr<client::rest::RestClient>> Client(const std::string& name,
+                                                           ClientRateScale rate) override;
 
  private:
   client::rest::RestConfig root_;

@@ -29,6 +29,7 @@
 #include "controllers/job/job.h"
 #include "controllers/manager/client_builder.h"
 #include "controllers/manager/controller_context.h"
+#include "controllers/namespace/namespace_controller.h"
 #include "controllers/podautoscaler/horizontal.h"
 #include "controllers/podgc/pod_gc.h"
 #include "controllers/replicaset/replica_set.h"
@@ -64,6 +65,7 @@ const std::vector<std::string>& KnownControllers() {
                                                  "garbagecollector",
                                                  "horizontalpodautoscaling",
                                                  "job",
+                                                 "namespace",
                                                  "nodelifecycle",
                                                  "podgc",
                                                  "replicaset",
@@ -140,6 +142,7 @@ struct ControllerManager::State {
     std::unique_ptr<podautoscaler::HorizontalController> horizontal;
     std::unique_ptr<certificates::CertificateControllers> csrs;
     std::unique_ptr<DisruptionController> disruption;
+    std::unique_ptr<NamespaceController> namespaces;
     for (const auto& name : enabled) {
       ControllerContext& context = contexts.For(name);
       if (name == "replicaset") {
@@ -188,6 +191,10 @@ struct ControllerManager::State {
       } else if (name == "disruption") {
         disruption = std::make_unique<DisruptionController>(
             factory, context.Make<RestDisruptionClient>(), context.events());
+      } else if (name == "namespace") {
+        namespaces = std::make_unique<NamespaceController>(
+            factory, context.Make<RestNamespaceDeleterClient>(),
+            NamespaceControllerOptions{.workers = options.concurrent_namespace_syncs});
       } else if (name == "endpointslicemirroring") {
         endpoint_slice_mirroring = std::make_unique<EndpointSliceMirroringController>(
             factory, context.Make<RestEndpointsClient>());
@@ -234,6 +241,7 @@ struct ControllerManager::State {
     if (node_lifecycle) node_lifecycle->Run();
     if (horizontal) horizontal->Run();
     if (disruption) disruption->Run();
+    if (namespaces) namespaces->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -259,6 +267,7 @@ struct ControllerManager::State {
     if (node_lifecycle) node_lifecycle->Stop();
     if (horizontal) horizontal->Stop();
     if (disruption) disruption->Stop();
+    if (namespaces) namespaces->Stop();
     factory.Shutdown();
   }
 

@@ -37,6 +37,7 @@ struct ControllerManagerOptions {
   int concurrent_rc_syncs = 5;
   int concurrent_deployment_syncs = 5;
   int concurrent_gc_syncs = 20;
+  int concurrent_namespace_syncs = 10;
   size_t max_endpoints_per_slice = 100;     // --max-endpoints-per-slice
   int terminated_pod_gc_threshold = 12500;  // --terminated-pod-gc-threshold (0: off)
   NodeLifecycleOptions node_lifecycle;
