@@ -11,6 +11,7 @@
 #include "api/runtime/object.h"
 #include "api/runtime/protobuf.h"
 #include "apimachinery/status.h"
+#include "apiserver/audit/auditor.h"
 #include "apiserver/authz/bootstrap_policy.h"
 #include "apiserver/authz/impersonation.h"
 #include "apiserver/authz/node_authorizer.h"
@@ -133,6 +134,7 @@ std::optional<http::Response> Authorization::Check(const http::Request& request,
   auto acting = Impersonate(request, user, authorizer_);
   if (auto* refused = std::get_if<http::Response>(&acting)) return std::move(*refused);
   user = std::get<UserInfo>(std::move(acting));
+  if (request.FindHeader("Impersonate-User") != nullptr) audit::SetImpersonatedUser(user);
   const ops::RequestInfo info = ops::ParseRequestInfo(request.method, request.path, request.query);
   const Attributes attributes = AttributesFor(user, info);
   const Verdict verdict = authorizer_.Authorize(attributes);
