@@ -134,25 +134,6 @@ Result<std::string> ServiceAccountTokens::IssueLegacy(std::string_view ns,
 
 std::optional<TokenUser> ServiceAccountTokens::AuthenticateToken(
     std::string_view token, std::span<const std::string> audiences, std::string* error) const {
-  // A token verified before is ours and its claims are known: no decoding on every request.
-  std::shared_ptr<const boost::json::object> claims;
-  {
-    std::shared_lock lock(verified_mutex_);
-    if (const auto found = verified_.find(std::string(token)); found != verified_.end()) {
-      claims = found->second;
-    }
-  }
-  if (claims == nullptr) {
-    // Tokens of other issuers are not ours to judge (nor to report on).
-    if (!jwt::HasIssuer(token, kLegacyServiceAccountIssuer) && !jwt::HasIssuer(token, issuer_)) {
-      return std::nullopt;
-    }
-    claims = VerifiedClaims(token, error);
-    if (claims == nullptr) return std::nullopt;
-  }
-  if (StringAt(*claims, {"iss"}) == kLegacyServiceAccountIssuer) {
-    return AuthenticateLegacy(token, *claims, audiences, error);
-  }
   std::string key(token);
   for (const auto& audience : audiences) {
     key += '\x1f';
@@ -170,6 +151,25 @@ std::optional<TokenUser> ServiceAccountTokens::AuthenticateToken(
           });
       if (current) return known.result;
     }
+  }
+  // A token verified before is ours and its claims are known: no decoding again.
+  std::shared_ptr<const boost::json::object> claims;
+  {
+    std::shared_lock lock(verified_mutex_);
+    if (const auto found = verified_.find(std::string(token)); found != verified_.end()) {
+      claims = found->second;
+    }
+  }
+  if (claims == nullptr) {
+    // Tokens of other issuers are not ours to judge (nor to report on).
+    if (!jwt::HasIssuer(token, kLegacyServiceAccountIssuer) && !jwt::HasIssuer(token, issuer_)) {
+      return std::nullopt;
+    }
+    claims = VerifiedClaims(token, error);
+    if (claims == nullptr) return std::nullopt;
+  }
+  if (StringAt(*claims, {"iss"}) == kLegacyServiceAccountIssuer) {
+    return AuthenticateLegacy(token, *claims, audiences, error);
   }
   // The versions before the checks: if an object changes meanwhile, the entry never matches.
   auto dependencies = DependenciesOf(*claims);
