@@ -924,6 +924,9 @@ void PrintAuthCost(const AuthCostResults& r, const Sizes& sizes, int rounds) {
     if (f.requests > 0) {
       line("  server CPU per request, us",
            fmt::format("{:.0f}", 1e6 * f.server_cpu_seconds / f.requests));
+      // The bench shares the cores: a token request costs it more too (a larger request).
+      line("  bench CPU per request, us",
+           fmt::format("{:.0f}", 1e6 * f.bench_cpu_seconds / f.requests));
     }
     if (f.failures > 0) line("  FAILED requests", std::to_string(f.failures));
   };
