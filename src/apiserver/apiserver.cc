@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <map>
 
 #include "api/runtime/kinds.h"
 #include "api/runtime/openapi_data.h"
@@ -15,6 +16,7 @@
 #include "apiserver/authn/x509.h"
 #include "apiserver/openapi_protobuf.h"
 #include "apiserver/responses.h"
+#include "apiserver/watchcache/cached_resources.h"
 #include "base/log.h"
 #include "base/version.h"
 
@@ -56,6 +58,28 @@ std::string VersionInfoJson() {
   info["platform"] = Platform();
   return boost::json::serialize(info);
 }
+
+namespace {
+
+// Token authentication reads the service accounts, pods, secrets and nodes tokens name from the
+// watch caches directly: no request through the handler for each authenticated request.
+ObjectReader::CachedGet CachedCoreObjectReader(const ResourceHandler& resources) {
+  std::map<std::string, const api::KindInfo*, std::less<>> kinds;
+  for (const api::KindInfo& kind : api::AllKinds()) {
+    if (kind.group.empty() && kind.version == "v1") kinds.emplace(kind.plural, &kind);
+  }
+  return [&resources, kinds = std::move(kinds)](
+             std::string_view plural, std::string_view ns,
+             std::string_view name) -> std::shared_ptr<const std::string> {
+    const auto kind = kinds.find(plural);
+    if (kind == kinds.end()) return nullptr;
+    auto object = resources.cached().Cached(*kind->second, StorageKey(*kind->second, ns, name));
+    if (object == nullptr) return nullptr;
+    return std::shared_ptr<const std::string>(object, &object->json);
+  };
+}
+
+}  // namespace
 
 ApiServer::ApiServer()
     : documents_(custom_kinds_, api::AllKinds(), api::OpenApiV2Definitions(),
@@ -120,6 +144,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
                                                          api::AllKinds(), &self->custom_kinds_,
                                                          std::move(resources));
     KPP_RETURN_IF_ERROR(self->resources_->Bootstrap());
+    self->tokens_->SetCachedGet(CachedCoreObjectReader(*self->resources_));
     self->crd_controller_ = std::make_unique<apiextensions::CrdController>(
         [self](const http::Request& request) { return self->HandleLoopback(request); },
         self->custom_kinds_, api::AllKinds(), *options.clock);

@@ -438,6 +438,13 @@ spec:
   nodeName: node-1
   containers: [{name: c, image: nginx}]
   volumes: [{name: tls, secret: {secretName: tls}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: elsewhere, namespace: shop}
+spec:
+  nodeName: node-2
+  containers: [{name: c, image: nginx}]
 )");
   auto applied = server_.Kubectl({"apply", "-f", objects});
   ASSERT_EQ(applied.exit_code, 0) << applied.err;
@@ -445,6 +452,9 @@ spec:
       server_.data_dir(), server::NodeIdentity("node-1"),
       "https://127.0.0.1:" + std::to_string(server_.port()), std::chrono::system_clock::now());
   ASSERT_TRUE(node.ok()) << node.error().message();
+  auto elsewhere_pod = server_.Kubectl({"get", "pod", "elsewhere", "-n", "shop", "-o", "json"});
+  ASSERT_EQ(elsewhere_pod.exit_code, 0) << elsewhere_pod.err;
+  const std::string elsewhere = server_.WriteFile("elsewhere.json", elsewhere_pod.out);
   for (const auto& minor : kKubectls) {
     SCOPED_TRACE("kubectl " + minor);
     auto used =
@@ -460,6 +470,17 @@ spec:
         node->kubeconfig_path,
         {"get", "pods", "-A", "--field-selector", "spec.nodeName=node-1", "-o", "name"}, minor);
     EXPECT_EQ(pods.out, "pod/bound\n") << pods.err;
+    // As upstream's: the node authorizer lets a node write pod statuses, NodeRestriction
+    // admission refuses those of pods bound elsewhere (a kubelet PUTs or PATCHes the status
+    // without reading pods/status, which system:node does not grant).
+    auto status = Kubectl(
+        node->kubeconfig_path,
+        {"replace", "--raw", "/api/v1/namespaces/shop/pods/elsewhere/status", "-f", elsewhere},
+        minor);
+    EXPECT_NE(status.exit_code, 0);
+    EXPECT_EQ(status.err,
+              "Error from server (Forbidden): pods \"elsewhere\" is forbidden: node \"node-1\" "
+              "can only update pod status for pods with spec.nodeName set to itself\n");
   }
 }
 
