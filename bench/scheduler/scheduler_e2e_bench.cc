@@ -305,7 +305,8 @@ int Run(const Options& options) {
       "--https-listen-port", "0",      "--scheduler-config", scheduler_config};
   server_argv.insert(server_argv.end(), options.server_args.begin(), options.server_args.end());
   std::string error;
-  if (!server.Start(server_argv, root, &error)) Fail(error);
+  std::filesystem::create_directories(root + "/server");
+  if (!server.Start(server_argv, root + "/server", &error)) Fail(error);
   const auto server_started = Clock::now();
   while (!std::filesystem::exists(kubeconfig)) {
     if (Clock::now() - server_started > 60s || server.Wait(0ms)) {
@@ -320,6 +321,7 @@ int Run(const Options& options) {
   auto client = client::rest::RestClient::Create(*config);
   if (!client.ok()) Fail(client.error().message());
   const double server_idle_rss = RssMiB(server.pid());
+  std::cout << fmt::format("  kpp server pid {}\n", server.pid()) << std::flush;
 
   testing::Process hollow;
   std::vector<std::string> hollow_argv = {options.kpp,    "hollow-nodes",
@@ -327,7 +329,8 @@ int Run(const Options& options) {
                                           "--count",      std::to_string(options.nodes),
                                           "--events",     "false"};
   hollow_argv.insert(hollow_argv.end(), options.hollow_args.begin(), options.hollow_args.end());
-  if (!hollow.Start(hollow_argv, root, &error)) Fail(error);
+  std::filesystem::create_directories(root + "/hollow");
+  if (!hollow.Start(hollow_argv, root + "/hollow", &error)) Fail(error);
   const auto hollow_started = Clock::now();
   static const std::regex registered(R"(All \d+ hollow nodes registered in ([0-9.]+)s)");
   std::smatch match;
@@ -356,7 +359,8 @@ int Run(const Options& options) {
                      options.placed));
   }
   std::cout << fmt::format("  {} pods placed first in {:.1f} s\n", options.placed,
-                           Seconds(Clock::now() - placed_start));
+                           Seconds(Clock::now() - placed_start))
+            << std::flush;
 
   // SchedulingBasic, measured.
   const double server_cpu0 = CpuSeconds(server.pid());
