@@ -16,7 +16,7 @@
 //
 //   scheduler_e2e_bench [--quick] [--kpp PATH] [--nodes 5000] [--placed 1000] [--pods 10000]
 //                       [--density-pods 50000] [--creators 16] [--server-arg ARG]...
-//                       [--hollow-arg ARG]... [--keep]
+//                       [--hollow-arg ARG]... [--keep] [--separate-scheduler [--queued N]]
 //
 // --quick is the smoke test (ctest SchedulerE2EBenchSmoke): 50 nodes, 20 + 200 pods, density 400.
 #include <fmt/format.h>
@@ -112,6 +112,11 @@ struct Options {
   int pods = 10000;
   int density_pods = 50000;
   int creators = 16;
+  // With a separate `kpp scheduler` (the server's own is off): this many pods created while no
+  // scheduler runs, then one started; how fast it drains them (the scheduler and binding path
+  // without the creators competing).
+  bool separate_scheduler = false;
+  int queued = 0;
   bool quick = false;
   bool keep = false;
   std::vector<std::string> server_args;
@@ -303,6 +308,7 @@ int Run(const Options& options) {
   std::vector<std::string> server_argv = {
       options.kpp,           "server", "--disable-agent",    "--data-dir",    data,
       "--https-listen-port", "0",      "--scheduler-config", scheduler_config};
+  if (options.separate_scheduler) server_argv.push_back("--disable-scheduler");
   server_argv.insert(server_argv.end(), options.server_args.begin(), options.server_args.end());
   std::string error;
   std::filesystem::create_directories(root + "/server");
@@ -342,6 +348,24 @@ int Run(const Options& options) {
     std::this_thread::sleep_for(200ms);
   }
   std::cout << fmt::format("  {} hollow nodes registered in {} s\n", options.nodes, match[1].str());
+
+  std::unique_ptr<testing::Process> scheduler;
+  int scheduler_starts = 0;
+  auto start_scheduler = [&] {
+    scheduler = std::make_unique<testing::Process>();
+    const std::string dir = fmt::format("{}/scheduler-{}", root, ++scheduler_starts);
+    std::filesystem::create_directories(dir);
+    if (!scheduler->Start({options.kpp, "scheduler", "--kubeconfig", kubeconfig, "--config",
+                           scheduler_config, "--leader-elect=false", "--secure-port", "0"},
+                          dir, &error)) {
+      Fail(error);
+    }
+  };
+  auto stop_scheduler = [&] {
+    scheduler->Signal(SIGTERM);
+    if (!scheduler->Wait(30s)) scheduler->Signal(SIGKILL);
+  };
+  if (options.separate_scheduler) start_scheduler();
 
   const std::string ns = "default";
   client::DynamicResource pods(*client, client::KindFor<api::core::v1::Pod>(), ns);
@@ -412,8 +436,40 @@ int Run(const Options& options) {
                              rate / baseline, rate, baseline);
   }
 
+  if (options.separate_scheduler && options.queued > 0) {
+    stop_scheduler();
+    const auto queued_start = Clock::now();
+    CreatePods(*client, ns, "queued-", 0, options.queued, options.creators);
+    const double create_seconds = Seconds(Clock::now() - queued_start);
+    const size_t before = tracker.bound();
+    const double server_cpu1 = CpuSeconds(server.pid());
+    const auto drain_start = Clock::now();
+    start_scheduler();
+    if (!tracker.WaitBound(before + static_cast<size_t>(options.queued), 600s)) {
+      Fail(fmt::format("only {} of {} queued pods bound in 10 minutes", tracker.bound() - before,
+                       options.queued));
+    }
+    Clock::time_point first = Clock::time_point::max(), last = drain_start;
+    for (int i = 0; i < options.queued; ++i) {
+      auto bound = tracker.BoundAt(fmt::format("queued-{}", i));
+      if (!bound) Fail(fmt::format("queued-{} not seen bound", i));
+      first = std::min(first, *bound);
+      last = std::max(last, *bound);
+    }
+    const double drain = Seconds(last - first);
+    std::cout << fmt::format(
+        "Queued: {} pods created with no scheduler running ({:.0f}/s), then `kpp scheduler` "
+        "started: first bound {:.2f} s after its start (informers listed), all {} in {:.2f} s "
+        "more: {:.0f} pods/s ({:.2f}x the target; server CPU {:.0f} us/pod; load average "
+        "{:.1f})\n",
+        options.queued, options.queued / create_seconds, Seconds(first - drain_start),
+        options.queued, drain, options.queued / drain, options.queued / drain / kTarget,
+        (CpuSeconds(server.pid()) - server_cpu1) / options.queued * 1e6, LoadAverage());
+  }
+
   // Density: more pods until `density_pods` run on the nodes, then the memory of both processes.
-  const int more = options.density_pods - options.placed - options.pods;
+  const int more = options.density_pods - options.placed - options.pods -
+                   (options.separate_scheduler ? options.queued : 0);
   if (more > 0) {
     const auto density_start = Clock::now();
     CreatePods(*client, ns, "density-", 0, more, options.creators);
@@ -437,6 +493,7 @@ int Run(const Options& options) {
   }
 
   watcher.reset();
+  if (scheduler) stop_scheduler();
   hollow.Signal(SIGTERM);
   if (!hollow.Wait(30s)) hollow.Signal(SIGKILL);
   server.Signal(SIGTERM);
@@ -482,6 +539,10 @@ Options ParseOptions(int argc, char** argv) {
       options.server_args.push_back(value(i));
     } else if (arg == "--hollow-arg") {
       options.hollow_args.push_back(value(i));
+    } else if (arg == "--separate-scheduler") {
+      options.separate_scheduler = true;
+    } else if (arg == "--queued") {
+      options.queued = std::stoi(value(i));
     } else if (arg == "--keep") {
       options.keep = true;
     } else {
