@@ -906,7 +906,15 @@ DeploymentController::DeploymentController(client::informers::SharedInformerFact
       replica_sets_(replica_sets_informer_),
       pods_(pods_informer_),
       options_(options),
-      syncer_(replica_sets_, pods_, client, events, clock) {
+      syncer_(replica_sets_, pods_, client, events, clock),
+      workers_(queue_,
+               [this](const std::string& key) -> KeySyncResult {
+                 const auto [ns, name] = SplitKey(key);
+                 auto deployment = deployments_.Get(ns, name);
+                 return syncer_.Sync(key, deployment.get());
+               },
+               // Upstream retries a deployment 15 times, then drops it until the next change.
+               {.what = "syncing deployment", .max_retries = 15}) {
   deployments_informer_.AddEventHandler(
       {.on_add = [this](const ObjectRef& object, bool) { queue_.Add(KeyOf(object->metadata())); },
        .on_update = [this](const ObjectRef&,
@@ -966,38 +974,12 @@ void DeploymentController::EnqueueForReplicaSet(const ReplicaSet& rs) {
   }
 }
 
-void DeploymentController::Worker() {
-  while (auto key = queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto d = deployments_.Get(ns, name);
-    auto result = syncer_.Sync(*key, d.get());
-    if (result.status.ok()) {
-      queue_.Forget(*key);
-      if (result.requeue_after) queue_.AddAfter(*key, *result.requeue_after);
-    } else {
-      KLOG_V(2, "syncing deployment {}: {}", *key, result.status.error().message());
-      // Upstream retries a deployment 15 times, then drops it until the next change.
-      if (queue_.NumRequeues(*key) < 15) {
-        queue_.AddRateLimited(*key);
-      } else {
-        queue_.Forget(*key);
-      }
-    }
-    queue_.Done(*key);
-  }
-}
-
 void DeploymentController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(options_.workers);
 }
 
 void DeploymentController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers
