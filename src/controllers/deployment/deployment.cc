@@ -462,10 +462,13 @@ Status DeploymentSyncer::GetNewReplicaSet(Context& context, bool create) {
 
   auto created = client_.CreateReplicaSet(rs);
   if (!created.ok() && client::IsAlreadyExists(created.error())) {
-    // Ours already (a stale cache), or a hash collision: count it so the next hash differs.
+    // Ours already, or a hash collision: count a collision so the next hash differs. A cache
+    // that has not seen the replica set yet (its watch lags the create) is neither, so that sync
+    // fails and is retried, as upstream's does when its lister misses it.
     auto found = replica_sets_.Get(rs.metadata.namespace_, rs.metadata.name);
-    const auto* ref = found ? ControllerRefOf(found->metadata) : nullptr;
-    if (found && ref != nullptr && ref->uid == d.metadata.uid &&
+    if (!found) return std::move(created).error();
+    const auto* ref = ControllerRefOf(found->metadata);
+    if (ref != nullptr && ref->uid == d.metadata.uid &&
         EqualIgnoreHash(found->spec.template_, d.spec.template_)) {
       context.owned.push_back(*found);
       context.new_rs = &context.owned.back();
