@@ -463,7 +463,7 @@ spec:
     // As upstream's: the node authorizer lets a node write pod statuses, NodeRestriction
     // admission refuses those of pods bound elsewhere (a kubelet PUTs or PATCHes the status
     // without reading pods/status, which system:node does not grant).
-    auto status = Kubectl(
+    auto status = server_.KubectlAs(
         node->kubeconfig_path,
         {"replace", "--raw", "/api/v1/namespaces/shop/pods/elsewhere/status", "-f", elsewhere},
         minor);
