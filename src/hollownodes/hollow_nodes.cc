@@ -12,6 +12,7 @@
 #include "api/coordination.k8s.io/v1/codec.h"
 #include "api/core/v1/codec.h"
 #include "base/log.h"
+#include "client/informers/transform.h"
 #include "client/rest/errors.h"
 #include "client/rest/resource.h"
 
@@ -110,11 +111,8 @@ Status HollowNodes::Start() {
   options.selectors.field_selector = "spec.nodeName!=";
   options.indexers = {};
   options.clock = &clock_;
-  options.transform = [](ObjectRef object) -> ObjectRef {
-    auto pod = client::informers::As<v1::Pod>(object);
-    if (pod == nullptr) return object;
-    return std::make_shared<const api::TypedObject<v1::Pod>>(TrimPod(*pod));
-  };
+  options.transform =
+      client::informers::TypedTransform<v1::Pod>([](const v1::Pod& pod) { return TrimPod(pod); });
   pod_informer_ = std::make_unique<client::informers::SharedInformer>(
       client::DynamicResource(client_, client::KindFor<v1::Pod>()), options);
   client::informers::EventHandler handler;

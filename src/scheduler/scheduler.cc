@@ -8,10 +8,12 @@
 #include "api/core/v1/codec.h"
 #include "api/policy/v1/codec.h"
 #include "base/log.h"
+#include "client/informers/transform.h"
 #include "client/rest/errors.h"
 #include "client/rest/resource.h"
 #include "client/rest/rest_client.h"
 #include "scheduler/plugins/registry.h"
+#include "scheduler/pod_trim.h"
 
 namespace kpp::scheduler {
 namespace {
@@ -206,6 +208,9 @@ labels::Selector Scheduler::DefaultSpreadSelector(const Pod& pod) const {
 }
 
 void Scheduler::RegisterHandlers() {
+  // Set before the first informer is made; objects of other kinds pass unchanged.
+  informers_->default_options().transform = client::informers::TypedTransform<Pod>(
+      [](const Pod& pod) { return TrimPodForScheduling(pod); });
   // namespaceSelector of pod affinity terms reads namespace labels.
   namespaces_ = &informers_->InformerFor<api::core::v1::Namespace>();
   services_ = &informers_->InformerFor<api::core::v1::Service>();
