@@ -160,7 +160,10 @@ TEST_F(ControllerIdentityE2ETest, EachControllerWritesAsItsOwnServiceAccount) {
                   .contains("system:serviceaccount:kube-system:deployment-controller"));
   // The manager itself only lists and watches (the shared informers), makes the accounts and
   // asks for their tokens.
-  EXPECT_TRUE(Users("watch", "pods").contains("system:kube-controller-manager"));
+  // The informers' watches start after their lists (and are logged when they start), so the
+  // pod watch may come after the pods were made.
+  EXPECT_TRUE(Eventually(
+      [&] { return Users("watch", "pods").contains("system:kube-controller-manager"); }));
   EXPECT_TRUE(
       Users("create", "serviceaccounts", "token", 201).contains("system:kube-controller-manager"));
   for (const auto& entry : Audit()) {
