@@ -11,8 +11,11 @@
 // the CPU time of each and the load average are printed to judge the figures by.
 //
 //   apiserver_bench [--quick] [--kpp PATH] [--client-threads N] [--pods N] [--list-repeats N]
-//                   [--watchers N] [--server-arg ARG]...
+//                   [--watchers N] [--server-arg ARG]... [--auth-cost ROUNDS]
 //
+// --auth-cost ROUNDS measures only what authentication and authorization cost a GET: rounds
+// alternate between the admin's client certificate and a ServiceAccount token (TokenRequest)
+// granted the GET by a RoleBinding, on one server, and the ratio of their rates is printed.
 // --server-arg passes ARG on to `kpp server` (e.g. --audit-log-path to measure the audit log).
 // --quick runs every phase with small counts (the smoke test uses it, to keep the program
 // building and running); its numbers mean little.
@@ -250,6 +253,7 @@ struct Call {
   bhttp::verb method = bhttp::verb::get;
   std::string target;
   std::string body;
+  std::string bearer_token;  // sent as Authorization: Bearer (with a connection without a cert)
 };
 
 using Response = bhttp::response<bhttp::string_body>;
@@ -259,6 +263,9 @@ bhttp::request<bhttp::string_body> MakeRequest(const Call& call) {
   request.set(bhttp::field::host, "127.0.0.1");
   request.set(bhttp::field::accept, "application/json");
   request.set(bhttp::field::user_agent, "kpp-apiserver-bench");
+  if (!call.bearer_token.empty()) {
+    request.set(bhttp::field::authorization, "Bearer " + call.bearer_token);
+  }
   if (!call.body.empty()) {
     request.set(bhttp::field::content_type, "application/json");
     request.body() = call.body;
@@ -297,11 +304,15 @@ class Connection {
   beast::flat_buffer buffer_;
 };
 
-ssl::context AdminTls(const std::string& tls_dir) {
+// With `certificate` false the connection shows no client certificate: its requests
+// authenticate by their bearer token alone.
+ssl::context AdminTls(const std::string& tls_dir, bool certificate = true) {
   ssl::context tls(ssl::context::tls_client);
   tls.load_verify_file(tls_dir + "/ca.crt");
-  tls.use_certificate_chain_file(tls_dir + "/admin.crt");
-  tls.use_private_key_file(tls_dir + "/admin.key", ssl::context::pem);
+  if (certificate) {
+    tls.use_certificate_chain_file(tls_dir + "/admin.crt");
+    tls.use_private_key_file(tls_dir + "/admin.key", ssl::context::pem);
+  }
   tls.set_verify_mode(ssl::verify_peer);
   return tls;
 }
@@ -368,8 +379,12 @@ void RunOn(asio::io_context& io, int threads) {
 
 class Client {
  public:
-  Client(uint16_t port, const std::string& tls_dir, pid_t server_pid, int threads)
-      : port_(port), tls_(AdminTls(tls_dir)), server_pid_(server_pid), threads_(threads) {}
+  Client(uint16_t port, const std::string& tls_dir, pid_t server_pid, int threads,
+         bool certificate = true)
+      : port_(port),
+        tls_(AdminTls(tls_dir, certificate)),
+        server_pid_(server_pid),
+        threads_(threads) {}
 
   // One request on a connection of its own, for setting things up.
   Response Once(const Call& call) {
@@ -816,6 +831,122 @@ Results Run(const std::string& kpp, const Sizes& sizes, int client_threads,
 }
 
 // ---------------------------------------------------------------------------------------------
+// --auth-cost: what authenticating and authorizing a ServiceAccount costs a GET. One server;
+// rounds alternate between the admin's client certificate (system:masters: allowed by the first
+// authorizer, as good as AlwaysAllow) and a ServiceAccount token from the TokenRequest API
+// (a JWT signature check, the ServiceAccount looked up, then RBAC through a RoleBinding).
+
+struct AuthCostResults {
+  Figures admin, token;
+};
+
+AuthCostResults RunAuthCost(const std::string& kpp, const Sizes& sizes, int client_threads,
+                            const std::vector<std::string>& server_args, int rounds) {
+  const std::string root = MakeTempDirectory("kpp-bench-apiserver-").value();
+  ServerUnderTest server(kpp, root, server_args);
+  server.Start();
+  std::cout << fmt::format("kpp server pid {} on 127.0.0.1:{}, data in {}\n", server.pid(),
+                           server.port(), root)
+            << std::flush;
+  Client admin(server.port(), server.tls_dir(), server.pid(), client_threads);
+  const std::string ns = "/api/v1/namespaces/bench-auth";
+  Check(admin.Once(CreateNamespace("bench-auth")), 201, "creating namespace bench-auth");
+  Check(admin.Once({.method = bhttp::verb::post,
+                    .target = ns + "/configmaps",
+                    .body = ConfigMap("bench-auth", "bench-get")}),
+        201, "creating the ConfigMap to GET");
+  Check(admin.Once({.method = bhttp::verb::post,
+                    .target = ns + "/serviceaccounts",
+                    .body = R"({"apiVersion":"v1","kind":"ServiceAccount",)"
+                            R"("metadata":{"name":"reader","namespace":"bench-auth"}})"}),
+        201, "creating the ServiceAccount");
+  const std::string rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/bench-auth";
+  Check(admin.Once({.method = bhttp::verb::post,
+                    .target = rbac + "/roles",
+                    .body = R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role",)"
+                            R"("metadata":{"name":"configmap-reader"},"rules":[{"verbs":)"
+                            R"(["get","list","watch"],"apiGroups":[""],)"
+                            R"("resources":["configmaps"]}]})"}),
+        201, "creating the Role");
+  Check(admin.Once({.method = bhttp::verb::post,
+                    .target = rbac + "/rolebindings",
+                    .body = R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding",)"
+                            R"("metadata":{"name":"reader"},"roleRef":{"apiGroup":)"
+                            R"("rbac.authorization.k8s.io","kind":"Role","name":)"
+                            R"("configmap-reader"},"subjects":[{"kind":"ServiceAccount",)"
+                            R"("name":"reader","namespace":"bench-auth"}]})"}),
+        201, "creating the RoleBinding");
+  const Response issued =
+      admin.Once({.method = bhttp::verb::post,
+                  .target = ns + "/serviceaccounts/reader/token",
+                  .body = R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest",)"
+                          R"("spec":{"expirationSeconds":3600}})"});
+  Check(issued, 201, "requesting a token");
+  const auto token_at = issued.body().find("\"token\":\"");
+  if (token_at == std::string::npos) Fail("no token in " + issued.body());
+  const auto token_start = token_at + 9;
+  const std::string token =
+      issued.body().substr(token_start, issued.body().find('"', token_start) - token_start);
+
+  Client bearer(server.port(), server.tls_dir(), server.pid(), client_threads,
+                /*certificate=*/false);
+  const Call admin_call{.target = ns + "/configmaps/bench-get"};
+  const Call token_call{.target = ns + "/configmaps/bench-get", .bearer_token = token};
+  Check(bearer.Once(token_call), 200, "GET with the ServiceAccount token");
+  Check(bearer.Once({.target = ns + "/secrets", .bearer_token = token}), 403,
+        "a list of secrets with the ServiceAccount token (the binding grants configmaps only)");
+  // Warm both paths, then alternate so that the machine's noisy spells fall on both.
+  admin.Load(
+      sizes.clients, [&](int64_t) { return admin_call; }, 200, std::nullopt, 300ms);
+  bearer.Load(
+      sizes.clients, [&](int64_t) { return token_call; }, 200, std::nullopt, 300ms);
+  Sample admin_sample, token_sample;
+  for (int round = 0; round < rounds; ++round) {
+    admin_sample.Add(admin.Load(
+        sizes.clients, [&](int64_t) { return admin_call; }, 200, std::nullopt, sizes.get_round));
+    token_sample.Add(bearer.Load(
+        sizes.clients, [&](int64_t) { return token_call; }, 200, std::nullopt, sizes.get_round));
+  }
+  server.Stop();
+  RemoveAll(root);
+  return {admin_sample.Summary(), token_sample.Summary()};
+}
+
+void PrintAuthCost(const AuthCostResults& r, const Sizes& sizes, int rounds) {
+  auto line = [](const std::string& figure, const std::string& value,
+                 const std::string& target = "", std::optional<bool> met = std::nullopt) {
+    std::cout << fmt::format("  {:<56} {:>14}  {:<12} {}\n", figure, value, target,
+                             met ? (*met ? "PASS" : "MISS") : "");
+  };
+  auto load = [&](const std::string& name, const Figures& f) {
+    line(fmt::format("{}: requests/s", name), fmt::format("{:.0f}", f.per_second));
+    line("  p50 / p99 ms", fmt::format("{:.2f} / {:.2f}", f.p50_ms, f.p99_ms));
+    if (f.requests > 0) {
+      line("  server CPU per request, us",
+           fmt::format("{:.0f}", 1e6 * f.server_cpu_seconds / f.requests));
+      // The bench shares the cores: a token request costs it more too (a larger request).
+      line("  bench CPU per request, us",
+           fmt::format("{:.0f}", 1e6 * f.bench_cpu_seconds / f.requests));
+    }
+    if (f.failures > 0) line("  FAILED requests", std::to_string(f.failures));
+  };
+  std::cout << fmt::format(
+      "\nGET one ConfigMap, {} keep-alive clients, {} alternating rounds of {:.1f} s:\n",
+      sizes.clients, rounds, Seconds(sizes.get_round));
+  load("admin client certificate (system:masters)", r.admin);
+  load("ServiceAccount token + RoleBinding (RBAC)", r.token);
+  const double ratio = r.admin.per_second > 0 ? r.token.per_second / r.admin.per_second : 0;
+  line("token / certificate, requests/s", fmt::format("{:.3f}", ratio), ">= 0.90", ratio >= 0.9);
+  if (r.admin.requests > 0 && r.token.requests > 0) {
+    const double admin_cpu = 1e6 * r.admin.server_cpu_seconds / r.admin.requests;
+    const double token_cpu = 1e6 * r.token.server_cpu_seconds / r.token.requests;
+    line("token - certificate, server CPU per request, us",
+         fmt::format("{:+.1f} ({:+.1f}%)", token_cpu - admin_cpu,
+                     admin_cpu > 0 ? 100 * (token_cpu - admin_cpu) / admin_cpu : 0));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The report.
 
 void Print(const Results& r, const Sizes& sizes) {
@@ -927,6 +1058,8 @@ int Main(int argc, char** argv) {
   std::optional<int> pods, list_repeats, watchers;
   // Passed on to `kpp server`, e.g. --server-arg --authorization-mode=AlwaysAllow to compare.
   std::vector<std::string> server_args;
+  // --auth-cost N: only the GET comparison of a certificate and a ServiceAccount token, N rounds.
+  std::optional<int> auth_cost_rounds;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--quick") {
@@ -943,9 +1076,12 @@ int Main(int argc, char** argv) {
       watchers = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--server-arg" && i + 1 < argc) {
       server_args.emplace_back(argv[++i]);
+    } else if (arg == "--auth-cost" && i + 1 < argc) {
+      auth_cost_rounds = std::max(1, std::atoi(argv[++i]));
     } else {
       std::cerr << "usage: apiserver_bench [--quick] [--kpp PATH] [--client-threads N] "
-                   "[--pods N] [--list-repeats N] [--watchers N] [--server-arg ARG]...\n";
+                   "[--pods N] [--list-repeats N] [--watchers N] [--server-arg ARG]... "
+                   "[--auth-cost ROUNDS]\n";
       return 2;
     }
   }
@@ -961,6 +1097,15 @@ int Main(int argc, char** argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   const std::string load_before = LoadAverage();
+  if (auth_cost_rounds) {
+    PrintAuthCost(RunAuthCost(kpp, sizes, client_threads, server_args, *auth_cost_rounds), sizes,
+                  *auth_cost_rounds);
+    std::cout << fmt::format(
+        "\nBench and server share {} cores ({} client thread(s)); load average (1 min) before: "
+        "{}, after: {}\n",
+        std::thread::hardware_concurrency(), client_threads, load_before, LoadAverage());
+    return 0;
+  }
   const Results results = Run(kpp, sizes, client_threads, server_args);
   Print(results, sizes);
   std::cout << fmt::format(

@@ -75,37 +75,13 @@ int Main(int argc, char** argv) {
   get.namespace_ = "team-7";
   get.name = "settings";
 
-  // The full path of Authorization::Check, with the policy read through a loopback that lists
-  // the objects above.
-  auto list_of = [](const auto& objects, auto to_json) {
-    boost::json::array items;
-    for (const auto& object : objects)
-      items.push_back(to_json(object));
-    boost::json::object list;
-    list["items"] = std::move(items);
-    return boost::json::serialize(list);
-  };
-  std::vector<Role> cluster_roles, namespaced_roles;
-  for (const auto& role : roles)
-    (role.namespace_.empty() ? cluster_roles : namespaced_roles).push_back(role);
-  std::vector<Binding> cluster_bindings, namespaced_bindings;
-  for (const auto& binding : all_bindings) {
-    (binding.namespace_.empty() ? cluster_bindings : namespaced_bindings).push_back(binding);
-  }
-  const std::map<std::string, std::string> lists = {
-      {"clusterroles", list_of(cluster_roles, RoleToJson)},
-      {"roles", list_of(namespaced_roles, RoleToJson)},
-      {"clusterrolebindings", list_of(cluster_bindings, BindingToJson)},
-      {"rolebindings", list_of(namespaced_bindings, BindingToJson)}};
+  // The full path of Authorization::Check, with the objects above loaded as RBAC's snapshot.
   Authorization authorization(
-      [&lists](const http::Request& r) {
-        const auto plural = r.path.substr(r.path.rfind('/') + 1);
-        const auto found = lists.find(plural);
-        if (r.method != "GET" || found == lists.end()) return http::Response{404, {}, "{}"};
-        return http::Response{200, {}, found->second};
+      [](const http::Request&) {
+        return http::Response{404, {}, "{}"};
       },
       RealClock());
-  authorization.rbac().Reload();
+  authorization.rbac().Load(roles, all_bindings);
   http::Request request =
       http::Request::LocalJson("GET", "/api/v1/namespaces/team-7/configmaps/settings");
   UserInfo admin{"kpp-admin", {"system:masters", "system:authenticated"}};

@@ -160,9 +160,19 @@ int main(int argc, char** argv) {
                  "(--leader-elect=false to run at once)")
       ->capture_default_str();
   manager
-      ->add_option("--controllers", manager_controllers,
-                   "Controllers to run: '*' for the default ones, 'foo' enables, '-foo' disables")
+      ->add_flag("--use-service-account-credentials",
+                 manager_options.use_service_account_credentials,
+                 "Run each controller as its own service account in kube-system (the "
+                 "kubeconfig's user creates them and requests their tokens)")
       ->capture_default_str();
+  // `kpp server` passes it to its embedded controller manager.
+  for (CLI::App* command : {server, manager}) {
+    command
+        ->add_option("--controllers", manager_controllers,
+                     "Controllers to run: '*' for the default ones, 'foo' enables, '-foo' "
+                     "disables")
+        ->capture_default_str();
+  }
   manager
       ->add_option("--concurrent-deployment-syncs", manager_options.concurrent_deployment_syncs,
                    "Deployments synced at once")
@@ -180,12 +190,25 @@ int main(int argc, char** argv) {
                    "Garbage collector workers")
       ->capture_default_str();
   manager
+      ->add_option("--concurrent-namespace-syncs", manager_options.concurrent_namespace_syncs,
+                   "Terminating namespaces emptied at once")
+      ->capture_default_str();
+  manager
       ->add_option("--max-endpoints-per-slice", manager_options.max_endpoints_per_slice,
                    "Most endpoints in one EndpointSlice")
       ->capture_default_str();
   manager
       ->add_option("--terminated-pod-gc-threshold", manager_options.terminated_pod_gc_threshold,
                    "Finished pods kept before the oldest are deleted (0: no limit)")
+      ->capture_default_str();
+  std::string cluster_signing_duration = "8760h0m0s";
+  manager->add_option("--cluster-signing-cert-file", manager_options.csr_signing.cert_file,
+                      "PEM CA certificate the csrsigning controller issues certificates with");
+  manager->add_option("--cluster-signing-key-file", manager_options.csr_signing.key_file,
+                      "PEM private key of that CA");
+  manager
+      ->add_option("--cluster-signing-duration", cluster_signing_duration,
+                   "Longest validity of the certificates it issues (Go duration)")
       ->capture_default_str();
   manager
       ->add_option("--secure-port", manager_options.secure_port,
@@ -253,7 +276,73 @@ int main(int argc, char** argv) {
                    manager_options.node_lifecycle.unhealthy_zone_threshold,
                    "Fraction of not-ready nodes that makes a zone partially disrupted")
       ->capture_default_str();
+  // The horizontal pod autoscaler's flags, on both as well.
+  std::string hpa_sync_period = "15s";
+  std::string hpa_downscale_stabilization = "5m0s";
+  std::string hpa_cpu_initialization_period = "5m0s";
+  std::string hpa_initial_readiness_delay = "30s";
+  double hpa_tolerance = 0.1;
+  for (CLI::App* command : {server, manager}) {
+    command
+        ->add_option("--horizontal-pod-autoscaler-sync-period", hpa_sync_period,
+                     "How often each HorizontalPodAutoscaler is synced")
+        ->capture_default_str();
+    command
+        ->add_option("--horizontal-pod-autoscaler-downscale-stabilization",
+                     hpa_downscale_stabilization,
+                     "How far back the autoscaler looks for higher recommendations before "
+                     "scaling down")
+        ->capture_default_str();
+    command
+        ->add_option("--horizontal-pod-autoscaler-tolerance", hpa_tolerance,
+                     "Smallest usage-to-target ratio change away from 1.0 that scales")
+        ->capture_default_str();
+    command
+        ->add_option("--horizontal-pod-autoscaler-cpu-initialization-period",
+                     hpa_cpu_initialization_period,
+                     "How long after a pod starts its cpu samples are trusted only once a "
+                     "whole window follows its readiness")
+        ->capture_default_str();
+    command
+        ->add_option("--horizontal-pod-autoscaler-initial-readiness-delay",
+                     hpa_initial_readiness_delay,
+                     "How long after a pod starts a not-ready pod counts as never ready yet")
+        ->capture_default_str();
+  }
+  manager
+      ->add_option("--concurrent-horizontal-pod-autoscaler-syncs",
+                   manager_options.horizontal_pod_autoscaler.workers,
+                   "HorizontalPodAutoscalers synced at once")
+      ->capture_default_str();
   auto apply_node_monitor_flags = [&](kpp::controllers::ControllerManagerOptions& options) {
+    auto& hpa = options.horizontal_pod_autoscaler;
+    hpa.syncer.calculator.tolerance = hpa_tolerance;
+    for (auto [text, name, out] : {std::tuple{
+             &hpa_sync_period, "--horizontal-pod-autoscaler-sync-period", &hpa.sync_period}}) {
+      auto parsed = kpp::intstr::ParseDuration(*text);
+      if (!parsed.ok() || parsed->count() <= 0) {
+        std::fprintf(stderr, "kpp: invalid %s \"%s\"\n", name, text->c_str());
+        return false;
+      }
+      *out = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);
+    }
+    for (auto [text, name, out] :
+         {std::tuple{&hpa_downscale_stabilization,
+                     "--horizontal-pod-autoscaler-downscale-stabilization",
+                     &hpa.syncer.downscale_stabilization_window},
+          std::tuple{&hpa_cpu_initialization_period,
+                     "--horizontal-pod-autoscaler-cpu-initialization-period",
+                     &hpa.syncer.calculator.cpu_initialization_period},
+          std::tuple{&hpa_initial_readiness_delay,
+                     "--horizontal-pod-autoscaler-initial-readiness-delay",
+                     &hpa.syncer.calculator.delay_of_initial_readiness_status}}) {
+      auto parsed = kpp::intstr::ParseDuration(*text);
+      if (!parsed.ok() || parsed->count() < 0) {
+        std::fprintf(stderr, "kpp: invalid %s \"%s\"\n", name, text->c_str());
+        return false;
+      }
+      *out = std::chrono::duration_cast<std::chrono::seconds>(*parsed);
+    }
     for (auto [text, name, out] :
          {std::tuple{&node_monitor_period, "--node-monitor-period",
                      &options.node_lifecycle.node_monitor_period},
@@ -286,8 +375,25 @@ int main(int argc, char** argv) {
     PrintVersion();
     return 0;
   }
+  // --controllers: a comma-separated list, checked against the known names.
+  auto apply_controllers_flag = [&](kpp::controllers::ControllerManagerOptions& options) {
+    options.controllers.clear();
+    std::string_view rest = manager_controllers;
+    while (true) {
+      const auto comma = rest.find(',');
+      options.controllers.emplace_back(rest.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    if (auto enabled = kpp::controllers::EnabledControllers(options.controllers); !enabled.ok()) {
+      std::fprintf(stderr, "kpp: invalid --controllers: %s\n", enabled.error().message().c_str());
+      return false;
+    }
+    return true;
+  };
   if (server->parsed()) {
     if (!apply_node_monitor_flags(server_config.controller_manager)) return 2;
+    if (!apply_controllers_flag(server_config.controller_manager)) return 2;
     if (!ParseFileMode(kubeconfig_mode, server_config.write_kubeconfig_mode)) {
       std::fprintf(stderr,
                    "kpp: invalid --write-kubeconfig-mode \"%s\": want an octal mode such as 0600\n",
@@ -307,19 +413,15 @@ int main(int argc, char** argv) {
   if (hollow_nodes->parsed()) return kpp::hollownodes::RunHollowNodesCommand(hollow_flags);
   if (manager->parsed()) {
     if (!apply_node_monitor_flags(manager_options)) return 2;
-    manager_options.controllers.clear();
-    std::string_view rest = manager_controllers;
-    while (true) {
-      const auto comma = rest.find(',');
-      manager_options.controllers.emplace_back(rest.substr(0, comma));
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-    if (auto enabled = kpp::controllers::EnabledControllers(manager_options.controllers);
-        !enabled.ok()) {
-      std::fprintf(stderr, "kpp: invalid --controllers: %s\n", enabled.error().message().c_str());
+    auto signing_duration = kpp::intstr::ParseDuration(cluster_signing_duration);
+    if (!signing_duration.ok() || signing_duration->count() <= 0) {
+      std::fprintf(stderr, "kpp: invalid --cluster-signing-duration \"%s\"\n",
+                   cluster_signing_duration.c_str());
       return 2;
     }
+    manager_options.csr_signing.duration =
+        std::chrono::duration_cast<std::chrono::seconds>(*signing_duration);
+    if (!apply_controllers_flag(manager_options)) return 2;
     return kpp::controllers::RunControllerManager(manager_options, manager_kubeconfig);
   }
   if (scheduler->parsed()) {

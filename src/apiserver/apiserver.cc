@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <map>
 
 #include "api/runtime/kinds.h"
 #include "api/runtime/openapi_data.h"
@@ -15,6 +16,7 @@
 #include "apiserver/authn/x509.h"
 #include "apiserver/openapi_protobuf.h"
 #include "apiserver/responses.h"
+#include "apiserver/watchcache/cached_resources.h"
 #include "base/log.h"
 #include "base/version.h"
 
@@ -57,6 +59,28 @@ std::string VersionInfoJson() {
   return boost::json::serialize(info);
 }
 
+namespace {
+
+// Token authentication reads the service accounts, pods, secrets and nodes tokens name from the
+// watch caches directly: no request through the handler for each authenticated request.
+ObjectReader::CachedGet CachedCoreObjectReader(const ResourceHandler& resources) {
+  std::map<std::string, const api::KindInfo*, std::less<>> kinds;
+  for (const api::KindInfo& kind : api::AllKinds()) {
+    if (kind.group.empty() && kind.version == "v1") kinds.emplace(kind.plural, &kind);
+  }
+  return [&resources, kinds = std::move(kinds)](
+             std::string_view plural, std::string_view ns,
+             std::string_view name) -> std::shared_ptr<const std::string> {
+    const auto kind = kinds.find(plural);
+    if (kind == kinds.end()) return nullptr;
+    auto object = resources.cached().Cached(*kind->second, StorageKey(*kind->second, ns, name));
+    if (object == nullptr) return nullptr;
+    return std::shared_ptr<const std::string>(object, &object->json);
+  };
+}
+
+}  // namespace
+
 ApiServer::ApiServer()
     : documents_(custom_kinds_, api::AllKinds(), api::OpenApiV2Definitions(),
                  KubernetesGitVersion()) {}
@@ -69,6 +93,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   std::unique_ptr<ApiServer> server(new ApiServer());
   ApiServer* self = server.get();
   self->clock_ = options.clock;
+  self->resource_metrics_ = std::make_unique<ResourceMetrics>(*options.clock);
   KPP_ASSIGN_OR_RETURN(self->auditor_, audit::Auditor::Create(options.audit));
   self->authenticator_.Add(std::make_unique<ClientCertificateAuthenticator>());
   TokenAuthenticationOptions token_options;
@@ -93,15 +118,33 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
     ResourceOptions resources = options.resources;
     if (!options.admission_plugins.empty() && resources.admission == nullptr) {
       KPP_ASSIGN_OR_RETURN(
-          resources.admission,
+          auto chain,
           admission::NewChain(options.admission_plugins,
                               std::make_unique<admission::StoreReader>(*self->instrumented_store_),
                               *options.clock));
+      // The certificate plugins ask the authorizer about signers; it is made further down.
+      chain->SetAuthorize([self](const UserInfo& user, std::string_view verb,
+                                 std::string_view group, std::string_view resource,
+                                 std::string_view name) {
+        if (self->authorization_ == nullptr) return true;
+        authz::Attributes attributes;
+        attributes.user = user;
+        attributes.verb = verb;
+        attributes.resource_request = true;
+        attributes.api_group = group;
+        attributes.api_version = "*";
+        attributes.resource = resource;
+        attributes.name = name;
+        return self->authorization_->authorizer().Authorize(attributes).decision ==
+               authz::Decision::kAllow;
+      });
+      resources.admission = std::move(chain);
     }
     self->resources_ = std::make_unique<ResourceHandler>(*self->instrumented_store_, *options.clock,
                                                          api::AllKinds(), &self->custom_kinds_,
                                                          std::move(resources));
     KPP_RETURN_IF_ERROR(self->resources_->Bootstrap());
+    self->tokens_->SetCachedGet(CachedCoreObjectReader(*self->resources_));
     self->crd_controller_ = std::make_unique<apiextensions::CrdController>(
         [self](const http::Request& request) { return self->HandleLoopback(request); },
         self->custom_kinds_, api::AllKinds(), *options.clock);
@@ -245,6 +288,7 @@ http::Response ApiServer::Route(const http::Request& request, const UserInfo* us
     }
     return JsonResponse(200, VersionInfoJson());
   }
+  if (auto response = resource_metrics_->Serve(request)) return *std::move(response);
   if (resources_ != nullptr) {
     if (auto response = resources_->Serve(request, user)) return *std::move(response);
   }

@@ -15,6 +15,7 @@
 #include "apiserver/authn/token_authentication.h"
 #include "apiserver/discovery.h"
 #include "apiserver/health.h"
+#include "apiserver/metrics/resource_metrics.h"
 #include "apiserver/openapi.h"
 #include "apiserver/ops/instrumented_store.h"
 #include "apiserver/ops/metrics.h"
@@ -92,6 +93,8 @@ class ApiServer {
   std::unique_ptr<authz::Authorization> authorization_;
   // Bearer tokens, TokenRequest, TokenReview and the token secret controllers (authn/).
   std::unique_ptr<TokenAuthentication> tokens_;
+  // metrics.k8s.io, in memory, fed by the nodes' usage reports (metrics/).
+  std::unique_ptr<ResourceMetrics> resource_metrics_;
   Clock* clock_ = nullptr;
   http::ServerPtr server_;
 };

@@ -1,9 +1,13 @@
 #include "hollownodes/command.h"
 
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <tuple>
 
 #include "apimachinery/intstr/duration.h"
+#include "apimachinery/resource/quantity.h"
 
 namespace kpp::hollownodes {
 
@@ -45,6 +49,22 @@ CLI::App* AddHollowNodesCommand(CLI::App& app, HollowNodesFlags& flags) {
       ->add_option("--node-status-report-frequency", flags.node_status_report_frequency,
                    "How often a node writes its status when nothing changed (the kubelet's "
                    "nodeStatusReportFrequency)")
+      ->capture_default_str();
+  command
+      ->add_option("--pod-cpu-usage", flags.pod_cpu_usage,
+                   "CPU each container of a running pod uses, reported to metrics.k8s.io (a "
+                   "quantity, e.g. 250m; the pod annotation kpp.dev/hollow-cpu-usage overrides "
+                   "it); with this or --pod-memory-usage the nodes report usage")
+      ->capture_default_str();
+  command
+      ->add_option("--pod-memory-usage", flags.pod_memory_usage,
+                   "Memory each container of a running pod uses (e.g. 64Mi; the pod annotation "
+                   "kpp.dev/hollow-memory-usage overrides it)")
+      ->capture_default_str();
+  command
+      ->add_option("--usage-report-interval", flags.usage_report_interval,
+                   "How often each node reports its pods' usage to metrics.k8s.io (the window of "
+                   "the metrics)")
       ->capture_default_str();
   command
       ->add_option("--pod-cidr-base", node.pod_cidr_base,
@@ -104,6 +124,24 @@ int RunHollowNodesCommand(HollowNodesFlags& flags) {
       std::chrono::duration_cast<std::chrono::milliseconds>(*report);
   flags.config.status_check_interval =
       std::min(flags.config.status_check_interval, flags.config.status_report_interval);
+  for (auto [flag, text, target] :
+       {std::tuple{"--pod-cpu-usage", &flags.pod_cpu_usage, &flags.config.pod_usage.cpu},
+        std::tuple{"--pod-memory-usage", &flags.pod_memory_usage,
+                   &flags.config.pod_usage.memory}}) {
+    if (text->empty()) continue;
+    auto quantity = resource::Quantity::Parse(*text);
+    if (!quantity.ok() || quantity->Sign() < 0) {
+      return fail(fmt::format("invalid {} \"{}\"", flag, *text));
+    }
+    *target = quantity->String();
+    flags.config.report_usage = true;
+  }
+  auto usage_interval = intstr::ParseDuration(flags.usage_report_interval);
+  if (!usage_interval.ok() || usage_interval->count() <= 0) {
+    return fail("invalid --usage-report-interval \"" + flags.usage_report_interval + "\"");
+  }
+  flags.config.usage_report_interval =
+      std::chrono::duration_cast<std::chrono::milliseconds>(*usage_interval);
   if (auto plan = PlanNodes(flags.config.node_template, flags.config.count); !plan.ok()) {
     return fail(plan.error().message());
   }

@@ -20,6 +20,9 @@ struct HollowNodesFlags {
   std::string pod_run_time = "0s";
   std::string max_termination_grace = "2s";
   std::string node_status_report_frequency = "5m";
+  std::string pod_cpu_usage;
+  std::string pod_memory_usage;
+  std::string usage_report_interval = "10s";
 };
 
 // Adds the subcommand to `app`, writing into `flags`.

@@ -12,6 +12,7 @@
 #include "api/coordination.k8s.io/v1/codec.h"
 #include "api/core/v1/codec.h"
 #include "base/log.h"
+#include "client/informers/transform.h"
 #include "client/rest/errors.h"
 #include "client/rest/resource.h"
 
@@ -40,6 +41,7 @@ namespace {
 constexpr char kRegisterKey = 'r';
 constexpr char kLeaseKey = 'l';
 constexpr char kStatusKey = 's';
+constexpr char kUsageKey[] = "m";  // one key for every node's usage report
 
 std::string HeartbeatKey(char what, int index) {
   return what + std::to_string(index);
@@ -109,11 +111,8 @@ Status HollowNodes::Start() {
   options.selectors.field_selector = "spec.nodeName!=";
   options.indexers = {};
   options.clock = &clock_;
-  options.transform = [](ObjectRef object) -> ObjectRef {
-    auto pod = client::informers::As<v1::Pod>(object);
-    if (pod == nullptr) return object;
-    return std::make_shared<const api::TypedObject<v1::Pod>>(TrimPod(*pod));
-  };
+  options.transform =
+      client::informers::TypedTransform<v1::Pod>([](const v1::Pod& pod) { return TrimPod(pod); });
   pod_informer_ = std::make_unique<client::informers::SharedInformer>(
       client::DynamicResource(client_, client::KindFor<v1::Pod>()), options);
   client::informers::EventHandler handler;
@@ -127,6 +126,7 @@ Status HollowNodes::Start() {
 
   for (const auto& node : nodes_)
     heartbeats_.Add(HeartbeatKey(kRegisterKey, node->identity.index));
+  if (config_.report_usage) heartbeats_.AddAfter(kUsageKey, config_.usage_report_interval);
   for (int i = 0; i < config_.heartbeat_workers; ++i) {
     threads_.emplace_back([this] { HeartbeatWorker(); });
   }
@@ -156,6 +156,7 @@ HollowNodesStats HollowNodes::Stats() const {
   stats.pod_status_writes = pod_status_writes_;
   stats.pod_deletes = pod_deletes_;
   stats.request_failures = request_failures_;
+  stats.usage_reports = usage_reports_;
   return stats;
 }
 
@@ -169,6 +170,11 @@ void HollowNodes::HeartbeatWorker() {
 }
 
 void HollowNodes::HandleHeartbeat(const std::string& key) {
+  if (key == kUsageKey) {
+    ReportUsage();
+    heartbeats_.AddAfter(key, config_.usage_report_interval);
+    return;
+  }
   const int index = std::stoi(key.substr(1));
   NodeState& node = *nodes_[static_cast<size_t>(index)];
   switch (key[0]) {
@@ -312,6 +318,36 @@ Status HollowNodes::CheckStatus(NodeState& node) {
   node.reported_conditions = patched->status.conditions;
   node.last_report = clock_.Monotonic();
   return Ok();
+}
+
+void HollowNodes::ReportUsage() {
+  std::vector<std::vector<std::shared_ptr<const v1::Pod>>> pods_by_node(nodes_.size());
+  for (const auto& object : pod_informer_->store().List()) {
+    auto pod = client::informers::As<v1::Pod>(object);
+    if (pod == nullptr || pod->metadata.deletion_timestamp || !ReportedRunning(*pod)) continue;
+    auto node = node_by_name_.find(pod->spec.node_name);
+    if (node == node_by_name_.end()) continue;
+    pods_by_node[static_cast<size_t>(node->second)].push_back(std::move(pod));
+  }
+  const api::Time now = Now();
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const NodeState& node = *nodes_[i];
+    if (node.uid.empty()) continue;  // not registered yet
+    auto labels = config_.node_template.labels;
+    labels["kubernetes.io/hostname"] = node.identity.name;
+    client::rest::Request request;
+    request.method = "POST";
+    request.path = "/apis/metrics.k8s.io/v1beta1/nodes/" + node.identity.name + "/report";
+    request.body = UsageReport(node.identity.name, labels, pods_by_node[i], config_.pod_usage, now,
+                               config_.usage_report_interval);
+    if (auto sent = client_->Do(request); !sent.ok()) {
+      ++request_failures_;
+      KLOG_V(2, "Failed to report the usage of node {}: {}", node.identity.name,
+             sent.error().message());
+      continue;
+    }
+    ++usage_reports_;
+  }
 }
 
 void HollowNodes::RecordNodeEvents(const NodeState& node) {

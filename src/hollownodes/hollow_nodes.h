@@ -26,6 +26,7 @@
 #include "client/rest/rest_client.h"
 #include "client/workqueue/queue.h"
 #include "hollownodes/status.h"
+#include "hollownodes/usage.h"
 
 namespace kpp::hollownodes {
 
@@ -43,6 +44,10 @@ struct HollowNodesConfig {
   std::chrono::milliseconds lease_renew_interval{10'000};
   std::chrono::milliseconds status_check_interval{10'000};
   std::chrono::milliseconds status_report_interval{300'000};
+  // Usage reports to metrics.k8s.io (hollownodes/usage.h), every interval, when enabled.
+  bool report_usage = false;
+  PodUsageDefaults pod_usage;
+  std::chrono::milliseconds usage_report_interval{10'000};
   // Record the kubelet's events (node Starting/NodeReady..., pod Pulled/Created/Started/Killing).
   bool events = true;
 };
@@ -56,6 +61,7 @@ struct HollowNodesStats {
   int64_t pod_status_writes = 0;
   int64_t pod_deletes = 0;
   int64_t request_failures = 0;
+  int64_t usage_reports = 0;
 };
 
 class HollowNodes {
@@ -86,6 +92,8 @@ class HollowNodes {
   Status Register(NodeState& node);
   Status RenewLease(NodeState& node);
   Status CheckStatus(NodeState& node);
+  // One usage report per registered node, from the pod informer's cache.
+  void ReportUsage();
 
   void PodWorker();
   void EnqueuePod(const client::informers::ObjectRef& object);
@@ -122,6 +130,7 @@ class HollowNodes {
   std::atomic<int64_t> pod_status_writes_ = 0;
   std::atomic<int64_t> pod_deletes_ = 0;
   std::atomic<int64_t> request_failures_ = 0;
+  std::atomic<int64_t> usage_reports_ = 0;
 };
 
 // The command: connects with `kubeconfig`, runs the nodes until SIGTERM or SIGINT, logs figures

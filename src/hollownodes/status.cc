@@ -15,6 +15,7 @@
 #include "apimachinery/labels/validation.h"
 #include "apimachinery/resource/quantity.h"
 #include "base/version.h"
+#include "hollownodes/usage.h"
 
 namespace kpp::hollownodes {
 
@@ -509,6 +510,12 @@ v1::Pod TrimPod(const v1::Pod& pod) {
   trimmed.metadata.name = pod.metadata.name;
   trimmed.metadata.namespace_ = pod.metadata.namespace_;
   trimmed.metadata.uid = pod.metadata.uid;
+  // The usage report names the pods' labels and reads the usage annotations.
+  trimmed.metadata.labels = pod.metadata.labels;
+  for (const char* annotation : {kCpuUsageAnnotation, kMemoryUsageAnnotation}) {
+    auto it = pod.metadata.annotations.find(annotation);
+    if (it != pod.metadata.annotations.end()) trimmed.metadata.annotations.insert(*it);
+  }
   trimmed.metadata.resource_version = pod.metadata.resource_version;
   trimmed.metadata.deletion_timestamp = pod.metadata.deletion_timestamp;
   trimmed.metadata.deletion_grace_period_seconds = pod.metadata.deletion_grace_period_seconds;

@@ -6,11 +6,14 @@
 
 #include "api/apps/v1/codec.h"
 #include "api/core/v1/codec.h"
+#include "api/policy/v1/codec.h"
 #include "base/log.h"
+#include "client/informers/transform.h"
 #include "client/rest/errors.h"
 #include "client/rest/resource.h"
 #include "client/rest/rest_client.h"
 #include "scheduler/plugins/registry.h"
+#include "scheduler/pod_trim.h"
 
 namespace kpp::scheduler {
 namespace {
@@ -146,6 +149,13 @@ std::map<std::string, std::string> Scheduler::NamespaceLabels(const std::string&
   return found ? found->metadata.labels : std::map<std::string, std::string>{};
 }
 
+std::vector<std::shared_ptr<const api::policy::v1::PodDisruptionBudget>>
+Scheduler::PodDisruptionBudgets() const {
+  if (pod_disruption_budgets_ == nullptr) return {};
+  return client::informers::Lister<api::policy::v1::PodDisruptionBudget>(*pod_disruption_budgets_)
+      .List();
+}
+
 PluginStatus Scheduler::RunFilters(const CycleState& state, const PodInfo& pod,
                                    const NodeInfo& node) const {
   const Framework* framework = FrameworkFor(*pod.pod);
@@ -198,12 +208,16 @@ labels::Selector Scheduler::DefaultSpreadSelector(const Pod& pod) const {
 }
 
 void Scheduler::RegisterHandlers() {
+  // Set before the first informer is made; objects of other kinds pass unchanged.
+  informers_->default_options().transform = client::informers::TypedTransform<Pod>(
+      [](const Pod& pod) { return TrimPodForScheduling(pod); });
   // namespaceSelector of pod affinity terms reads namespace labels.
   namespaces_ = &informers_->InformerFor<api::core::v1::Namespace>();
   services_ = &informers_->InformerFor<api::core::v1::Service>();
   replication_controllers_ = &informers_->InformerFor<api::core::v1::ReplicationController>();
   replica_sets_ = &informers_->InformerFor<api::apps::v1::ReplicaSet>();
   stateful_sets_ = &informers_->InformerFor<api::apps::v1::StatefulSet>();
+  pod_disruption_budgets_ = &informers_->InformerFor<api::policy::v1::PodDisruptionBudget>();
   auto& pods = informers_->InformerFor<Pod>();
   pods.AddEventHandler({
       .on_add =

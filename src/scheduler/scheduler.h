@@ -50,6 +50,8 @@ class Scheduler final : public Handle {
   const Snapshot& snapshot() const override { return snapshot_; }
   std::shared_ptr<client::rest::RestClient> client() const override { return client_; }
   std::map<std::string, std::string> NamespaceLabels(const std::string& ns) const override;
+  std::vector<std::shared_ptr<const api::policy::v1::PodDisruptionBudget>> PodDisruptionBudgets()
+      const override;
   labels::Selector DefaultSpreadSelector(const Pod& pod) const override;
   PluginStatus RunFilters(const CycleState& state, const PodInfo& pod,
                           const NodeInfo& node) const override;
@@ -94,6 +96,7 @@ class Scheduler final : public Handle {
   std::unique_ptr<ScheduleAlgorithm> algorithm_;
   std::unique_ptr<client::informers::SharedInformerFactory> informers_;
   const client::informers::SharedInformer* namespaces_ = nullptr;
+  const client::informers::SharedInformer* pod_disruption_budgets_ = nullptr;  // for preemption
   // For PodTopologySpread's system defaults.
   const client::informers::SharedInformer* services_ = nullptr;
   const client::informers::SharedInformer* replication_controllers_ = nullptr;

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 
-#include "api/runtime/kinds.h"
 #include "apiserver/admission/admission.h"
 #include "apiserver/apiserver.h"
 #include "apiserver/encryption/encrypted_store.h"
@@ -16,7 +15,6 @@
 #include "base/files.h"
 #include "base/log.h"
 #include "controllers/manager/controller_manager.h"
-#include "controllers/namespace/namespace_cleaner.h"
 #include "controllers/resourcequota/resource_quota_controller.h"
 #include "controllers/serviceaccount/service_account_controllers.h"
 #include "pki/cluster_tls.h"
@@ -152,12 +150,6 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
                      tls->ca.certificate_pem};
   KPP_ASSIGN_OR_RETURN(auto api, apiserver::ApiServer::Start(api_options));
   const std::string url = LocalServerUrl(config.bind_address, api->port());
-  controllers::NamespaceCleaner namespace_cleaner(
-      [server = api.get()](const http::Request& request) {
-        return server->HandleLoopback(request);
-      },
-      kpp::api::AllKinds(), [server = api.get()] { return server->CustomResources(); });
-  namespace_cleaner.Start();
   controllers::ServiceAccountControllers service_accounts(
       [server = api.get()](const http::Request& request) {
         return server->HandleLoopback(request);
@@ -197,15 +189,23 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
                                       config.write_kubeconfig_mode));
   KLOG_INFO("kpp server is ready: export KUBECONFIG={}", kubeconfig_path);
 
-  // The controller manager talks to the API server over HTTPS like a separate component.
-  // It still uses the admin certificate: upstream's system:kube-controller-manager user gets its
-  // controllers' rights through a service account per controller
-  // (--use-service-account-credentials), which kpp's controller manager does not do yet.
-  controllers::ControllerManagerOptions manager_options = config.controller_manager;
-  manager_options.client_config =
-      ComponentRestConfig(url, tls->ca.certificate_pem, tls->admin, "controller-manager");
+  // The controller manager talks to the API server over HTTPS like a separate component, as
+  // system:kube-controller-manager, and runs each controller as its own service account
+  // (kubeadm's --use-service-account-credentials), so each has its system:controller:* rights.
   std::unique_ptr<controllers::ControllerManager> controller_manager;
   if (!config.disable_controller_manager) {
+    controllers::ControllerManagerOptions manager_options = config.controller_manager;
+    manager_options.use_service_account_credentials = true;
+    // csrsigning issues certificates with the cluster CA, as kubeadm points it at its CA.
+    if (manager_options.csr_signing.cert_file.empty()) {
+      manager_options.csr_signing.cert_file = config.data_dir + "/tls/ca.crt";
+      manager_options.csr_signing.key_file = config.data_dir + "/tls/ca.key";
+    }
+    KPP_ASSIGN_OR_RETURN(auto credentials,
+                         IssueComponentCredentials(config.data_dir, ControllerManagerIdentity(),
+                                                   url, RealClock().Now()));
+    manager_options.client_config =
+        ComponentRestConfig(url, tls->ca.certificate_pem, credentials.client, "controller-manager");
     KPP_ASSIGN_OR_RETURN(controller_manager,
                          controllers::ControllerManager::Start(std::move(manager_options)));
   }
@@ -215,7 +215,6 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   if (controller_manager) controller_manager->Stop();
   if (scheduler) scheduler->Stop();
   api->BeginShutdown();
-  namespace_cleaner.Stop();
   service_accounts.Stop();
   resource_quotas.Stop();
   api->Stop();

@@ -357,6 +357,46 @@ TEST(BootstrapPolicyTest, HasUpstreamsDefaultRolesAndBindings) {
             Decision::kAllow);
 }
 
+// The controller manager runs each controller as kube-system/<account>
+// (--use-service-account-credentials): each may do what upstream's role grants and no more.
+TEST(BootstrapPolicyTest, ControllerAccountsHaveTheirRolesRights) {
+  Policy policy(DefaultBootstrapPolicy().cluster_roles,
+                DefaultBootstrapPolicy().cluster_role_bindings);
+  auto decide = [&](const std::string& account, const std::string& verb, const std::string& group,
+                    const std::string& resource, const std::string& subresource = "") {
+    return policy
+        .Authorize(Resource("system:serviceaccount:kube-system:" + account,
+                            {"system:serviceaccounts", "system:serviceaccounts:kube-system",
+                             "system:authenticated"},
+                            verb, group, resource, "default", "x", subresource))
+        .decision;
+  };
+  EXPECT_EQ(decide("replicaset-controller", "create", "", "pods"), Decision::kAllow);
+  EXPECT_EQ(decide("replicaset-controller", "update", "apps", "replicasets", "status"),
+            Decision::kAllow);
+  // Status is written by update: no patch.
+  EXPECT_EQ(decide("replicaset-controller", "patch", "apps", "replicasets", "status"),
+            Decision::kNoOpinion);
+  EXPECT_EQ(decide("replicaset-controller", "get", "", "secrets"), Decision::kNoOpinion);
+  EXPECT_EQ(decide("replicaset-controller", "create", "apps", "deployments"), Decision::kNoOpinion);
+  EXPECT_EQ(decide("deployment-controller", "update", "apps", "deployments"), Decision::kAllow);
+  EXPECT_EQ(decide("deployment-controller", "create", "", "pods"), Decision::kNoOpinion);
+  EXPECT_EQ(decide("statefulset-controller", "get", "apps", "statefulsets"), Decision::kAllow);
+  EXPECT_EQ(
+      decide("endpointslicemirroring-controller", "create", "discovery.k8s.io", "endpointslices"),
+      Decision::kAllow);
+  EXPECT_EQ(decide("node-controller", "watch", "", "pods"), Decision::kAllow);
+  EXPECT_EQ(decide("generic-garbage-collector", "delete", "apps", "replicasets"), Decision::kAllow);
+  EXPECT_EQ(decide("generic-garbage-collector", "create", "apps", "replicasets"),
+            Decision::kNoOpinion);
+  EXPECT_EQ(decide("job-controller", "create", "events.k8s.io", "events"), Decision::kAllow);
+  // Upstream gives these two no events rule.
+  EXPECT_EQ(decide("pod-garbage-collector", "create", "", "events"), Decision::kNoOpinion);
+  EXPECT_EQ(decide("namespace-controller", "create", "", "events"), Decision::kNoOpinion);
+  EXPECT_EQ(decide("certificate-controller", "sign", "certificates.k8s.io", "signers"),
+            Decision::kNoOpinion);  // only for the four named signers
+}
+
 TEST(BootstrapPolicyTest, ReconcileAddsWhatIsMissingUnlessAutoupdateIsOff) {
   const Role& wanted = BootstrapClusterRole("system:discovery");
   boost::json::object existing = RoleToJson(wanted);

@@ -10,7 +10,6 @@
 
 #include "api/runtime/kinds.h"
 #include "apiserver/registry_fixture.h"
-#include "controllers/namespace/namespace_cleaner.h"
 
 namespace kpp::apiserver {
 namespace {
@@ -339,16 +338,30 @@ TEST_F(LifecycleTest, TerminatingNamespaceRefusesNewContentUntilFinalized) {
   auto updated = Ok(Send("PUT", "/api/v1/namespaces/team", boost::json::serialize(ns)));
   EXPECT_EQ(updated.at("spec").at("finalizers"), boost::json::parse(R"(["kubernetes"])"));
 
-  // The cleaner empties the namespace, finalizes and deletes it.
-  controllers::NamespaceCleaner cleaner(
-      [this](const http::Request& request) {
-        auto response = handler_->Serve(request);
-        return response ? *std::move(response) : http::Response{404};
-      },
-      api::AllKinds());
-  EXPECT_TRUE(cleaner.Sync("team"));
-  EXPECT_EQ(Send("GET", "/api/v1/namespaces/team/configmaps/c").status, 404);
+  // The namespace controller empties it, then finalizes it; the finalize that leaves no
+  // finalizer deletes the namespace, as upstream's namespace store does.
+  Ok(Send("DELETE", "/api/v1/namespaces/team/configmaps/c"));
+  ns = Ok(Send("GET", "/api/v1/namespaces/team"));
+  ns.at("spec").at("finalizers") = boost::json::array();
+  auto finalized = Ok(Send("PUT", "/api/v1/namespaces/team/finalize", boost::json::serialize(ns)));
+  EXPECT_EQ(finalized.at("metadata").at("name"), "team");
   EXPECT_EQ(Send("GET", "/api/v1/namespaces/team").status, 404);
+}
+
+TEST_F(LifecycleTest, FinalizedNamespaceStaysWhileOtherFinalizersRemain) {
+  Ok(Send("POST", "/api/v1/namespaces",
+          R"({"metadata":{"name":"held"},"spec":{"finalizers":["example.com/x","kubernetes"]}})"),
+     201);
+  Ok(Send("DELETE", "/api/v1/namespaces/held"));
+  auto ns = Ok(Send("GET", "/api/v1/namespaces/held"));
+  ns.at("spec").at("finalizers") = boost::json::parse(R"(["example.com/x"])");
+  Ok(Send("PUT", "/api/v1/namespaces/held/finalize", boost::json::serialize(ns)));
+  auto kept = Ok(Send("GET", "/api/v1/namespaces/held"));
+  EXPECT_EQ(kept.at("status").at("phase"), "Terminating");
+  EXPECT_EQ(kept.at("spec").at("finalizers"), boost::json::parse(R"(["example.com/x"])"));
+  kept.at("spec").at("finalizers") = boost::json::array();
+  Ok(Send("PUT", "/api/v1/namespaces/held/finalize", boost::json::serialize(kept)));
+  EXPECT_EQ(Send("GET", "/api/v1/namespaces/held").status, 404);
 }
 
 TEST_F(LifecycleTest, EvictionHonoursDisruptionBudgets) {
@@ -358,7 +371,8 @@ TEST_F(LifecycleTest, EvictionHonoursDisruptionBudgets) {
           R"("matchLabels":{"app":"web"}}}})"),
      201);
   Ok(Send("POST", kPods, PodJson("p", "node-1")), 201);
-  Ok(Send("PATCH", std::string(kPods) + "/p/status", R"({"status":{"phase":"Running"}})",
+  Ok(Send("PATCH", std::string(kPods) + "/p/status",
+          R"({"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}})",
           "application/merge-patch+json"));
   const std::string eviction =
       R"({"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"p"}})";
@@ -387,6 +401,51 @@ TEST_F(LifecycleTest, EvictionHonoursDisruptionBudgets) {
   Ok(Send("POST", kPods, PodJson("free", "", R"({"app":"other"})")), 201);
   Ok(Send("POST", std::string(kPods) + "/free/eviction", R"({"metadata":{"name":"free"}})"), 201);
   EXPECT_EQ(Send("GET", std::string(kPods) + "/free").status, 404);
+}
+
+// Running pods that are not ready do not count towards a budget: they may go without using it
+// when the budget has its healthy pods (IfHealthyBudget, the default) or when the policy is
+// AlwaysAllow.
+TEST_F(LifecycleTest, EvictionOfUnhealthyPods) {
+  const std::string pdbs = "/apis/policy/v1/namespaces/default/poddisruptionbudgets";
+  Ok(Send("POST", pdbs,
+          R"({"metadata":{"name":"budget"},"spec":{"minAvailable":1,"selector":{)"
+          R"("matchLabels":{"app":"web"}}}})"),
+     201);
+  auto running_not_ready = [&](const std::string& name) {
+    Ok(Send("POST", kPods, PodJson(name, "node-1")), 201);
+    Ok(Send("PATCH", std::string(kPods) + "/" + name + "/status",
+            R"({"status":{"phase":"Running","conditions":[{"type":"Ready","status":"False"}]}})",
+            "application/merge-patch+json"));
+  };
+  auto evict = [&](const std::string& name) {
+    return Send("POST", std::string(kPods) + "/" + name + "/eviction",
+                R"({"metadata":{"name":")" + name + R"("}})");
+  };
+  running_not_ready("sick");
+  // Not enough healthy pods: the budget decides, and allows nothing.
+  Ok(Send("PATCH", pdbs + "/budget/status",
+          R"({"status":{"observedGeneration":1,"disruptionsAllowed":0,"currentHealthy":0,)"
+          R"("desiredHealthy":1,"expectedPods":2}})",
+          "application/merge-patch+json"));
+  Failed(evict("sick"), 429);
+  // With its healthy pods, the unhealthy one goes without using the budget.
+  Ok(Send("PATCH", pdbs + "/budget/status", R"({"status":{"currentHealthy":1}})",
+          "application/merge-patch+json"));
+  Ok(evict("sick"), 201);
+  auto budget = Ok(Send("GET", pdbs + "/budget"));
+  EXPECT_EQ(budget.at("status").at("disruptionsAllowed"), 0);
+  EXPECT_FALSE(budget.at("status").as_object().contains("disruptedPods"));
+  // AlwaysAllow: even without healthy pods.
+  running_not_ready("sick2");
+  Ok(Send("PATCH", pdbs + "/budget/status", R"({"status":{"currentHealthy":0}})",
+          "application/merge-patch+json"));
+  Failed(evict("sick2"), 429);
+  Ok(Send("PATCH", pdbs + "/budget", R"({"spec":{"unhealthyPodEvictionPolicy":"AlwaysAllow"}})",
+          "application/merge-patch+json"));
+  Ok(Send("PATCH", pdbs + "/budget/status", R"({"status":{"observedGeneration":2}})",
+          "application/merge-patch+json"));
+  Ok(evict("sick2"), 201);
 }
 
 const api::KindInfo& KindOf(std::string_view group, std::string_view version,

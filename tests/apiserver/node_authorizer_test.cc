@@ -120,8 +120,15 @@ TEST_F(NodeAuthorizerTest, WritesOnlyItsOwnLeaseNodeAndPodStatuses) {
             Decision::kAllow);
   EXPECT_EQ(Ask("system:node:node-1", "update", "pods", "shop", "web", "status").decision,
             Decision::kAllow);
+  // A pod bound elsewhere too: NodeRestriction refuses that write, with upstream's message.
   EXPECT_EQ(Ask("system:node:node-2", "update", "pods", "shop", "web", "status").decision,
-            Decision::kNoOpinion);
+            Decision::kAllow);
+  EXPECT_EQ(Ask("system:node:node-1", "create", "nodes", "", "node-1", "report", "metrics.k8s.io")
+                .decision,
+            Decision::kAllow);
+  EXPECT_EQ(
+      Ask("system:node:node-1", "create", "nodes", "", "node-2", "report", "metrics.k8s.io").reason,
+      "can only report the usage of its own node");
   // The rest of system:node's rules.
   EXPECT_EQ(Ask("system:node:node-1", "list", "pods", "", "").decision, Decision::kAllow);
   EXPECT_EQ(Ask("system:node:node-1", "delete", "namespaces", "", "shop").decision,

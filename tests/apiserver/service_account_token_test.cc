@@ -3,6 +3,7 @@
 // and TokenReview answers, all against objects served by a fake API server.
 #include "apiserver/authn/service_account_token.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -42,6 +43,26 @@ struct FakeObjects {
 
   void Put(const std::string& path, const std::string& json) { objects[path] = json; }
   void Remove(const std::string& path) { objects.erase(path); }
+
+  // Serves reads as the watch cache would: each Put is a new version (a new string).
+  void UseCache() {
+    reader.SetCachedGet([this](std::string_view plural, std::string_view ns,
+                               std::string_view name) -> std::shared_ptr<const std::string> {
+      const std::string path = ns.empty()
+                                   ? fmt::format("/api/v1/{}/{}", plural, name)
+                                   : fmt::format("/api/v1/namespaces/{}/{}/{}", ns, plural, name);
+      const auto found = objects.find(path);
+      if (found == objects.end()) return nullptr;
+      auto& version = versions[path];
+      if (version == nullptr || *version != found->second) {
+        version = std::make_shared<const std::string>(found->second);
+      }
+      ++cached_reads;
+      return version;
+    });
+  }
+  std::map<std::string, std::shared_ptr<const std::string>> versions;
+  int cached_reads = 0;
 };
 
 class ServiceAccountTokenTest : public ::testing::Test {
@@ -285,6 +306,38 @@ TEST_F(ServiceAccountTokenTest, TokenDiesWithItsServiceAccount) {
   EXPECT_EQ(ErrorOf(token), "service account UID (new-uid) does not match claim (sa-uid)");
   fake_.Remove("/api/v1/namespaces/team/serviceaccounts/robot");
   EXPECT_EQ(ErrorOf(token), "service account token has been invalidated");
+}
+
+// A token that authenticated is answered again from memory only while the time allows and the
+// objects it names are the versions it was checked against.
+TEST_F(ServiceAccountTokenTest, RememberedAnswersFollowTheObjectsAndTheClock) {
+  fake_.UseCache();
+  BoundTokenClaims claims = RobotClaims();
+  claims.pod = NameAndUid{"web", "pod-uid"};
+  const std::string token = Issue(claims);
+  ASSERT_TRUE(Check(token).has_value());
+  ASSERT_TRUE(Check(token).has_value());
+  // A new version of the pod (same uid) is checked again, and passes.
+  fake_.Put("/api/v1/namespaces/team/pods/web",
+            R"({"metadata":{"name":"web","uid":"pod-uid","labels":{"a":"b"}},"spec":{}})");
+  EXPECT_TRUE(Check(token).has_value());
+  // The pod replaced, then gone: refused at once.
+  fake_.Put("/api/v1/namespaces/team/pods/web", R"({"metadata":{"name":"web","uid":"other"}})");
+  EXPECT_EQ(ErrorOf(token),
+            "pod UID (other) does not match service account pod ref claim (pod-uid)");
+  fake_.Put("/api/v1/namespaces/team/pods/web", R"({"metadata":{"name":"web","uid":"pod-uid"}})");
+  EXPECT_TRUE(Check(token).has_value());
+  fake_.Remove("/api/v1/namespaces/team/serviceaccounts/robot");
+  EXPECT_EQ(ErrorOf(token), "service account token has been invalidated");
+  fake_.Put("/api/v1/namespaces/team/serviceaccounts/robot",
+            R"({"metadata":{"name":"robot","namespace":"team","uid":"sa-uid"}})");
+  EXPECT_TRUE(Check(token).has_value());
+  // Expiry still counts for a remembered answer.
+  clock_.Advance(std::chrono::seconds(3600 + 60));
+  EXPECT_TRUE(Check(token).has_value());
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(ErrorOf(token), "service account token has expired");
+  EXPECT_GT(fake_.cached_reads, 0);
 }
 
 TEST_F(ServiceAccountTokenTest, PodBoundTokenCarriesPodAndNodeAndDiesWithThePod) {

@@ -198,6 +198,30 @@ TEST(DeploymentSyncTest, NewDeploymentGetsAReplicaSetNamedByItsTemplateHash) {
             "Deployment does not have minimum availability.");
 }
 
+TEST(DeploymentSyncTest, ReplicaSetTheCacheHasNotSeenYetIsNoHashCollision) {
+  Harness h;
+  h.client.replica_sets_exist = true;  // created by an earlier sync; its watch event is not in yet
+  const auto d = MakeDeployment(3);
+  auto result = h.Sync(d);
+  EXPECT_FALSE(result.status.ok());
+  for (const auto& patch : h.client.status_patches) {
+    EXPECT_EQ(patch.find("collisionCount"), std::string::npos) << patch;
+  }
+}
+
+TEST(DeploymentSyncTest, ReplicaSetOfAnotherTemplateUnderTheNameIsAHashCollision) {
+  Harness h;
+  h.client.replica_sets_exist = true;
+  const auto d = MakeDeployment(3);
+  auto other = MakeReplicaSet(
+      d, {.image = "nginx:2", .replicas = 1, .available = 1, .revision = 1, .created = kNow});
+  other.spec.template_ = Template("busybox");  // same name, different template
+  h.replica_sets.Add(other);
+  auto result = h.Sync(d);
+  EXPECT_FALSE(result.status.ok());
+  EXPECT_EQ(h.LastStatus().at("collisionCount"), 1);
+}
+
 TEST(DeploymentSyncTest, TemplateChangeStartsARollingUpdateWithinMaxSurge) {
   Harness h;
   auto d = MakeDeployment(3, "nginx:2");

@@ -67,6 +67,11 @@ class FakeClient final : public ControllerClient {
   }
   Result<ReplicaSet> CreateReplicaSet(const ReplicaSet& rs) override {
     std::lock_guard lock(mutex_);
+    if (replica_sets_exist) {
+      actions.push_back("create rs (exists)");
+      return Error(ErrorCode::kAlreadyExists,
+                   fmt::format("replicasets.apps \"{}\" already exists", rs.metadata.name));
+    }
     ReplicaSet created = rs;
     created.metadata.uid = "rs-uid-" + rs.metadata.name;
     created.metadata.creation_timestamp = api::Time::FromUnixSeconds(2'000'000'000);
@@ -125,6 +130,8 @@ class FakeClient final : public ControllerClient {
 
   std::mutex mutex_;
   int fail_pod_creates_after = -1;
+  // Every replica set create is answered AlreadyExists.
+  bool replica_sets_exist = false;
   std::vector<std::string> actions;
   std::vector<Pod> created_pods;
   std::vector<std::string> deleted_pods;

@@ -4,8 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "e2e/kubectl_e2e_test.h"
@@ -204,13 +202,7 @@ TEST(NodeRestrictionE2ETest, NodesModifyOnlyThemselvesAndAllowedLabels) {
                   .exit_code,
               0);
   }
-  std::ifstream admin(server.kubeconfig_path());
-  std::stringstream config;
-  std::string line;
-  while (std::getline(admin, line) && line != "users:")
-    config << line << "\n";
-  config << "users:\n- name: default\n  user:\n    token: node-token\n";
-  const std::string node = server.WriteFile("node.yaml", config.str());
+  const std::string node = server.TokenKubeconfig("node-token");
   for (const auto& minor : kKubectls) {
     auto other = server.Kubectl({"--kubeconfig", node, "label", "node", "n2", "a=b"}, minor);
     EXPECT_NE(other.exit_code, 0);

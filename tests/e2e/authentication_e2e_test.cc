@@ -3,9 +3,6 @@
 // bearer token instead of the admin client certificate.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "support/kpp_server_fixture.h"
 
 namespace kpp {
@@ -30,47 +27,28 @@ class AuthenticationE2ETest : public ::testing::Test {
     ASSERT_EQ(bound.exit_code, 0) << bound.err;
   }
 
-  // A kubeconfig for the server that authenticates with `token` and no client certificate.
-  std::string TokenKubeconfig(const std::string& token) {
-    std::ifstream admin(server_.kubeconfig_path());
-    std::stringstream config;
-    std::string line;
-    // The admin kubeconfig up to its users: the cluster (server and CA) and the context.
-    while (std::getline(admin, line) && line != "users:")
-      config << line << "\n";
-    config << "users:\n- name: default\n  user:\n    token: " << token << "\n";
-    return server_.WriteFile("token-" + token + ".yaml", config.str());
-  }
-
-  // kubectl of `minor` with `kubeconfig` (the fixture's own comes first; the last one wins).
-  testing::ProcessResult Kubectl(const std::string& kubeconfig, std::vector<std::string> args,
-                                 const std::string& minor) {
-    args.insert(args.begin(), {"--kubeconfig", kubeconfig});
-    return server_.Kubectl(args, minor);
-  }
-
   KppServer server_;
 };
 
 TEST_F(AuthenticationE2ETest, GoodTokenIsServedAndBadTokenIsUnauthorized) {
-  const std::string good = TokenKubeconfig("good-token");
-  const std::string bad = TokenKubeconfig("wrong-token");
+  const std::string good = server_.TokenKubeconfig("good-token");
+  const std::string bad = server_.TokenKubeconfig("wrong-token");
   for (const auto& minor : kKubectls) {
-    auto namespaces = Kubectl(good, {"get", "ns", "-o", "name"}, minor);
+    auto namespaces = server_.KubectlAs(good, {"get", "ns", "-o", "name"}, minor);
     EXPECT_EQ(namespaces.exit_code, 0) << minor << ": " << namespaces.err;
     EXPECT_NE(namespaces.out.find("namespace/default"), std::string::npos) << namespaces.out;
 
-    auto refused = Kubectl(bad, {"get", "ns"}, minor);
+    auto refused = server_.KubectlAs(bad, {"get", "ns"}, minor);
     EXPECT_NE(refused.exit_code, 0) << minor;
     EXPECT_EQ(refused.err, "error: You must be logged in to the server (Unauthorized)\n") << minor;
   }
 }
 
 TEST_F(AuthenticationE2ETest, WhoamiShowsTheTokenUser) {
-  const std::string alice = TokenKubeconfig("good-token");
-  const std::string bob = TokenKubeconfig("plain-token");
+  const std::string alice = server_.TokenKubeconfig("good-token");
+  const std::string bob = server_.TokenKubeconfig("plain-token");
   for (const auto& minor : kKubectls) {
-    auto table = Kubectl(alice, {"auth", "whoami"}, minor);
+    auto table = server_.KubectlAs(alice, {"auth", "whoami"}, minor);
     EXPECT_EQ(table.exit_code, 0) << minor << ": " << table.err;
     EXPECT_EQ(table.out,
               "ATTRIBUTE   VALUE\n"
@@ -79,7 +57,7 @@ TEST_F(AuthenticationE2ETest, WhoamiShowsTheTokenUser) {
               "Groups      [developers testers system:authenticated]\n")
         << minor;
 
-    auto plain = Kubectl(bob, {"auth", "whoami"}, minor);
+    auto plain = server_.KubectlAs(bob, {"auth", "whoami"}, minor);
     EXPECT_EQ(plain.out,
               "ATTRIBUTE   VALUE\n"
               "Username    bob\n"
@@ -87,11 +65,11 @@ TEST_F(AuthenticationE2ETest, WhoamiShowsTheTokenUser) {
               "Groups      [system:authenticated]\n")
         << minor << ": " << plain.err;
 
-    auto json = Kubectl(alice,
-                        {"auth", "whoami", "-o",
-                         "jsonpath={.kind} {.apiVersion} "
-                         "{.status.userInfo.username} {.status.userInfo.groups}"},
-                        minor);
+    auto json = server_.KubectlAs(alice,
+                                  {"auth", "whoami", "-o",
+                                   "jsonpath={.kind} {.apiVersion} "
+                                   "{.status.userInfo.username} {.status.userInfo.groups}"},
+                                  minor);
     EXPECT_EQ(json.out, "SelfSubjectReview authentication.k8s.io/" +
                             std::string(minor == "1.27" ? "v1beta1" : "v1") +
                             " alice [\"developers\",\"testers\",\"system:authenticated\"]")
@@ -112,8 +90,8 @@ TEST_F(AuthenticationE2ETest, WhoamiShowsTheCertificateUser) {
 }
 
 TEST_F(AuthenticationE2ETest, SelfSubjectReviewsAreAnsweredNeverListed) {
-  const std::string alice = TokenKubeconfig("good-token");
-  ASSERT_EQ(Kubectl(alice, {"auth", "whoami"}, "1.33").exit_code, 0);
+  const std::string alice = server_.TokenKubeconfig("good-token");
+  ASSERT_EQ(server_.KubectlAs(alice, {"auth", "whoami"}, "1.33").exit_code, 0);
   auto list = server_.Kubectl({"get", "--raw", "/apis/authentication.k8s.io/v1/selfsubjectreviews"},
                               "1.33");
   EXPECT_NE(list.exit_code, 0);

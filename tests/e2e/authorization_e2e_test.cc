@@ -3,8 +3,6 @@
 // from the same policy, and a user cannot grant more than they hold.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "server/component_credentials.h"
@@ -26,9 +24,9 @@ class AuthorizationE2ETest : public ::testing::Test {
     const std::string tokens = server_.WriteFile(
         "tokens.csv", "alice-token,alice,1,devs\nbob-token,bob,2\ncarol-token,carol,3\n");
     ASSERT_TRUE(server_.Start({"--token-auth-file", tokens}));
-    alice_ = TokenKubeconfig("alice-token");
-    bob_ = TokenKubeconfig("bob-token");
-    carol_ = TokenKubeconfig("carol-token");
+    alice_ = server_.TokenKubeconfig("alice-token");
+    bob_ = server_.TokenKubeconfig("bob-token");
+    carol_ = server_.TokenKubeconfig("carol-token");
     // alice reads pods in shop (through her group); carol manages roles and bindings in shop
     // and reads pods there, nothing more.
     const std::string policy = server_.WriteFile("policy.yaml", R"(
@@ -75,22 +73,6 @@ spec:
     ASSERT_EQ(applied.exit_code, 0) << applied.err;
   }
 
-  std::string TokenKubeconfig(const std::string& token) {
-    std::ifstream admin(server_.kubeconfig_path());
-    std::stringstream config;
-    std::string line;
-    while (std::getline(admin, line) && line != "users:")
-      config << line << "\n";
-    config << "users:\n- name: default\n  user:\n    token: " << token << "\n";
-    return server_.WriteFile("token-" + token + ".yaml", config.str());
-  }
-
-  testing::ProcessResult Kubectl(const std::string& kubeconfig, std::vector<std::string> args,
-                                 const std::string& minor) {
-    args.insert(args.begin(), {"--kubeconfig", kubeconfig});
-    return server_.Kubectl(args, minor);
-  }
-
   KppServer server_;
   std::string alice_;
   std::string bob_;
@@ -101,10 +83,10 @@ TEST_F(AuthorizationE2ETest, UsersGetExactlyWhatTheirBindingsAllow) {
   for (const auto& minor : kKubectls) {
     SCOPED_TRACE("kubectl " + minor);
     // alice: pods in shop, read only.
-    auto pods = Kubectl(alice_, {"get", "pods", "-n", "shop", "-o", "name"}, minor);
+    auto pods = server_.KubectlAs(alice_, {"get", "pods", "-n", "shop", "-o", "name"}, minor);
     EXPECT_EQ(pods.exit_code, 0) << pods.err;
     EXPECT_EQ(pods.out, "pod/web\n");
-    auto one = Kubectl(alice_, {"get", "pod", "web", "-n", "shop", "-o", "name"}, minor);
+    auto one = server_.KubectlAs(alice_, {"get", "pod", "web", "-n", "shop", "-o", "name"}, minor);
     EXPECT_EQ(one.out, "pod/web\n") << one.err;
 
     const struct {
@@ -138,14 +120,14 @@ TEST_F(AuthorizationE2ETest, UsersGetExactlyWhatTheirBindingsAllow) {
          "resource \"pods\" in API group \"\" in the namespace \"shop\"\n"},
     };
     for (const auto& r : refused) {
-      auto result = Kubectl(*r.user, r.args, minor);
+      auto result = server_.KubectlAs(*r.user, r.args, minor);
       EXPECT_NE(result.exit_code, 0) << r.args[0] << " " << r.args[1];
       EXPECT_EQ(result.err, r.error);
     }
     // Discovery and the public info stay open to every authenticated user.
-    auto version = Kubectl(bob_, {"get", "--raw", "/version"}, minor);
+    auto version = server_.KubectlAs(bob_, {"get", "--raw", "/version"}, minor);
     EXPECT_EQ(version.exit_code, 0) << version.err;
-    auto apis = Kubectl(bob_, {"api-resources", "--api-group=apps", "-o", "name"}, minor);
+    auto apis = server_.KubectlAs(bob_, {"api-resources", "--api-group=apps", "-o", "name"}, minor);
     EXPECT_EQ(apis.exit_code, 0) << apis.err;
   }
 }
@@ -153,22 +135,24 @@ TEST_F(AuthorizationE2ETest, UsersGetExactlyWhatTheirBindingsAllow) {
 TEST_F(AuthorizationE2ETest, CanIAnswersFromThePolicy) {
   for (const auto& minor : kKubectls) {
     SCOPED_TRACE("kubectl " + minor);
-    auto yes = Kubectl(alice_, {"auth", "can-i", "list", "pods", "-n", "shop"}, minor);
+    auto yes = server_.KubectlAs(alice_, {"auth", "can-i", "list", "pods", "-n", "shop"}, minor);
     EXPECT_EQ(yes.exit_code, 0) << yes.err;
     EXPECT_EQ(yes.out, "yes\n");
-    auto logs = Kubectl(alice_, {"auth", "can-i", "get", "pods/log", "-n", "shop"}, minor);
+    auto logs =
+        server_.KubectlAs(alice_, {"auth", "can-i", "get", "pods/log", "-n", "shop"}, minor);
     EXPECT_EQ(logs.out, "yes\n") << logs.err;
-    auto no = Kubectl(alice_, {"auth", "can-i", "create", "pods", "-n", "shop"}, minor);
+    auto no = server_.KubectlAs(alice_, {"auth", "can-i", "create", "pods", "-n", "shop"}, minor);
     EXPECT_EQ(no.exit_code, 1);
     EXPECT_EQ(no.out, "no\n");
-    auto elsewhere = Kubectl(alice_, {"auth", "can-i", "list", "pods", "-n", "default"}, minor);
+    auto elsewhere =
+        server_.KubectlAs(alice_, {"auth", "can-i", "list", "pods", "-n", "default"}, minor);
     EXPECT_EQ(elsewhere.out, "no\n");
     auto admin = server_.Kubectl({"auth", "can-i", "create", "pods"}, minor);
     EXPECT_EQ(admin.out, "yes\n") << admin.err;
     auto everything = server_.Kubectl({"auth", "can-i", "*", "*"}, minor);
     EXPECT_EQ(everything.out, "yes\n") << everything.err;
 
-    auto list = Kubectl(alice_, {"auth", "can-i", "--list", "-n", "shop"}, minor);
+    auto list = server_.KubectlAs(alice_, {"auth", "can-i", "--list", "-n", "shop"}, minor);
     EXPECT_EQ(list.exit_code, 0) << list.err;
     const auto log_line = list.out.find("\npods/log ");
     ASSERT_NE(log_line, std::string::npos) << list.out;
@@ -194,7 +178,7 @@ TEST_F(AuthorizationE2ETest, CanIAnswersFromThePolicy) {
             "Group \"devs\"")
       << allowed.err;
   // bob may not ask about others.
-  auto refused = Kubectl(bob_, {"create", "--validate=false", "-f", review}, "1.33");
+  auto refused = server_.KubectlAs(bob_, {"create", "--validate=false", "-f", review}, "1.33");
   EXPECT_NE(refused.err.find("subjectaccessreviews.authorization.k8s.io is forbidden: User "
                              "\"bob\" cannot create resource \"subjectaccessreviews\" in API "
                              "group \"authorization.k8s.io\" at the cluster scope"),
@@ -227,7 +211,7 @@ TEST_F(AuthorizationE2ETest, ImpersonationAnswersForTheUserActedAs) {
               "authenticated\"]")
         << whoami.err;
     // Others may not.
-    auto refused = Kubectl(alice_, {"get", "pods", "-n", "shop", "--as", "bob"}, minor);
+    auto refused = server_.KubectlAs(alice_, {"get", "pods", "-n", "shop", "--as", "bob"}, minor);
     EXPECT_EQ(refused.err,
               "Error from server (Forbidden): users \"bob\" is forbidden: User \"alice\" cannot "
               "impersonate resource \"users\" in API group \"\" at the cluster scope\n");
@@ -243,7 +227,7 @@ metadata: {name: lister, namespace: shop}
 rules:
 - {apiGroups: [""], resources: [pods], verbs: [list]}
 )");
-  auto created = Kubectl(carol_, {"create", "-f", small}, "1.33");
+  auto created = server_.KubectlAs(carol_, {"create", "-f", small}, "1.33");
   EXPECT_EQ(created.exit_code, 0) << created.err;
 
   const std::string big = server_.WriteFile("big-role.yaml", R"(
@@ -254,7 +238,7 @@ rules:
 - {apiGroups: [""], resources: [pods, secrets], verbs: [get, delete]}
 )");
   for (const auto& minor : kKubectls) {
-    auto refused = Kubectl(carol_, {"create", "-f", big}, minor);
+    auto refused = server_.KubectlAs(carol_, {"create", "-f", big}, minor);
     EXPECT_NE(refused.exit_code, 0);
     EXPECT_NE(refused.err.find(
                   "roles.rbac.authorization.k8s.io \"secret-reader\" is forbidden: user \"carol\" "
@@ -273,21 +257,22 @@ metadata: {name: bob-admin, namespace: shop}
 subjects: [{kind: User, apiGroup: rbac.authorization.k8s.io, name: bob}]
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin}
 )");
-  auto bound = Kubectl(carol_, {"create", "-f", bind_admin}, "1.33");
+  auto bound = server_.KubectlAs(carol_, {"create", "-f", bind_admin}, "1.33");
   EXPECT_NE(bound.exit_code, 0);
   EXPECT_NE(bound.err.find("rolebindings.rbac.authorization.k8s.io \"bob-admin\" is forbidden: "
                            "user \"carol\" (groups=[\"system:authenticated\"]) is attempting to "
                            "grant RBAC permissions not currently held:"),
             std::string::npos)
       << bound.err;
-  auto bob_before = Kubectl(bob_, {"auth", "can-i", "list", "pods", "-n", "shop"}, "1.33");
+  auto bob_before =
+      server_.KubectlAs(bob_, {"auth", "can-i", "list", "pods", "-n", "shop"}, "1.33");
   EXPECT_EQ(bob_before.out, "no\n");
-  auto bind_lister = Kubectl(
+  auto bind_lister = server_.KubectlAs(
       carol_, {"create", "rolebinding", "bob-lists", "-n", "shop", "--role=lister", "--user=bob"},
       "1.33");
   EXPECT_EQ(bind_lister.exit_code, 0) << bind_lister.err;
   // The new binding applies to bob's very next request.
-  auto bob_after = Kubectl(bob_, {"get", "pods", "-n", "shop", "-o", "name"}, "1.33");
+  auto bob_after = server_.KubectlAs(bob_, {"get", "pods", "-n", "shop", "-o", "name"}, "1.33");
   EXPECT_EQ(bob_after.out, "pod/web\n") << bob_after.err;
   // Aggregating takes every right, whoever may create ClusterRoles.
   auto may_create = server_.Kubectl(
@@ -303,7 +288,7 @@ metadata: {name: everything}
 aggregationRule:
   clusterRoleSelectors: [{matchLabels: {kubernetes.io/bootstrapping: rbac-defaults}}]
 )");
-  auto aggregating = Kubectl(carol_, {"create", "-f", aggregated}, "1.33");
+  auto aggregating = server_.KubectlAs(carol_, {"create", "-f", aggregated}, "1.33");
   EXPECT_NE(aggregating.exit_code, 0);
   EXPECT_NE(aggregating.err.find("clusterroles.rbac.authorization.k8s.io \"everything\" is "
                                  "forbidden: must have cluster-admin privileges to use the "
@@ -311,10 +296,10 @@ aggregationRule:
             std::string::npos)
       << aggregating.err;
   // Patching her own role to more than she holds is refused too.
-  auto patched = Kubectl(carol_,
-                         {"patch", "role", "lister", "-n", "shop", "--type=json", "-p",
-                          R"([{"op":"add","path":"/rules/0/verbs/-","value":"delete"}])"},
-                         "1.33");
+  auto patched = server_.KubectlAs(carol_,
+                                   {"patch", "role", "lister", "-n", "shop", "--type=json", "-p",
+                                    R"([{"op":"add","path":"/rules/0/verbs/-","value":"delete"}])"},
+                                   "1.33");
   EXPECT_NE(patched.exit_code, 0);
   EXPECT_NE(patched.err.find("is attempting to grant RBAC permissions not currently held:\n"
                              "{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"delete\"]}"),
@@ -345,11 +330,13 @@ rules:
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_NE(view.find("storageclasses"), std::string::npos) << view;
-  auto can = Kubectl(bob_, {"auth", "can-i", "list", "storageclasses.storage.k8s.io"}, "1.33");
+  auto can =
+      server_.KubectlAs(bob_, {"auth", "can-i", "list", "storageclasses.storage.k8s.io"}, "1.33");
   EXPECT_EQ(can.out, "yes\n") << can.err;
-  auto pods = Kubectl(bob_, {"auth", "can-i", "list", "pods", "-n", "default"}, "1.33");
+  auto pods = server_.KubectlAs(bob_, {"auth", "can-i", "list", "pods", "-n", "default"}, "1.33");
   EXPECT_EQ(pods.out, "yes\n") << pods.err;
-  auto secrets = Kubectl(bob_, {"auth", "can-i", "list", "secrets", "-n", "default"}, "1.33");
+  auto secrets =
+      server_.KubectlAs(bob_, {"auth", "can-i", "list", "secrets", "-n", "default"}, "1.33");
   EXPECT_EQ(secrets.out, "no\n") << secrets.err;
 }
 
@@ -368,12 +355,12 @@ TEST_F(AuthorizationE2ETest, BootstrapPolicyIsReconciledAtStart) {
       server_.Kubectl({"patch", "clusterrolebinding", "system:public-info-viewer", "--type=json",
                        "-p", R"([{"op":"remove","path":"/subjects/1"}])"});
   ASSERT_EQ(unbound.exit_code, 0) << unbound.err;
-  auto can = Kubectl(bob_, {"auth", "can-i", "get", "/apis"}, "1.33");
+  auto can = server_.KubectlAs(bob_, {"auth", "can-i", "get", "/apis"}, "1.33");
   EXPECT_EQ(can.out, "no\n") << can.err;
 
   ASSERT_TRUE(server_.Stop());
   ASSERT_TRUE(server_.Start({"--token-auth-file", server_.root_dir() + "/tokens.csv"}));
-  bob_ = TokenKubeconfig("bob-token");
+  bob_ = server_.TokenKubeconfig("bob-token");
   auto discovery = server_.Kubectl(
       {"get", "clusterrole", "system:discovery", "-o", "jsonpath={.rules[*].nonResourceURLs}"});
   EXPECT_EQ(discovery.out,
@@ -386,7 +373,7 @@ TEST_F(AuthorizationE2ETest, BootstrapPolicyIsReconciledAtStart) {
   auto subjects = server_.Kubectl({"get", "clusterrolebinding", "system:public-info-viewer", "-o",
                                    "jsonpath={.subjects[*].name}"});
   EXPECT_EQ(subjects.out, "system:authenticated system:unauthenticated") << subjects.err;
-  auto again = Kubectl(bob_, {"auth", "can-i", "get", "/apis"}, "1.33");
+  auto again = server_.KubectlAs(bob_, {"auth", "can-i", "get", "/apis"}, "1.33");
   EXPECT_EQ(again.out, "yes\n") << again.err;
 }
 
@@ -395,7 +382,8 @@ TEST_F(AuthorizationE2ETest, ComponentsAuthenticateAsThemselvesWithUpstreamsRigh
       server_.data_dir(), server::SchedulerIdentity(),
       "https://127.0.0.1:" + std::to_string(server_.port()), std::chrono::system_clock::now());
   ASSERT_TRUE(scheduler.ok()) << scheduler.error().message();
-  auto whoami = Kubectl(scheduler->kubeconfig_path,
+  auto whoami =
+      server_.KubectlAs(scheduler->kubeconfig_path,
                         {"auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"}, "1.33");
   EXPECT_EQ(whoami.out, "system:kube-scheduler") << whoami.err;
   const struct {
@@ -412,10 +400,11 @@ TEST_F(AuthorizationE2ETest, ComponentsAuthenticateAsThemselvesWithUpstreamsRigh
   for (const auto& q : questions) {
     std::vector<std::string> args = {"auth", "can-i"};
     args.insert(args.end(), q.question.begin(), q.question.end());
-    auto answer = Kubectl(scheduler->kubeconfig_path, args, "1.33");
+    auto answer = server_.KubectlAs(scheduler->kubeconfig_path, args, "1.33");
     EXPECT_EQ(answer.out, q.answer) << q.question[0] << " " << q.question[1] << answer.err;
   }
-  auto pods = Kubectl(scheduler->kubeconfig_path, {"get", "pods", "-A", "-o", "name"}, "1.33");
+  auto pods =
+      server_.KubectlAs(scheduler->kubeconfig_path, {"get", "pods", "-A", "-o", "name"}, "1.33");
   EXPECT_EQ(pods.out, "pod/web\n") << pods.err;
 }
 
@@ -438,6 +427,13 @@ spec:
   nodeName: node-1
   containers: [{name: c, image: nginx}]
   volumes: [{name: tls, secret: {secretName: tls}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: elsewhere, namespace: shop}
+spec:
+  nodeName: node-2
+  containers: [{name: c, image: nginx}]
 )");
   auto applied = server_.Kubectl({"apply", "-f", objects});
   ASSERT_EQ(applied.exit_code, 0) << applied.err;
@@ -445,21 +441,36 @@ spec:
       server_.data_dir(), server::NodeIdentity("node-1"),
       "https://127.0.0.1:" + std::to_string(server_.port()), std::chrono::system_clock::now());
   ASSERT_TRUE(node.ok()) << node.error().message();
+  auto elsewhere_pod = server_.Kubectl({"get", "pod", "elsewhere", "-n", "shop", "-o", "json"});
+  ASSERT_EQ(elsewhere_pod.exit_code, 0) << elsewhere_pod.err;
+  const std::string elsewhere = server_.WriteFile("elsewhere.json", elsewhere_pod.out);
   for (const auto& minor : kKubectls) {
     SCOPED_TRACE("kubectl " + minor);
-    auto used =
-        Kubectl(node->kubeconfig_path, {"get", "secret", "tls", "-n", "shop", "-o", "name"}, minor);
+    auto used = server_.KubectlAs(node->kubeconfig_path,
+                                  {"get", "secret", "tls", "-n", "shop", "-o", "name"}, minor);
     EXPECT_EQ(used.out, "secret/tls\n") << used.err;
-    auto unused = Kubectl(node->kubeconfig_path, {"get", "secret", "other", "-n", "shop"}, minor);
+    auto unused =
+        server_.KubectlAs(node->kubeconfig_path, {"get", "secret", "other", "-n", "shop"}, minor);
     EXPECT_NE(unused.exit_code, 0);
     EXPECT_EQ(unused.err,
               "Error from server (Forbidden): secrets \"other\" is forbidden: User "
               "\"system:node:node-1\" cannot get resource \"secrets\" in API group \"\" in the "
               "namespace \"shop\": no relationship found between node 'node-1' and this object\n");
-    auto pods = Kubectl(
+    auto pods = server_.KubectlAs(
         node->kubeconfig_path,
         {"get", "pods", "-A", "--field-selector", "spec.nodeName=node-1", "-o", "name"}, minor);
     EXPECT_EQ(pods.out, "pod/bound\n") << pods.err;
+    // As upstream's: the node authorizer lets a node write pod statuses, NodeRestriction
+    // admission refuses those of pods bound elsewhere (a kubelet PUTs or PATCHes the status
+    // without reading pods/status, which system:node does not grant).
+    auto status = server_.KubectlAs(
+        node->kubeconfig_path,
+        {"replace", "--raw", "/api/v1/namespaces/shop/pods/elsewhere/status", "-f", elsewhere},
+        minor);
+    EXPECT_NE(status.exit_code, 0);
+    EXPECT_EQ(status.err,
+              "Error from server (Forbidden): pods \"elsewhere\" is forbidden: node \"node-1\" "
+              "can only update pod status for pods with spec.nodeName set to itself\n");
   }
 }
 

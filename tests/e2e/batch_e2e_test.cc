@@ -1,18 +1,13 @@
-// Jobs and CronJobs end to end: `kpp server --disable-agent` with its controller manager,
-// `kpp hollow-nodes --pod-run-time 2s` running the pods, and the real kubectl. The server's
-// scheduler is off and a test-only binder assigns new pods to the hollow nodes through
-// pods/binding, so the jobs' pods go where the test expects them.
+// Jobs and CronJobs end to end: `kpp server --disable-agent` with its controller manager and
+// scheduler, `kpp hollow-nodes --pod-run-time 2s` running the pods the scheduler places, and the
+// real kubectl.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <functional>
 #include <thread>
 
-#include "client/rest/config.h"
-#include "client/rest/resource.h"
 #include "e2e/kubectl_e2e_test.h"
 
 namespace kpp {
@@ -33,7 +28,6 @@ class BatchE2ETest : public testing::KubectlE2ETest {
  protected:
   void SetUp() override {
     server_.set_controller_manager(true);
-    server_.set_scheduler(false);
     KubectlE2ETest::SetUp();
     std::string error;
     ASSERT_TRUE(hollow_.Start(
@@ -41,46 +35,20 @@ class BatchE2ETest : public testing::KubectlE2ETest {
          "2", "--pod-run-time", "2s", "--max-termination-grace", "1s"},
         server_.root_dir(), &error))
         << error;
-    auto config = client::rest::LoadKubeconfig(server_.kubeconfig_path());
-    ASSERT_TRUE(config.ok()) << config.error().message();
-    auto rest = client::rest::RestClient::Create(*config);
-    ASSERT_TRUE(rest.ok()) << rest.error().message();
-    binder_ = std::thread([this, client = *rest] { Bind(client); });
+    // Both nodes Ready before the first job, so its pod does not wait out a scheduling backoff.
+    ASSERT_TRUE(Eventually([&] {
+      auto out = Kubectl({"get", "nodes", "--no-headers"}).out;
+      int ready = 0;
+      for (size_t at = 0; (at = out.find(" Ready ", at)) != std::string::npos; ++at)
+        ++ready;
+      return ready == 2;
+    })) << hollow_.Stderr();
   }
 
   void TearDown() override {
-    stop_ = true;
-    if (binder_.joinable()) binder_.join();
     if (hollow_.running()) {
       hollow_.Signal(SIGKILL);
       (void)hollow_.Wait(10s);
-    }
-  }
-
-  // Binds every unassigned pod to hollow-0 or hollow-1, in turn.
-  void Bind(std::shared_ptr<client::rest::RestClient> client) {
-    const api::KindInfo* pods = client::FindResource("", "v1", "pods");
-    int next = 0;
-    while (!stop_) {
-      auto list = client::DynamicResource(client, *pods).List();
-      if (list.ok()) {
-        for (const auto& item : list->at("items").as_array()) {
-          const auto& pod = item.as_object();
-          const auto& spec = pod.at("spec").as_object();
-          const auto& metadata = pod.at("metadata").as_object();
-          if (spec.contains("nodeName") || metadata.contains("deletionTimestamp")) continue;
-          const std::string name(metadata.at("name").as_string());
-          const std::string ns(metadata.at("namespace").as_string());
-          boost::json::object binding{
-              {"apiVersion", "v1"},
-              {"kind", "Binding"},
-              {"metadata", {{"name", name}, {"namespace", ns}}},
-              {"target", {{"kind", "Node"}, {"name", "hollow-" + std::to_string(next++ % 2)}}}};
-          (void)client::DynamicResource(client, *pods, ns)
-              .WriteJson("POST", name, "binding", boost::json::serialize(binding), {});
-        }
-      }
-      std::this_thread::sleep_for(200ms);
     }
   }
 
@@ -102,8 +70,6 @@ class BatchE2ETest : public testing::KubectlE2ETest {
   }
 
   testing::Process hollow_;
-  std::thread binder_;
-  std::atomic<bool> stop_ = false;
 };
 
 TEST_F(BatchE2ETest, JobsCompleteFailAndExpire) {

@@ -124,6 +124,7 @@ class CustomResourcesE2ETest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (testing::KubectlPath(GetParam()).empty()) GTEST_SKIP() << "no kubectl " << GetParam();
+    server_.set_controllers("namespace");  // deleting a namespace deletes its custom resources
     ASSERT_TRUE(server_.Start());
   }
   testing::ProcessResult Kubectl(const std::vector<std::string>& args) {

@@ -369,6 +369,23 @@ TEST(AuditPolicyE2ETest, InvalidPolicyStopsTheServer) {
   EXPECT_THAT(server.Logs(), ::testing::HasSubstr("rules[0].level: Unsupported value: \"All\""));
 }
 
+TEST_F(AuditE2ETest, ImpersonationNamesTheRequesterAndTheImpersonatedUser) {
+  MustRun({"create", "configmap", "c2", "--from-literal=color=blue"});
+  MustRun({"get", "configmap", "c2", "--as", "bob", "--as-group", "system:masters"});
+  const auto events = Events(2);
+  const auto gets = Matching(events, "get", "configmaps");
+  ASSERT_EQ(gets.size(), 1u);
+  // As upstream: `user` is who sent the request, `impersonatedUser` whom it acted as.
+  EXPECT_EQ(gets[0].at("user").at("username"), "kpp-admin");
+  const auto& impersonated = gets[0].at("impersonatedUser").as_object();
+  EXPECT_EQ(impersonated.at("username"), "bob");
+  EXPECT_EQ(impersonated.at("groups"),
+            boost::json::parse(R"(["system:masters","system:authenticated"])"));
+  const auto creates = Matching(events, "create", "configmaps");
+  ASSERT_EQ(creates.size(), 1u);
+  EXPECT_FALSE(creates[0].contains("impersonatedUser"));
+}
+
 TEST_F(AuditE2ETest, EveryResponseCarriesAnAuditId) {
   auto result = server_.Kubectl({"get", "configmaps", "-v=8"});
   ASSERT_EQ(result.exit_code, 0) << result.err;

@@ -1,6 +1,6 @@
 // The endpoints, EndpointSlice and mirroring controllers inside `kpp server --disable-agent`,
-// with pods run by `kpp hollow-nodes` (bound through pods/binding: no scheduler here) and
-// checked with the real kubectl 1.27 and 1.33.
+// with pods placed by the server's scheduler on `kpp hollow-nodes` and checked with the real
+// kubectl 1.27 and 1.33.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -42,7 +42,6 @@ class EndpointsE2ETest : public testing::KubectlE2ETest {
  protected:
   void SetUp() override {
     server_.set_controller_manager(true);
-    server_.set_scheduler(false);  // the test binds pods itself, to the nodes it chooses
     KubectlE2ETest::SetUp();
   }
   void TearDown() override {
@@ -65,20 +64,17 @@ class EndpointsE2ETest : public testing::KubectlE2ETest {
       return ready == count;
     })) << hollow_.Stderr();
   }
-  // A pod with a container port named "http", bound to `node` through pods/binding.
-  void CreateBoundPod(const std::string& name, const std::string& node, int port) {
+  // A pod with a container port named "http", kept to `node` by its hostname label.
+  void CreatePodOn(const std::string& name, const std::string& node, int port) {
     MustRun({"apply", "-f",
              server_.WriteFile(name + ".yaml",
                                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name +
-                                   "\n  labels:\n    app: web\nspec:\n  containers:\n  - name: "
-                                   "main\n    image: nginx:1.27\n    ports:\n    - name: http\n"
-                                   "      containerPort: " +
+                                   "\n  labels:\n    app: web\nspec:\n  nodeSelector:\n"
+                                   "    kubernetes.io/hostname: " +
+                                   node +
+                                   "\n  containers:\n  - name: main\n    image: nginx:1.27\n"
+                                   "    ports:\n    - name: http\n      containerPort: " +
                                    std::to_string(port) + "\n")});
-    MustRun(
-        {"create", "--raw", "/api/v1/namespaces/default/pods/" + name + "/binding", "-f",
-         server_.WriteFile(name + "-binding.json",
-                           R"({"apiVersion":"v1","kind":"Binding","metadata":{"name":")" + name +
-                               R"("},"target":{"kind":"Node","name":")" + node + R"("}})")});
   }
   std::string PodIp(const std::string& name) {
     return Kubectl({"get", "pod", name, "-o", "jsonpath={.status.podIP}"}).out;
@@ -101,8 +97,8 @@ TEST_F(EndpointsE2ETest, ServiceGetsEndpointsAndSlicesThatFollowPodReadiness) {
                              "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  labels:\n"
                              "    team: a\nspec:\n  selector:\n    app: web\n  ports:\n"
                              "  - name: http\n    port: 80\n    targetPort: http\n")});
-  CreateBoundPod("web-0", "hollow-0", 8080);
-  CreateBoundPod("web-1", "hollow-1", 8080);
+  CreatePodOn("web-0", "hollow-0", 8080);
+  CreatePodOn("web-1", "hollow-1", 8080);
   ASSERT_TRUE(Eventually([&] { return !PodIp("web-0").empty() && !PodIp("web-1").empty(); }))
       << hollow_.Stderr();
   const std::set<std::string> both = {PodIp("web-0"), PodIp("web-1")};
@@ -110,6 +106,7 @@ TEST_F(EndpointsE2ETest, ServiceGetsEndpointsAndSlicesThatFollowPodReadiness) {
   // Endpoints: both pods ready, the named port resolved to 8080, targetRef and nodeName set.
   boost::json::value endpoints;
   ASSERT_TRUE(Eventually([&] {
+    if (!Exists({"endpoints", "web"})) return false;  // the controller has not written it yet
     endpoints = GetJson({"endpoints", "web"});
     return endpoints.is_object() && endpoints.at("subsets").is_array() &&
            Ips(endpoints.at("subsets").at(0).at("addresses")) == both;
@@ -118,7 +115,10 @@ TEST_F(EndpointsE2ETest, ServiceGetsEndpointsAndSlicesThatFollowPodReadiness) {
   EXPECT_EQ(subset.at("ports").at(0).at("port"), 8080);
   EXPECT_EQ(subset.at("ports").at(0).at("name"), "http");
   EXPECT_EQ(subset.at("addresses").at(0).at("targetRef").at("kind"), "Pod");
-  EXPECT_TRUE(subset.at("addresses").at(0).as_object().contains("nodeName"));
+  std::set<std::string> nodes;
+  for (const auto& address : subset.at("addresses").as_array())
+    nodes.insert(Str(address.at("nodeName")));
+  EXPECT_EQ(nodes, (std::set<std::string>{"hollow-0", "hollow-1"}));
   EXPECT_TRUE(endpoints.at("metadata")
                   .at("annotations")
                   .as_object()
@@ -155,7 +155,8 @@ TEST_F(EndpointsE2ETest, ServiceGetsEndpointsAndSlicesThatFollowPodReadiness) {
     EXPECT_NE(table.out.find("IPv4"), std::string::npos) << table.out;
   }
 
-  // web-1 turns not ready (its status reported so): notReadyAddresses, ready=false in the slice.
+  // web-1 turns not ready (as a kubelet whose readiness probe fails reports it; hollow nodes run no
+  // probes): notReadyAddresses, ready=false in the slice.
   const std::string ip1 = PodIp("web-1");
   MustRun({"patch", "pod", "web-1", "--subresource=status", "--type=strategic", "-p",
            R"({"status":{"conditions":[{"type":"Ready","status":"False"}]}})"},

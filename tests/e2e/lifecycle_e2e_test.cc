@@ -42,7 +42,15 @@ std::string PodYaml(const std::string& name, const std::string& node) {
          "  containers:\n  - name: c\n    image: nginx\n";
 }
 
-class LifecycleE2ETest : public testing::KubectlE2ETest {};
+// Deleted namespaces are emptied and finalized by the namespace controller, which runs in the
+// controller manager.
+class LifecycleE2ETest : public testing::KubectlE2ETest {
+ protected:
+  void SetUp() override {
+    server_.set_controllers("namespace");
+    KubectlE2ETest::SetUp();
+  }
+};
 
 TEST_F(LifecycleE2ETest, KubectlScaleSetsReplicasThroughTheScaleSubresource) {
   MustRun({"create", "-f", server_.WriteFile("web.yaml", kDeploymentYaml)});
@@ -196,7 +204,7 @@ TEST_F(LifecycleE2ETest, DeletedNamespaceTerminatesThenGoes) {
 TEST_F(LifecycleE2ETest, EvictionHonoursTheDisruptionBudget) {
   MustRun({"create", "-f", server_.WriteFile("p.yaml", PodYaml("p", "node-1"))});
   MustRun({"patch", "pod", "p", "--subresource=status", "--type=merge", "-p",
-           R"({"status":{"phase":"Running"}})"});
+           R"({"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}})"});
   MustRun({"create", "poddisruptionbudget", "budget", "--selector=app=web", "--min-available=1"});
   MustRun({"patch", "pdb", "budget", "--subresource=status", "--type=merge", "-p",
            R"({"status":{"observedGeneration":1,"disruptionsAllowed":0,"currentHealthy":1,)"

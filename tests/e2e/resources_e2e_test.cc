@@ -20,7 +20,10 @@ std::string ConfigMapYaml(const std::string& name, const std::string& value) {
 
 class ResourcesE2ETest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(server_.Start()); }
+  void SetUp() override {
+    server_.set_controllers("namespace");  // deleted namespaces go
+    ASSERT_TRUE(server_.Start());
+  }
 
   // Writes `content` to a file in the fixture's dir and returns its path.
   ProcessResult Kubectl(const std::vector<std::string>& args, const std::string& minor = "") {

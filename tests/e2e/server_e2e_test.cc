@@ -314,6 +314,9 @@ TEST(ServerE2ETest, BadFlagsAreOneLineUsageErrors) {
   ExpectUsageError(
       RunProcess({testing::KppBinary(), "server", "--authorization-mode", "ABAC"}, 10s),
       "--authorization-mode: \"ABAC\" is not Node,RBAC or AlwaysAllow");
+  ExpectUsageError(
+      RunProcess({testing::KppBinary(), "server", "--controllers", "namespace,nosuch"}, 10s),
+      "invalid --controllers: \"nosuch\" is not in the list of known controllers");
   auto bad_address = RunFailingServer(scratch.data_dir(), {"--bind-address", "localhost"});
   ExpectOneErrorLine(bad_address, "invalid --bind-address \"localhost\": not an IP address");
   EXPECT_FALSE(PathExists(scratch.data_dir())) << "nothing is created on bad input";

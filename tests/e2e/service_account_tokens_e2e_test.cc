@@ -30,20 +30,9 @@ constexpr std::string_view kNotLoggedIn =
 
 class ServiceAccountTokensE2ETest : public testing::KubectlE2ETest {
  protected:
-  // A kubeconfig for the server that authenticates with `token` only (no client certificate).
-  std::string TokenKubeconfig(const std::string& token) {
-    std::ifstream admin(server_.kubeconfig_path());
-    std::stringstream config;
-    std::string line;
-    while (std::getline(admin, line) && line != "users:")
-      config << line << "\n";
-    config << "users:\n- name: default\n  user:\n    token: " << token << "\n";
-    return server_.WriteFile("token-" + std::to_string(++kubeconfigs_) + ".yaml", config.str());
-  }
-
   ProcessResult WithToken(const std::string& token, std::vector<std::string> args,
                           const std::string& minor = "") {
-    args.insert(args.begin(), {"--kubeconfig", TokenKubeconfig(token)});
+    args.insert(args.begin(), {"--kubeconfig", server_.TokenKubeconfig(token)});
     return Kubectl(args, minor);
   }
 
@@ -81,8 +70,6 @@ class ServiceAccountTokensE2ETest : public testing::KubectlE2ETest {
     const auto* data = secret.is_object() ? secret.as_object().if_contains("data") : nullptr;
     return data != nullptr && data->is_object() && data->as_object().contains("token");
   }
-
-  int kubeconfigs_ = 0;
 };
 
 TEST_F(ServiceAccountTokensE2ETest, CreatedTokensAuthenticateAsTheServiceAccount) {

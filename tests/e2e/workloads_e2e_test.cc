@@ -1,6 +1,5 @@
-// StatefulSets (and later DaemonSets) end to end: `kpp server --disable-agent` with its controller
-// manager, `kpp hollow-nodes --count 3` as the kubelets, and the real kubectl 1.27 and 1.33. No
-// scheduler runs, so the test binds each pending pod through pods/binding as a scheduler would.
+// StatefulSets and DaemonSets end to end: `kpp server --disable-agent` with its controller manager
+// and scheduler, `kpp hollow-nodes --count 3` as the kubelets, and the real kubectl 1.27 and 1.33.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -60,7 +59,6 @@ class WorkloadsE2ETest : public testing::KubectlE2ETest {
  protected:
   void SetUp() override {
     server_.set_controller_manager(true);
-    server_.set_scheduler(false);  // the test binds pods itself, to the nodes it chooses
     KubectlE2ETest::SetUp();
     std::string error;
     ASSERT_TRUE(
@@ -98,19 +96,6 @@ class WorkloadsE2ETest : public testing::KubectlE2ETest {
     }
     return false;
   }
-  // What a scheduler would do: each pending pod bound to a hollow node.
-  void BindPending(const std::string& app) {
-    int next = 0;
-    for (const auto& [name, pod] : Pods(app)) {
-      const auto& spec = pod.at("spec").as_object();
-      if (spec.contains("nodeName") && !Str(spec.at("nodeName")).empty()) continue;
-      std::string node = AffinityNode(spec);
-      if (node.empty()) node = "hollow-" + std::to_string(next++ % 3);
-      const std::string binding = "apiVersion: v1\nkind: Binding\nmetadata:\n  name: " + name +
-                                  "\ntarget:\n  kind: Node\n  name: " + node + "\n";
-      (void)Kubectl({"create", "-f", server_.WriteFile("binding-" + name + ".yaml", binding)});
-    }
-  }
   // The node a DaemonSet pod's required matchFields affinity names, or "".
   static std::string AffinityNode(const boost::json::object& spec) {
     const auto* affinity = spec.if_contains("affinity");
@@ -143,7 +128,6 @@ TEST_F(WorkloadsE2ETest, StatefulSetComesUpInOrderWithClaimsRollsWithPartitionAn
   MustRun({"apply", "-f", server_.WriteFile("web.yaml", kStatefulSet)});
   // OrderedReady: the pods present are always web-0..web-k, and only the newest may be unready.
   ASSERT_TRUE(Eventually([&] {
-    BindPending("web");
     auto pods = Pods("web");
     int index = 0;
     int unready = 0;
@@ -189,7 +173,6 @@ TEST_F(WorkloadsE2ETest, StatefulSetComesUpInOrderWithClaimsRollsWithPartitionAn
   MustRun({"set", "image", "statefulset/web", "nginx=nginx:1.28"});
   std::string update_revision;
   ASSERT_TRUE(Eventually([&] {
-    BindPending("web");
     auto status = Status("statefulset", "web");
     update_revision = Str(status["updateRevision"]);
     auto pods = Pods("web");
@@ -213,7 +196,6 @@ TEST_F(WorkloadsE2ETest, StatefulSetComesUpInOrderWithClaimsRollsWithPartitionAn
   MustRun({"patch", "statefulset", "web", "--type=merge", "-p",
            R"({"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}})"});
   auto rolled_to = [&](const std::string& revision_name) {
-    BindPending("web");
     auto status = Status("statefulset", "web");
     auto pods = Pods("web");
     bool all = pods.size() == 3;
@@ -261,13 +243,20 @@ TEST_F(WorkloadsE2ETest, StatefulSetClaimRetentionDeleteAndParallelPods) {
                    "whenScaled: Delete}\n");
   for (std::string::size_type at; (at = manifest.find("app: web")) != std::string::npos;)
     manifest.replace(at, 8, "app: db");
+  // No node carries pool=db yet, so the pods stay pending and unready.
+  manifest.replace(manifest.find("      containers:"), 17,
+                   "      nodeSelector: {pool: db}\n      containers:");
   MustRun({"apply", "-f", server_.WriteFile("db.yaml", manifest)});
-  // Parallel: all three exist before any is ready (the test binds none yet).
-  ASSERT_TRUE(Eventually([&] { return Pods("db").size() == 3; })) << server_.Logs();
+  // Parallel: all three exist before any is ready.
   ASSERT_TRUE(Eventually([&] {
-    BindPending("db");
-    return Int(Status("statefulset", "db"), "readyReplicas") == 3;
+    auto pods = Pods("db");
+    for (const auto& [name, pod] : pods)
+      EXPECT_FALSE(Ready(pod)) << name << " ready before any node fits";
+    return pods.size() == 3;
   })) << server_.Logs();
+  MustRun({"label", "nodes", "hollow-0", "hollow-1", "pool=db"});
+  ASSERT_TRUE(Eventually([&] { return Int(Status("statefulset", "db"), "readyReplicas") == 3; }))
+      << server_.Logs() << Kubectl({"get", "pods", "-o", "wide"}).out;
   auto claim_names = [&] {
     std::set<std::string> names;
     for (auto& claim : Items({"pvc"}))
@@ -318,7 +307,6 @@ TEST_F(WorkloadsE2ETest, DaemonSetRunsOnePodPerEligibleNodeAndFollowsNodes) {
     return out;
   };
   ASSERT_TRUE(Eventually([&] {
-    BindPending("agent");
     auto status = Status("daemonset", "agent");
     bool all_ready = true;
     for (const auto& [name, pod] : Pods("agent"))
@@ -338,7 +326,6 @@ TEST_F(WorkloadsE2ETest, DaemonSetRunsOnePodPerEligibleNodeAndFollowsNodes) {
   // A new template rolls node by node.
   MustRun({"set", "image", "daemonset/agent", "agent=busybox:1.37"});
   ASSERT_TRUE(Eventually([&] {
-    BindPending("agent");
     auto status = Status("daemonset", "agent");
     auto pods = Pods("agent");
     EXPECT_LE(pods.size(), 2u);
@@ -354,7 +341,7 @@ TEST_F(WorkloadsE2ETest, DaemonSetRunsOnePodPerEligibleNodeAndFollowsNodes) {
   EXPECT_EQ(rollout.exit_code, 0) << rollout.err;
   EXPECT_EQ(Items({"controllerrevisions"}).size(), 2u);
 
-  // A node that joins gets a pod aimed at it.
+  // A node that joins gets a pod aimed at it (the scheduler may bind it there: no kubelet runs it).
   MustRun(
       {"apply", "-f",
        server_.WriteFile("extra.yaml", "apiVersion: v1\nkind: Node\nmetadata:\n  name: extra\n")});
@@ -362,7 +349,7 @@ TEST_F(WorkloadsE2ETest, DaemonSetRunsOnePodPerEligibleNodeAndFollowsNodes) {
     return pods_by_node()["extra"] == 1 &&
            Int(Status("daemonset", "agent"), "desiredNumberScheduled") == 3;
   })) << server_.Logs();
-  // And one that leaves loses it (the pod was never bound, so the controller's view is all).
+  // And one that leaves no longer counts.
   MustRun({"delete", "node", "extra"});
   EXPECT_TRUE(
       Eventually([&] { return Int(Status("daemonset", "agent"), "desiredNumberScheduled") == 2; }));

@@ -206,6 +206,10 @@ TEST_F(HollowNodesE2ETest, BadFlagsAreRefused) {
                        "--count", "5", "--pod-cidr-base", "10.0.0.0/23"});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("holds 2 /24 ranges, not 5"), std::string::npos) << result.err;
+  result = RunProcess({KppBinary(), "hollow-nodes", "--kubeconfig", server_.kubeconfig_path(),
+                       "--pod-cpu-usage", "lots"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("invalid --pod-cpu-usage \"lots\""), std::string::npos) << result.err;
 }
 
 }  // namespace

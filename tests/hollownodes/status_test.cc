@@ -381,7 +381,7 @@ TEST(HollowPodTest, TrimKeepsWhatTheNodeReads) {
   v1::Pod pod = PodWith("OnFailure", 1, /*sidecar=*/true);
   pod.metadata.resource_version = "42";
   pod.metadata.labels = {{"app", "web"}};
-  pod.metadata.annotations = {{"big", std::string(4096, 'x')}};
+  pod.metadata.annotations = {{"big", std::string(4096, 'x')}, {"kpp.dev/hollow-cpu-usage", "10m"}};
   pod.metadata.deletion_timestamp = kLater;
   pod.metadata.deletion_grace_period_seconds = 30;
   pod.spec.host_network = true;
@@ -395,8 +395,10 @@ TEST(HollowPodTest, TrimKeepsWhatTheNodeReads) {
   EXPECT_EQ(trimmed.metadata.resource_version, "42");
   EXPECT_EQ(trimmed.metadata.deletion_timestamp, kLater);
   EXPECT_EQ(trimmed.metadata.deletion_grace_period_seconds, 30);
-  EXPECT_TRUE(trimmed.metadata.labels.empty());
-  EXPECT_TRUE(trimmed.metadata.annotations.empty());
+  // Labels and the usage annotations go into the usage report; nothing else of metadata.
+  EXPECT_EQ(trimmed.metadata.labels, pod.metadata.labels);
+  EXPECT_EQ(trimmed.metadata.annotations,
+            (std::map<std::string, std::string>{{"kpp.dev/hollow-cpu-usage", "10m"}}));
   EXPECT_EQ(trimmed.spec.node_name, "hollow-0");
   EXPECT_EQ(trimmed.spec.restart_policy, "OnFailure");
   EXPECT_TRUE(trimmed.spec.host_network);

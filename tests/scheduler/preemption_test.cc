@@ -24,8 +24,13 @@ class PreemptionHandle : public testing::FakeHandle {
                    const std::string& message) override {
     events.push_back(pod.metadata.name + " " + reason + ": " + message);
   }
+  std::vector<std::shared_ptr<const api::policy::v1::PodDisruptionBudget>> PodDisruptionBudgets()
+      const override {
+    return budgets;
+  }
   std::unique_ptr<Framework> framework;
   std::vector<std::string> events;
+  std::vector<std::shared_ptr<const api::policy::v1::PodDisruptionBudget>> budgets;
 };
 
 class PreemptionTest : public ::testing::Test {
@@ -41,6 +46,21 @@ class PreemptionTest : public ::testing::Test {
          MakeNodeInfo(NodeBuilder("n2", "2"),
                       {PodBuilder("mid").Container("2", "").Priority(10).Node("n2").Build()}),
          MakeNodeInfo(NodeBuilder("tainted", "8").Taint("k", "v", "NoSchedule"))});
+  }
+
+  // A budget over app=`app` in "default" with `allowed` disruptions left.
+  void AddBudget(const std::string& app, int32_t allowed,
+                 std::map<std::string, api::Time> disrupted = {}) {
+    api::policy::v1::PodDisruptionBudget budget;
+    budget.metadata.namespace_ = "default";
+    budget.metadata.name = app;
+    api::meta::v1::LabelSelector selector;
+    selector.match_labels = {{"app", app}};
+    budget.spec.selector = selector;
+    budget.status.disruptions_allowed = allowed;
+    budget.status.disrupted_pods = std::move(disrupted);
+    handle_.budgets.push_back(
+        std::make_shared<const api::policy::v1::PodDisruptionBudget>(std::move(budget)));
   }
 
   // Runs a full cycle; returns the outcome with the FitError message (after PostFilter) and the
@@ -104,6 +124,68 @@ TEST_F(PreemptionTest, PreemptionPolicyNever) {
   EXPECT_EQ(message,
             "0/3 nodes are available: 1 node(s) had untolerated taint {k: v}, 2 Insufficient cpu. "
             "preemption: not eligible due to preemptionPolicy=Never..");
+}
+
+// Upstream's PodDisruptionBudget handling: victims whose deletion would violate a budget are
+// reprieved first, and nodes with fewer violations are preferred.
+class PreemptionBudgetTest : public PreemptionTest {
+ protected:
+  static PodPtr Labeled(const std::string& name, const std::string& cpu, int32_t priority,
+                        const std::string& node, const std::string& app) {
+    PodBuilder pod(name);
+    pod.Container(cpu, "").Priority(priority).Node(node);
+    if (!app.empty()) pod.pod.metadata.labels["app"] = app;
+    return pod.Build();
+  }
+};
+
+TEST_F(PreemptionBudgetTest, ReprievesTheGuardedPodFirst) {
+  handle_.SetNodes({MakeNodeInfo(NodeBuilder("n1", "2"), {Labeled("guarded", "1", 1, "n1", "db"),
+                                                          Labeled("plain", "1", 5, "n1", "")})});
+  // Without a budget the less important pod goes.
+  Schedule(PodBuilder("high").Container("1", "").Priority(100));
+  EXPECT_EQ(handle_.events,
+            std::vector<std::string>{"guarded Preempted: Preempted by pod uid-high on node n1"});
+  handle_.events.clear();
+  AddBudget("db", 0);
+  auto [message, nominated] = Schedule(PodBuilder("high").Container("1", "").Priority(100));
+  EXPECT_EQ(nominated, "n1");
+  EXPECT_EQ(handle_.events,
+            std::vector<std::string>{"plain Preempted: Preempted by pod uid-high on node n1"});
+}
+
+TEST_F(PreemptionBudgetTest, PrefersTheNodeWithFewerViolations) {
+  auto nodes = [] {
+    return std::vector<std::shared_ptr<NodeInfo>>{
+        MakeNodeInfo(NodeBuilder("n1", "2"),
+                     {Labeled("g1", "1", 1, "n1", "db"), Labeled("g2", "1", 1, "n1", "db")}),
+        MakeNodeInfo(NodeBuilder("n2", "2"), {Labeled("x", "2", 20, "n2", "")})};
+  };
+  const auto pod = PodBuilder("big").Container("2", "").Priority(100);
+  handle_.SetNodes(nodes());
+  EXPECT_EQ(Schedule(pod).second, "n1");  // the least important victims
+
+  // One disruption left: taking both of n1's pods violates the budget once.
+  handle_.events.clear();
+  AddBudget("db", 1);
+  EXPECT_EQ(Schedule(pod).second, "n2");
+  EXPECT_EQ(handle_.events,
+            std::vector<std::string>{"x Preempted: Preempted by pod uid-big on node n2"});
+
+  // A pod the budget already counts as disrupted does not use it again.
+  handle_.budgets.clear();
+  AddBudget("db", 1, {{"g2", api::Time::FromUnixSeconds(1'700'000'000)}});
+  EXPECT_EQ(Schedule(pod).second, "n1");
+
+  // Budgets of other namespaces and budgets selecting nothing do not count.
+  handle_.budgets.clear();
+  AddBudget("db", 0);
+  auto other = std::make_shared<api::policy::v1::PodDisruptionBudget>(*handle_.budgets[0]);
+  other->metadata.namespace_ = "elsewhere";
+  auto empty = std::make_shared<api::policy::v1::PodDisruptionBudget>(*handle_.budgets[0]);
+  empty->spec.selector = api::meta::v1::LabelSelector{};
+  handle_.budgets = {other, empty};
+  EXPECT_EQ(Schedule(pod).second, "n1");
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "base/files.h"
@@ -97,7 +99,11 @@ KppServer::~KppServer() {
     has_port = has_port || arg == "--https-listen-port";
   if (!has_port) argv.insert(argv.end(), {"--https-listen-port", "0"});
   // Most suites test the API server alone; controllers would change what they look at.
-  if (!controller_manager_) argv.push_back("--disable-controller-manager");
+  if (!controllers_.empty()) {
+    argv.insert(argv.end(), {"--controllers", controllers_});
+  } else if (!controller_manager_) {
+    argv.push_back("--disable-controller-manager");
+  }
   if (!scheduler_) argv.push_back("--disable-scheduler");
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
 
@@ -173,6 +179,23 @@ ProcessResult KppServer::Kubectl(const std::vector<std::string>& args,
   argv.insert(argv.end(), args.begin(), args.end());
   // A private cache dir keeps kubectl's discovery cache from leaking between tests.
   return RunProcess(argv, 60s, {"HOME=" + root_dir_, "KUBECACHEDIR=" + root_dir_ + "/kubecache"});
+}
+
+std::string KppServer::TokenKubeconfig(const std::string& token) const {
+  std::ifstream admin(kubeconfig_path());
+  std::stringstream config;
+  std::string line;
+  // The admin kubeconfig up to its users: the cluster (server and CA) and the context.
+  while (std::getline(admin, line) && line != "users:")
+    config << line << "\n";
+  config << "users:\n- name: default\n  user:\n    token: " << token << "\n";
+  return WriteFile("token-" + std::to_string(++token_kubeconfigs_) + ".yaml", config.str());
+}
+
+ProcessResult KppServer::KubectlAs(const std::string& kubeconfig, std::vector<std::string> args,
+                                   const std::string& minor) const {
+  args.insert(args.begin(), {"--kubeconfig", kubeconfig});
+  return Kubectl(args, minor);
 }
 
 ProcessResult KppServer::Curl(const std::string& path, bool authenticate) const {

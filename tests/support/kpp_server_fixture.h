@@ -37,6 +37,9 @@ class KppServer {
   bool running() const { return process_ && process_->running(); }
   // Runs the embedded controller manager (off unless asked for: see Start).
   void set_controller_manager(bool enabled) { controller_manager_ = enabled; }
+  // Runs the embedded controller manager with only these controllers (`--controllers`), e.g.
+  // "namespace" for suites that delete namespaces but test the API server otherwise.
+  void set_controllers(std::string controllers) { controllers_ = std::move(controllers); }
   // Suites that bind pods to nodes themselves turn the scheduler off, so it does not race them.
   void set_scheduler(bool enabled) { scheduler_ = enabled; }
 
@@ -54,6 +57,12 @@ class KppServer {
   std::string WriteFile(const std::string& name, const std::string& content) const;
   // Runs kubectl (of `minor`, or the default) with this server's kubeconfig.
   ProcessResult Kubectl(const std::vector<std::string>& args, const std::string& minor = "") const;
+  // Writes a kubeconfig for this server (its address and CA) whose user authenticates with the
+  // bearer `token` only, no client certificate; returns its path.
+  std::string TokenKubeconfig(const std::string& token) const;
+  // Runs kubectl as the user of `kubeconfig` (given after the admin one: the last one wins).
+  ProcessResult KubectlAs(const std::string& kubeconfig, std::vector<std::string> args,
+                          const std::string& minor = "") const;
   // GET `path` with curl, verifying the server against the cluster CA; with the admin client
   // certificate when `authenticate`. Output is the body followed by "\n<http status>".
   ProcessResult Curl(const std::string& path, bool authenticate) const;
@@ -65,7 +74,9 @@ class KppServer {
   std::unique_ptr<Process> process_;
   int port_ = 0;
   int starts_ = 0;
+  mutable int token_kubeconfigs_ = 0;
   bool controller_manager_ = false;
+  std::string controllers_;
   bool scheduler_ = true;
 };
 

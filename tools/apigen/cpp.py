@@ -514,7 +514,7 @@ class PackageEmitter:
     def field_checks(self, f, x, path):
         ref = f.type
         checks = []
-        if f.required:
+        if f.required and "novalidate" not in f.flags:
             if ref.kind == "pointer":
                 checks.append(f"if (!{x}) errors.push_back(::kpp::validation::Required({path}));")
             elif ref.kind in ("list", "map") or (ref.kind == "scalar" and

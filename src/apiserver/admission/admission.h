@@ -7,6 +7,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -110,6 +111,12 @@ class StoreReader final : public Reader {
   storage::Store& store_;
 };
 
+// Whether the server's authorizer lets `user` do `verb` on the cluster-scoped `resource` named
+// `name` in `group` (the certificate plugins ask about signers).
+using AuthorizeFn =
+    std::function<bool(const UserInfo& user, std::string_view verb, std::string_view group,
+                       std::string_view resource, std::string_view name)>;
+
 // What a plugin may use.
 struct Context {
   const Reader& reader;
@@ -117,6 +124,8 @@ struct Context {
   std::vector<std::string>& warnings;
   // Set by a mutating plugin that changed the object.
   bool mutated = false;
+  // Null when the server authorizes nothing (every request is allowed).
+  const AuthorizeFn* authorize = nullptr;
 };
 
 class Plugin {
@@ -144,10 +153,13 @@ class Chain {
   bool NeedsObject(const Attributes& attributes) const;
   Outcome Admit(Attributes& attributes) const;
   const Reader& reader() const { return *reader_; }
+  // The authorizer plugins ask (before the chain serves requests).
+  void SetAuthorize(AuthorizeFn authorize) { authorize_ = std::move(authorize); }
 
  private:
   std::unique_ptr<Reader> reader_;
   Clock& clock_;
+  AuthorizeFn authorize_;
   std::vector<std::unique_ptr<Plugin>> plugins_;
 };
 

@@ -134,6 +134,7 @@ bool Chain::NeedsObject(const Attributes& attributes) const {
 Outcome Chain::Admit(Attributes& attributes) const {
   Outcome outcome;
   Context context{*reader_, clock_, outcome.warnings};
+  if (authorize_) context.authorize = &authorize_;
   for (const auto& plugin : plugins_) {
     if (auto rejection = plugin->Admit(attributes, context)) {
       outcome.rejection = std::move(rejection);

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "apiserver/admission/admission.h"
+#include "apiserver/admission/certificates.h"
 #include "apiserver/admission/limit_ranger.h"
 #include "apiserver/admission/namespace_lifecycle.h"
 #include "apiserver/admission/node_restriction.h"
@@ -27,6 +28,9 @@ const std::vector<std::string>& OrderedPluginNames() {
                                                  "Priority",
                                                  "DefaultTolerationSeconds",
                                                  "DefaultStorageClass",
+                                                 "CertificateApproval",
+                                                 "CertificateSigning",
+                                                 "CertificateSubjectRestriction",
                                                  "MutatingAdmissionWebhook",
                                                  "ValidatingAdmissionWebhook",
                                                  "ResourceQuota"};
@@ -51,6 +55,10 @@ Result<std::unique_ptr<Chain>> NewChain(const std::vector<std::string>& names,
           {"PodSecurity", [] { return std::make_unique<PodSecurity>(); }},
           {"ServiceAccount", [] { return std::make_unique<ServiceAccount>(); }},
           {"ResourceQuota", [] { return std::make_unique<ResourceQuota>(); }},
+          {"CertificateApproval", [] { return std::make_unique<CertificateApproval>(); }},
+          {"CertificateSigning", [] { return std::make_unique<CertificateSigning>(); }},
+          {"CertificateSubjectRestriction",
+           [] { return std::make_unique<CertificateSubjectRestriction>(); }},
           {"MutatingAdmissionWebhook", [] { return std::make_unique<MutatingWebhook>(); }},
           {"ValidatingAdmissionWebhook", [] { return std::make_unique<ValidatingWebhook>(); }},
       };

@@ -88,7 +88,7 @@ bool IsWindows(const object* pod_spec) {
 
 // Baseline checks.
 
-Result AppArmorProfile(const object* metadata, const object* spec) {
+Result AppArmorProfile(const object* metadata, const object* spec, int) {
   std::vector<std::string> bad_setters;
   std::set<std::string> bad_values;
   const auto allowed = [](std::string_view type) {
@@ -145,7 +145,7 @@ const std::set<std::string, std::less<>>& BaselineCapabilities() {
   return allowed;
 }
 
-Result CapabilitiesBaseline(const object*, const object* spec) {
+Result CapabilitiesBaseline(const object*, const object* spec, int) {
   std::vector<std::string> bad_containers;
   std::set<std::string> capabilities;
   for (const auto& container : Containers(spec)) {
@@ -168,7 +168,7 @@ Result CapabilitiesBaseline(const object*, const object* spec) {
                       ContainersPhrase(bad_containers), JoinQuote(capabilities))};
 }
 
-Result HostNamespaces(const object*, const object* spec) {
+Result HostNamespaces(const object*, const object* spec, int) {
   std::vector<std::string> namespaces;
   if (json::Bool(spec, "hostNetwork").value_or(false)) namespaces.push_back("hostNetwork=true");
   if (json::Bool(spec, "hostPID").value_or(false)) namespaces.push_back("hostPID=true");
@@ -177,7 +177,7 @@ Result HostNamespaces(const object*, const object* spec) {
   return {"host namespaces", Join(namespaces, ", ")};
 }
 
-Result HostPathVolumes(const object*, const object* spec) {
+Result HostPathVolumes(const object*, const object* spec, int) {
   std::vector<std::string> volumes;
   if (const auto* list = json::Array(spec, "volumes")) {
     for (const auto& volume : *list) {
@@ -191,7 +191,7 @@ Result HostPathVolumes(const object*, const object* spec) {
           fmt::format("{} {}", Plural("volume", "volumes", volumes.size()), JoinQuote(volumes))};
 }
 
-Result HostPorts(const object*, const object* spec) {
+Result HostPorts(const object*, const object* spec, int) {
   std::vector<std::string> bad_containers;
   std::set<std::string> ports;  // sorted as strings, as upstream's
   for (const auto& container : Containers(spec)) {
@@ -215,7 +215,7 @@ Result HostPorts(const object*, const object* spec) {
                       Join(std::vector<std::string>(ports.begin(), ports.end()), ", "))};
 }
 
-Result Privileged(const object*, const object* spec) {
+Result Privileged(const object*, const object* spec, int) {
   std::vector<std::string> bad_containers;
   for (const auto& container : Containers(spec)) {
     if (json::Bool(container.security_context, "privileged").value_or(false)) {
@@ -227,7 +227,7 @@ Result Privileged(const object*, const object* spec) {
                                     ContainersPhrase(bad_containers))};
 }
 
-Result ProcMount(const object*, const object* spec) {
+Result ProcMount(const object*, const object* spec, int) {
   std::vector<std::string> bad_containers;
   std::set<std::string> types;
   for (const auto& container : Containers(spec)) {
@@ -243,16 +243,19 @@ Result ProcMount(const object*, const object* spec) {
                                    ContainersPhrase(bad_containers), JoinQuote(types))};
 }
 
-Result SeLinuxOptions(const object*, const object* spec) {
+Result SeLinuxOptions(const object*, const object* spec, int minor) {
   static const std::set<std::string, std::less<>> kAllowedTypes = {
       "", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"};
+  const auto allowed_type = [minor](std::string_view type) {
+    return kAllowedTypes.contains(type) && (minor >= 31 || type != "container_engine_t");
+  };
   std::vector<std::string> bad_setters;
   std::set<std::string> bad_types;
   bool set_user = false, set_role = false;
   const auto valid = [&](const object* options) {
     bool ok = true;
     const std::string_view type = json::String(options, "type");
-    if (!kAllowedTypes.contains(type)) {
+    if (!allowed_type(type)) {
       ok = false;
       bad_types.insert(std::string(type));
     }
@@ -333,36 +336,66 @@ Result Seccomp(const object* spec, bool restricted) {
   return {};
 }
 
-Result SeccompBaseline(const object*, const object* spec) {
+bool ValidSeccompAnnotation(std::string_view value) {
+  return value == "runtime/default" || value == "docker/default" || value.starts_with("localhost/");
+}
+
+// Before 1.19 the baseline looks at the seccomp annotations of the alpha days, not the field.
+Result SeccompAnnotations(const object* metadata, const object* spec) {
+  const auto* annotations = json::Object(metadata, "annotations");
+  std::set<std::string> forbidden;
+  const auto check = [&](const std::string& key) {
+    if (!json::Has(annotations, key)) return;
+    const std::string_view value = json::String(annotations, key);
+    if (!ValidSeccompAnnotation(value)) forbidden.insert(fmt::format("{}={}", key, GoQuote(value)));
+  };
+  check("seccomp.security.alpha.kubernetes.io/pod");
+  for (const auto& container : Containers(spec)) {
+    check("container.seccomp.security.alpha.kubernetes.io/" + container.name);
+  }
+  if (forbidden.empty()) return {};
+  return {"seccompProfile",
+          fmt::format("forbidden {} {}", Plural("annotation", "annotations", forbidden.size()),
+                      Join(std::vector<std::string>(forbidden.begin(), forbidden.end()), ", "))};
+}
+
+Result SeccompBaseline(const object* metadata, const object* spec, int minor) {
+  if (minor < 19) return SeccompAnnotations(metadata, spec);
   return Seccomp(spec, false);
 }
 
-Result Sysctls(const object*, const object* spec) {
-  static const std::set<std::string, std::less<>> kAllowed = {"kernel.shm_rmid_forced",
-                                                              "net.ipv4.ip_local_port_range",
-                                                              "net.ipv4.tcp_syncookies",
-                                                              "net.ipv4.ping_group_range",
-                                                              "net.ipv4.ip_unprivileged_port_start",
-                                                              "net.ipv4.ip_local_reserved_ports",
-                                                              "net.ipv4.tcp_keepalive_time",
-                                                              "net.ipv4.tcp_fin_timeout",
-                                                              "net.ipv4.tcp_keepalive_intvl",
-                                                              "net.ipv4.tcp_keepalive_probes",
-                                                              "net.ipv4.tcp_rmem",
-                                                              "net.ipv4.tcp_wmem"};
+Result Sysctls(const object*, const object* spec, int minor) {
+  // Each allowed sysctl with the version that allowed it.
+  static const std::map<std::string, int, std::less<>> kAllowedSince = {
+      {"kernel.shm_rmid_forced", 0},
+      {"net.ipv4.ip_local_port_range", 0},
+      {"net.ipv4.tcp_syncookies", 0},
+      {"net.ipv4.ping_group_range", 0},
+      {"net.ipv4.ip_unprivileged_port_start", 0},
+      {"net.ipv4.ip_local_reserved_ports", 27},
+      {"net.ipv4.tcp_keepalive_time", 29},
+      {"net.ipv4.tcp_fin_timeout", 29},
+      {"net.ipv4.tcp_keepalive_intvl", 29},
+      {"net.ipv4.tcp_keepalive_probes", 29},
+      {"net.ipv4.tcp_rmem", 32},
+      {"net.ipv4.tcp_wmem", 32}};
+  const auto allowed = [minor](std::string_view name) {
+    const auto found = kAllowedSince.find(name);
+    return found != kAllowedSince.end() && minor >= found->second;
+  };
   std::vector<std::string> forbidden;
   if (const auto* list = json::Array(json::Object(spec, "securityContext"), "sysctls")) {
     for (const auto& sysctl : *list) {
       const std::string_view name =
           sysctl.is_object() ? json::String(&sysctl.as_object(), "name") : std::string_view();
-      if (!kAllowed.contains(name)) forbidden.emplace_back(name);
+      if (!allowed(name)) forbidden.emplace_back(name);
     }
   }
   if (forbidden.empty()) return {};
   return {"forbidden sysctls", Join(forbidden, ", ")};
 }
 
-Result WindowsHostProcess(const object*, const object* spec) {
+Result WindowsHostProcess(const object*, const object* spec, int) {
   const auto host_process = [](const object* security_context) {
     return json::Bool(json::Object(security_context, "windowsOptions"), "hostProcess")
         .value_or(false);
@@ -382,8 +415,8 @@ Result WindowsHostProcess(const object*, const object* spec) {
 
 // Restricted checks.
 
-Result AllowPrivilegeEscalation(const object*, const object* spec) {
-  if (IsWindows(spec)) return {};
+Result AllowPrivilegeEscalation(const object*, const object* spec, int minor) {
+  if (minor >= 25 && IsWindows(spec)) return {};
   std::vector<std::string> bad_containers;
   for (const auto& container : Containers(spec)) {
     if (json::Bool(container.security_context, "allowPrivilegeEscalation").value_or(true)) {
@@ -396,8 +429,8 @@ Result AllowPrivilegeEscalation(const object*, const object* spec) {
                       ContainersPhrase(bad_containers))};
 }
 
-Result CapabilitiesRestricted(const object*, const object* spec) {
-  if (IsWindows(spec)) return {};
+Result CapabilitiesRestricted(const object*, const object* spec, int minor) {
+  if (minor >= 25 && IsWindows(spec)) return {};
   std::vector<std::string> missing_drop_all, adding_forbidden;
   std::set<std::string> forbidden;
   for (const auto& container : Containers(spec)) {
@@ -439,7 +472,7 @@ Result CapabilitiesRestricted(const object*, const object* spec) {
   return {"unrestricted capabilities", Join(details, "; ")};
 }
 
-Result RestrictedVolumes(const object*, const object* spec) {
+Result RestrictedVolumes(const object*, const object* spec, int) {
   static const std::set<std::string, std::less<>> kAllowed = {
       "configMap", "csi",   "downwardAPI",           "emptyDir",
       "ephemeral", "image", "persistentVolumeClaim", "projected",
@@ -495,7 +528,7 @@ Result RestrictedVolumes(const object*, const object* spec) {
                       JoinQuote(bad_types))};
 }
 
-Result RunAsNonRoot(const object*, const object* spec) {
+Result RunAsNonRoot(const object*, const object* spec, int) {
   std::vector<std::string> bad_setters;
   bool pod_non_root = false;
   const auto* pod_context = json::Object(spec, "securityContext");
@@ -528,7 +561,7 @@ Result RunAsNonRoot(const object*, const object* spec) {
   return {};
 }
 
-Result RunAsUser(const object*, const object* spec) {
+Result RunAsUser(const object*, const object* spec, int) {
   std::vector<std::string> bad_setters;
   if (json::Int(json::Object(spec, "securityContext"), "runAsUser") == 0) {
     bad_setters.push_back("pod");
@@ -544,43 +577,57 @@ Result RunAsUser(const object*, const object* spec) {
   return {"runAsUser=0", fmt::format("{} must not set runAsUser=0", Join(bad_setters, " and "))};
 }
 
-Result SeccompRestricted(const object*, const object* spec) {
-  if (IsWindows(spec)) return {};
+Result SeccompRestricted(const object*, const object* spec, int minor) {
+  if (minor >= 25 && IsWindows(spec)) return {};
   return Seccomp(spec, true);
 }
 
-using Check = Result (*)(const object*, const object*);
+using Check = Result (*)(const object*, const object*, int minor);
 
-// Upstream's order: baseline check IDs sorted, then restricted ones sorted; a restricted level
-// skips the baseline checks its own replace (capabilities, hostPath volumes, seccomp).
+// Upstream's order: baseline check IDs sorted, then restricted ones sorted. A check applies from
+// the version upstream introduced it (`since`, a 1.x minor); a restricted level skips the
+// baseline checks its own replace (capabilities, hostPath volumes, seccomp) from the version the
+// replacing check exists (`replaced_since`; -1: never replaced).
 struct NamedCheck {
   Check check;
   bool baseline;
-  bool replaced_in_restricted;
+  int since;
+  int replaced_since;
 };
 constexpr NamedCheck kChecks[] = {
-    {AppArmorProfile, true, false},            // appArmorProfile
-    {CapabilitiesBaseline, true, true},        // capabilities_baseline
-    {HostNamespaces, true, false},             // hostNamespaces
-    {HostPathVolumes, true, true},             // hostPathVolumes
-    {HostPorts, true, false},                  // hostPorts
-    {Privileged, true, false},                 // privileged
-    {ProcMount, true, false},                  // procMount
-    {SeLinuxOptions, true, false},             // seLinuxOptions
-    {SeccompBaseline, true, true},             // seccompProfile_baseline
-    {Sysctls, true, false},                    // sysctls
-    {WindowsHostProcess, true, false},         // windowsHostProcess
-    {AllowPrivilegeEscalation, false, false},  // allowPrivilegeEscalation
-    {CapabilitiesRestricted, false, false},    // capabilities_restricted
-    {RestrictedVolumes, false, false},         // restrictedVolumes
-    {RunAsNonRoot, false, false},              // runAsNonRoot
-    {RunAsUser, false, false},                 // runAsUser
-    {SeccompRestricted, false, false},         // seccompProfile_restricted
+    {AppArmorProfile, true, 0, -1},            // appArmorProfile
+    {CapabilitiesBaseline, true, 0, 22},       // capabilities_baseline
+    {HostNamespaces, true, 0, -1},             // hostNamespaces
+    {HostPathVolumes, true, 0, 0},             // hostPathVolumes
+    {HostPorts, true, 0, -1},                  // hostPorts
+    {Privileged, true, 0, -1},                 // privileged
+    {ProcMount, true, 0, -1},                  // procMount
+    {SeLinuxOptions, true, 0, -1},             // seLinuxOptions
+    {SeccompBaseline, true, 0, 19},            // seccompProfile_baseline
+    {Sysctls, true, 0, -1},                    // sysctls
+    {WindowsHostProcess, true, 0, -1},         // windowsHostProcess
+    {AllowPrivilegeEscalation, false, 8, -1},  // allowPrivilegeEscalation
+    {CapabilitiesRestricted, false, 22, -1},   // capabilities_restricted
+    {RestrictedVolumes, false, 0, -1},         // restrictedVolumes
+    {RunAsNonRoot, false, 0, -1},              // runAsNonRoot
+    {RunAsUser, false, 23, -1},                // runAsUser
+    {SeccompRestricted, false, 19, -1},        // seccompProfile_restricted
 };
+
+bool Applies(const NamedCheck& check, PodSecurityLevel level, int minor) {
+  if (level == PodSecurityLevel::kPrivileged || minor < check.since) return false;
+  if (level == PodSecurityLevel::kBaseline) return check.baseline;
+  return check.replaced_since < 0 || minor < check.replaced_since;
+}
 
 struct LevelVersion {
   PodSecurityLevel level = PodSecurityLevel::kPrivileged;
   std::string version = "latest";
+  // The checks of this 1.x minor: newer ones than this server knows are evaluated as its own.
+  int Minor() const {
+    if (version == "latest" || version.size() > 6) return kLatestPodSecurityMinor;
+    return std::min(std::stoi(version.substr(3)), kLatestPodSecurityMinor);
+  }
   std::string Text() const {
     const char* name = level == PodSecurityLevel::kRestricted ? "restricted"
                        : level == PodSecurityLevel::kBaseline ? "baseline"
@@ -660,7 +707,7 @@ Policy PolicyOf(const object* labels, validation::FieldErrors* errors = nullptr)
 
 // The reasons only ("privileged, runAsNonRoot != true"), as the namespace warnings list them.
 std::string PodSecurityReasons(PodSecurityLevel level, const object* pod_metadata,
-                               const object* pod_spec);
+                               const object* pod_spec, int minor);
 
 // Upstream's warnings when a namespace's enforce level becomes stricter: which existing pods
 // would now be refused, one line per distinct set of reasons, naming the first pod by name.
@@ -673,7 +720,7 @@ std::vector<std::string> ExistingPodWarnings(const std::string& namespace_,
   for (const auto& pod : *pods) {
     const auto* metadata = json::Object(&pod, "metadata");
     const std::string reasons =
-        PodSecurityReasons(enforce.level, metadata, json::Object(&pod, "spec"));
+        PodSecurityReasons(enforce.level, metadata, json::Object(&pod, "spec"), enforce.Minor());
     if (reasons.empty()) continue;
     const std::string name(json::String(metadata, "name"));
     auto [entry, inserted] = by_reasons.emplace(reasons, std::pair{name, 0});
@@ -815,13 +862,11 @@ bool IsSignificantPodUpdate(const object* pod, const object* old_pod) {
 namespace {
 
 std::string PodSecurityReasons(PodSecurityLevel level, const object* pod_metadata,
-                               const object* pod_spec) {
-  if (level == PodSecurityLevel::kPrivileged) return "";
+                               const object* pod_spec, int minor) {
   std::vector<std::string> reasons;
   for (const auto& check : kChecks) {
-    if (level == PodSecurityLevel::kBaseline && !check.baseline) continue;
-    if (level == PodSecurityLevel::kRestricted && check.replaced_in_restricted) continue;
-    Result result = check.check(pod_metadata, pod_spec);
+    if (!Applies(check, level, minor)) continue;
+    Result result = check.check(pod_metadata, pod_spec, minor);
     if (!result.reason.empty()) reasons.push_back(std::move(result.reason));
   }
   return Join(reasons, ", ");
@@ -830,13 +875,11 @@ std::string PodSecurityReasons(PodSecurityLevel level, const object* pod_metadat
 }  // namespace
 
 std::string PodSecurityViolations(PodSecurityLevel level, const object* pod_metadata,
-                                  const object* pod_spec) {
-  if (level == PodSecurityLevel::kPrivileged) return "";
+                                  const object* pod_spec, int minor) {
   std::vector<std::string> parts;
   for (const auto& check : kChecks) {
-    if (level == PodSecurityLevel::kBaseline && !check.baseline) continue;
-    if (level == PodSecurityLevel::kRestricted && check.replaced_in_restricted) continue;
-    Result result = check.check(pod_metadata, pod_spec);
+    if (!Applies(check, level, minor)) continue;
+    Result result = check.check(pod_metadata, pod_spec, minor);
     if (result.reason.empty()) continue;
     parts.push_back(result.detail.empty() ? result.reason
                                           : fmt::format("{} ({})", result.reason, result.detail));
@@ -880,13 +923,15 @@ std::optional<Rejection> PodSecurity::Validate(const Attributes& attributes,
     }
     const auto* metadata = json::Object(attributes.object, "metadata");
     const auto* spec = json::Object(attributes.object, "spec");
-    const std::string enforced = PodSecurityViolations(policy.enforce.level, metadata, spec);
+    const std::string enforced =
+        PodSecurityViolations(policy.enforce.level, metadata, spec, policy.enforce.Minor());
     if (!enforced.empty()) {
       return Forbidden(
           attributes, attributes.name,
           fmt::format("violates PodSecurity \"{}\": {}", policy.enforce.Text(), enforced));
     }
-    const std::string warned = PodSecurityViolations(policy.warn.level, metadata, spec);
+    const std::string warned =
+        PodSecurityViolations(policy.warn.level, metadata, spec, policy.warn.Minor());
     if (!warned.empty()) {
       context.warnings.push_back(
           fmt::format("would violate PodSecurity \"{}\": {}", policy.warn.Text(), warned));
@@ -895,7 +940,8 @@ std::optional<Rejection> PodSecurity::Validate(const Attributes& attributes,
   }
   const auto [metadata, spec] = PodTemplateOf(attributes);
   if (spec == nullptr) return std::nullopt;
-  const std::string warned = PodSecurityViolations(policy.warn.level, metadata, spec);
+  const std::string warned =
+      PodSecurityViolations(policy.warn.level, metadata, spec, policy.warn.Minor());
   if (!warned.empty()) {
     context.warnings.push_back(
         fmt::format("would violate PodSecurity \"{}\": {}", policy.warn.Text(), warned));

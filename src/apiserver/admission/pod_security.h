@@ -2,7 +2,9 @@
 // for with its pod-security.kubernetes.io/{enforce,warn,audit}[-version] labels, with upstream's
 // checks and messages as of Kubernetes 1.32. Pods that violate the enforce level are refused;
 // violations of the warn level become warnings; workload objects with pod templates (deployments,
-// jobs, ...) only get warnings, as upstream. Every version label is evaluated as "latest".
+// jobs, ...) only get warnings, as upstream. A `-version` label v1.N evaluates the checks as
+// upstream's version 1.N had them (checks added later left out, older forms of changed ones);
+// "latest" and versions newer than 1.32 are 1.32's checks.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -15,10 +17,15 @@ namespace kpp::apiserver::admission {
 
 enum class PodSecurityLevel { kPrivileged, kBaseline, kRestricted };
 
-// "reason (detail), reason (detail)" of every check of `level` the pod fails, in upstream's order
-// (baseline checks, then restricted ones, each group by check ID); empty when it passes.
+// The newest policy version this server knows (Kubernetes 1.32): "latest".
+inline constexpr int kLatestPodSecurityMinor = 32;
+
+// "reason (detail), reason (detail)" of every check of `level` at version 1.`minor` the pod
+// fails, in upstream's order (baseline checks, then restricted ones, each group by check ID);
+// empty when it passes.
 std::string PodSecurityViolations(PodSecurityLevel level, const boost::json::object* pod_metadata,
-                                  const boost::json::object* pod_spec);
+                                  const boost::json::object* pod_spec,
+                                  int minor = kLatestPodSecurityMinor);
 
 class PodSecurity final : public Plugin {
  public:

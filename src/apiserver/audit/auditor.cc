@@ -37,6 +37,9 @@ struct Auditor::Record : std::enable_shared_from_this<Auditor::Record> {
   SystemTime received;
   ops::RequestInfo info;
   std::optional<UserInfo> user;
+  // Set by the request's thread after the RequestReceived stage, as upstream's impersonation
+  // filter runs after its audit filter; events copy it.
+  std::optional<UserInfo> impersonated_user;
   bool decided = false;
   Decision decision;
   json::object annotations;
@@ -55,6 +58,7 @@ struct PendingEvent {
   std::string response_body;  // only at RequestResponse
   std::string response_content_type;
   json::object annotations;
+  std::optional<UserInfo> impersonated_user;
 };
 
 }  // namespace
@@ -288,6 +292,10 @@ std::string FormatEvent(const PendingEvent& pending) {
   } else {
     out += "{}";
   }
+  if (pending.impersonated_user) {
+    out += ",\"impersonatedUser\":";
+    AppendUser(out, *pending.impersonated_user);
+  }
   out += ",\"sourceIPs\":";
   AppendStrings(out, record.source_ips);
   if (!record.user_agent.empty()) AppendField(out, "userAgent", record.user_agent);
@@ -383,6 +391,7 @@ void Auditor::Emit(const std::shared_ptr<Record>& record, std::string_view stage
   event.stage = stage;
   event.stage_time = std::chrono::system_clock::now();
   event.annotations = record->annotations;
+  event.impersonated_user = record->impersonated_user;
   if (response != nullptr) {
     event.has_response = true;
     event.status = response->status;
@@ -458,6 +467,11 @@ void SetRequestUser(const UserInfo& user) {
   current_record->user = user;
   // Recorded now, before the request is served, as upstream records it.
   current_record->auditor->Decide(*current_record);
+}
+
+void SetImpersonatedUser(const UserInfo& user) {
+  if (current_record == nullptr) return;
+  current_record->impersonated_user = user;
 }
 
 void AddRequestAnnotation(std::string_view key, std::string_view value) {

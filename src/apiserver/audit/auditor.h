@@ -66,6 +66,9 @@ class Auditor {
 
 // The authenticated user of the request being handled on this thread.
 void SetRequestUser(const UserInfo& user);
+// The user the request acts as (impersonation headers that were allowed): the events after
+// RequestReceived name it as impersonatedUser, the requester staying `user`.
+void SetImpersonatedUser(const UserInfo& user);
 // An annotation of the request being handled on this thread (e.g.
 // "authorization.k8s.io/decision": "allow").
 void AddRequestAnnotation(std::string_view key, std::string_view value);

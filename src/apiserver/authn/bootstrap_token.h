@@ -23,6 +23,9 @@ std::optional<std::pair<std::string_view, std::string_view>> SplitBootstrapToken
 // Whether the secret's data.expiration (RFC 3339) has passed at `now`; an unreadable one counts
 // as passed, as upstream's.
 bool BootstrapTokenExpired(const boost::json::object& secret, Clock::TimePoint now);
+// How long until it expires (negative once it has, nullopt when it never does).
+std::optional<std::chrono::seconds> BootstrapTokenTimeLeft(const boost::json::object& secret,
+                                                           Clock::TimePoint now);
 
 // The user a bootstrap token is, or nullopt (with the reason in `*error`, for logs only:
 // upstream reports no error for these tokens).

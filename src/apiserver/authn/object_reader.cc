@@ -29,27 +29,57 @@ std::optional<boost::json::object> ObjectReader::Get(const std::string& path) co
   return std::move(value.as_object());
 }
 
+std::optional<boost::json::object> ObjectReader::FromCache(std::string_view plural,
+                                                           std::string_view ns,
+                                                           std::string_view name) const {
+  if (!cached_) return std::nullopt;
+  std::shared_ptr<const std::string> json = cached_(plural, ns, name);
+  if (json == nullptr) return std::nullopt;
+  std::string key = fmt::format("{}/{}/{}", plural, ns, name);
+  {
+    std::lock_guard lock(parsed_mutex_);
+    const auto found = parsed_.find(key);
+    if (found != parsed_.end() && found->second.json == json) return found->second.object;
+  }
+  boost::system::error_code error;
+  auto value = boost::json::parse(*json, error);
+  if (error || !value.is_object()) return std::nullopt;
+  constexpr size_t kMaxParsed = 4096;
+  std::lock_guard lock(parsed_mutex_);
+  if (parsed_.size() >= kMaxParsed) parsed_.clear();
+  parsed_.insert_or_assign(std::move(key), Parsed{std::move(json), value.as_object()});
+  return std::move(value.as_object());
+}
+
+std::optional<boost::json::object> ObjectReader::Read(std::string_view plural, std::string_view ns,
+                                                      std::string_view name,
+                                                      const std::string& path) const {
+  if (auto cached = FromCache(plural, ns, name)) return cached;
+  return Get(path);
+}
+
 std::optional<boost::json::object> ObjectReader::ServiceAccount(std::string_view ns,
                                                                 std::string_view name) const {
   if (!IsPathSegment(ns) || !IsPathSegment(name)) return std::nullopt;
-  return Get(fmt::format("/api/v1/namespaces/{}/serviceaccounts/{}", ns, name));
+  return Read("serviceaccounts", ns, name,
+              fmt::format("/api/v1/namespaces/{}/serviceaccounts/{}", ns, name));
 }
 
 std::optional<boost::json::object> ObjectReader::Pod(std::string_view ns,
                                                      std::string_view name) const {
   if (!IsPathSegment(ns) || !IsPathSegment(name)) return std::nullopt;
-  return Get(fmt::format("/api/v1/namespaces/{}/pods/{}", ns, name));
+  return Read("pods", ns, name, fmt::format("/api/v1/namespaces/{}/pods/{}", ns, name));
 }
 
 std::optional<boost::json::object> ObjectReader::Secret(std::string_view ns,
                                                         std::string_view name) const {
   if (!IsPathSegment(ns) || !IsPathSegment(name)) return std::nullopt;
-  return Get(fmt::format("/api/v1/namespaces/{}/secrets/{}", ns, name));
+  return Read("secrets", ns, name, fmt::format("/api/v1/namespaces/{}/secrets/{}", ns, name));
 }
 
 std::optional<boost::json::object> ObjectReader::Node(std::string_view name) const {
   if (!IsPathSegment(name)) return std::nullopt;
-  return Get(fmt::format("/api/v1/nodes/{}", name));
+  return Read("nodes", "", name, fmt::format("/api/v1/nodes/{}", name));
 }
 
 std::string StringAt(const boost::json::object& object,

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <limits>
 
 #include "apiserver/authn/jwt.h"
 #include "base/encoding.h"
@@ -132,13 +134,86 @@ Result<std::string> ServiceAccountTokens::IssueLegacy(std::string_view ns,
 
 std::optional<TokenUser> ServiceAccountTokens::AuthenticateToken(
     std::string_view token, std::span<const std::string> audiences, std::string* error) const {
-  const bool legacy = jwt::HasIssuer(token, kLegacyServiceAccountIssuer);
-  // Tokens of other issuers are not ours to judge (nor to report on).
-  if (!legacy && !jwt::HasIssuer(token, issuer_)) return std::nullopt;
-  const auto claims = VerifiedClaims(token, error);
-  if (claims == nullptr) return std::nullopt;
-  if (legacy) return AuthenticateLegacy(token, *claims, audiences, error);
-  return AuthenticateBound(*claims, audiences, error);
+  std::string key(token);
+  for (const auto& audience : audiences) {
+    key += '\x1f';
+    key += audience;
+  }
+  const int64_t now = UnixSeconds(clock_);
+  {
+    std::shared_lock lock(authenticated_mutex_);
+    if (const auto found = authenticated_.find(key); found != authenticated_.end()) {
+      const Authenticated& known = found->second;
+      const bool current =
+          now >= known.valid_from && now <= known.valid_until &&
+          std::all_of(known.dependencies.begin(), known.dependencies.end(), [&](const auto& d) {
+            return reader_.CachedVersion(d.plural, d.ns, d.name) == d.version;
+          });
+      if (current) return known.result;
+    }
+  }
+  // A token verified before is ours and its claims are known: no decoding again.
+  std::shared_ptr<const boost::json::object> claims;
+  {
+    std::shared_lock lock(verified_mutex_);
+    if (const auto found = verified_.find(std::string(token)); found != verified_.end()) {
+      claims = found->second;
+    }
+  }
+  if (claims == nullptr) {
+    // Tokens of other issuers are not ours to judge (nor to report on).
+    if (!jwt::HasIssuer(token, kLegacyServiceAccountIssuer) && !jwt::HasIssuer(token, issuer_)) {
+      return std::nullopt;
+    }
+    claims = VerifiedClaims(token, error);
+    if (claims == nullptr) return std::nullopt;
+  }
+  if (StringAt(*claims, {"iss"}) == kLegacyServiceAccountIssuer) {
+    return AuthenticateLegacy(token, *claims, audiences, error);
+  }
+  // The versions before the checks: if an object changes meanwhile, the entry never matches.
+  auto dependencies = DependenciesOf(*claims);
+  auto result = AuthenticateBound(*claims, audiences, error);
+  if (result && dependencies) {
+    Authenticated known{*result, std::numeric_limits<int64_t>::min(),
+                        std::numeric_limits<int64_t>::max(), std::move(*dependencies)};
+    for (const char* name : {"nbf", "iat"}) {
+      if (const auto at = jwt::NumericClaim(*claims, name)) {
+        known.valid_from = std::max(known.valid_from, *at - kTokenLeewaySeconds);
+      }
+    }
+    if (const auto expires = jwt::NumericClaim(*claims, "exp")) {
+      known.valid_until = *expires + kTokenLeewaySeconds;
+    }
+    std::unique_lock lock(authenticated_mutex_);
+    if (authenticated_.size() >= kMaxVerifiedTokens) authenticated_.clear();
+    authenticated_.insert_or_assign(std::move(key), std::move(known));
+  }
+  return result;
+}
+
+std::optional<std::vector<ServiceAccountTokens::Dependency>> ServiceAccountTokens::DependenciesOf(
+    const boost::json::object& claims) const {
+  const auto* private_claims = claims.if_contains("kubernetes.io");
+  if (private_claims == nullptr || !private_claims->is_object()) return std::nullopt;
+  const auto& kubernetes = private_claims->as_object();
+  const std::string ns = StringAt(kubernetes, {"namespace"});
+  std::vector<Dependency> dependencies;
+  const auto add = [&](const char* claim, const char* plural, std::string_view in) {
+    const auto ref = RefClaim(kubernetes, claim);
+    if (!ref) return true;
+    auto version = reader_.CachedVersion(plural, in, ref->name);
+    if (version == nullptr) return false;
+    dependencies.push_back({plural, std::string(in), ref->name, std::move(version)});
+    return true;
+  };
+  if (!add("serviceaccount", "serviceaccounts", ns) || !add("secret", "secrets", ns) ||
+      !add("pod", "pods", ns)) {
+    return std::nullopt;
+  }
+  // A node only named next to a pod is not checked (see AuthenticateBound).
+  if (!kubernetes.contains("pod") && !add("node", "nodes", "")) return std::nullopt;
+  return dependencies;
 }
 
 std::shared_ptr<const boost::json::object> ServiceAccountTokens::VerifiedClaims(

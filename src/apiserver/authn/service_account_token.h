@@ -97,6 +97,23 @@ class ServiceAccountTokens : public TokenAuthenticator {
   static constexpr size_t kMaxVerifiedTokens = 4096;
   mutable std::shared_mutex verified_mutex_;
   mutable std::unordered_map<std::string, std::shared_ptr<const boost::json::object>> verified_;
+
+  // Bound tokens that authenticated, by token and audiences: their answer is given again while
+  // the time is within the token's and every object it names (service account, secret, pod,
+  // node) is the very version it was checked against (the watch cache's object, compared by
+  // identity), so a deleted or replaced object is seen at once, as without this.
+  struct Dependency {
+    std::string plural, ns, name;
+    std::shared_ptr<const std::string> version;
+  };
+  struct Authenticated {
+    TokenUser result;
+    int64_t valid_from = 0, valid_until = 0;  // Unix seconds
+    std::vector<Dependency> dependencies;
+  };
+  std::optional<std::vector<Dependency>> DependenciesOf(const boost::json::object& claims) const;
+  mutable std::shared_mutex authenticated_mutex_;
+  mutable std::unordered_map<std::string, Authenticated> authenticated_;
 };
 
 }  // namespace kpp::apiserver

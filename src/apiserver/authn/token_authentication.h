@@ -48,6 +48,8 @@ class TokenAuthentication {
   // The answer to TokenRequest, TokenReview and issuer discovery requests; nullopt for others.
   std::optional<http::Response> Serve(const http::Request& request) const;
   void StartControllers() { controllers_->Start(); }
+  // Objects tokens depend on are read from the watch cache through `cached` (before serving).
+  void SetCachedGet(ObjectReader::CachedGet cached) { reader_.SetCachedGet(std::move(cached)); }
   void StopControllers() { controllers_->Stop(); }
 
   const BearerTokenAuthenticator& bearer() const { return *bearer_; }

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <charconv>
 #include <set>
 
 #include "api/runtime/kinds.h"
 #include "api/runtime/object.h"
 #include "api/runtime/protobuf.h"
 #include "apimachinery/status.h"
+#include "apiserver/audit/auditor.h"
 #include "apiserver/authz/bootstrap_policy.h"
 #include "apiserver/authz/impersonation.h"
 #include "apiserver/authz/node_authorizer.h"
@@ -119,7 +121,6 @@ Authorization::~Authorization() {
 
 Status Authorization::Start() {
   KPP_RETURN_IF_ERROR(ReconcileBootstrapPolicy(call_));
-  rbac_->Reload();
   rbac_->Start();
   return Ok();
 }
@@ -133,6 +134,7 @@ std::optional<http::Response> Authorization::Check(const http::Request& request,
   auto acting = Impersonate(request, user, authorizer_);
   if (auto* refused = std::get_if<http::Response>(&acting)) return std::move(*refused);
   user = std::get<UserInfo>(std::move(acting));
+  if (request.FindHeader("Impersonate-User") != nullptr) audit::SetImpersonatedUser(user);
   const ops::RequestInfo info = ops::ParseRequestInfo(request.method, request.path, request.query);
   const Attributes attributes = AttributesFor(user, info);
   const Verdict verdict = authorizer_.Authorize(attributes);
@@ -154,7 +156,28 @@ std::optional<http::Response> Authorization::Check(const http::Request& request,
 void Authorization::Observe(const http::Request& request, const http::Response& response) const {
   if (request.method == "GET" || request.method == "HEAD" || response.status >= 300) return;
   if (!request.path.starts_with("/apis/rbac.authorization.k8s.io/")) return;
-  rbac_->Reload();
+  const ops::RequestInfo info = ops::ParseRequestInfo(request.method, request.path, request.query);
+  if (!IsRbacResource(info)) return;
+  // The watch brings the change; the client's next request waits no longer than it takes.
+  if (info.verb == "delete" && !info.name.empty()) {
+    rbac_->AwaitDelete(info.resource, fmt::format("{}/{}", info.namespace_, info.name));
+    return;
+  }
+  const api::KindInfo* kind = FindKind(kRbacGroup, "v1", info.resource);
+  http::Request answer;
+  answer.body = response.body;
+  const auto body = JsonBody(answer, kind);
+  boost::system::error_code ec;
+  const auto parsed = boost::json::parse(body.value_or(""), ec);
+  int64_t revision = 0;
+  if (!ec && parsed.is_object()) {
+    const auto* metadata = parsed.as_object().if_contains("metadata");
+    if (metadata != nullptr && metadata->is_object()) {
+      const std::string version = JsonString(metadata->get_object(), "resourceVersion");
+      std::from_chars(version.data(), version.data() + version.size(), revision);
+    }
+  }
+  rbac_->AwaitWrite(info.resource, revision);
 }
 
 std::optional<http::Response> Authorization::ServeAccessReview(const http::Request& request,

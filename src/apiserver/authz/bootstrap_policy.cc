@@ -88,9 +88,12 @@ Binding NamespacedBinding(std::string namespace_, std::string name, std::string 
 
 // The controller roles the controller manager's controllers run with (each as the service
 // account kube-system/<name>), as upstream's bootstrap policy grants them.
+// Rights as of 1.32's latest patch release, which grants watch wherever a controller lists (its
+// clients list through watches).
 void AddControllerRoles(BootstrapPolicy& policy) {
-  auto add = [&policy](const std::string& controller, std::vector<PolicyRule> rules) {
-    rules.push_back(Events());
+  auto add = [&policy](const std::string& controller, std::vector<PolicyRule> rules,
+                       bool records_events = true) {
+    if (records_events) rules.push_back(Events());
     const std::string role = "system:controller:" + controller;
     policy.cluster_roles.push_back(ClusterRole(role, std::move(rules)));
     policy.cluster_role_bindings.push_back(
@@ -111,7 +114,7 @@ void AddControllerRoles(BootstrapPolicy& policy) {
        Rule({"get", "list", "watch", "create", "update", "delete", "patch"}, {"batch"}, {"jobs"}),
        Rule({"update"}, {"batch"}, {"cronjobs/status"}),
        Rule({"update"}, {"batch"}, {"cronjobs/finalizers"}),
-       Rule({"list", "delete"}, {""}, {"pods"})});
+       Rule({"list", "watch", "delete"}, {""}, {"pods"})});
   add("daemon-set-controller",
       {Rule(kRead, {"apps", "extensions"}, {"daemonsets"}),
        Rule({"update"}, {"apps", "extensions"}, {"daemonsets/status"}),
@@ -130,30 +133,47 @@ void AddControllerRoles(BootstrapPolicy& policy) {
        Rule({"get", "list", "watch", "update"}, {""}, {"pods"})});
   add("endpoint-controller",
       {Rule(kRead, {""}, {"services", "pods"}),
-       Rule({"get", "list", "create", "update", "delete"}, {""}, {"endpoints"}),
+       Rule({"get", "list", "watch", "create", "update", "delete"}, {""}, {"endpoints"}),
        Rule({"create"}, {""}, {"endpoints/restricted"})});
   add("endpointslice-controller", {Rule(kRead, {""}, {"services", "pods", "nodes"}),
-                                   Rule({"get", "list", "create", "update", "delete"},
-                                        {"discovery.k8s.io"}, {"endpointslices"}),
-                                   Rule({"update"}, {""}, {"services/finalizers"})});
+                                   Rule({"update"}, {""}, {"services/finalizers"}),
+                                   Rule({"get", "list", "watch", "create", "update", "delete"},
+                                        {"discovery.k8s.io"}, {"endpointslices"})});
+  add("endpointslicemirroring-controller",
+      {Rule(kRead, {""}, {"services", "endpoints"}),
+       Rule({"update"}, {""}, {"services/finalizers", "endpoints/finalizers"}),
+       Rule({"get", "list", "watch", "create", "update", "delete"}, {"discovery.k8s.io"},
+            {"endpointslices"})});
+  add("expand-controller",
+      {Rule({"get", "list", "watch", "update", "patch"}, {""}, {"persistentvolumes"}),
+       Rule({"update", "patch"}, {""}, {"persistentvolumeclaims/status"}),
+       Rule(kRead, {""}, {"persistentvolumeclaims"}), Rule({"get"}, {""}, {"services"})});
+  add("ephemeral-volume-controller",
+      {Rule(kRead, {""}, {"pods"}), Rule({"update"}, {""}, {"pods/finalizers"}),
+       Rule({"get", "list", "watch", "create"}, {""}, {"persistentvolumeclaims"})});
   add("generic-garbage-collector",
       {Rule({"get", "list", "watch", "patch", "update", "delete"}, {"*"}, {"*"})});
   add("horizontal-pod-autoscaler",
       {Rule({"get", "list", "watch"}, {"autoscaling"}, {"horizontalpodautoscalers"}),
        Rule({"update"}, {"autoscaling"}, {"horizontalpodautoscalers/status"}),
-       Rule({"get", "update"}, {"*"}, {"*/scale"}), Rule({"list"}, {""}, {"pods"}),
-       Rule({"list"}, {"metrics.k8s.io"}, {"pods"})});
+       Rule({"get", "update"}, {"*"}, {"*/scale"}), Rule({"list", "watch"}, {""}, {"pods"}),
+       Rule({"list", "watch"}, {"metrics.k8s.io"}, {"pods"}),
+       Rule(kRead, {"custom.metrics.k8s.io"}, {"*"}),
+       Rule(kRead, {"external.metrics.k8s.io"}, {"*"})});
   add("job-controller", {Rule({"get", "list", "watch", "update", "patch"}, {"batch"}, {"jobs"}),
                          Rule({"update"}, {"batch"}, {"jobs/status"}),
                          Rule({"update"}, {"batch"}, {"jobs/finalizers"}),
                          Rule({"list", "watch", "create", "delete", "patch"}, {""}, {"pods"})});
-  add("namespace-controller", {Rule({"get", "list", "watch", "delete"}, {""}, {"namespaces"}),
-                               Rule({"update"}, {""}, {"namespaces/finalize", "namespaces/status"}),
-                               Rule({"get", "list", "delete", "deletecollection"}, {"*"}, {"*"})});
+  add("namespace-controller",
+      {Rule({"get", "list", "watch", "delete"}, {""}, {"namespaces"}),
+       Rule({"update"}, {""}, {"namespaces/finalize", "namespaces/status"}),
+       Rule({"get", "list", "watch", "delete", "deletecollection"}, {"*"}, {"*"})},
+      /*records_events=*/false);
   add("node-controller",
-      {Rule({"get", "list", "update", "delete", "patch"}, {""}, {"nodes"}),
+      {Rule({"get", "list", "watch", "update", "delete", "patch"}, {""}, {"nodes"}),
        Rule({"patch", "update"}, {""}, {"nodes/status"}),
-       Rule({"patch", "update"}, {""}, {"pods/status"}), Rule({"list", "delete"}, {""}, {"pods"})});
+       Rule({"patch", "update"}, {""}, {"pods/status"}),
+       Rule({"list", "watch", "delete"}, {""}, {"pods"})});
   add("persistent-volume-binder",
       {Rule({"get", "list", "watch", "update", "create", "delete"}, {""}, {"persistentvolumes"}),
        Rule({"update"}, {""}, {"persistentvolumes/status"}),
@@ -163,8 +183,9 @@ void AddControllerRoles(BootstrapPolicy& policy) {
        Rule({"get", "list", "watch"}, {"storage.k8s.io"}, {"storageclasses"}),
        Rule({"get", "create", "delete"}, {""}, {"services", "endpoints"})});
   add("pod-garbage-collector",
-      {Rule({"list", "watch", "delete"}, {""}, {"pods"}), Rule({"get", "list"}, {""}, {"nodes"}),
-       Rule({"patch"}, {""}, {"pods/status"})});
+      {Rule({"list", "watch", "delete"}, {""}, {"pods"}), Rule(kRead, {""}, {"nodes"}),
+       Rule({"patch"}, {""}, {"pods/status"})},
+      /*records_events=*/false);
   add("replicaset-controller",
       {Rule({"get", "list", "watch", "update"}, {"apps", "extensions"}, {"replicasets"}),
        Rule({"update"}, {"apps", "extensions"}, {"replicasets/status"}),
@@ -178,9 +199,14 @@ void AddControllerRoles(BootstrapPolicy& policy) {
   add("resourcequota-controller",
       {Rule({"list", "watch"}, {"*"}, {"*"}), Rule({"update"}, {""}, {"resourcequotas/status"})});
   add("root-ca-cert-publisher", {Rule({"create", "update"}, {""}, {"configmaps"})});
+  add("route-controller",
+      {Rule({"list", "watch"}, {""}, {"nodes"}), Rule({"patch"}, {""}, {"nodes/status"})});
   add("service-account-controller", {Rule({"create"}, {""}, {"serviceaccounts"})});
+  add("service-controller",
+      {Rule(kRead, {""}, {"services"}), Rule({"patch", "update"}, {""}, {"services/status"}),
+       Rule({"list", "watch"}, {""}, {"nodes"})});
   add("statefulset-controller",
-      {Rule({"list", "watch"}, {""}, {"pods"}), Rule({"list", "watch"}, {"apps"}, {"statefulsets"}),
+      {Rule({"list", "watch"}, {""}, {"pods"}), Rule(kRead, {"apps"}, {"statefulsets"}),
        Rule({"update"}, {"apps"}, {"statefulsets/status"}),
        Rule({"update"}, {"apps"}, {"statefulsets/finalizers"}),
        Rule({"get", "create", "delete", "update", "patch"}, {""}, {"pods"}),
@@ -191,11 +217,37 @@ void AddControllerRoles(BootstrapPolicy& policy) {
   add("ttl-controller", {Rule({"update", "patch", "list", "watch"}, {""}, {"nodes"})});
   add("ttl-after-finished-controller",
       {Rule({"get", "list", "watch", "delete"}, {"batch"}, {"jobs"})});
-  add("disruption-controller", {Rule(kRead, {"apps", "extensions"}, {"deployments", "replicasets"}),
-                                Rule(kRead, {""}, {"replicationcontrollers", "pods"}),
-                                Rule(kRead, {"policy"}, {"poddisruptionbudgets"}),
-                                Rule({"update"}, {"policy"}, {"poddisruptionbudgets/status"}),
-                                Rule({"get"}, {"*"}, {"*/scale"})});
+  add("disruption-controller",
+      {Rule(kRead, {"apps", "extensions"}, {"deployments", "replicasets"}),
+       Rule(kRead, {""}, {"replicationcontrollers"}),
+       Rule(kRead, {"policy"}, {"poddisruptionbudgets"}), Rule(kRead, {"apps"}, {"statefulsets"}),
+       Rule({"update"}, {"policy"}, {"poddisruptionbudgets/status"}),
+       Rule({"patch", "update"}, {""}, {"pods/status"}), Rule({"get"}, {"*"}, {"*/scale"})});
+  add("certificate-controller",
+      {Rule({"get", "list", "watch", "delete"}, {"certificates.k8s.io"},
+            {"certificatesigningrequests"}),
+       Rule({"update"}, {"certificates.k8s.io"},
+            {"certificatesigningrequests/status", "certificatesigningrequests/approval"}),
+       Rule({"approve"}, {"certificates.k8s.io"}, {"signers"},
+            {"kubernetes.io/kube-apiserver-client-kubelet"}),
+       Rule({"sign"}, {"certificates.k8s.io"}, {"signers"},
+            {"kubernetes.io/legacy-unknown", "kubernetes.io/kube-apiserver-client",
+             "kubernetes.io/kube-apiserver-client-kubelet", "kubernetes.io/kubelet-serving"}),
+       Rule({"create"}, {"authorization.k8s.io"}, {"subjectaccessreviews"})});
+  add("pvc-protection-controller",
+      {Rule({"get", "list", "watch", "update"}, {""}, {"persistentvolumeclaims"}),
+       Rule(kRead, {""}, {"pods"})});
+  add("pv-protection-controller",
+      {Rule({"get", "list", "watch", "update"}, {""}, {"persistentvolumes"})});
+  add("validatingadmissionpolicy-status-controller",
+      {Rule(kRead, {"admissionregistration.k8s.io"}, {"validatingadmissionpolicies"}),
+       Rule({"get", "patch", "update"}, {"admissionregistration.k8s.io"},
+            {"validatingadmissionpolicies/status"})});
+  add("legacy-service-account-token-cleaner",
+      {Rule({"get"}, {""}, {"configmaps"},
+            {"kube-apiserver-legacy-service-account-token-tracking"}),
+       Rule({"patch", "delete"}, {""}, {"secrets"})},
+      /*records_events=*/false);
 }
 
 BootstrapPolicy BuildPolicy() {

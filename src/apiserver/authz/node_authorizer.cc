@@ -240,13 +240,13 @@ Verdict NodeAuthorizer::Authorize(const Attributes& attributes) const {
       }
       return {Decision::kAllow, ""};
     }
-    // Writes of other Nodes pass here, as upstream's: NodeRestriction admission refuses them.
-    if (group.empty() && resource == "pods" && attributes.subresource == "status" &&
-        !IsReadVerb(attributes.verb) &&
-        !References(node, fmt::format("pod/{}/{}", attributes.namespace_, attributes.name))) {
-      return {Decision::kNoOpinion,
-              fmt::format("node '{}' can only update the status of pods bound to it", node)};
+    // kpp's metrics.k8s.io (apiserver/metrics): a node reports its own pods' usage only.
+    if (group == "metrics.k8s.io" && resource == "nodes" && attributes.subresource == "report") {
+      if (attributes.verb == "create" && attributes.name == node) return {Decision::kAllow, ""};
+      return {Decision::kNoOpinion, "can only report the usage of its own node"};
     }
+    // Writes of other Nodes, and of the statuses of pods bound elsewhere, pass here, as
+    // upstream's: NodeRestriction admission refuses them with its own message.
   }
   for (const auto& rule : node_rules_) {
     if (RuleAllows(attributes, rule)) return {Decision::kAllow, ""};

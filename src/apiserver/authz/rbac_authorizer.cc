@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <charconv>
 
 #include "base/log.h"
 
@@ -36,26 +37,28 @@ std::string CacheKey(const Attributes& a) {
   return key;
 }
 
-std::optional<boost::json::array> ListItems(const LoopbackCall& call, const std::string& plural) {
-  http::Request request =
-      http::Request::LocalJson("GET", fmt::format("/apis/{}/v1/{}", kRbacGroup, plural));
-  request.headers.push_back({"User-Agent", "kpp-rbac-authorizer"});
-  const http::Response response = call(request);
-  if (response.status != 200) return std::nullopt;
-  boost::system::error_code ec;
-  auto parsed = boost::json::parse(response.body, ec);
-  if (ec || !parsed.is_object()) return std::nullopt;
-  auto* items = parsed.as_object().if_contains("items");
-  if (items == nullptr || !items->is_array()) return boost::json::array();
-  return std::move(items->as_array());
+int64_t ResourceVersionOf(const boost::json::object& object) {
+  const auto* metadata = object.if_contains("metadata");
+  if (metadata == nullptr || !metadata->is_object()) return 0;
+  const auto* version = metadata->as_object().if_contains("resourceVersion");
+  if (version == nullptr || !version->is_string()) return 0;
+  int64_t revision = 0;
+  const std::string_view text = version->get_string();
+  std::from_chars(text.data(), text.data() + text.size(), revision);
+  return revision;
 }
 
-std::string ResourceVersionOf(const boost::json::value& item) {
-  const auto* metadata = item.as_object().if_contains("metadata");
-  if (metadata == nullptr || !metadata->is_object()) return {};
-  const auto* version = metadata->as_object().if_contains("resourceVersion");
-  return version != nullptr && version->is_string() ? std::string(version->get_string())
-                                                    : std::string();
+bool InitialEventsEnd(const boost::json::object& object) {
+  const auto* metadata = object.if_contains("metadata");
+  if (metadata == nullptr || !metadata->is_object()) return false;
+  const auto* annotations = metadata->as_object().if_contains("annotations");
+  if (annotations == nullptr || !annotations->is_object()) return false;
+  const auto* end = annotations->as_object().if_contains("k8s.io/initial-events-end");
+  return end != nullptr && end->is_string() && end->get_string() == "true";
+}
+
+std::string KeyOf(std::string_view namespace_, std::string_view name) {
+  return fmt::format("{}/{}", namespace_, name);
 }
 
 bool Contains(const std::vector<std::string>& items, std::string_view item) {
@@ -132,7 +135,13 @@ std::vector<PolicyRule> AggregatedRules(const Role& aggregated, const std::vecto
 }
 
 RbacAuthorizer::RbacAuthorizer(LoopbackCall call)
-    : call_(std::move(call)), snapshot_(std::make_shared<Snapshot>(Policy({}, {}))) {}
+    : call_(std::move(call)), snapshot_(std::make_shared<Snapshot>(Policy({}, {}))) {
+  const char* plurals[] = {"clusterroles", "roles", "clusterrolebindings", "rolebindings"};
+  for (size_t i = 0; i < followed_.size(); ++i) {
+    followed_[i].plural = plurals[i];
+    followed_[i].roles = followed_[i].plural.ends_with("roles");
+  }
+}
 
 RbacAuthorizer::~RbacAuthorizer() {
   Stop();
@@ -163,48 +172,260 @@ Verdict RbacAuthorizer::Authorize(const Attributes& attributes) const {
   return verdict;
 }
 
-void RbacAuthorizer::Reload() {
-  std::lock_guard reload(reload_mutex_);
+void RbacAuthorizer::Install(Policy policy) {
+  // A new snapshot starts with no cached decisions: those of the old one are dropped with it.
+  auto next = std::make_shared<Snapshot>(std::move(policy));
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_ = std::move(next);
+  }
+  ++snapshots_built_;
+}
+
+void RbacAuthorizer::Load(std::vector<Role> roles, std::vector<Binding> bindings) {
+  Install(Policy(std::move(roles), std::move(bindings)));
+}
+
+bool RbacAuthorizer::Start(std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard lock(mutex_);
+    if (started_) return true;
+    started_ = true;
+    stopping_ = false;
+    for (auto& followed : followed_) {
+      threads_.emplace_back([this, &followed] { Follow(followed); });
+    }
+  }
+  const bool synced = WaitFor(
+      [this] {
+        return std::all_of(followed_.begin(), followed_.end(),
+                           [](const Followed& f) { return f.synced; });
+      },
+      timeout);
+  if (!synced) KLOG_WARNING("RBAC: the watches of roles and bindings did not sync in time");
+  Rebuild();
+  std::lock_guard lock(mutex_);
+  threads_.emplace_back([this] { RebuildLoop(); });
+  return synced;
+}
+
+void RbacAuthorizer::Stop() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    for (auto& followed : followed_) {
+      if (followed.stream) followed.stream->Cancel();
+    }
+    threads.swap(threads_);
+  }
+  changed_.notify_all();
+  for (auto& thread : threads) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
+bool RbacAuthorizer::WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return stopping_ || done(); }) && !stopping_;
+}
+
+void RbacAuthorizer::Follow(Followed& followed) {
+  const std::string path = fmt::format("/apis/{}/v1/{}", kRbacGroup, followed.plural);
+  while (true) {
+    std::vector<std::pair<std::string, std::string>> query = {{"watch", "true"},
+                                                              {"allowWatchBookmarks", "true"}};
+    bool in_initial = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      if (followed.synced) {
+        query.emplace_back("resourceVersion", std::to_string(followed.revision));
+      } else {
+        // A watch-list: every object as an ADDED event, then the initial-events-end bookmark.
+        in_initial = true;
+        query.emplace_back("sendInitialEvents", "true");
+        query.emplace_back("resourceVersionMatch", "NotOlderThan");
+      }
+    }
+    http::Request request = http::Request::LocalJson("GET", path, "", std::move(query));
+    request.headers.push_back({"User-Agent", "kpp-rbac-authorizer"});
+    http::Response response = call_(request);
+    bool restart = false;
+    if (response.status == 200 && response.stream) {
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) {
+          response.stream->Cancel();
+          return;
+        }
+        followed.stream = response.stream;
+      }
+      Followed initial;
+      std::string buffer;
+      while (auto piece = response.stream->Next()) {
+        buffer += *piece;
+        size_t start = 0;
+        for (size_t end; (end = buffer.find('\n', start)) != std::string::npos; start = end + 1) {
+          if (!ApplyLine(followed, std::string_view(buffer).substr(start, end - start), initial,
+                         in_initial)) {
+            restart = true;
+            break;
+          }
+        }
+        buffer.erase(0, start);
+        if (restart) break;
+      }
+      response.stream->Cancel();
+      std::lock_guard lock(mutex_);
+      followed.stream.reset();
+      if (restart) followed.synced = false;
+      if (stopping_) return;
+    } else {
+      KLOG_V(2, "RBAC: watching {} failed ({}): {}", followed.plural, response.status,
+             response.body);
+      restart = true;
+    }
+    if (restart || in_initial) {
+      // Do not spin on a failing watch.
+      std::unique_lock lock(mutex_);
+      changed_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+    }
+  }
+}
+
+bool RbacAuthorizer::ApplyLine(Followed& followed, std::string_view line, Followed& initial,
+                               bool& in_initial) {
+  if (line.empty()) return true;
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(line, ec);
+  if (ec || !parsed.is_object()) return false;
+  const auto& event = parsed.as_object();
+  const auto* type = event.if_contains("type");
+  const auto* object = event.if_contains("object");
+  if (type == nullptr || !type->is_string() || object == nullptr || !object->is_object()) {
+    return false;
+  }
+  const std::string_view event_type = type->get_string();
+  const auto& item = object->get_object();
+  if (event_type == "ERROR") {
+    KLOG_V(2, "RBAC: the watch of {} ended: {}", followed.plural, boost::json::serialize(item));
+    return false;
+  }
+  const int64_t revision = ResourceVersionOf(item);
+  std::lock_guard lock(mutex_);
+  if (event_type == "BOOKMARK") {
+    if (in_initial && InitialEventsEnd(item)) {
+      followed.role_objects = std::move(initial.role_objects);
+      followed.binding_objects = std::move(initial.binding_objects);
+      followed.synced = true;
+      in_initial = false;
+      ++generation_;
+    }
+    if (!in_initial) followed.revision = std::max(followed.revision, revision);
+    changed_.notify_all();
+    return true;
+  }
+  Followed& target = in_initial ? initial : followed;
+  if (followed.roles) {
+    Role role = ParseRole(item);
+    std::string key = KeyOf(role.namespace_, role.name);
+    if (event_type == "DELETED") {
+      target.role_objects.erase(key);
+    } else {
+      target.role_objects.insert_or_assign(std::move(key), std::move(role));
+    }
+  } else {
+    Binding binding = ParseBinding(item);
+    std::string key = KeyOf(binding.namespace_, binding.name);
+    if (event_type == "DELETED") {
+      target.binding_objects.erase(key);
+    } else {
+      target.binding_objects.insert_or_assign(std::move(key), std::move(binding));
+    }
+  }
+  if (!in_initial) {
+    followed.revision = std::max(followed.revision, revision);
+    ++generation_;
+    changed_.notify_all();
+  }
+  return true;
+}
+
+void RbacAuthorizer::Rebuild() {
+  std::lock_guard rebuild(rebuild_mutex_);
   constexpr int kPasses = 5;
   for (int pass = 0; pass < kPasses; ++pass) {
     std::vector<Role> roles;
     std::vector<Binding> bindings;
-    std::string fingerprint;
-    for (const char* plural : {"clusterroles", "roles", "clusterrolebindings", "rolebindings"}) {
-      auto items = ListItems(call_, plural);
-      if (!items) {
-        KLOG_V(2, "RBAC: cannot list {}; keeping the previous policy", plural);
-        return;
-      }
-      fingerprint += plural;
-      for (const auto& item : *items) {
-        if (!item.is_object()) continue;
-        fingerprint += ',';
-        fingerprint += ResourceVersionOf(item);
-        const std::string_view p(plural);
-        if (p.ends_with("roles")) {
-          roles.push_back(ParseRole(item.get_object()));
-        } else {
-          bindings.push_back(ParseBinding(item.get_object()));
-        }
+    uint64_t generation = 0;
+    {
+      std::lock_guard lock(mutex_);
+      generation = generation_;
+      if (generation == built_generation_ && pass == 0 && snapshots_built_ > 0) return;
+      for (const auto& followed : followed_) {
+        for (const auto& [key, role] : followed.role_objects)
+          roles.push_back(role);
+        for (const auto& [key, binding] : followed.binding_objects)
+          bindings.push_back(binding);
       }
     }
-    if (fingerprint == fingerprint_) return;
     Policy policy(std::move(roles), std::move(bindings));
-    // After an aggregated role was rewritten, read again so the snapshot holds its new rules. The
-    // last pass installs what it read even if aggregation has not settled (admin aggregates edit,
-    // which aggregates view): a policy without the newest aggregation beats none at first start.
-    if (pass + 1 < kPasses && Aggregate(policy)) continue;
-    fingerprint_ = std::move(fingerprint);
-    auto next = std::make_shared<Snapshot>(std::move(policy));
-    std::lock_guard lock(snapshot_mutex_);
-    snapshot_ = std::move(next);
+    // After an aggregated role was rewritten, wait for its event so the snapshot holds its new
+    // rules. The last pass installs what it has even if aggregation has not settled (admin
+    // aggregates edit, which aggregates view): a policy without the newest aggregation beats
+    // none at first start.
+    if (pass + 1 < kPasses) {
+      if (const int64_t written = Aggregate(policy); written > 0) {
+        WaitFor([this, written] { return followed_[0].revision >= written; },
+                std::chrono::seconds(3));
+        continue;
+      }
+    }
+    built_generation_ = generation;
+    Install(std::move(policy));
     return;
   }
 }
 
-bool RbacAuthorizer::Aggregate(const Policy& policy) {
-  bool changed = false;
+void RbacAuthorizer::RebuildLoop() {
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [this] {
+        return stopping_ || generation_ != built_generation_.load(std::memory_order_relaxed);
+      });
+      if (stopping_) return;
+    }
+    Rebuild();
+  }
+}
+
+void RbacAuthorizer::AwaitWrite(std::string_view plural, int64_t resource_version,
+                                std::chrono::milliseconds timeout) {
+  for (const auto& followed : followed_) {
+    if (followed.plural != plural) continue;
+    WaitFor([&] { return followed.revision >= resource_version; }, timeout);
+  }
+  Rebuild();
+}
+
+void RbacAuthorizer::AwaitDelete(std::string_view plural, const std::string& key,
+                                 std::chrono::milliseconds timeout) {
+  for (const auto& followed : followed_) {
+    if (followed.plural != plural) continue;
+    WaitFor(
+        [&] {
+          return followed.roles ? !followed.role_objects.contains(key)
+                                : !followed.binding_objects.contains(key);
+        },
+        timeout);
+  }
+  Rebuild();
+}
+
+int64_t RbacAuthorizer::Aggregate(const Policy& policy) {
+  int64_t written = 0;
   for (const Role& role : policy.roles()) {
     if (!role.namespace_.empty() || !role.aggregation_selectors) continue;
     std::vector<PolicyRule> rules = AggregatedRules(role, policy.roles());
@@ -226,31 +447,12 @@ bool RbacAuthorizer::Aggregate(const Policy& policy) {
       KLOG_V(1, "clusterrole aggregation: updating {} failed: {}", role.name, response.body);
       continue;
     }
-    changed = true;
+    boost::system::error_code ec;
+    auto parsed = boost::json::parse(response.body, ec);
+    const int64_t revision = !ec && parsed.is_object() ? ResourceVersionOf(parsed.as_object()) : 0;
+    written = std::max<int64_t>({written, revision, 1});
   }
-  return changed;
-}
-
-void RbacAuthorizer::Start(std::chrono::milliseconds period) {
-  thread_ = std::thread([this, period] {
-    std::unique_lock lock(thread_mutex_);
-    while (!stopping_) {
-      wake_.wait_for(lock, period, [this] { return stopping_; });
-      if (stopping_) break;
-      lock.unlock();
-      Reload();
-      lock.lock();
-    }
-  });
-}
-
-void RbacAuthorizer::Stop() {
-  {
-    std::lock_guard lock(thread_mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  return written;
 }
 
 }  // namespace kpp::apiserver::authz

@@ -128,6 +128,11 @@ bool OrphanByDefault(const api::KindInfo& kind) {
 
 bool FinalizersDone(const api::Object& updated, const api::Object& old) {
   const auto& grace = old.metadata().deletion_grace_period_seconds;
+  if (const auto* ns = dynamic_cast<const api::TypedObject<api::core::v1::Namespace>*>(&updated)) {
+    return updated.metadata().deletion_timestamp.has_value() &&
+           updated.metadata().finalizers.empty() && ns->value().spec.finalizers.empty() &&
+           (!grace.has_value() || *grace == 0);
+  }
   return updated.metadata().deletion_timestamp.has_value() &&
          updated.metadata().finalizers.empty() && grace.has_value() && *grace == 0;
 }
@@ -141,6 +146,8 @@ void PrepareUpdate(const api::KindInfo& kind, std::string_view subresource, api:
     strategy.PrepareForStatusUpdate(kind, object, old);
   } else if (subresource == "finalize") {
     CopyStatus(object, old);
+  } else {
+    strategy.PrepareForSubresourceUpdate(subresource, kind, object, old);
   }
 }
 

@@ -66,7 +66,9 @@ Result<bool> BeginNamespaceTermination(const api::KindInfo& kind, api::Object& n
 bool OrphanByDefault(const api::KindInfo& kind);
 
 // Whether `updated` (the new state of `old`) is to be deleted instead of stored: it is being
-// deleted, without grace left (deletionGracePeriodSeconds 0), and its last finalizer is gone.
+// deleted, without grace left (deletionGracePeriodSeconds 0), and its last finalizer is gone. A
+// namespace (no grace period) also needs its spec.finalizers gone, so the namespace controller's
+// finalize is what deletes it (upstream's ShouldDeleteNamespaceDuringUpdate).
 bool FinalizersDone(const api::Object& updated, const api::Object& old);
 
 // Runs the strategy's hook for an update of `object` over `old` through `subresource`: the main

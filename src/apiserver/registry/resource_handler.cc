@@ -546,14 +546,20 @@ Status ApplyNamespace(const api::KindInfo& kind, const ResourceRequest& target,
   return Ok();
 }
 
-// `old_object` is the object an update replaces (null on create).
+// `old_object` is the object an update (through `subresource`) replaces (null on create).
 std::optional<Error> Validate(const api::KindInfo& kind, const api::Object& object,
-                              const api::Object* old_object = nullptr) {
+                              const api::Object* old_object = nullptr,
+                              std::string_view subresource = "") {
   validation::FieldErrors errors;
   ValidateObjectName(api::StorageKind(kind), object.metadata(), errors);
   auto field_errors = object.ValidateFields();
   errors.insert(errors.end(), field_errors.begin(), field_errors.end());
-  StrategyFor(api::StorageKind(kind)).Validate(object, errors);
+  const Strategy& strategy = StrategyFor(api::StorageKind(kind));
+  if (old_object != nullptr) {
+    strategy.ValidateUpdate(subresource, object, *old_object, errors);
+  } else {
+    strategy.Validate(object, errors);
+  }
   if (old_object != nullptr) ValidateUpdate(kind, *old_object, object, errors);
   if (errors.empty()) return std::nullopt;
   return validation::ToInvalidError(QualifiedKind(kind), object.metadata().name, errors);
@@ -647,7 +653,7 @@ http::Response ResourceHandler::Create(const ResourceRequest& target, const http
   }
   auto& metadata = object.metadata();
   metadata.uid = NewUuid();  // before the strategy: a job's selector is made of its uid
-  StrategyFor(api::StorageKind(kind)).PrepareForCreate(object);
+  StrategyFor(api::StorageKind(kind)).PrepareForCreateAs(object, target.user);
   if (auto* custom = dynamic_cast<apiextensions::UnstructuredObject*>(&object);
       custom != nullptr && HasSubresource(kind, "status")) {
     // With a status subresource a new custom resource starts without status, as upstream's.
@@ -822,7 +828,7 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
                            request, warnings)) {
     return *std::move(refused);
   }
-  if (auto error = Validate(kind, stored, rules_base)) {
+  if (auto error = Validate(kind, stored, rules_base, target.subresource)) {
     return ObjectError(kind, target.name, *std::move(error));
   }
   if (IsDryRun(request)) {

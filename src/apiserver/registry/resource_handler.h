@@ -73,6 +73,9 @@ class ResourceHandler {
   // served resource.
   std::optional<ResourceRequest> Parse(std::string_view path) const;
 
+  // The watch caches (for in-process readers such as token authentication).
+  CachedResources& cached() const { return *cached_; }
+
  private:
   // An object as the store holds it: its key-value (revisions) and the decoded object with its
   // resourceVersion set.

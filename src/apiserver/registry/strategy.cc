@@ -8,6 +8,7 @@
 #include "apiextensions/schema/schema.h"
 #include "apimachinery/resource/quantity.h"
 #include "apiserver/registry/batch_strategy.h"
+#include "apiserver/registry/certificates_strategy.h"
 #include "apiserver/registry/lifecycle.h"
 
 namespace kpp::apiserver {
@@ -146,6 +147,18 @@ class CustomResourceDefinitionStrategy final : public Strategy {
 
 void Strategy::PrepareForCreate(api::Object&) const {}
 
+void Strategy::PrepareForCreateAs(api::Object& object, const UserInfo*) const {
+  PrepareForCreate(object);
+}
+
+void Strategy::PrepareForSubresourceUpdate(std::string_view, const api::KindInfo&, api::Object&,
+                                           const api::Object&) const {}
+
+void Strategy::ValidateUpdate(std::string_view, const api::Object& object, const api::Object&,
+                              validation::FieldErrors& errors) const {
+  Validate(object, errors);
+}
+
 void Strategy::PrepareForUpdate(const api::KindInfo& kind, api::Object& object,
                                 const api::Object& old) const {
   if (HasSubresource(kind, "status")) CopyStatus(object, old);
@@ -180,6 +193,7 @@ const Strategy& StrategyFor(const api::KindInfo& kind) {
     return crd_strategy;
   }
   if (const Strategy* batch = BatchStrategyFor(kind)) return *batch;
+  if (const Strategy* certificates = CertificatesStrategyFor(kind)) return *certificates;
   if (kind.group.empty() && kind.kind == "Namespace") return namespace_strategy;
   if (kind.group.empty() && kind.kind == "Pod") return pod_strategy;
   static const ResourceQuotaStrategy resource_quota_strategy;

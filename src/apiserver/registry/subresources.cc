@@ -260,6 +260,17 @@ labels::Set LabelsOf(const api::meta::v1::ObjectMeta& metadata) {
   return set;
 }
 
+// Evictions the disruption controller has not yet confirmed, beyond which a budget refuses more
+// (upstream's MaxDisruptedPodSize).
+constexpr size_t kMaxDisruptedPods = 2000;
+
+bool PodIsReady(const api::core::v1::Pod& pod) {
+  for (const auto& condition : pod.status.conditions) {
+    if (condition.type == "Ready") return condition.status == "True";
+  }
+  return false;
+}
+
 // A PodDisruptionBudget's selector; a budget without one selects nothing.
 labels::Selector BudgetSelector(const api::policy::v1::PodDisruptionBudget& budget) {
   if (!budget.spec.selector) return labels::Selector::Nothing();
@@ -281,7 +292,7 @@ http::Response ResourceHandler::ServeSubresource(const ResourceRequest& target,
   const std::string& subresource = target.subresource;
   const std::string& method = request.method;
   if (!HasSubresource(kind, subresource)) return NotFoundResource();
-  if (subresource == "status") {
+  if (subresource == "status" || subresource == "approval") {
     if (method == "GET") return Get(target, request);
     if (method == "PUT") return Update(target, request);
     if (method == "PATCH") return Patch(target, request);
@@ -515,6 +526,8 @@ http::Response ResourceHandler::Evict(const ResourceRequest& target,
     const auto& pod = static_cast<api::TypedObject<api::core::v1::Pod>&>(*stored.object).value();
     // Pods that are not running (or already going) are deleted whatever the budgets say.
     const std::string& phase = pod.status.phase;
+    api::meta::v1::DeleteOptions attempt_options = options;
+    bool own_precondition = false;
     const bool ignore_budgets = phase == "Succeeded" || phase == "Failed" || phase == "Pending" ||
                                 pod.metadata.deletion_timestamp.has_value();
     if (!ignore_budgets && budgets != nullptr) {
@@ -534,7 +547,28 @@ http::Response ResourceHandler::Evict(const ResourceRequest& target,
             "This pod has more than one PodDisruptionBudget, which the eviction subresource does "
             "not support."));
       }
+      // A pod that is running but not ready does not count towards currentHealthy: it may go
+      // without using the budget when the policy is AlwaysAllow, or (IfHealthyBudget, the
+      // default) when the budget has enough healthy pods; then only if it is still unchanged
+      // (upstream's resourceVersion precondition).
+      bool unhealthy_pod_may_go = false;
       if (matching.size() == 1) {
+        const auto& budget = matching.front().second;
+        if (!PodIsReady(pod)) {
+          const bool always_allow =
+              budget.spec.unhealthy_pod_eviction_policy.value_or("") == "AlwaysAllow";
+          unhealthy_pod_may_go =
+              always_allow || (budget.status.current_healthy >= budget.status.desired_healthy &&
+                               budget.status.desired_healthy > 0);
+        }
+      }
+      if (unhealthy_pod_may_go) {
+        if (!attempt_options.preconditions) attempt_options.preconditions.emplace();
+        if (!attempt_options.preconditions->resource_version) {
+          attempt_options.preconditions->resource_version = pod.metadata.resource_version;
+          own_precondition = true;
+        }
+      } else if (matching.size() == 1) {
         auto& [kv, budget] = matching.front();
         const std::string refused =
             "Cannot evict pod as it would violate the pod's disruption budget.";
@@ -552,6 +586,15 @@ http::Response ResourceHandler::Evict(const ResourceRequest& target,
               Error(ErrorCode::kForbidden,
                     fmt::format("poddisruptionbudget.policy \"{}\" is forbidden: pdb disruptions "
                                 "allowed is negative",
+                                budget.metadata.name)),
+              &details);
+        }
+        if (budget.status.disrupted_pods.size() > kMaxDisruptedPods) {
+          const StatusDetails details{budget.metadata.name, "policy", "poddisruptionbudget"};
+          return StatusResponse(
+              Error(ErrorCode::kForbidden,
+                    fmt::format("poddisruptionbudget.policy \"{}\" is forbidden: DisruptedPods "
+                                "map too big - too many evictions not confirmed by PDB controller",
                                 budget.metadata.name)),
               &details);
         }
@@ -588,8 +631,10 @@ http::Response ResourceHandler::Evict(const ResourceRequest& target,
     http::Request inner;
     inner.method = "DELETE";
     inner.headers.push_back({"Content-Type", "application/json"});
-    inner.body = api::ToJson(options);
+    inner.body = api::ToJson(attempt_options);
     http::Response deleted = Delete(pod_target, inner);
+    // The unhealthy pod changed meanwhile (it may be ready now): decide again.
+    if (deleted.status == 409 && own_precondition && attempt < 4) continue;
     if (deleted.status >= 300) return deleted;
     return SuccessStatus(201);
   }

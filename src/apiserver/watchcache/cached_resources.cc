@@ -331,6 +331,11 @@ std::optional<api::ObjectPtr> CachedResources::Get(const api::KindInfo& kind, st
   return std::move(decoded).value();
 }
 
+CachedObjectPtr CachedResources::Cached(const api::KindInfo& kind, std::string_view key) {
+  auto cache = CacheOf(kind);
+  return cache.ok() ? (*cache)->Get(key) : nullptr;
+}
+
 http::Response CachedResources::Watch(const api::KindInfo& kind, std::string_view prefix,
                                       const http::Request& request, const TableEncoder& table) {
   auto filter = ListFilter::FromRequest(kind, request);

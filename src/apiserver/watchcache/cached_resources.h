@@ -64,6 +64,10 @@ class CachedResources {
   http::Response Watch(const api::KindInfo& kind, std::string_view prefix,
                        const http::Request& request, const TableEncoder& table);
 
+  // The object the cache of `kind` holds at `key` (null: none, or no cache), for in-process
+  // readers that need no copy of their own.
+  watchcache::CachedObjectPtr Cached(const api::KindInfo& kind, std::string_view key);
+
   watchcache::CacheSet& caches() { return caches_; }
 
  private:

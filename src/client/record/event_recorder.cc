@@ -99,7 +99,11 @@ void EventRecorder::Loop() {
 
 void EventRecorder::Write(Pending pending) {
   const std::string object_key = ObjectKey(pending.object);
-  // Spam filter: per source and object.
+  // Spam filter: per source and object. Like the logged events, the filter and aggregation
+  // entries are bounded (upstream: LRU caches of 4096), or a long-running scheduler keeps one
+  // of each per pod it ever placed.
+  if (spam_buckets_.size() >= options_.max_cache_entries) spam_buckets_.clear();
+  if (similar_.size() >= options_.max_cache_entries) similar_.clear();
   auto& bucket = spam_buckets_[options_.component + "\x1f" + options_.host + "\x1f" + object_key];
   if (!bucket) {
     bucket =

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <future>
 
+#include "client/rest/errors.h"
+
 namespace kpp::controllers {
 namespace {
 
@@ -228,6 +230,39 @@ Status CanAdopt(ControllerClient& client, const std::string& resource, const std
                              fresh.deletion_timestamp->ToString()));
   }
   return Ok();
+}
+
+Result<std::vector<std::shared_ptr<const Pod>>> ClaimPods(
+    const api::meta::v1::OwnerReference& owner_ref, const api::meta::v1::ObjectMeta& owner,
+    const labels::Selector& selector, const std::vector<std::shared_ptr<const Pod>>& pods,
+    const PodPatcher& patch_pod, const std::function<bool(const Pod&)>& may_adopt) {
+  std::vector<std::shared_ptr<const Pod>> claimed;
+  for (const auto& pod : pods) {
+    const auto* ref = ControllerRefOf(pod->metadata);
+    const bool matches = selector.Matches(pod->metadata.labels) && !selector.Empty();
+    if (ref != nullptr && ref->uid == owner.uid) {
+      if (matches) {
+        claimed.push_back(pod);
+      } else if (!owner.deletion_timestamp) {
+        Status released = patch_pod(pod->metadata.namespace_, pod->metadata.name,
+                                    ReleasePatch(owner.uid, pod->metadata.uid));
+        if (!released.ok() && !client::IsNotFound(released.error())) return released.error();
+      }
+      continue;
+    }
+    if (ref != nullptr || !matches || owner.deletion_timestamp ||
+        pod->metadata.deletion_timestamp || (may_adopt && !may_adopt(*pod))) {
+      continue;
+    }
+    Status adopted = patch_pod(pod->metadata.namespace_, pod->metadata.name,
+                               AdoptPatch(owner_ref, pod->metadata.uid));
+    if (adopted.ok()) {
+      claimed.push_back(pod);
+    } else if (!client::IsNotFound(adopted.error())) {
+      return adopted.error();
+    }
+  }
+  return claimed;
 }
 
 Result<labels::Selector> SelectorOf(const api::meta::v1::LabelSelector* selector) {

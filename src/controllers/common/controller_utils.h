@@ -154,6 +154,18 @@ std::string ReleasePatch(const std::string& owner_uid, const std::string& object
 Status CanAdopt(ControllerClient& client, const std::string& resource, const std::string& kind_name,
                 const api::meta::v1::ObjectMeta& owner);
 
+// Upstream's ClaimPods for controllers that own pods directly: of `pods`, those `owner`
+// controls and `selector` matches; orphans it matches (and `may_adopt` accepts, when given) are
+// adopted, and owned pods that stopped matching are released (neither while the owner is being
+// deleted) through `patch_pod` (namespace, name, strategic merge patch). A pod gone meanwhile
+// is skipped; any other failed patch ends the claim with its error.
+using PodPatcher =
+    std::function<Status(const std::string& ns, const std::string& name, const std::string& patch)>;
+Result<std::vector<std::shared_ptr<const Pod>>> ClaimPods(
+    const api::meta::v1::OwnerReference& owner_ref, const api::meta::v1::ObjectMeta& owner,
+    const labels::Selector& selector, const std::vector<std::shared_ptr<const Pod>>& pods,
+    const PodPatcher& patch_pod, const std::function<bool(const Pod&)>& may_adopt = nullptr);
+
 // metav1 LabelSelector to a selector (nullptr: matches nothing).
 Result<labels::Selector> SelectorOf(const api::meta::v1::LabelSelector* selector);
 

@@ -1,6 +1,7 @@
 #include "controllers/common/rest_controller_client.h"
 
 #include "client/rest/resource.h"
+#include "controllers/common/update_with_merge_patch.h"
 
 namespace kpp::controllers {
 namespace {
@@ -53,10 +54,9 @@ Status RestControllerClient::PatchReplicaSet(const std::string& ns, const std::s
 
 Status RestControllerClient::PatchDeployment(const std::string& ns, const std::string& name,
                                              const std::string& patch) {
-  auto patched = client::TypedResource<Deployment>(client_, ns)
-                     .Patch(name, client::PatchType::kMerge, patch, Writes());
-  if (!patched.ok()) return std::move(patched).error();
-  return Ok();
+  const api::KindInfo* kind = client::FindResource("apps", "v1", "deployments");
+  if (kind == nullptr) return InternalError("unknown resource deployments");
+  return UpdateWithMergePatch(client_, *kind, ns, name, patch, /*status=*/false, kFieldManager);
 }
 
 Result<api::meta::v1::ObjectMeta> RestControllerClient::GetMetadata(const std::string& resource,
@@ -82,10 +82,7 @@ Status RestControllerClient::PatchStatus(const std::string& resource, const std:
                                   ? client::FindResource("", "v1", resource)
                                   : client::FindResource("apps", "v1", resource);
   if (kind == nullptr) return InternalError("unknown resource " + resource);
-  auto patched = client::DynamicResource(client_, *kind, ns)
-                     .Patch(name, client::PatchType::kMerge, patch, Writes(), "status");
-  if (!patched.ok()) return std::move(patched).error();
-  return Ok();
+  return UpdateWithMergePatch(client_, *kind, ns, name, patch, /*status=*/true, kFieldManager);
 }
 
 }  // namespace kpp::controllers

@@ -336,7 +336,13 @@ CronJobController::CronJobController(client::informers::SharedInformerFactory& f
       jobs_informer_(factory.InformerFor<Job>()),
       jobs_(jobs_informer_),
       options_(options),
-      syncer_(jobs_, client, events, clock) {
+      syncer_(jobs_, client, events, clock),
+      workers_(queue_,
+               SyncCached<CronJob>(cron_jobs_informer_,
+                                   [this](const std::string&, const CronJob* object) {
+                                     return syncer_.Sync(object);
+                                   }),
+               {.what = "syncing cronjob", .requeue_after_failure = true}) {
   auto enqueue = [this](const api::meta::v1::ObjectMeta& metadata) { queue_.Add(KeyOf(metadata)); };
   cron_jobs_informer_.AddEventHandler(
       {.on_add = [enqueue](const ObjectRef& object, bool) { enqueue(object->metadata()); },
@@ -361,36 +367,12 @@ CronJobController::~CronJobController() {
   Stop();
 }
 
-void CronJobController::Worker() {
-  while (auto key = queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto cron_job = client::informers::Lister<CronJob>(cron_jobs_informer_).Get(ns, name);
-    auto result = syncer_.Sync(cron_job.get());
-    if (result.status.ok()) {
-      queue_.Forget(*key);
-    } else {
-      KLOG_V(2, "syncing cronjob {}: {}", *key, result.status.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    if (result.requeue_after) {
-      queue_.AddAfter(*key,
-                      std::chrono::duration_cast<std::chrono::nanoseconds>(*result.requeue_after));
-    }
-    queue_.Done(*key);
-  }
-}
-
 void CronJobController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(options_.workers);
 }
 
 void CronJobController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers

@@ -6,15 +6,14 @@
 // the successful/failed history limits.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "client/informers/shared_informer.h"
 #include "client/workqueue/queue.h"
+#include "controllers/common/queue_workers.h"
 #include "controllers/cronjob/cron_schedule.h"
 #include "controllers/job/batch_client.h"
 
@@ -75,16 +74,13 @@ class CronJobController {
   void Stop();
 
  private:
-  void Worker();
-
   client::informers::SharedInformer& cron_jobs_informer_;
   client::informers::SharedInformer& jobs_informer_;
   InformerLister<Job> jobs_;
   CronJobControllerOptions options_;
   CronJobSyncer syncer_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 }  // namespace kpp::controllers

@@ -228,33 +228,15 @@ SyncResult DaemonSetSyncer::Sync(const std::string&, const DaemonSet* ds_pointer
       update_revision->metadata.name.substr(RevisionName(ds.metadata.name, "").size());
 
   std::map<std::string, std::vector<std::shared_ptr<const Pod>>> by_node;
-  // Upstream's ClaimPods: matching orphans adopted, our pods that stopped matching released.
-  const auto controller_ref = ControllerRef(kApiVersion, kKind, ds.metadata);
-  for (const auto& pod : pods_.List(ds.metadata.namespace_)) {
-    const auto* ref = ControllerRefOf(pod->metadata);
-    const bool matches = selector->Matches(pod->metadata.labels) && !selector->Empty();
-    if (ref != nullptr && ref->uid == ds.metadata.uid) {
-      if (matches) {
-        by_node[TargetNodeOf(*pod)].push_back(pod);
-      } else if (!ds.metadata.deletion_timestamp) {
-        Status released = client_.PatchPod(pod->metadata.namespace_, pod->metadata.name,
-                                           ReleasePatch(ds.metadata.uid, pod->metadata.uid));
-        if (!released.ok() && !client::IsNotFound(released.error())) return {.status = released};
-      }
-      continue;
-    }
-    if (ref != nullptr || !matches || ds.metadata.deletion_timestamp ||
-        pod->metadata.deletion_timestamp) {
-      continue;
-    }
-    Status adopted = client_.PatchPod(pod->metadata.namespace_, pod->metadata.name,
-                                      AdoptPatch(controller_ref, pod->metadata.uid));
-    if (adopted.ok()) {
-      by_node[TargetNodeOf(*pod)].push_back(pod);
-    } else if (!client::IsNotFound(adopted.error())) {
-      return {.status = adopted};
-    }
-  }
+  auto claimed =
+      ClaimPods(ControllerRef(kApiVersion, kKind, ds.metadata), ds.metadata, *selector,
+                pods_.List(ds.metadata.namespace_),
+                [this](const std::string& ns, const std::string& name, const std::string& patch) {
+                  return client_.PatchPod(ns, name, patch);
+                });
+  if (!claimed.ok()) return {.status = claimed.error()};
+  for (const auto& pod : *claimed)
+    by_node[TargetNodeOf(*pod)].push_back(pod);
   for (auto& [node, pods] : by_node) {
     std::sort(pods.begin(), pods.end(), [](const auto& a, const auto& b) {
       return a->metadata.creation_timestamp < b->metadata.creation_timestamp;
@@ -437,7 +419,13 @@ DaemonSetController::DaemonSetController(client::informers::SharedInformerFactor
       nodes_(nodes_informer_),
       revisions_(revisions_informer_),
       workers_count_(workers),
-      syncer_(pods_, nodes_, revisions_, client, events, clock) {
+      syncer_(pods_, nodes_, revisions_, client, events, clock),
+      workers_(queue_,
+               SyncCached<DaemonSet>(sets_informer_,
+                                     [this](const std::string& key, const DaemonSet* object) {
+                                       return syncer_.Sync(key, object);
+                                     }),
+               {.what = "syncing DaemonSet"}) {
   auto enqueue_set = [this](const api::meta::v1::ObjectMeta& metadata) {
     queue_.Add(KeyOf(metadata));
   };
@@ -488,33 +476,12 @@ void DaemonSetController::EnqueueAll() {
     queue_.Add(KeyOf(ds->metadata));
 }
 
-void DaemonSetController::Worker() {
-  while (auto key = queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto ds = client::informers::Lister<DaemonSet>(sets_informer_).Get(ns, name);
-    auto result = syncer_.Sync(*key, ds.get());
-    if (result.status.ok()) {
-      queue_.Forget(*key);
-      if (result.requeue_after) queue_.AddAfter(*key, *result.requeue_after);
-    } else {
-      KLOG_V(2, "syncing DaemonSet {}: {}", *key, result.status.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    queue_.Done(*key);
-  }
-}
-
 void DaemonSetController::Run() {
-  for (int i = 0; i < workers_count_; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(workers_count_);
 }
 
 void DaemonSetController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers

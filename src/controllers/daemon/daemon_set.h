@@ -7,15 +7,14 @@
 // pods carry the revision's hash in controller-revision-hash.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "client/informers/shared_informer.h"
 #include "client/workqueue/queue.h"
 #include "controllers/common/controller_utils.h"
+#include "controllers/common/queue_workers.h"
 #include "controllers/history/history.h"
 #include "controllers/replicaset/replica_set.h"
 
@@ -74,7 +73,6 @@ class DaemonSetController {
 
  private:
   void EnqueueAll();
-  void Worker();
 
   client::informers::SharedInformer& sets_informer_;
   client::informers::SharedInformer& pods_informer_;
@@ -86,8 +84,7 @@ class DaemonSetController {
   int workers_count_;
   DaemonSetSyncer syncer_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 }  // namespace kpp::controllers

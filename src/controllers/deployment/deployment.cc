@@ -462,10 +462,13 @@ Status DeploymentSyncer::GetNewReplicaSet(Context& context, bool create) {
 
   auto created = client_.CreateReplicaSet(rs);
   if (!created.ok() && client::IsAlreadyExists(created.error())) {
-    // Ours already (a stale cache), or a hash collision: count it so the next hash differs.
+    // Ours already, or a hash collision: count a collision so the next hash differs. A cache
+    // that has not seen the replica set yet (its watch lags the create) is neither, so that sync
+    // fails and is retried, as upstream's does when its lister misses it.
     auto found = replica_sets_.Get(rs.metadata.namespace_, rs.metadata.name);
-    const auto* ref = found ? ControllerRefOf(found->metadata) : nullptr;
-    if (found && ref != nullptr && ref->uid == d.metadata.uid &&
+    if (!found) return std::move(created).error();
+    const auto* ref = ControllerRefOf(found->metadata);
+    if (ref != nullptr && ref->uid == d.metadata.uid &&
         EqualIgnoreHash(found->spec.template_, d.spec.template_)) {
       context.owned.push_back(*found);
       context.new_rs = &context.owned.back();
@@ -906,7 +909,15 @@ DeploymentController::DeploymentController(client::informers::SharedInformerFact
       replica_sets_(replica_sets_informer_),
       pods_(pods_informer_),
       options_(options),
-      syncer_(replica_sets_, pods_, client, events, clock) {
+      syncer_(replica_sets_, pods_, client, events, clock),
+      workers_(queue_,
+               [this](const std::string& key) -> KeySyncResult {
+                 const auto [ns, name] = SplitKey(key);
+                 auto deployment = deployments_.Get(ns, name);
+                 return syncer_.Sync(key, deployment.get());
+               },
+               // Upstream retries a deployment 15 times, then drops it until the next change.
+               {.what = "syncing deployment", .max_retries = 15}) {
   deployments_informer_.AddEventHandler(
       {.on_add = [this](const ObjectRef& object, bool) { queue_.Add(KeyOf(object->metadata())); },
        .on_update = [this](const ObjectRef&,
@@ -966,38 +977,12 @@ void DeploymentController::EnqueueForReplicaSet(const ReplicaSet& rs) {
   }
 }
 
-void DeploymentController::Worker() {
-  while (auto key = queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto d = deployments_.Get(ns, name);
-    auto result = syncer_.Sync(*key, d.get());
-    if (result.status.ok()) {
-      queue_.Forget(*key);
-      if (result.requeue_after) queue_.AddAfter(*key, *result.requeue_after);
-    } else {
-      KLOG_V(2, "syncing deployment {}: {}", *key, result.status.error().message());
-      // Upstream retries a deployment 15 times, then drops it until the next change.
-      if (queue_.NumRequeues(*key) < 15) {
-        queue_.AddRateLimited(*key);
-      } else {
-        queue_.Forget(*key);
-      }
-    }
-    queue_.Done(*key);
-  }
-}
-
 void DeploymentController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(options_.workers);
 }
 
 void DeploymentController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers

@@ -7,18 +7,17 @@
 // messages; paused deployments only scale.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "client/informers/shared_informer.h"
 #include "client/workqueue/queue.h"
 #include "controllers/common/controller_utils.h"
+#include "controllers/common/queue_workers.h"
 #include "controllers/replicaset/replica_set.h"
 
 namespace kpp::controllers {
@@ -105,7 +104,6 @@ class DeploymentController {
  private:
   void EnqueueOwnerOf(const api::meta::v1::ObjectMeta& metadata);
   void EnqueueForReplicaSet(const ReplicaSet& rs);
-  void Worker();
 
   client::informers::SharedInformer& deployments_informer_;
   client::informers::SharedInformer& replica_sets_informer_;
@@ -116,8 +114,7 @@ class DeploymentController {
   DeploymentControllerOptions options_;
   DeploymentSyncer syncer_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 }  // namespace kpp::controllers

@@ -234,7 +234,13 @@ EndpointsController::EndpointsController(client::informers::SharedInformerFactor
       pods_(pods_informer_),
       endpoints_(endpoints_informer_),
       options_(options),
-      syncer_(pods_, endpoints_, client) {
+      syncer_(pods_, endpoints_, client),
+      workers_(queue_,
+               SyncCached<Service>(services_informer_,
+                                   [this](const std::string& key, const Service* object) {
+                                     return syncer_.Sync(key, object);
+                                   }),
+               {.what = "syncing endpoints"}) {
   services_informer_.AddEventHandler(
       {.on_add = [this](const ObjectRef& object, bool) { queue_.Add(KeyOf(object->metadata())); },
        .on_update = [this](const ObjectRef&,
@@ -281,32 +287,12 @@ void EndpointsController::EnqueueServicesOf(const Pod& pod) {
   }
 }
 
-void EndpointsController::Worker() {
-  while (auto key = queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto service = client::informers::Lister<Service>(services_informer_).Get(ns, name);
-    auto status = syncer_.Sync(*key, service.get());
-    if (status.ok()) {
-      queue_.Forget(*key);
-    } else {
-      KLOG_V(2, "syncing endpoints {}: {}", *key, status.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    queue_.Done(*key);
-  }
-}
-
 void EndpointsController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(options_.workers);
 }
 
 void EndpointsController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers

@@ -6,15 +6,14 @@
 // a deleted service are deleted.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "client/informers/shared_informer.h"
 #include "client/workqueue/queue.h"
 #include "controllers/common/controller_utils.h"
+#include "controllers/common/queue_workers.h"
 #include "controllers/endpoint/endpoints_client.h"
 
 namespace kpp::controllers {
@@ -61,7 +60,6 @@ class EndpointsController {
 
  private:
   void EnqueueServicesOf(const Pod& pod);
-  void Worker();
 
   client::informers::SharedInformer& services_informer_;
   client::informers::SharedInformer& pods_informer_;
@@ -71,8 +69,7 @@ class EndpointsController {
   EndpointsControllerOptions options_;
   EndpointsSyncer syncer_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 }  // namespace kpp::controllers

@@ -121,7 +121,13 @@ EndpointSliceController::EndpointSliceController(client::informers::SharedInform
       pods_(pods_informer_),
       slices_(slices_informer_),
       options_(options),
-      syncer_(pods_, slices_, client, options.max_endpoints_per_slice) {
+      syncer_(pods_, slices_, client, options.max_endpoints_per_slice),
+      workers_(queue_,
+               SyncCached<Service>(services_informer_,
+                                   [this](const std::string& key, const Service* object) {
+                                     return syncer_.Sync(key, object);
+                                   }),
+               {.what = "syncing endpoint slices of"}) {
   services_informer_.AddEventHandler(
       {.on_add = [this](const ObjectRef& object, bool) { queue_.Add(KeyOf(object->metadata())); },
        .on_update = [this](const ObjectRef&,
@@ -183,32 +189,12 @@ void EndpointSliceController::EnqueueServicesOf(const Pod& pod) {
   }
 }
 
-void EndpointSliceController::Worker() {
-  while (auto key = queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto service = client::informers::Lister<Service>(services_informer_).Get(ns, name);
-    auto status = syncer_.Sync(*key, service.get());
-    if (status.ok()) {
-      queue_.Forget(*key);
-    } else {
-      KLOG_V(2, "syncing endpoint slices of {}: {}", *key, status.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    queue_.Done(*key);
-  }
-}
-
 void EndpointSliceController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(options_.workers);
 }
 
 void EndpointSliceController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers

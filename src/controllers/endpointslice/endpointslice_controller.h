@@ -7,14 +7,13 @@
 // of a deleted service through their owner reference.
 #pragma once
 
-#include <atomic>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "client/informers/shared_informer.h"
 #include "client/workqueue/queue.h"
 #include "controllers/common/controller_utils.h"
+#include "controllers/common/queue_workers.h"
 #include "controllers/endpointslice/reconciler.h"
 
 namespace kpp::controllers {
@@ -64,7 +63,6 @@ class EndpointSliceController {
 
  private:
   void EnqueueServicesOf(const Pod& pod);
-  void Worker();
 
   client::informers::SharedInformer& services_informer_;
   client::informers::SharedInformer& pods_informer_;
@@ -74,8 +72,7 @@ class EndpointSliceController {
   EndpointSliceControllerOptions options_;
   EndpointSliceSyncer syncer_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 }  // namespace kpp::controllers

@@ -106,7 +106,13 @@ EndpointSliceMirroringController::EndpointSliceMirroringController(
       services_(services_informer_),
       slices_(slices_informer_),
       options_(options),
-      syncer_(services_, slices_, client, options.max_endpoints_per_subset) {
+      syncer_(services_, slices_, client, options.max_endpoints_per_subset),
+      workers_(queue_,
+               SyncCached<Endpoints>(endpoints_informer_,
+                                     [this](const std::string& key, const Endpoints* object) {
+                                       return syncer_.Sync(key, object);
+                                     }),
+               {.what = "mirroring endpoints"}) {
   auto enqueue = [this](const ObjectRef& object) { queue_.Add(KeyOf(object->metadata())); };
   for (auto* informer : {&services_informer_, &endpoints_informer_}) {
     informer->AddEventHandler(
@@ -141,32 +147,12 @@ EndpointSliceMirroringController::~EndpointSliceMirroringController() {
   Stop();
 }
 
-void EndpointSliceMirroringController::Worker() {
-  while (auto key = queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto endpoints = client::informers::Lister<Endpoints>(endpoints_informer_).Get(ns, name);
-    auto status = syncer_.Sync(*key, endpoints.get());
-    if (status.ok()) {
-      queue_.Forget(*key);
-    } else {
-      KLOG_V(2, "mirroring endpoints {}: {}", *key, status.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    queue_.Done(*key);
-  }
-}
-
 void EndpointSliceMirroringController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(options_.workers);
 }
 
 void EndpointSliceMirroringController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers

@@ -6,14 +6,13 @@
 // EndpointSlice controller covers them) and those without a service.
 #pragma once
 
-#include <atomic>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "client/informers/shared_informer.h"
 #include "client/workqueue/queue.h"
 #include "controllers/common/controller_utils.h"
+#include "controllers/common/queue_workers.h"
 #include "controllers/endpointslice/reconciler.h"
 
 namespace kpp::controllers {
@@ -63,8 +62,6 @@ class EndpointSliceMirroringController {
   void Stop();
 
  private:
-  void Worker();
-
   client::informers::SharedInformer& services_informer_;
   client::informers::SharedInformer& endpoints_informer_;
   client::informers::SharedInformer& slices_informer_;
@@ -73,8 +70,7 @@ class EndpointSliceMirroringController {
   EndpointSliceMirroringControllerOptions options_;
   EndpointSliceMirroringSyncer syncer_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 }  // namespace kpp::controllers

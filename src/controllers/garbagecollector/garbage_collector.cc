@@ -555,11 +555,13 @@ void GarbageCollectorController::OrphanWorker() {
 }
 
 void GarbageCollectorController::Run() {
+  // The workers start once every kind discovery knows has its mapping and informer: a dependent
+  // whose owner's kind is not mapped yet fails and backs off exponentially, which under a slow
+  // start outlasted a minute.
+  Discover();
   threads_.emplace_back([this] {
     while (true) {
-      Discover();
       std::unique_lock lock(mutex_);
-      rediscover_ = false;
       // At most one discovery a second when references name kinds not known yet.
       if (stop_changed_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; })) return;
       if (stop_changed_.wait_for(lock, options_.rediscovery,
@@ -567,6 +569,9 @@ void GarbageCollectorController::Run() {
           stopping_) {
         return;
       }
+      rediscover_ = false;
+      lock.unlock();
+      Discover();
     }
   });
   for (int i = 0; i < options_.workers; ++i)

@@ -1,6 +1,7 @@
 #include "controllers/history/rest_workload_client.h"
 
 #include "client/rest/resource.h"
+#include "controllers/common/update_with_merge_patch.h"
 
 namespace kpp::controllers {
 namespace {
@@ -46,8 +47,11 @@ Status RestWorkloadClient::CreateClaim(const PersistentVolumeClaim& claim) {
 
 Status RestWorkloadClient::PatchClaim(const std::string& ns, const std::string& name,
                                       const std::string& patch) {
-  return PatchOf<PersistentVolumeClaim>(client_, ns, name, client::PatchType::kStrategicMerge,
-                                        patch);
+  // By update, as upstream's controller writes claims (its role grants no patch on them).
+  const api::KindInfo* kind = client::FindResource("", "v1", "persistentvolumeclaims");
+  if (kind == nullptr) return InternalError("unknown resource persistentvolumeclaims");
+  return UpdateWithMergePatch(client_, *kind, ns, name, patch, /*status=*/false,
+                              Writes().field_manager, /*strategic=*/true);
 }
 
 Result<ControllerRevision> RestWorkloadClient::CreateRevision(const ControllerRevision& revision) {
@@ -73,10 +77,8 @@ Status RestWorkloadClient::PatchStatus(const std::string& resource, const std::s
                                        const std::string& name, const std::string& patch) {
   const api::KindInfo* kind = client::FindResource("apps", "v1", resource);
   if (kind == nullptr) return InternalError("unknown resource " + resource);
-  auto patched = client::DynamicResource(client_, *kind, ns)
-                     .Patch(name, client::PatchType::kMerge, patch, Writes(), "status");
-  if (!patched.ok()) return std::move(patched).error();
-  return Ok();
+  return UpdateWithMergePatch(client_, *kind, ns, name, patch, /*status=*/true,
+                              Writes().field_manager);
 }
 
 }  // namespace kpp::controllers

@@ -752,7 +752,17 @@ JobController::JobController(client::informers::SharedInformerFactory& factory, 
       client_(client),
       options_(options),
       expectations_(clock),
-      syncer_(pods_, client, events, expectations_, backoff_, clock) {
+      syncer_(pods_, client, events, expectations_, backoff_, clock),
+      workers_(queue_,
+               [this](const std::string& key) -> KeySyncResult {
+                 if (key.rfind(kOrphanPodPrefix, 0) == 0) {
+                   return ReleaseOrphan(key.substr(sizeof(kOrphanPodPrefix) - 1));
+                 }
+                 const auto [ns, name] = SplitKey(key);
+                 auto job = client::informers::Lister<Job>(jobs_informer_).Get(ns, name);
+                 return syncer_.Sync(key, job.get());
+               },
+               {.what = "syncing job", .requeue_after_failure = true}) {
   auto enqueue = [this](const api::meta::v1::ObjectMeta& metadata) { queue_.Add(KeyOf(metadata)); };
   jobs_informer_.AddEventHandler(
       {.on_add = [enqueue](const ObjectRef& object, bool) { enqueue(object->metadata()); },
@@ -805,56 +815,24 @@ void JobController::OnPod(const Pod& pod, bool added, bool deleted) {
   queue_.Add(key);
 }
 
-void JobController::Worker() {
-  while (auto key = queue_.Get()) {
-    if (key->rfind(kOrphanPodPrefix, 0) == 0) {
-      ReleaseOrphan(key->substr(sizeof(kOrphanPodPrefix) - 1));
-      queue_.Done(*key);
-      continue;
-    }
-    const auto [ns, name] = SplitKey(*key);
-    auto job = client::informers::Lister<Job>(jobs_informer_).Get(ns, name);
-    auto result = syncer_.Sync(*key, job.get());
-    if (result.status.ok()) {
-      queue_.Forget(*key);
-    } else {
-      KLOG_V(2, "syncing job {}: {}", *key, result.status.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    if (result.requeue_after) {
-      queue_.AddAfter(*key,
-                      std::chrono::duration_cast<std::chrono::nanoseconds>(*result.requeue_after));
-    }
-    queue_.Done(*key);
-  }
-}
-
-void JobController::ReleaseOrphan(const std::string& pod_key) {
+Status JobController::ReleaseOrphan(const std::string& pod_key) {
   const auto [ns, name] = SplitKey(pod_key);
   auto pod = pods_.Get(ns, name);
-  if (!pod || !HasFinalizer(*pod)) return;
+  if (!pod || !HasFinalizer(*pod)) return Ok();
   const auto* ref = ControllerRefOf(pod->metadata);
   if (ref != nullptr) {
     auto job = client::informers::Lister<Job>(jobs_informer_).Get(ns, ref->name);
-    if (job && job->metadata.uid == ref->uid) return;
+    if (job && job->metadata.uid == ref->uid) return Ok();
   }
-  if (auto removed = client_.RemovePodFinalizer(*pod, kJobTrackingFinalizer); !removed.ok()) {
-    KLOG_V(2, "releasing orphan pod {}: {}", pod_key, removed.error().message());
-    queue_.AddRateLimited(kOrphanPodPrefix + pod_key);
-  }
+  return client_.RemovePodFinalizer(*pod, kJobTrackingFinalizer);
 }
 
 void JobController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(options_.workers);
 }
 
 void JobController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers

@@ -8,18 +8,17 @@
 // terminating, as 1.31+ does.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "client/informers/shared_informer.h"
 #include "client/workqueue/queue.h"
+#include "controllers/common/queue_workers.h"
 #include "controllers/job/batch_client.h"
 
 namespace kpp::controllers {
@@ -120,11 +119,10 @@ class JobController {
 
  private:
   void OnPod(const Pod& pod, bool added, bool deleted);
-  void Worker();
 
   // Lets go of a pod holding the tracking finalizer whose job is gone (upstream's orphan pod
   // clean-up): otherwise deleting a job would leave its pods terminating forever.
-  void ReleaseOrphan(const std::string& pod_key);
+  Status ReleaseOrphan(const std::string& pod_key);
 
   client::informers::SharedInformer& jobs_informer_;
   client::informers::SharedInformer& pods_informer_;
@@ -135,8 +133,7 @@ class JobController {
   JobBackoffStore backoff_;
   JobSyncer syncer_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 }  // namespace kpp::controllers

@@ -17,17 +17,24 @@
 #include "client/record/event_recorder.h"
 #include "client/rest/rest_client.h"
 #include "controllers/common/rest_controller_client.h"
+#include "controllers/cronjob/cronjob.h"
 #include "controllers/daemon/daemon_set.h"
 #include "controllers/deployment/deployment.h"
+#include "controllers/disruption/disruption.h"
 #include "controllers/endpoint/endpoints_controller.h"
 #include "controllers/endpointslice/endpointslice_controller.h"
 #include "controllers/endpointslicemirroring/mirroring_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/history/rest_workload_client.h"
-#include "controllers/job/batch_controllers.h"
+#include "controllers/job/job.h"
+#include "controllers/manager/client_builder.h"
+#include "controllers/manager/controller_context.h"
+#include "controllers/namespace/namespace_controller.h"
+#include "controllers/podautoscaler/horizontal.h"
 #include "controllers/podgc/pod_gc.h"
 #include "controllers/replicaset/replica_set.h"
 #include "controllers/statefulset/stateful_set.h"
+#include "controllers/ttlafterfinished/ttl_after_finished.h"
 #include "http/server.h"
 #include "pki/certificates.h"
 
@@ -45,13 +52,26 @@ std::string DefaultIdentity() {
 }  // namespace
 
 const std::vector<std::string>& KnownControllers() {
-  static const std::vector<std::string> known = {"cronjob",          "daemonset",
-                                                 "deployment",       "endpoint",
-                                                 "endpointslice",    "endpointslicemirroring",
-                                                 "garbagecollector", "job",
-                                                 "nodelifecycle",    "podgc",
-                                                 "replicaset",       "replicationcontroller",
-                                                 "statefulset",      "ttl-after-finished"};
+  static const std::vector<std::string> known = {"cronjob",
+                                                 "csrapproving",
+                                                 "csrcleaner",
+                                                 "csrsigning",
+                                                 "daemonset",
+                                                 "deployment",
+                                                 "disruption",
+                                                 "endpoint",
+                                                 "endpointslice",
+                                                 "endpointslicemirroring",
+                                                 "garbagecollector",
+                                                 "horizontalpodautoscaling",
+                                                 "job",
+                                                 "namespace",
+                                                 "nodelifecycle",
+                                                 "podgc",
+                                                 "replicaset",
+                                                 "replicationcontroller",
+                                                 "statefulset",
+                                                 "ttl-after-finished"};
   return known;
 }
 
@@ -86,10 +106,9 @@ Result<std::vector<std::string>> EnabledControllers(const std::vector<std::strin
 struct ControllerManager::State {
   ControllerManagerOptions options;
   std::vector<std::string> enabled;
-  std::shared_ptr<client::rest::RestClient> client;
-  std::unique_ptr<client::record::EventRecorder> recorder;
-  std::unique_ptr<RecorderEventSink> events;
-  std::unique_ptr<RestControllerClient> controller_client;
+  std::shared_ptr<client::rest::RestClient> client;  // the manager's own identity
+  std::shared_ptr<client::rest::RestClient> anonymous_client;
+  std::unique_ptr<ControllerClientBuilder> client_builder;
   http::ServerPtr healthz;
 
   std::mutex mutex;
@@ -103,66 +122,99 @@ struct ControllerManager::State {
   std::thread direct_thread;  // without leader election
 
   // Builds the controllers on a fresh factory, runs them until told to stop, then stops them.
+  // The informers list and watch as the manager; each controller writes as itself.
   void Lead() {
     client::informers::SharedInformerFactory factory(client);
+    ControllerContexts contexts(*client_builder, anonymous_client);
     std::vector<std::unique_ptr<ReplicaSetController>> replica_sets;
     std::vector<std::unique_ptr<DeploymentController>> deployments;
     std::unique_ptr<GarbageCollectorController> garbage_collector;
-    RestWorkloadClient workload_client(client);
     std::vector<std::unique_ptr<StatefulSetController>> stateful_sets;
     std::vector<std::unique_ptr<DaemonSetController>> daemon_sets;
-    RestEndpointsClient endpoints_client(client);
     std::unique_ptr<EndpointsController> endpoints;
     std::unique_ptr<EndpointSliceController> endpoint_slices;
     std::unique_ptr<EndpointSliceMirroringController> endpoint_slice_mirroring;
-    RestPodGCClient pod_gc_client(client);
     std::unique_ptr<PodGCController> pod_gc;
-    RestNodeLifecycleClient node_lifecycle_client(client);
     std::unique_ptr<NodeLifecycleController> node_lifecycle;
+    std::unique_ptr<JobController> jobs;
+    std::unique_ptr<CronJobController> cron_jobs;
+    std::unique_ptr<TtlAfterFinishedController> ttl_after_finished;
+    std::unique_ptr<podautoscaler::HorizontalController> horizontal;
+    std::unique_ptr<certificates::CertificateControllers> csrs;
+    std::unique_ptr<DisruptionController> disruption;
+    std::unique_ptr<NamespaceController> namespaces;
     for (const auto& name : enabled) {
+      ControllerContext& context = contexts.For(name);
       if (name == "replicaset") {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
-            ReplicaSetKindInfo(), factory, *controller_client, *events,
+            ReplicaSetKindInfo(), factory, context.Make<RestControllerClient>(), context.events(),
             ReplicaSetControllerOptions{options.concurrent_replicaset_syncs}));
       } else if (name == "replicationcontroller") {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
-            ReplicationControllerKindInfo(), factory, *controller_client, *events,
-            ReplicaSetControllerOptions{options.concurrent_rc_syncs}));
+            ReplicationControllerKindInfo(), factory, context.Make<RestControllerClient>(),
+            context.events(), ReplicaSetControllerOptions{options.concurrent_rc_syncs}));
       } else if (name == "garbagecollector") {
         // Metadata-only informers of its own, over every resource discovery finds.
         garbage_collector = std::make_unique<GarbageCollectorController>(
-            client, GarbageCollectorOptions{options.concurrent_gc_syncs});
+            context.client(), GarbageCollectorOptions{options.concurrent_gc_syncs});
       } else if (name == "deployment") {
         deployments.push_back(std::make_unique<DeploymentController>(
-            factory, *controller_client, *events,
+            factory, context.Make<RestControllerClient>(), context.events(),
             DeploymentControllerOptions{options.concurrent_deployment_syncs}));
       } else if (name == "statefulset") {
-        stateful_sets.push_back(
-            std::make_unique<StatefulSetController>(factory, workload_client, *events));
+        stateful_sets.push_back(std::make_unique<StatefulSetController>(
+            factory, context.Make<RestWorkloadClient>(), context.events()));
       } else if (name == "daemonset") {
-        daemon_sets.push_back(
-            std::make_unique<DaemonSetController>(factory, workload_client, *events));
+        daemon_sets.push_back(std::make_unique<DaemonSetController>(
+            factory, context.Make<RestWorkloadClient>(), context.events()));
       } else if (name == "endpoint") {
-        endpoints = std::make_unique<EndpointsController>(factory, endpoints_client);
+        endpoints =
+            std::make_unique<EndpointsController>(factory, context.Make<RestEndpointsClient>());
       } else if (name == "endpointslice") {
         endpoint_slices = std::make_unique<EndpointSliceController>(
-            factory, endpoints_client,
+            factory, context.Make<RestEndpointsClient>(),
             EndpointSliceControllerOptions{.max_endpoints_per_slice =
                                                options.max_endpoints_per_slice});
       } else if (name == "nodelifecycle") {
-        node_lifecycle = std::make_unique<NodeLifecycleController>(factory, node_lifecycle_client,
-                                                                   *events, options.node_lifecycle);
+        node_lifecycle = std::make_unique<NodeLifecycleController>(
+            factory, context.Make<RestNodeLifecycleClient>(), context.events(),
+            options.node_lifecycle);
       } else if (name == "podgc") {
         pod_gc = std::make_unique<PodGCController>(
-            factory, pod_gc_client,
+            factory, context.Make<RestPodGCClient>(),
             PodGCControllerOptions{.terminated_pod_gc_threshold =
                                        options.terminated_pod_gc_threshold});
+      } else if (name == "horizontalpodautoscaling") {
+        horizontal = std::make_unique<podautoscaler::HorizontalController>(
+            factory, context.Make<podautoscaler::RestHpaClient>(), context.events(),
+            options.horizontal_pod_autoscaler);
+      } else if (name == "disruption") {
+        disruption = std::make_unique<DisruptionController>(
+            factory, context.Make<RestDisruptionClient>(), context.events());
+      } else if (name == "namespace") {
+        namespaces = std::make_unique<NamespaceController>(
+            factory, context.Make<RestNamespaceDeleterClient>(),
+            NamespaceControllerOptions{.workers = options.concurrent_namespace_syncs});
       } else if (name == "endpointslicemirroring") {
-        endpoint_slice_mirroring =
-            std::make_unique<EndpointSliceMirroringController>(factory, endpoints_client);
+        endpoint_slice_mirroring = std::make_unique<EndpointSliceMirroringController>(
+            factory, context.Make<RestEndpointsClient>());
+      } else if (name == "job") {
+        jobs = std::make_unique<JobController>(factory, context.Make<RestBatchClient>(),
+                                               context.events());
+      } else if (name == "cronjob") {
+        cron_jobs = std::make_unique<CronJobController>(factory, context.Make<RestBatchClient>(),
+                                                        context.events());
+      } else if (name == "csrapproving" || name == "csrsigning" || name == "csrcleaner") {
+        // The three share upstream's certificate-controller account, so one client serves all.
+        if (!csrs) {
+          csrs = std::make_unique<certificates::CertificateControllers>(
+              context.client(), factory, enabled, options.csr_signing);
+        }
+      } else if (name == "ttl-after-finished") {
+        ttl_after_finished =
+            std::make_unique<TtlAfterFinishedController>(factory, context.Make<RestBatchClient>());
       }
     }
-    BatchControllers batch(client, factory, *events, enabled);  // job, cronjob, ttl-after-finished
     factory.Start();
     while (!factory.WaitForCacheSync(std::chrono::seconds(5))) {
       std::lock_guard lock(mutex);
@@ -174,7 +226,10 @@ struct ControllerManager::State {
     for (auto& controller : deployments)
       controller->Run();
     if (garbage_collector) garbage_collector->Run();
-    batch.Run();
+    if (jobs) jobs->Run();
+    if (cron_jobs) cron_jobs->Run();
+    if (ttl_after_finished) ttl_after_finished->Run();
+    if (csrs) csrs->Run();
     for (auto& controller : stateful_sets)
       controller->Run();
     for (auto& controller : daemon_sets)
@@ -184,6 +239,9 @@ struct ControllerManager::State {
     if (endpoint_slice_mirroring) endpoint_slice_mirroring->Run();
     if (pod_gc) pod_gc->Run();
     if (node_lifecycle) node_lifecycle->Run();
+    if (horizontal) horizontal->Run();
+    if (disruption) disruption->Run();
+    if (namespaces) namespaces->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -194,7 +252,10 @@ struct ControllerManager::State {
     for (auto& controller : deployments)
       controller->Stop();
     if (garbage_collector) garbage_collector->Stop();
-    batch.Stop();
+    if (jobs) jobs->Stop();
+    if (cron_jobs) cron_jobs->Stop();
+    if (ttl_after_finished) ttl_after_finished->Stop();
+    if (csrs) csrs->Stop();
     for (auto& controller : stateful_sets)
       controller->Stop();
     for (auto& controller : daemon_sets)
@@ -204,6 +265,9 @@ struct ControllerManager::State {
     if (endpoint_slice_mirroring) endpoint_slice_mirroring->Stop();
     if (pod_gc) pod_gc->Stop();
     if (node_lifecycle) node_lifecycle->Stop();
+    if (horizontal) horizontal->Stop();
+    if (disruption) disruption->Stop();
+    if (namespaces) namespaces->Stop();
     factory.Shutdown();
   }
 
@@ -254,12 +318,18 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(
   options.client_config.burst = 30;
   state->options = options;
   KPP_ASSIGN_OR_RETURN(state->client, client::rest::RestClient::Create(options.client_config));
-  client::record::RecorderOptions recorder_options;
-  recorder_options.component = "kube-controller-manager";
-  state->recorder =
-      std::make_unique<client::record::EventRecorder>(state->client, recorder_options);
-  state->events = std::make_unique<RecorderEventSink>(*state->recorder);
-  state->controller_client = std::make_unique<RestControllerClient>(state->client);
+  client::rest::RestConfig anonymous = options.client_config;
+  anonymous.tls.client_certificate_pem.clear();
+  anonymous.tls.client_key_pem.clear();
+  anonymous.bearer_token.clear();
+  anonymous.bearer_token_file.clear();
+  KPP_ASSIGN_OR_RETURN(state->anonymous_client, client::rest::RestClient::Create(anonymous));
+  if (options.use_service_account_credentials) {
+    state->client_builder =
+        std::make_unique<ServiceAccountClientBuilder>(options.client_config, state->client);
+  } else {
+    state->client_builder = std::make_unique<RootClientBuilder>(options.client_config);
+  }
 
   if (options.secure_port >= 0) {
     KPP_ASSIGN_OR_RETURN(auto ca, pki::GenerateCa("kube-controller-manager-ca@self-signed",
@@ -337,7 +407,6 @@ void ControllerManager::Stop() {
   if (state_->elector_thread.joinable()) state_->elector_thread.join();
   if (state_->direct_thread.joinable()) state_->direct_thread.join();
   if (state_->healthz) state_->healthz->Stop();
-  state_->recorder->Shutdown();
 }
 
 bool ControllerManager::IsLeader() const {

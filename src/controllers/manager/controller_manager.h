@@ -14,13 +14,18 @@
 
 #include "base/result.h"
 #include "client/rest/config.h"
+#include "controllers/certificates/certificate_controllers.h"
 #include "controllers/nodelifecycle/node_lifecycle.h"
+#include "controllers/podautoscaler/horizontal.h"
 
 namespace kpp::controllers {
 
 struct ControllerManagerOptions {
   // How to reach the API server and as whom (`kpp server` passes its own).
   client::rest::RestConfig client_config;
+  // Upstream's --use-service-account-credentials: each controller runs as the service account
+  // kube-system/<its name> (client_builder.h) instead of as client_config's user.
+  bool use_service_account_credentials = false;
   // Upstream's --controllers: "*" enables the default ones, "foo" one by name, "-foo" disables.
   std::vector<std::string> controllers = {"*"};
   bool leader_elect = true;
@@ -32,9 +37,14 @@ struct ControllerManagerOptions {
   int concurrent_rc_syncs = 5;
   int concurrent_deployment_syncs = 5;
   int concurrent_gc_syncs = 20;
+  int concurrent_namespace_syncs = 10;
   size_t max_endpoints_per_slice = 100;     // --max-endpoints-per-slice
   int terminated_pod_gc_threshold = 12500;  // --terminated-pod-gc-threshold (0: off)
   NodeLifecycleOptions node_lifecycle;
+  // --horizontal-pod-autoscaler-*, --concurrent-horizontal-pod-autoscaler-syncs
+  podautoscaler::HorizontalControllerOptions horizontal_pod_autoscaler;
+  // csrsigning's CA and --cluster-signing-duration (`kpp server` passes the cluster CA).
+  certificates::CsrSigningOptions csr_signing;
   // /healthz; port 0 picks a free one, a negative port serves none.
   std::string bind_address = "127.0.0.1";
   int secure_port = 10257;

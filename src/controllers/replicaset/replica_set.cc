@@ -317,7 +317,14 @@ ReplicaSetController::ReplicaSetController(ReplicaSetKind kind,
       options_(options),
       clock_(clock),
       expectations_(clock),
-      syncer_(kind_, pods_, client_, events_, expectations_, clock_) {
+      syncer_(kind_, pods_, client_, events_, expectations_, clock_),
+      workers_(queue_,
+               [this](const std::string& key) -> KeySyncResult {
+                 const auto [ns, name] = SplitKey(key);
+                 auto rs = Lookup(ns, name);
+                 return syncer_.Sync(key, rs.get());
+               },
+               {.what = "syncing " + kind_.kind}) {
   owners_informer_.AddEventHandler(
       {.on_add = [this](const ObjectRef& object, bool) { Enqueue(object->metadata()); },
        .on_update = [this](const ObjectRef&,
@@ -445,33 +452,12 @@ void ReplicaSetController::OnPodDelete(const Pod& pod) {
   queue_.Add(key);
 }
 
-void ReplicaSetController::Worker() {
-  while (auto key = queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto rs = Lookup(ns, name);
-    auto result = syncer_.Sync(*key, rs.get());
-    if (result.status.ok()) {
-      queue_.Forget(*key);
-      if (result.requeue_after) queue_.AddAfter(*key, *result.requeue_after);
-    } else {
-      KLOG_V(2, "syncing {} {}: {}", kind_.kind, *key, result.status.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    queue_.Done(*key);
-  }
-}
-
 void ReplicaSetController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(options_.workers);
 }
 
 void ReplicaSetController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers

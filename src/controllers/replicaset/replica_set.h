@@ -5,17 +5,16 @@
 // pods that stopped matching, and reports status.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "client/informers/shared_informer.h"
 #include "client/workqueue/queue.h"
 #include "controllers/common/controller_utils.h"
+#include "controllers/common/queue_workers.h"
 
 namespace kpp::controllers {
 
@@ -107,7 +106,6 @@ class ReplicaSetController {
   void EnqueueMatching(const Pod& pod);
   std::shared_ptr<const ReplicaSet> Lookup(const std::string& ns, const std::string& name) const;
   std::vector<std::shared_ptr<const ReplicaSet>> ListOwners(const std::string& ns) const;
-  void Worker();
 
   ReplicaSetKind kind_;
   client::informers::SharedInformer& owners_informer_;
@@ -120,8 +118,7 @@ class ReplicaSetController {
   Expectations expectations_;
   ReplicaSetSyncer syncer_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 }  // namespace kpp::controllers

@@ -160,35 +160,16 @@ SyncResult StatefulSetSyncer::Sync(const std::string& key, const StatefulSet* se
   Context context{.key = key, .set = *set};
   auto selector = SelectorOf(set->spec.selector ? &*set->spec.selector : nullptr);
   if (!selector.ok()) return {.status = selector.error()};
-  // Upstream's ClaimPods with isMemberOf: orphans named like our pods and matching the selector
-  // are adopted, our pods that stopped matching are released.
-  const auto controller_ref = ControllerRef(kApiVersion, kKind, set->metadata);
-  for (const auto& pod : pods_.List(set->metadata.namespace_)) {
-    const auto* ref = ControllerRefOf(pod->metadata);
-    const bool matches = selector->Matches(pod->metadata.labels) && !selector->Empty();
-    if (ref != nullptr && ref->uid == set->metadata.uid) {
-      if (matches) {
-        context.pods.push_back(pod);
-      } else if (!set->metadata.deletion_timestamp) {
-        Status released = client_.PatchPod(pod->metadata.namespace_, pod->metadata.name,
-                                           ReleasePatch(set->metadata.uid, pod->metadata.uid));
-        if (!released.ok() && !client::IsNotFound(released.error())) return {.status = released};
-      }
-      continue;
-    }
-    if (ref != nullptr || !matches || set->metadata.deletion_timestamp ||
-        pod->metadata.deletion_timestamp ||
-        ParseOrdinal(set->metadata.name, pod->metadata.name) < 0) {
-      continue;
-    }
-    Status adopted = client_.PatchPod(pod->metadata.namespace_, pod->metadata.name,
-                                      AdoptPatch(controller_ref, pod->metadata.uid));
-    if (adopted.ok()) {
-      context.pods.push_back(pod);
-    } else if (!client::IsNotFound(adopted.error())) {
-      return {.status = adopted};
-    }
-  }
+  // Upstream's ClaimPods with isMemberOf: only orphans named like our pods are adopted.
+  auto claimed = ClaimPods(
+      ControllerRef(kApiVersion, kKind, set->metadata), set->metadata, *selector,
+      pods_.List(set->metadata.namespace_),
+      [this](const std::string& ns, const std::string& name, const std::string& patch) {
+        return client_.PatchPod(ns, name, patch);
+      },
+      [&](const Pod& pod) { return ParseOrdinal(set->metadata.name, pod.metadata.name) >= 0; });
+  if (!claimed.ok()) return {.status = claimed.error()};
+  context.pods = std::move(claimed).value();
   for (const auto& revision : revisions_.List(set->metadata.namespace_)) {
     const auto* ref = ControllerRefOf(revision->metadata);
     if (ref != nullptr && ref->uid == set->metadata.uid) context.revisions.push_back(revision);
@@ -457,7 +438,13 @@ StatefulSetController::StatefulSetController(client::informers::SharedInformerFa
       claims_(claims_informer_),
       revisions_(revisions_informer_),
       options_(options),
-      syncer_(pods_, claims_, revisions_, client, events, clock) {
+      syncer_(pods_, claims_, revisions_, client, events, clock),
+      workers_(queue_,
+               SyncCached<StatefulSet>(sets_informer_,
+                                       [this](const std::string& key, const StatefulSet* object) {
+                                         return syncer_.Sync(key, object);
+                                       }),
+               {.what = "syncing StatefulSet"}) {
   sets_informer_.AddEventHandler(
       {.on_add = [this](const ObjectRef& object, bool) { queue_.Add(KeyOf(object->metadata())); },
        .on_update = [this](const ObjectRef&,
@@ -491,33 +478,12 @@ void StatefulSetController::EnqueuePodOwner(const Pod& pod) {
   queue_.Add(pod.metadata.namespace_ + "/" + ref->name);
 }
 
-void StatefulSetController::Worker() {
-  while (auto key = queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto set = client::informers::Lister<StatefulSet>(sets_informer_).Get(ns, name);
-    auto result = syncer_.Sync(*key, set.get());
-    if (result.status.ok()) {
-      queue_.Forget(*key);
-      if (result.requeue_after) queue_.AddAfter(*key, *result.requeue_after);
-    } else {
-      KLOG_V(2, "syncing StatefulSet {}: {}", *key, result.status.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    queue_.Done(*key);
-  }
-}
-
 void StatefulSetController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(options_.workers);
 }
 
 void StatefulSetController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers

@@ -7,16 +7,15 @@
 // template of every revision is kept in a ControllerRevision (see controllers/history).
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "client/informers/shared_informer.h"
 #include "client/workqueue/queue.h"
 #include "controllers/common/controller_utils.h"
+#include "controllers/common/queue_workers.h"
 #include "controllers/history/history.h"
 #include "controllers/replicaset/replica_set.h"
 
@@ -88,7 +87,6 @@ class StatefulSetController {
 
  private:
   void EnqueuePodOwner(const Pod& pod);
-  void Worker();
 
   client::informers::SharedInformer& sets_informer_;
   client::informers::SharedInformer& pods_informer_;
@@ -100,8 +98,7 @@ class StatefulSetController {
   StatefulSetControllerOptions options_;
   StatefulSetSyncer syncer_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 }  // namespace kpp::controllers

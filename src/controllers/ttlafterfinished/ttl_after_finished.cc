@@ -56,7 +56,14 @@ TtlSyncResult TtlAfterFinishedSyncer::Sync(const Job* cached) {
 TtlAfterFinishedController::TtlAfterFinishedController(
     client::informers::SharedInformerFactory& factory, BatchClient& client,
     TtlAfterFinishedControllerOptions options, Clock& clock)
-    : jobs_informer_(factory.InformerFor<Job>()), options_(options), syncer_(client, clock) {
+    : jobs_informer_(factory.InformerFor<Job>()),
+      options_(options),
+      syncer_(client, clock),
+      workers_(queue_,
+               SyncCached<Job>(
+                   jobs_informer_,
+                   [this](const std::string&, const Job* object) { return syncer_.Sync(object); }),
+               {.what = "ttl-after-finished", .requeue_after_failure = true}) {
   auto enqueue = [this](const ObjectRef& object) {
     auto job = client::informers::As<Job>(object);
     if (job && job->spec.ttl_seconds_after_finished && !job->metadata.deletion_timestamp &&
@@ -74,36 +81,12 @@ TtlAfterFinishedController::~TtlAfterFinishedController() {
   Stop();
 }
 
-void TtlAfterFinishedController::Worker() {
-  while (auto key = queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto job = client::informers::Lister<Job>(jobs_informer_).Get(ns, name);
-    auto result = syncer_.Sync(job.get());
-    if (result.status.ok()) {
-      queue_.Forget(*key);
-    } else {
-      KLOG_V(2, "ttl-after-finished {}: {}", *key, result.status.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    if (result.requeue_after) {
-      queue_.AddAfter(*key,
-                      std::chrono::duration_cast<std::chrono::nanoseconds>(*result.requeue_after));
-    }
-    queue_.Done(*key);
-  }
-}
-
 void TtlAfterFinishedController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(options_.workers);
 }
 
 void TtlAfterFinishedController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers

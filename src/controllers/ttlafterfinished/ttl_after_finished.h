@@ -3,14 +3,13 @@
 // propagation, after checking a fresh copy from the API server (the TTL may have changed).
 #pragma once
 
-#include <atomic>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "client/informers/shared_informer.h"
 #include "client/workqueue/queue.h"
+#include "controllers/common/queue_workers.h"
 #include "controllers/job/batch_client.h"
 
 namespace kpp::controllers {
@@ -48,14 +47,11 @@ class TtlAfterFinishedController {
   void Stop();
 
  private:
-  void Worker();
-
   client::informers::SharedInformer& jobs_informer_;
   TtlAfterFinishedControllerOptions options_;
   TtlAfterFinishedSyncer syncer_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 }  // namespace kpp::controllers

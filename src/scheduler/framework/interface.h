@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "api/policy/v1/types.h"
 #include "apimachinery/labels/selector.h"
 #include "base/result.h"
 #include "scheduler/cache/snapshot.h"
@@ -151,6 +152,12 @@ class Handle {
   virtual labels::Selector DefaultSpreadSelector(const Pod& pod) const {
     (void)pod;
     return labels::Selector::Nothing();
+  }
+  // The PodDisruptionBudgets of the cluster (preemption prefers victims whose deletion violates
+  // none); empty when unknown.
+  virtual std::vector<std::shared_ptr<const api::policy::v1::PodDisruptionBudget>>
+  PodDisruptionBudgets() const {
+    return {};
   }
   // The labels of a namespace (for namespaceSelector); empty when unknown.
   virtual std::map<std::string, std::string> NamespaceLabels(const std::string& ns) const {

@@ -3,8 +3,12 @@
 // reprieved first), pick the node by upstream's criteria (lowest highest victim priority, lowest
 // priority sum, fewest victims, latest start), delete the victims (marking them with the
 // DisruptionTarget condition and a Preempted event) and nominate the node.
-// Not yet: PodDisruptionBudgets, PreFilter extensions (spread and affinity counts are not
-// recomputed without the victims, which errs on not preempting), nominated pods in Filter.
+// PodDisruptionBudgets as upstream's: victims whose deletion would take a budget below zero
+// (disruptionsAllowed, less the budget's other victims on the node) are reprieved first and
+// counted as violations; nodes with fewer violations come first; the search for candidates goes
+// on past its bound until one node without violations is found.
+// Not yet: PreFilter extensions (spread and affinity counts are not recomputed without the
+// victims, which errs on not preempting), nominated pods in Filter.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -45,7 +49,43 @@ bool MoreImportant(const PodInfoPtr& a, const PodInfoPtr& b) {
 struct Candidate {
   const NodeInfo* node = nullptr;
   std::vector<PodInfoPtr> victims;  // most important first
+  int num_pdb_violations = 0;
 };
+
+using BudgetPtr = std::shared_ptr<const api::policy::v1::PodDisruptionBudget>;
+
+// Splits `pods` (in order) into those whose deletion, together with the pods before them, would
+// violate a budget and the others (upstream's filterPodsWithPDBViolation). A budget without a
+// selector or with an empty one selects nothing here; pods already in a budget's disruptedPods
+// do not count against it.
+void SplitByBudgetViolation(const std::vector<PodInfoPtr>& pods,
+                            const std::vector<BudgetPtr>& budgets,
+                            std::vector<PodInfoPtr>& violating,
+                            std::vector<PodInfoPtr>& non_violating) {
+  std::vector<int64_t> allowed;
+  std::vector<labels::Selector> selectors;
+  for (const auto& budget : budgets) {
+    allowed.push_back(budget->status.disruptions_allowed);
+    selectors.push_back(SelectorOf(budget->spec.selector ? &*budget->spec.selector : nullptr));
+  }
+  for (const auto& info : pods) {
+    const Pod& pod = *info->pod;
+    bool violated = false;
+    if (!pod.metadata.labels.empty()) {
+      for (size_t i = 0; i < budgets.size(); ++i) {
+        const auto& budget = *budgets[i];
+        if (budget.metadata.namespace_ != pod.metadata.namespace_) continue;
+        if (selectors[i].Empty() || selectors[i].MatchesNothing() ||
+            !selectors[i].Matches(pod.metadata.labels)) {
+          continue;
+        }
+        if (budget.status.disrupted_pods.contains(pod.metadata.name)) continue;
+        if (--allowed[i] < 0) violated = true;
+      }
+    }
+    (violated ? violating : non_violating).push_back(info);
+  }
+}
 
 class DefaultPreemption final : public PostFilterPlugin {
  public:
@@ -81,6 +121,7 @@ class DefaultPreemption final : public PostFilterPlugin {
       }
     }
     std::vector<Candidate> candidates;
+    const auto budgets = handle_->PodDisruptionBudgets();
     if (!potential.empty()) {
       // upstream's bound on the search: 10% of the nodes, at least 100, from a random offset.
       size_t wanted =
@@ -88,12 +129,18 @@ class DefaultPreemption final : public PostFilterPlugin {
                            static_cast<size_t>(min_absolute_));
       wanted = std::min(wanted, potential.size());
       const size_t offset = std::uniform_int_distribution<size_t>(0, potential.size() - 1)(random_);
-      for (size_t i = 0; i < potential.size() && candidates.size() < wanted; ++i) {
+      // As upstream, the search stops once it has enough candidates and one of them violates
+      // no budget.
+      bool non_violating_found = false;
+      for (size_t i = 0;
+           i < potential.size() && (candidates.size() < wanted || !non_violating_found); ++i) {
         const NodeInfo* node = potential[(offset + i) % potential.size()];
         PluginStatus why;
-        auto victims = SelectVictims(state, pod, *node, why);
+        int violations = 0;
+        auto victims = SelectVictims(state, pod, *node, budgets, violations, why);
         if (victims) {
-          candidates.push_back({node, std::move(*victims)});
+          non_violating_found = non_violating_found || violations == 0;
+          candidates.push_back({node, std::move(*victims), violations});
         } else {
           summary.diagnosis.node_to_status[node->name()] = why;
         }
@@ -112,7 +159,9 @@ class DefaultPreemption final : public PostFilterPlugin {
   // The fewest lower-priority pods to remove from `node` for `pod` to fit; none when even
   // removing them all does not help.
   std::optional<std::vector<PodInfoPtr>> SelectVictims(const CycleState& state, const PodInfo& pod,
-                                                       const NodeInfo& node, PluginStatus& why) {
+                                                       const NodeInfo& node,
+                                                       const std::vector<BudgetPtr>& budgets,
+                                                       int& num_pdb_violations, PluginStatus& why) {
     NodeInfo trial = node;
     std::vector<PodInfoPtr> lower;
     const int32_t priority = PriorityOf(*pod.pod);
@@ -130,14 +179,26 @@ class DefaultPreemption final : public PostFilterPlugin {
       return std::nullopt;
     }
     std::sort(lower.begin(), lower.end(), MoreImportant);
+    // Reprieves the pods whose deletion would violate a budget first, then the others; each
+    // group from the most important.
+    std::vector<PodInfoPtr> violating;
+    std::vector<PodInfoPtr> non_violating;
+    SplitByBudgetViolation(lower, budgets, violating, non_violating);
     std::vector<PodInfoPtr> victims;
-    for (const auto& candidate : lower) {
+    num_pdb_violations = 0;
+    auto reprieve = [&](const PodInfoPtr& candidate) {
       trial.AddPod(candidate);
-      if (!handle_->RunFilters(state, pod, trial).IsSuccess()) {
-        trial.RemovePod(candidate->uid());
-        victims.push_back(candidate);
-      }
+      if (handle_->RunFilters(state, pod, trial).IsSuccess()) return true;
+      trial.RemovePod(candidate->uid());
+      victims.push_back(candidate);
+      return false;
+    };
+    for (const auto& candidate : violating) {
+      if (!reprieve(candidate)) ++num_pdb_violations;
     }
+    for (const auto& candidate : non_violating)
+      reprieve(candidate);
+    std::sort(victims.begin(), victims.end(), MoreImportant);
     if (victims.empty()) {
       why = PluginStatus::Unresolvable(kNoVictims);
       return std::nullopt;
@@ -168,7 +229,8 @@ class DefaultPreemption final : public PostFilterPlugin {
     for (const auto& c : candidates) {
       if (&c == best) continue;
       auto key = [&](const Candidate& x) {
-        return std::make_tuple(highest(x), sum(x), x.victims.size(), -earliest_top_start(x));
+        return std::make_tuple(x.num_pdb_violations, highest(x), sum(x), x.victims.size(),
+                               -earliest_top_start(x));
       };
       if (key(c) < key(*best)) best = &c;
     }

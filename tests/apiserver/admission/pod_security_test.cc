@@ -9,11 +9,12 @@
 namespace kpp::apiserver::admission {
 namespace {
 
-std::string Violations(PodSecurityLevel level, std::string_view pod_json) {
+std::string Violations(PodSecurityLevel level, std::string_view pod_json,
+                       int minor = kLatestPodSecurityMinor) {
   auto pod = boost::json::parse(pod_json).as_object();
   const auto* metadata = pod.if_contains("metadata");
   return PodSecurityViolations(level, metadata ? &metadata->as_object() : nullptr,
-                               &pod.at("spec").as_object());
+                               &pod.at("spec").as_object(), minor);
 }
 
 constexpr std::string_view kPlainPod = R"({"spec":{"containers":[{"name":"c","image":"nginx"}]}})";
@@ -34,6 +35,66 @@ TEST(PodSecurityChecksTest, PlainPodPassesBaselineAndFailsRestrictedWithUpstream
             "securityContext.runAsNonRoot=true), seccompProfile (pod or container \"c\" must set "
             "securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")");
   EXPECT_EQ(Violations(PodSecurityLevel::kRestricted, kRestrictedPod), "");
+}
+
+// Upstream's checks by version: each from the version that introduced it, older forms before
+// a change.
+TEST(PodSecurityChecksTest, VersionsHaveTheChecksUpstreamHadThen) {
+  const auto restricted = PodSecurityLevel::kRestricted;
+  const auto baseline = PodSecurityLevel::kBaseline;
+  const std::string run_as_non_root =
+      "runAsNonRoot != true (pod or container \"c\" must set securityContext.runAsNonRoot=true)";
+  // 1.7: neither allowPrivilegeEscalation (1.8), restricted capabilities (1.22) nor restricted
+  // seccomp (1.19).
+  EXPECT_EQ(Violations(restricted, kPlainPod, 7), run_as_non_root);
+  EXPECT_EQ(Violations(restricted, kPlainPod, 21),
+            "allowPrivilegeEscalation != false (container \"c\" must set "
+            "securityContext.allowPrivilegeEscalation=false), " +
+                run_as_non_root +
+                ", seccompProfile (pod or container \"c\" must set "
+                "securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")");
+  EXPECT_NE(Violations(restricted, kPlainPod, 22).find("unrestricted capabilities"),
+            std::string::npos);
+
+  // runAsUser=0 from 1.23.
+  const std::string root = R"({"spec":{
+    "securityContext":{"runAsNonRoot":true,"runAsUser":0,"seccompProfile":{"type":"RuntimeDefault"}},
+    "containers":[{"name":"c","image":"nginx","securityContext":{
+      "allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}})";
+  EXPECT_EQ(Violations(restricted, root, 22), "");
+  EXPECT_EQ(Violations(restricted, root, 23), "runAsUser=0 (pod must not set runAsUser=0)");
+
+  // Windows pods skip the Linux-only restricted checks from 1.25.
+  const std::string windows = R"({"spec":{"os":{"name":"windows"},
+    "securityContext":{"runAsNonRoot":true},"containers":[{"name":"c","image":"x"}]}})";
+  EXPECT_EQ(Violations(restricted, windows, 25), "");
+  EXPECT_EQ(Violations(restricted, windows, 24).substr(0, 34),
+            "allowPrivilegeEscalation != false ");
+
+  // Seccomp: the alpha annotations before 1.19, the field from then on.
+  const std::string annotated = R"({"metadata":{"annotations":{
+    "seccomp.security.alpha.kubernetes.io/pod":"unconfined",
+    "container.seccomp.security.alpha.kubernetes.io/c":"runtime/default"}},
+    "spec":{"securityContext":{"seccompProfile":{"type":"Unconfined"}},
+    "containers":[{"name":"c","image":"x"}]}})";
+  EXPECT_EQ(Violations(baseline, annotated, 18),
+            "seccompProfile (forbidden annotation "
+            "seccomp.security.alpha.kubernetes.io/pod=\"unconfined\")");
+  EXPECT_EQ(Violations(baseline, annotated, 19),
+            "seccompProfile (pod must not set securityContext.seccompProfile.type to "
+            "\"Unconfined\")");
+
+  // Sysctls allowed later, and SELinux's container_engine_t from 1.31.
+  const std::string sysctl = R"({"spec":{"securityContext":{"sysctls":[
+    {"name":"net.ipv4.tcp_rmem","value":"4096 87380 6291456"}]},"containers":[{"name":"c"}]}})";
+  EXPECT_EQ(Violations(baseline, sysctl, 31), "forbidden sysctls (net.ipv4.tcp_rmem)");
+  EXPECT_EQ(Violations(baseline, sysctl, 32), "");
+  const std::string engine = R"({"spec":{"securityContext":{"seLinuxOptions":{
+    "type":"container_engine_t"}},"containers":[{"name":"c"}]}})";
+  EXPECT_EQ(Violations(baseline, engine, 30),
+            "seLinuxOptions (pod set forbidden securityContext.seLinuxOptions: type "
+            "\"container_engine_t\")");
+  EXPECT_EQ(Violations(baseline, engine, 31), "");
 }
 
 TEST(PodSecurityChecksTest, BaselineChecks) {
@@ -159,6 +220,26 @@ TEST_F(PodSecurityPluginTest, EnforceRefusesWarnWarnsTemplatesOnlyWarn) {
       warnings_[0].starts_with("would violate PodSecurity \"restricted:latest\": "
                                "privileged (container \"c\""))
       << warnings_[0];
+}
+
+TEST_F(PodSecurityPluginTest, VersionLabelsChooseTheChecks) {
+  Namespace("old", R"({"pod-security.kubernetes.io/enforce":"restricted",
+                      "pod-security.kubernetes.io/enforce-version":"v1.7"})");
+  Namespace("future", R"({"pod-security.kubernetes.io/enforce":"restricted",
+                         "pod-security.kubernetes.io/enforce-version":"v1.99"})");
+  auto refused = Run("", "pods", "old", "p", std::string(kPlainPod));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->error.message(),
+            "pods \"p\" is forbidden: violates PodSecurity \"restricted:v1.7\": runAsNonRoot "
+            "!= true (pod or container \"c\" must set securityContext.runAsNonRoot=true)");
+  // A version newer than the server's is evaluated as its latest, named as labelled.
+  refused = Run("", "pods", "future", "p", std::string(kPlainPod));
+  ASSERT_TRUE(refused);
+  EXPECT_TRUE(refused->error.message().starts_with(
+      "pods \"p\" is forbidden: violates PodSecurity \"restricted:v1.99\": "
+      "allowPrivilegeEscalation != false"))
+      << refused->error.message();
+  EXPECT_NE(refused->error.message().find("unrestricted capabilities"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,17 @@
+// What the scheduler keeps of each pod it caches: its informer drops the rest (as upstream's
+// scheduler drops managedFields with an informer transform), which at tens of thousands of pods
+// is most of the scheduler's memory.
+#pragma once
+
+#include "api/core/v1/types.h"
+
+namespace kpp::scheduler {
+
+// `pod` without what no plugin, queue, cache or status update reads: managedFields,
+// annotations, container commands/env/probes/mounts, the contents of secret, configMap,
+// downwardAPI and projected volumes (their names and kinds stay), and status beyond phase,
+// conditions, nominatedNodeName, startTime, qosClass, resize and resource claims. Writes go by
+// patch or by name, never by sending the cached pod back.
+api::core::v1::Pod TrimPodForScheduling(api::core::v1::Pod pod);
+
+}  // namespace kpp::scheduler
