@@ -8,6 +8,7 @@
 
 #include "apimachinery/intstr/duration.h"
 #include "base/log.h"
+#include "base/memory.h"
 #include "base/version.h"
 #include "controllers/manager/controller_manager.h"
 #include "hollownodes/command.h"
@@ -41,6 +42,7 @@ bool ParseFileMode(const std::string& text, mode_t& mode) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  kpp::LimitMallocArenas();  // before any thread
   CLI::App app{"kpp: a lightweight Kubernetes in one binary", "kpp"};
   app.require_subcommand(0, 1);
   // A repeated flag takes its last value, as k3s does.
@@ -391,6 +393,9 @@ int main(int argc, char** argv) {
     }
     return true;
   };
+  if (server->parsed() || hollow_nodes->parsed() || manager->parsed() || scheduler->parsed()) {
+    kpp::StartMemoryReleaser();
+  }
   if (server->parsed()) {
     if (!apply_node_monitor_flags(server_config.controller_manager)) return 2;
     if (!apply_controllers_flag(server_config.controller_manager)) return 2;

@@ -155,6 +155,110 @@ TEST_F(WatchCacheTest, RingGrowsWhileItsOldestEventIsFresh) {
   EXPECT_EQ(cache->oldest_revision(), 12);
 }
 
+TEST_F(WatchCacheTest, RingIsBoundedByBytesAndRefusesOlderStartsWith410) {
+  // The bytes of one change of "a" (its object and what selectors see of the one before).
+  auto probe = MakeCache();
+  probe->Apply(Put("a", 11, 11));
+  const size_t created_bytes = probe->ring_bytes();
+  probe->Apply(Put("a", 12, 11));
+  const size_t event_bytes = probe->ring_bytes() - created_bytes;
+  ASSERT_GT(event_bytes, created_bytes);
+
+  // Room for five events' objects; the count alone would keep all ten.
+  auto cache = MakeCache({.min_events = 2, .max_bytes = 5 * event_bytes + event_bytes / 2});
+  for (int i = 1; i <= 10; ++i)
+    cache->Apply(Put("a", 10 + i, 11));
+  EXPECT_EQ(cache->ring_size(), 5u);
+  EXPECT_LE(cache->ring_bytes(), 5 * event_bytes + event_bytes / 2);
+  EXPECT_EQ(cache->oldest_revision(), 15);  // events 16..20 remain
+
+  auto too_old = cache->Watch(Request(14));
+  auto lines = Drain(*too_old, 1);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].type, "ERROR");
+  EXPECT_EQ(lines[0].object.at("code"), 410);
+  EXPECT_EQ(lines[0].object.at("message"), "too old resource version: 14 (15)");
+
+  auto resumed = cache->Watch(Request(15));
+  lines = Drain(*resumed, 1);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0].object.at("metadata").at("resourceVersion"), "16");
+  EXPECT_EQ(lines[4].object.at("metadata").at("resourceVersion"), "20");
+}
+
+TEST_F(WatchCacheTest, RingKeepsItsMinimumWhateverTheBytes) {
+  auto cache = MakeCache({.min_events = 3, .max_bytes = 1});
+  for (int i = 1; i <= 10; ++i)
+    cache->Apply(Put("a", 10 + i, 11));
+  EXPECT_EQ(cache->ring_size(), 3u);
+  EXPECT_EQ(cache->oldest_revision(), 17);
+}
+
+TEST_F(WatchCacheTest, RingShrinksWhenEvenItsNewestQuarterIsStale) {
+  auto cache = MakeCache({.min_events = 4, .max_events = 64});
+  int64_t revision = 10;
+  for (int i = 0; i < 32; ++i)
+    cache->Apply(Put("a", ++revision, 11));
+  EXPECT_EQ(cache->ring_capacity(), 32u);
+  EXPECT_EQ(cache->ring_size(), 32u);
+  const size_t full_bytes = cache->ring_bytes();
+
+  // The load stopped for longer than fresh_duration: the next event halves the ring.
+  clock_.Advance(std::chrono::seconds(100));
+  cache->Apply(Put("a", ++revision, 11));
+  EXPECT_EQ(cache->ring_capacity(), 16u);
+  EXPECT_EQ(cache->ring_size(), 16u);
+  EXPECT_LT(cache->ring_bytes(), full_bytes);
+  EXPECT_EQ(cache->oldest_revision(), revision - 16);
+  // Quiet again: halved again.
+  clock_.Advance(std::chrono::seconds(100));
+  cache->Apply(Put("a", ++revision, 11));
+  EXPECT_EQ(cache->ring_capacity(), 8u);
+  EXPECT_EQ(cache->ring_size(), 8u);
+  // A watch from inside the ring still resumes; one from before it gets 410.
+  auto resumed = cache->Watch(Request(revision - 8));
+  EXPECT_EQ(Drain(*resumed, 1).size(), 8u);
+  auto too_old = cache->Watch(Request(revision - 9));
+  auto lines = Drain(*too_old, 1);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].object.at("code"), 410);
+}
+
+TEST_F(WatchCacheTest, AnEventsLinesAreDroppedOnceEveryWatcherSentThem) {
+  auto cache = MakeCache();
+  auto first = cache->Watch(Request());
+  auto second = cache->Watch(Request());
+  EXPECT_TRUE(Drain(*first, 1).empty());
+  EXPECT_TRUE(Drain(*second, 1).empty());
+  cache->Apply(Put("a", 11, 11));
+  EXPECT_EQ(Drain(*first, 1).size(), 1u);
+  EXPECT_EQ(encodes_, 1);
+  EXPECT_EQ(Drain(*second, 1).size(), 1u);
+  EXPECT_EQ(encodes_, 1);  // shared while the second still had to send it
+  // Both sent it: the ring holds the object alone, and a watch resuming from before it
+  // encodes the event again.
+  auto resumed = cache->Watch(Request(10));
+  EXPECT_EQ(Drain(*resumed, 1).size(), 1u);
+  EXPECT_EQ(encodes_, 2);
+}
+
+TEST_F(WatchCacheTest, AWatcherThatGoesAwayWithAnEventUnsentReleasesItsLines) {
+  auto cache = MakeCache();
+  auto gone = cache->Watch(Request());
+  auto reader = cache->Watch(Request());
+  EXPECT_TRUE(Drain(*gone, 1).empty());
+  EXPECT_TRUE(Drain(*reader, 1).empty());
+  cache->Apply(Put("b", 12, 12));
+  gone->Cancel();
+  EXPECT_FALSE(gone->Next().has_value());
+  gone.reset();
+  EXPECT_EQ(Drain(*reader, 1).size(), 1u);
+  EXPECT_EQ(encodes_, 1);
+  auto again = cache->Watch(Request(11));
+  EXPECT_EQ(Drain(*again, 1).size(), 1u);
+  EXPECT_EQ(encodes_, 2);
+}
+
 TEST_F(WatchCacheTest, EachEventIsSerializedOnceForEveryWatcher) {
   auto cache = MakeCache();
   std::vector<std::shared_ptr<CacheWatcher>> watchers;

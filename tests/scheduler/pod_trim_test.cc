@@ -102,7 +102,6 @@ TEST(TrimPodForScheduling, DropsWhatNoPluginReads) {
   EXPECT_TRUE(trimmed.metadata.annotations.empty());
   EXPECT_TRUE(trimmed.spec.containers[0].env.empty());
   EXPECT_TRUE(trimmed.spec.containers[0].command.empty());
-  EXPECT_TRUE(trimmed.spec.volumes[0].volume_source.projected->sources.empty());
   EXPECT_TRUE(trimmed.status.container_statuses.empty());
   // What the plugins, the queue and the cache read stays.
   EXPECT_EQ(trimmed.metadata.labels, pod.metadata.labels);
@@ -116,8 +115,18 @@ TEST(TrimPodForScheduling, DropsWhatNoPluginReads) {
   EXPECT_EQ(trimmed.spec.tolerations, pod.spec.tolerations);
   EXPECT_EQ(trimmed.spec.topology_spread_constraints, pod.spec.topology_spread_constraints);
   EXPECT_EQ(trimmed.spec.node_selector, pod.spec.node_selector);
-  EXPECT_EQ(trimmed.spec.volumes[1], pod.spec.volumes[1]);
-  EXPECT_EQ(trimmed.spec.volumes[0].name, "token");
+  // The claim stays; the token's projected volume (node-local) goes.
+  ASSERT_EQ(trimmed.spec.volumes.size(), 1u);
+  EXPECT_EQ(trimmed.spec.volumes[0], pod.spec.volumes[1]);
+}
+
+TEST(TrimPodForScheduling, FreesWhatItDrops) {
+  const Pod pod = RichPod("web-1").pod;
+  const Pod trimmed = TrimPodForScheduling(pod);
+  EXPECT_EQ(trimmed.metadata.managed_fields.capacity(), 0u);
+  EXPECT_EQ(trimmed.status.container_statuses.capacity(), 0u);
+  EXPECT_EQ(trimmed.spec.volumes.capacity(), 1u);
+  EXPECT_EQ(trimmed.spec.containers[0].env.capacity(), 0u);
 }
 
 TEST(TrimPodForScheduling, SchedulesAsTheWholePod) {

@@ -33,6 +33,14 @@ size_t StringBytes(const std::string& text) {
   return text.size() < sizeof(std::string) ? 0 : text.capacity() + 1;
 }
 
+// What an event in the ring holds: its object (shared with the cache's current objects while it
+// is the newest state, which this counts anyway) and the selectable copy of the state before.
+size_t RingBytes(const Event& event) {
+  size_t bytes = event.object()->ApproximateBytes();
+  if (event.previous() != nullptr) bytes += event.previous()->ApproximateBytes();
+  return bytes;
+}
+
 }  // namespace
 
 size_t CachedObject::ApproximateBytes() const {
@@ -40,6 +48,16 @@ size_t CachedObject::ApproximateBytes() const {
   constexpr size_t kOverhead = 16 + 4 * sizeof(void*) + sizeof(std::string_view) + 16;
   return sizeof(CachedObject) + kOverhead + StringBytes(key) + StringBytes(json) +
          MapBytes(labels) + StringBytes(fields);
+}
+
+CachedObjectPtr SelectableCopy(const CachedObject& object) {
+  auto copy = std::make_shared<CachedObject>();
+  copy->key = object.key;
+  copy->create_revision = object.create_revision;
+  copy->revision = object.revision;
+  copy->labels = object.labels;
+  copy->fields = object.fields;
+  return copy;
 }
 
 std::string_view CachedObject::Field(size_t index) const {
@@ -105,14 +123,32 @@ std::shared_ptr<const std::string> Event::Line(const Encoding& encoding, EventTy
     if (encoded.id == encoding.shared_id && encoded.type == type) return encoded.line;
   }
   auto line = encode();
-  encoded_.push_back({encoding.shared_id, type, line});
+  // Kept for the watchers that still have to send it; a watch resuming from the ring later on
+  // encodes its own.
+  if (pending_.load(std::memory_order_acquire) > 0) {
+    encoded_.push_back({encoding.shared_id, type, line});
+  }
   return line;
+}
+
+void Event::ReleasePending() const {
+  if (pending_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  std::lock_guard lock(mutex_);
+  if (pending_.load(std::memory_order_acquire) == 0) {
+    std::vector<Encoded>().swap(encoded_);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 
 CacheWatcher::CacheWatcher(WatchRequest request, size_t buffer, std::weak_ptr<WatchCache> cache)
     : request_(std::move(request)), buffer_(buffer), cache_(std::move(cache)) {}
+
+CacheWatcher::~CacheWatcher() {
+  for (const auto& item : queue_) {
+    if (item.event != nullptr) item.event->ReleasePending();
+  }
+}
 
 bool CacheWatcher::cut_off() const {
   std::lock_guard lock(mutex_);
@@ -127,6 +163,8 @@ bool CacheWatcher::Offer(Item item) {
       cut_off_ = true;
       ended_ = true;
     } else {
+      // Counted before the stream thread can take it.
+      if (item.event != nullptr) item.event->AddPending();
       queue_.push_back(std::move(item));
     }
   }
@@ -211,11 +249,19 @@ std::optional<std::string> CacheWatcher::Next() {
     }
     ended = ended_ && queue_.empty();
   }
-  if (cancelled_) return finish();
+  const auto release = [](const Item& item) {
+    if (item.event != nullptr) item.event->ReleasePending();
+  };
+  if (cancelled_) {
+    std::ranges::for_each(items, release);
+    return finish();
+  }
   if (items.empty() && ended) return finish();
   std::string out;
-  for (const auto& item : items)
+  for (const auto& item : items) {
     out += Encode(item);
+    release(item);
+  }
   return out;
 }
 
@@ -248,6 +294,7 @@ void WatchCache::Load(const std::vector<storage::KeyValue>& objects, int64_t at)
   std::lock_guard lock(mutex_);
   objects_.clear();
   ring_.clear();
+  ring_bytes_ = 0;
   capacity_ = std::max<size_t>(options_.min_events, 1);
   for (const auto& kv : objects) {
     auto object = builder_(kv.key, kv.value, kv.create_revision, kv.mod_revision);
@@ -312,7 +359,8 @@ void WatchCache::Apply(const storage::Event& event) {
                    last.error().message());
       return;
     }
-    change = std::make_shared<const Event>(true, std::move(last).value(), previous, time);
+    change = std::make_shared<const Event>(true, std::move(last).value(), SelectableCopy(*previous),
+                                           time);
   } else {
     auto object =
         builder_(event.kv.key, event.kv.value, event.kv.create_revision, event.kv.mod_revision);
@@ -324,26 +372,47 @@ void WatchCache::Apply(const storage::Event& event) {
     CachedObjectPtr current = std::move(object).value();
     if (found != objects_.end()) objects_.erase(found);
     objects_.emplace(std::string_view(current->key), current);
-    change = std::make_shared<const Event>(false, current, previous, time);
+    change = std::make_shared<const Event>(
+        false, current, previous == nullptr ? nullptr : SelectableCopy(*previous), time);
   }
   Push(change);
   Dispatch(change);
 }
 
 void WatchCache::Push(EventPtr event) {
-  if (ring_.size() >= capacity_) {
-    const bool fresh = event->time() - ring_.front()->time() < options_.fresh_duration;
-    if (fresh && capacity_ < options_.max_events) {
-      capacity_ = std::min(capacity_ * 2, options_.max_events);
-    } else {
-      ring_start_ = ring_.front()->revision();
-      ring_.pop_front();
+  const auto now = event->time();
+  if (!ring_.empty() && (ring_.size() >= capacity_ || ring_bytes_ >= options_.max_bytes)) {
+    const bool fresh = now - ring_.front()->time() < options_.fresh_duration;
+    const size_t quarter = std::max<size_t>(ring_.size() / 4, 1);
+    if (fresh) {
+      // Upstream's growth under load, as far as the bytes allow.
+      if (ring_.size() >= capacity_ && ring_bytes_ < options_.max_bytes) {
+        capacity_ = std::min(capacity_ * 2, options_.max_events);
+      }
+    } else if (now - ring_[ring_.size() - quarter]->time() > options_.fresh_duration) {
+      // Even the newest quarter is stale: the load went down, so does the ring (upstream's).
+      capacity_ = std::max(std::min(capacity_, ring_.size()) / 2, options_.min_events);
     }
   }
+  ring_bytes_ += RingBytes(*event);
   ring_.push_back(std::move(event));
+  while (ring_.size() > std::max<size_t>(capacity_, 1) ||
+         (ring_bytes_ > options_.max_bytes && ring_.size() > options_.min_events)) {
+    PopOldest();
+  }
+}
+
+void WatchCache::PopOldest() {
+  const EventPtr& oldest = ring_.front();
+  ring_start_ = oldest->revision();
+  ring_bytes_ -= std::min(ring_bytes_, RingBytes(*oldest));
+  ring_.pop_front();
 }
 
 void WatchCache::Dispatch(const EventPtr& event) {
+  // Held while offering, so that a watcher sending the event at once does not drop its lines
+  // before the next watcher of the same encoding gets it.
+  event->AddPending();
   std::erase_if(watchers_, [&](const std::shared_ptr<CacheWatcher>& watcher) {
     if (event->revision() <= watcher->skip_through_) return false;
     auto type = event->TypeFor(watcher->matches());
@@ -355,6 +424,7 @@ void WatchCache::Dispatch(const EventPtr& event) {
     }
     return true;
   });
+  event->ReleasePending();
 }
 
 void WatchCache::SendBookmarks() {
@@ -436,6 +506,11 @@ size_t WatchCache::ring_size() const {
 size_t WatchCache::ring_capacity() const {
   std::lock_guard lock(mutex_);
   return capacity_;
+}
+
+size_t WatchCache::ring_bytes() const {
+  std::lock_guard lock(mutex_);
+  return ring_bytes_;
 }
 
 int64_t WatchCache::oldest_revision() const {

@@ -55,7 +55,11 @@ using CachedObjectPtr = std::shared_ptr<const CachedObject>;
 using ObjectBuilder = std::function<Result<CachedObjectPtr>(
     std::string_view key, std::string_view value, int64_t create_revision, int64_t revision)>;
 
-// Whether a watcher or list selects an object.
+// A copy of what selectors read of `object`: all but its JSON.
+CachedObjectPtr SelectableCopy(const CachedObject& object);
+
+// Whether a watcher or list selects an object (from its key, labels and fields: the previous
+// state of an event carries no JSON).
 using Predicate = std::function<bool(const CachedObject&)>;
 
 enum class EventType { kAdded, kModified, kDeleted };
@@ -83,7 +87,9 @@ class Event {
   bool deleted() const { return deleted_; }
   // The new state; for a deletion, the last state with the deletion's resourceVersion.
   const CachedObjectPtr& object() const { return object_; }
-  // The state before; null when the key was created.
+  // What selectors see of the state before (key, labels, field labels and revisions; no JSON,
+  // so that an event in the ring does not keep a whole older version alive); null when the key
+  // was created.
   const CachedObjectPtr& previous() const { return previous_; }
   int64_t revision() const { return object_->revision; }
   std::chrono::steady_clock::time_point time() const { return time_; }
@@ -93,8 +99,15 @@ class Event {
   std::optional<EventType> TypeFor(const Predicate& matches) const;
 
   // The WatchEvent line ("{"type":...,"object":...}\n") of this event as `type`, serialized once
-  // per (encoding, type) when the encoding is shared. Empty when the object does not encode.
+  // per (encoding, type) when the encoding is shared, and kept only while watchers it was queued
+  // for have yet to send it. Empty when the object does not encode.
   std::shared_ptr<const std::string> Line(const Encoding& encoding, EventType type) const;
+
+  // Watchers that still have to send this event (plus the feeder while it dispatches). When the
+  // last one is done the shared lines are dropped: an event in the ring then holds its object
+  // alone, and a watch resuming from the ring encodes it afresh.
+  void AddPending() const { pending_.fetch_add(1, std::memory_order_relaxed); }
+  void ReleasePending() const;
 
  private:
   struct Encoded {
@@ -106,6 +119,7 @@ class Event {
   const CachedObjectPtr object_;
   const CachedObjectPtr previous_;
   const std::chrono::steady_clock::time_point time_;
+  mutable std::atomic<int> pending_{0};
   mutable std::mutex mutex_;
   mutable std::vector<Encoded> encoded_;
 };
@@ -116,10 +130,16 @@ std::string WatchEventLine(std::string_view type, std::string_view object);
 
 struct WatchCacheOptions {
   // The ring keeps at least this many events, and grows (doubling, up to max) while its oldest
-  // event is younger than `fresh_duration`, as upstream sizes its cache by load.
+  // event is younger than `fresh_duration`, as upstream sizes its cache by load; as upstream's, it
+  // halves (down to min) when even its newest quarter is older than that.
   size_t min_events = 100;
   size_t max_events = 100 * 1024;
   std::chrono::seconds fresh_duration{75};
+  // And it holds at most this many bytes of objects (CachedObject::ApproximateBytes), oldest
+  // events dropped first, but never fewer than min_events events: at tens of thousands of pods
+  // changing a few times each, 100k events would be several copies of every pod. Upstream has
+  // no byte bound; a watch resuming from before the ring gets 410 Gone either way.
+  size_t max_bytes = 64 * 1024 * 1024;
   // Events (and bookmarks) buffered for one watcher before it is cut off.
   size_t watcher_buffer = 1024;
 };
@@ -153,6 +173,9 @@ class CacheWatcher final : public http::BodyStream {
     EventType type = EventType::kAdded;
     int64_t revision = 0;
   };
+
+  // Releases the events still buffered (their shared lines may go).
+  ~CacheWatcher() override;
 
   std::optional<std::string> Next() override;
   void Cancel() override;
@@ -240,6 +263,8 @@ class WatchCache : public std::enable_shared_from_this<WatchCache> {
   size_t watcher_count() const;
   size_t ring_size() const;
   size_t ring_capacity() const;
+  // Bytes of the ring's event objects (ApproximateBytes of each).
+  size_t ring_bytes() const;
   // The oldest revision a watch may start from.
   int64_t oldest_revision() const;
   // Bytes held by the current objects (ApproximateBytes of each).
@@ -251,6 +276,7 @@ class WatchCache : public std::enable_shared_from_this<WatchCache> {
   void Load(const std::vector<storage::KeyValue>& objects, int64_t at);
   void Remove(const CacheWatcher* watcher);
   void Push(EventPtr event);
+  void PopOldest();
   void Dispatch(const EventPtr& event);
   int64_t RevisionLocked() const;
 
@@ -264,6 +290,7 @@ class WatchCache : public std::enable_shared_from_this<WatchCache> {
   std::map<std::string_view, CachedObjectPtr, std::less<>> objects_;  // keys view the objects'
   std::deque<EventPtr> ring_;
   size_t capacity_;
+  size_t ring_bytes_ = 0;
   int64_t revision_ = 0;
   // The revision of the state loaded at start or reset; earlier events are in it.
   int64_t loaded_revision_ = 0;
