@@ -394,7 +394,7 @@ DisruptionSyncResult DisruptionSyncer::TrySync(const PodDisruptionBudget& pdb) {
     result.status = client_.UpdateStatus(updated);
   }
   if (result.status.ok() && recheck_at) {
-    result.recheck_after =
+    result.requeue_after =
         std::chrono::seconds(std::max<int64_t>(1, *recheck_at - now.unix_seconds));
   }
   return result;
@@ -421,7 +421,7 @@ DisruptionSyncResult DisruptionSyncer::Sync(const PodDisruptionBudget& pdb) {
              result.status.error().message());
   // As upstream: once the fail-safe status is written, the budget waits for its next resync.
   result.status = FailSafe(pdb, result.status.error());
-  result.recheck_after.reset();
+  result.requeue_after.reset();
   return result;
 }
 
@@ -431,7 +431,7 @@ DisruptionSyncResult DisruptionSyncer::SyncStalePodDisruption(const Pod& pod) {
   auto wait = StaleDisruptionWait(pod, now);
   if (!wait) return result;
   if (wait->count() > 0) {
-    result.recheck_after = *wait;
+    result.requeue_after = *wait;
     return result;
   }
   result.status = client_.ResetDisruptionTarget(pod.metadata.namespace_, pod.metadata.name, now);
@@ -457,7 +457,22 @@ DisruptionController::DisruptionController(client::informers::SharedInformerFact
       options_(options),
       clock_(clock),
       syncer_({pods_, replica_sets_, deployments_, stateful_sets_, replication_controllers_},
-              client, events, clock) {
+              client, events, clock),
+      workers_(queue_,
+               SyncCached<PodDisruptionBudget>(
+                   pdbs_informer_,
+                   [this](const std::string&, const PodDisruptionBudget* pdb) {
+                     return pdb != nullptr ? syncer_.Sync(*pdb) : DisruptionSyncResult{};
+                   }),
+               {.what = "disruption: syncing"}),
+      stale_pod_workers_(stale_pods_queue_,
+                         SyncCached<Pod>(pods_informer_,
+                                         [this](const std::string&, const Pod* pod) {
+                                           return pod != nullptr
+                                                      ? syncer_.SyncStalePodDisruption(*pod)
+                                                      : DisruptionSyncResult{};
+                                         }),
+                         {.what = "disruption: resetting DisruptionTarget of"}) {
   auto enqueue = [this](const ObjectRef& object) {
     if (object) queue_.Add(KeyOf(object->metadata()));
   };
@@ -519,54 +534,14 @@ void DisruptionController::EnqueueIfDisruptionTarget(const Pod& pod) {
   }
 }
 
-void DisruptionController::StalePodWorker() {
-  while (auto key = stale_pods_queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto pod = pods_.Get(ns, name);
-    DisruptionSyncResult result;
-    if (pod) result = syncer_.SyncStalePodDisruption(*pod);
-    if (result.status.ok()) {
-      stale_pods_queue_.Forget(*key);
-      if (result.recheck_after) stale_pods_queue_.AddAfter(*key, *result.recheck_after);
-    } else {
-      KLOG_V(2, "disruption: resetting DisruptionTarget of {}: {}", *key,
-             result.status.error().message());
-      stale_pods_queue_.AddRateLimited(*key);
-    }
-    stale_pods_queue_.Done(*key);
-  }
-}
-
-void DisruptionController::Worker() {
-  while (auto key = queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto pdb = client::informers::Lister<PodDisruptionBudget>(pdbs_informer_).Get(ns, name);
-    DisruptionSyncResult result;
-    if (pdb) result = syncer_.Sync(*pdb);
-    if (result.status.ok()) {
-      queue_.Forget(*key);
-      if (result.recheck_after) queue_.AddAfter(*key, *result.recheck_after);
-    } else {
-      KLOG_V(2, "disruption: syncing {}: {}", *key, result.status.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    queue_.Done(*key);
-  }
-}
-
 void DisruptionController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
-  workers_.emplace_back([this] { StalePodWorker(); });
+  workers_.Start(options_.workers);
+  stale_pod_workers_.Start(1);
 }
 
 void DisruptionController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  stale_pods_queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
+  stale_pod_workers_.Stop();
 }
 
 }  // namespace kpp::controllers

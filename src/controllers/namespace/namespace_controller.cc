@@ -203,7 +203,12 @@ NamespaceController::NamespaceController(client::informers::SharedInformerFactor
             std::chrono::milliseconds(5), std::chrono::seconds(60)));
         limiters.push_back(std::make_unique<client::workqueue::BucketRateLimiter>(10, 100));
         return limiters;
-      }())) {
+      }())),
+      workers_(queue_,
+               SyncCached<Namespace>(
+                   namespaces_,
+                   [this](const std::string& name, const Namespace* ns) { return Sync(name, ns); }),
+               {.what = "deletion of namespace"}) {
   namespaces_.AddEventHandler(
       {.on_add = [this](const client::informers::ObjectRef& object, bool) { Enqueue(object); },
        .on_update = [this](const client::informers::ObjectRef&,
@@ -222,35 +227,27 @@ void NamespaceController::Enqueue(const client::informers::ObjectRef& object) {
   queue_.AddAfter(ns->metadata.name, options_.deletion_grace_period);
 }
 
-void NamespaceController::Worker() {
-  while (auto key = queue_.Get()) {
-    const bool known = client::informers::Lister<Namespace>(namespaces_).Get(*key) != nullptr;
-    Result<int64_t> remaining = known ? deleter_.Delete(*key) : Result<int64_t>(0);
-    if (!remaining.ok()) {
-      KLOG_ERROR("deletion of namespace {} failed: {}", *key, remaining.error().message());
-      queue_.AddRateLimited(*key);
-    } else if (*remaining > 0) {
-      const int64_t wait = *remaining / 2 + 1;
-      KLOG_V(4, "content remaining in namespace {}: looking again in {} s", *key, wait);
-      queue_.AddAfter(*key, std::chrono::seconds(wait));
-    } else {
-      queue_.Forget(*key);
-    }
-    queue_.Done(*key);
+KeySyncResult NamespaceController::Sync(const std::string& name, const Namespace* ns) {
+  Result<int64_t> remaining = ns != nullptr ? deleter_.Delete(name) : Result<int64_t>(0);
+  if (!remaining.ok()) {
+    KLOG_ERROR("deletion of namespace {} failed: {}", name, remaining.error().message());
+    return KeySyncResult(std::move(remaining).error());
   }
+  KeySyncResult result;
+  if (*remaining > 0) {
+    const int64_t wait = *remaining / 2 + 1;
+    KLOG_V(4, "content remaining in namespace {}: looking again in {} s", name, wait);
+    result.requeue_after = std::chrono::seconds(wait);
+  }
+  return result;
 }
 
 void NamespaceController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(options_.workers);
 }
 
 void NamespaceController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers

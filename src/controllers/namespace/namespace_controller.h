@@ -5,17 +5,15 @@
 // estimated time plus a second; failures back off (5 ms doubling to 60 s).
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "client/informers/shared_informer.h"
 #include "client/rest/rest_client.h"
 #include "client/workqueue/queue.h"
 #include "controllers/namespace/namespaced_resources_deleter.h"
+#include "controllers/common/queue_workers.h"
 
 namespace kpp::controllers {
 
@@ -60,14 +58,13 @@ class NamespaceController {
 
  private:
   void Enqueue(const client::informers::ObjectRef& object);
-  void Worker();
+  KeySyncResult Sync(const std::string& name, const api::core::v1::Namespace* ns);
 
   client::informers::SharedInformer& namespaces_;
   NamespacedResourcesDeleter deleter_;
   NamespaceControllerOptions options_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 }  // namespace kpp::controllers

@@ -6,13 +6,11 @@
 // ScalingLimited) and events with upstream's reasons and messages.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "api/autoscaling/v1/types.h"
@@ -23,6 +21,7 @@
 #include "client/workqueue/queue.h"
 #include "controllers/common/controller_utils.h"
 #include "controllers/podautoscaler/replica_calculator.h"
+#include "controllers/common/queue_workers.h"
 
 namespace kpp::controllers::podautoscaler {
 
@@ -172,7 +171,6 @@ class HorizontalController {
   void Stop();
 
  private:
-  void Worker();
   void Enqueue(const api::meta::v1::ObjectMeta& metadata);
 
   client::informers::SharedInformer& hpa_informer_;
@@ -181,8 +179,7 @@ class HorizontalController {
   HorizontalControllerOptions options_;
   HorizontalSyncer syncer_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 }  // namespace kpp::controllers::podautoscaler

@@ -134,7 +134,20 @@ HorizontalController::HorizontalController(client::informers::SharedInformerFact
       pods_(pods_informer_),
       options_(options),
       syncer_(pods_, client, events, clock, options.syncer),
-      queue_(client::workqueue::DefaultControllerRateLimiter(), clock) {
+      queue_(client::workqueue::DefaultControllerRateLimiter(), clock),
+      workers_(queue_,
+               SyncCached<autoscaling::HorizontalPodAutoscaler>(
+                   hpa_informer_,
+                   [this](const std::string& key, const autoscaling::HorizontalPodAutoscaler* hpa) {
+                     KeySyncResult result = syncer_.Sync(key, hpa);
+                     // Upstream's queue resyncs every autoscaler once a sync period, failed or
+                     // not, and never sooner.
+                     if (hpa != nullptr) result.requeue_after = options_.sync_period;
+                     return result;
+                   }),
+               {.what = "syncing HorizontalPodAutoscaler",
+                .max_retries = 0,
+                .requeue_after_failure = true}) {
   hpa_informer_.AddEventHandler(
       {.on_add = [this](const ObjectRef& object, bool) { Enqueue(object->metadata()); },
        .on_update =
@@ -158,31 +171,12 @@ void HorizontalController::Enqueue(const api::meta::v1::ObjectMeta& metadata) {
   queue_.Add(KeyOf(metadata));
 }
 
-void HorizontalController::Worker() {
-  client::informers::Lister<autoscaling::HorizontalPodAutoscaler> hpas(hpa_informer_);
-  while (auto key = queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto hpa = hpas.Get(ns, name);
-    auto status = syncer_.Sync(*key, hpa.get());
-    if (!status.ok())
-      KLOG_V(2, "syncing HorizontalPodAutoscaler {}: {}", *key, status.error().message());
-    // Upstream's queue resyncs every autoscaler once a sync period, failed or not.
-    if (hpa) queue_.AddAfter(*key, options_.sync_period);
-    queue_.Done(*key);
-  }
-}
-
 void HorizontalController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(options_.workers);
 }
 
 void HorizontalController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers::podautoscaler
