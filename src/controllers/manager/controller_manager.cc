@@ -325,8 +325,12 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(
   anonymous.bearer_token_file.clear();
   KPP_ASSIGN_OR_RETURN(state->anonymous_client, client::rest::RestClient::Create(anonymous));
   if (options.use_service_account_credentials) {
+    // Accounts and tokens on a client of their own (upstream's "controller-discovery"), so they
+    // do not wait in the informers' rate limit, nor the informers in theirs.
+    KPP_ASSIGN_OR_RETURN(auto accounts_client,
+                         client::rest::RestClient::Create(options.client_config));
     state->client_builder =
-        std::make_unique<ServiceAccountClientBuilder>(options.client_config, state->client);
+        std::make_unique<ServiceAccountClientBuilder>(options.client_config, accounts_client);
   } else {
     state->client_builder = std::make_unique<RootClientBuilder>(options.client_config);
   }
