@@ -120,59 +120,23 @@ Status RestDisruptionClient::UpdateStatus(const PodDisruptionBudget& pdb) {
 
 Result<std::optional<ControllerScale>> RestDisruptionClient::GetScale(const OwnerReference& ref,
                                                                       const std::string& ns) {
-  const std::string group = GroupOf(ref.api_version);
   if (ref.api_version.empty()) return InvalidError("owner reference without apiVersion");
-  // Discovery maps the kind to its resource (upstream's RESTMapper).
-  const std::string group_path =
-      group.empty() ? "/api/" + ref.api_version : "/apis/" + ref.api_version;
-  client::rest::Request discovery_request;
-  discovery_request.path = group_path;
-  KPP_ASSIGN_OR_RETURN(auto discovery, client_->Do(discovery_request));
-  if (discovery.status != 200) {
-    return InvalidError(
-        fmt::format("no matches for kind \"{}\" in version \"{}\"", ref.kind, ref.api_version));
+  // Upstream's RESTMapper: the kind's resource, from discovery.
+  KPP_ASSIGN_OR_RETURN(auto mapping, discovery_.ResourceFor(ref.api_version, ref.kind));
+  if (!mapping.HasSubresource("scale")) {
+    return InvalidError(fmt::format("{}{}{} does not implement the scale subresource",
+                                    mapping.resource, mapping.group.empty() ? "" : ".",
+                                    mapping.group));
+  }
+  auto response =
+      client_->Do({.path = fmt::format("{}/namespaces/{}/{}/{}/scale", mapping.GroupVersionPath(),
+                                       ns, mapping.resource, ref.name)});
+  if (!response.ok()) {
+    if (client::IsNotFound(response.error())) return std::optional<ControllerScale>();
+    return std::move(response).error();
   }
   boost::system::error_code parse_error;
-  auto document = boost::json::parse(discovery.body, parse_error);
-  if (parse_error || !document.is_object()) return InternalError("discovery: not JSON");
-  std::string plural;
-  bool has_scale = false;
-  if (const auto* resources = document.as_object().if_contains("resources");
-      resources != nullptr && resources->is_array()) {
-    for (const auto& item : resources->as_array()) {
-      if (!item.is_object()) continue;
-      const auto* name = item.as_object().if_contains("name");
-      const auto* kind = item.as_object().if_contains("kind");
-      if (name == nullptr || !name->is_string() || kind == nullptr || !kind->is_string()) continue;
-      const std::string name_text(name->as_string());
-      if (name_text.find('/') == std::string::npos && kind->as_string() == ref.kind) {
-        plural = name_text;
-      }
-    }
-    for (const auto& item : resources->as_array()) {
-      if (!item.is_object()) continue;
-      const auto* name = item.as_object().if_contains("name");
-      if (name != nullptr && name->is_string() && !plural.empty() &&
-          name->as_string() == plural + "/scale") {
-        has_scale = true;
-      }
-    }
-  }
-  if (plural.empty()) {
-    return InvalidError(
-        fmt::format("no matches for kind \"{}\" in version \"{}\"", ref.kind, ref.api_version));
-  }
-  const std::string group_resource = group.empty() ? plural : plural + "." + group;
-  if (!has_scale) {
-    return InvalidError(fmt::format("{} does not implement the scale subresource", group_resource));
-  }
-  client::rest::Request scale_request;
-  scale_request.path =
-      fmt::format("{}/namespaces/{}/{}/{}/scale", group_path, ns, plural, ref.name);
-  KPP_ASSIGN_OR_RETURN(auto response, client_->Do(scale_request));
-  if (response.status == 404) return std::optional<ControllerScale>();
-  if (response.status != 200) return client::ErrorFromResponse(response.status, response.body);
-  auto scale = boost::json::parse(response.body, parse_error);
+  auto scale = boost::json::parse(response->body, parse_error);
   if (parse_error || !scale.is_object()) return InternalError("scale: not JSON");
   ControllerScale found;
   if (const auto* uid = scale.as_object().if_contains("metadata");

@@ -18,12 +18,13 @@
 #include <vector>
 
 #include "api/policy/v1/codec.h"
+#include "client/discovery/cached_discovery.h"
 #include "client/informers/shared_informer.h"
 #include "client/rest/rest_client.h"
 #include "client/workqueue/queue.h"
 #include "controllers/common/controller_utils.h"
-
 #include "controllers/common/queue_workers.h"
+
 namespace kpp::controllers {
 
 using api::policy::v1::PodDisruptionBudget;
@@ -64,10 +65,12 @@ class DisruptionClient {
                                        api::Time now) = 0;
 };
 
+// The /scale of other kinds is found through `discovery`, shared with other controllers.
 class RestDisruptionClient final : public DisruptionClient {
  public:
-  explicit RestDisruptionClient(std::shared_ptr<client::rest::RestClient> client)
-      : client_(std::move(client)) {}
+  RestDisruptionClient(std::shared_ptr<client::rest::RestClient> client,
+                       client::discovery::CachedDiscovery& discovery)
+      : client_(std::move(client)), discovery_(discovery) {}
   Status UpdateStatus(const PodDisruptionBudget& pdb) override;
   Result<std::optional<ControllerScale>> GetScale(const api::meta::v1::OwnerReference& ref,
                                                   const std::string& ns) override;
@@ -76,6 +79,7 @@ class RestDisruptionClient final : public DisruptionClient {
 
  private:
   std::shared_ptr<client::rest::RestClient> client_;
+  client::discovery::CachedDiscovery& discovery_;
 };
 
 // The caches a sync reads.

@@ -63,80 +63,28 @@ Result<Namespace> RestNamespaceDeleterClient::FinalizeNamespace(const Namespace&
   return std::move(decoded.object);
 }
 
-Discovery RestNamespaceDeleterClient::DiscoverNamespacedResources() {
+Discovery RestNamespaceDeleterClient::DiscoverNamespacedResources(Clock::TimePoint fetched_after) {
   Discovery discovery;
-  // Each group's versions, the preferred one first.
-  std::vector<std::pair<std::string, std::vector<std::string>>> groups;
-  auto core = GetJson(*client_, "/api");
-  if (!core.ok()) {
-    discovery.error = std::move(core).error();
+  auto groups = discovery_.Groups(fetched_after);
+  if (!groups.ok()) {
+    discovery.error = std::move(groups).error();
     return discovery;
   }
-  std::vector<std::string> core_versions;
-  if (const auto* versions = core->as_object().if_contains("versions");
-      versions != nullptr && versions->is_array()) {
-    for (const auto& version : versions->as_array()) {
-      if (version.is_string()) core_versions.emplace_back(version.as_string());
-    }
-  }
-  groups.emplace_back("", std::move(core_versions));
-  auto listed = GetJson(*client_, "/apis");
-  if (!listed.ok()) {
-    discovery.error = std::move(listed).error();
-    return discovery;
-  }
-  if (const auto* items = listed->as_object().if_contains("groups");
-      items != nullptr && items->is_array()) {
-    for (const auto& item : items->as_array()) {
-      if (!item.is_object()) continue;
-      const auto& group = item.as_object();
-      std::vector<std::string> versions;
-      if (const auto* preferred = group.if_contains("preferredVersion");
-          preferred != nullptr && preferred->is_object()) {
-        versions.push_back(StringAt(preferred->as_object(), "version"));
-      }
-      if (const auto* all = group.if_contains("versions"); all != nullptr && all->is_array()) {
-        for (const auto& version : all->as_array()) {
-          if (!version.is_object()) continue;
-          std::string name = StringAt(version.as_object(), "version");
-          if (std::find(versions.begin(), versions.end(), name) == versions.end()) {
-            versions.push_back(std::move(name));
-          }
-        }
-      }
-      groups.emplace_back(StringAt(group, "name"), std::move(versions));
-    }
-  }
-
-  for (const auto& [group, versions] : groups) {
+  for (const auto& group : *groups) {
     std::set<std::string> seen;  // resources of this group already taken from a version
-    for (const auto& version : versions) {
+    for (const auto& version : group.versions) {
       if (version.empty()) continue;
-      const std::string group_version = group.empty() ? version : group + "/" + version;
-      auto document =
-          GetJson(*client_, group.empty() ? "/api/" + version : "/apis/" + group_version);
-      if (!document.ok()) {
-        discovery.failed_group_versions[group_version] = document.error().message();
+      const std::string group_version = group.name.empty() ? version : group.name + "/" + version;
+      auto resources = discovery_.Resources(group_version, fetched_after);
+      if (!resources.ok()) {
+        discovery.failed_group_versions[group_version] = resources.error().message();
         continue;
       }
       DiscoveredGroupVersion found{group_version, {}};
-      const auto* resources = document->as_object().if_contains("resources");
-      if (resources == nullptr || !resources->is_array()) continue;
-      for (const auto& entry : resources->as_array()) {
-        if (!entry.is_object()) continue;
-        const auto& resource = entry.as_object();
-        std::string name = StringAt(resource, "name");
-        if (name.empty() || name.find('/') != std::string::npos) continue;  // subresources
-        const auto* namespaced = resource.if_contains("namespaced");
-        if (namespaced == nullptr || !namespaced->is_bool() || !namespaced->as_bool()) continue;
-        if (!seen.insert(name).second) continue;
-        DiscoveredResource discovered{std::move(name), {}};
-        if (const auto* verbs = resource.if_contains("verbs"); verbs && verbs->is_array()) {
-          for (const auto& verb : verbs->as_array()) {
-            if (verb.is_string()) discovered.verbs.emplace_back(verb.as_string());
-          }
-        }
-        found.resources.push_back(std::move(discovered));
+      for (const auto& resource : **resources) {
+        if (!resource.namespaced || resource.name.find('/') != std::string::npos) continue;
+        if (!seen.insert(resource.name).second) continue;
+        found.resources.push_back({resource.name, resource.verbs});
       }
       if (!found.resources.empty()) discovery.group_versions.push_back(std::move(found));
     }

@@ -16,12 +16,13 @@
 #include "api/autoscaling/v1/types.h"
 #include "api/autoscaling/v2/types.h"
 #include "apimachinery/labels/selector.h"
+#include "client/discovery/cached_discovery.h"
 #include "client/informers/shared_informer.h"
 #include "client/rest/rest_client.h"
 #include "client/workqueue/queue.h"
 #include "controllers/common/controller_utils.h"
-#include "controllers/podautoscaler/replica_calculator.h"
 #include "controllers/common/queue_workers.h"
+#include "controllers/podautoscaler/replica_calculator.h"
 
 namespace kpp::controllers::podautoscaler {
 
@@ -136,8 +137,10 @@ class HorizontalSyncer {
 // kind table, others found by discovery), metrics.k8s.io lists, and /status PUTs.
 class RestHpaClient final : public HpaClient {
  public:
-  explicit RestHpaClient(std::shared_ptr<client::rest::RestClient> client)
-      : client_(std::move(client)) {}
+  // `discovery` (shared with other controllers) maps the kinds the kind table does not know.
+  RestHpaClient(std::shared_ptr<client::rest::RestClient> client,
+                client::discovery::CachedDiscovery& discovery)
+      : client_(std::move(client)), discovery_(discovery) {}
   Result<Scale> GetScale(const std::string& ns,
                          const autoscaling::CrossVersionObjectReference& target) override;
   Status UpdateScale(const std::string& ns, const autoscaling::CrossVersionObjectReference& target,
@@ -150,6 +153,7 @@ class RestHpaClient final : public HpaClient {
   Result<std::string> ScalePath(const std::string& ns,
                                 const autoscaling::CrossVersionObjectReference& target);
   std::shared_ptr<client::rest::RestClient> client_;
+  client::discovery::CachedDiscovery& discovery_;
 };
 
 struct HorizontalControllerOptions {

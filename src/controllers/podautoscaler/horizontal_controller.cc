@@ -49,36 +49,13 @@ Result<std::string> RestHpaClient::ScalePath(
   }
   if (plural.empty()) {
     // A custom resource: discovery of its group version names the resource.
-    auto found = client_->Do({.path = GroupVersionPath(group, version)});
-    if (!found.ok()) {
+    auto mapping = discovery_.ResourceFor(target.api_version, target.kind);
+    if (!mapping.ok()) {
       return Error(
-          found.error().code(),
-          "unable to determine resource for scale target reference: " + found.error().message());
+          mapping.error().code(),
+          "unable to determine resource for scale target reference: " + mapping.error().message());
     }
-    boost::system::error_code ec;
-    auto document = boost::json::parse(found->body, ec);
-    if (!ec && document.is_object()) {
-      if (auto* resources = document.as_object().if_contains("resources");
-          resources != nullptr && resources->is_array()) {
-        for (const auto& resource : resources->as_array()) {
-          if (!resource.is_object()) continue;
-          const auto& entry = resource.as_object();
-          const auto* name = entry.if_contains("name");
-          const auto* kind = entry.if_contains("kind");
-          if (name && kind && name->is_string() && kind->is_string() &&
-              kind->as_string() == target.kind &&
-              std::string_view(name->as_string()).find('/') == std::string_view::npos) {
-            plural = std::string(name->as_string());
-          }
-        }
-      }
-    }
-  }
-  if (plural.empty()) {
-    return NotFoundError(fmt::format(
-        "unable to determine resource for scale target reference: no matches for kind \"{}\" in "
-        "version \"{}\"",
-        target.kind, target.api_version));
+    plural = mapping->resource;
   }
   return fmt::format("{}/namespaces/{}/{}/{}/scale", GroupVersionPath(group, version), ns, plural,
                      target.name);
