@@ -205,17 +205,6 @@ ApiServer::~ApiServer() {
   Stop();
 }
 
-std::vector<api::KindInfo> ApiServer::CustomResources() const {
-  std::vector<api::KindInfo> kinds;
-  for (const api::KindInfo* kind : custom_kinds_.Served()) {
-    const bool seen = std::any_of(kinds.begin(), kinds.end(), [&](const api::KindInfo& other) {
-      return other.group == kind->group && other.plural == kind->plural;
-    });
-    if (!seen) kinds.push_back(*kind);
-  }
-  return kinds;
-}
-
 uint16_t ApiServer::port() const {
   return server_->port();
 }

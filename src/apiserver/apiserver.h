@@ -65,8 +65,6 @@ class ApiServer {
   // Answers a request from a component in this process (upstream's loopback client), which is
   // trusted as the server itself: no authentication. Thread-safe.
   http::Response HandleLoopback(const http::Request& request) const;
-  // The custom resources served now, one version of each (the preferred one). Thread-safe.
-  std::vector<api::KindInfo> CustomResources() const;
 
  private:
   ApiServer();

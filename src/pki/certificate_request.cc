@@ -16,23 +16,14 @@
 #include <map>
 #include <memory>
 
+#include "pki/openssl_helpers.h"
+
 namespace kpp::pki {
 namespace {
 
-template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
+// The OpenSSL helpers this file shares with its sibling.
+using namespace internal;  // NOLINT(google-build-using-namespace)
 using RequestPtr = std::unique_ptr<X509_REQ, Deleter<X509_REQ_free>>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using BignumPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
-using ExtensionPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
-using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES_free>>;
 
 void FreeOpenSslBytes(unsigned char* bytes) {
   OPENSSL_free(bytes);
@@ -42,34 +33,6 @@ void FreeExtensions(STACK_OF(X509_EXTENSION) * extensions) {
   sk_X509_EXTENSION_pop_free(extensions, X509_EXTENSION_free);
 }
 using ExtensionsPtr = std::unique_ptr<STACK_OF(X509_EXTENSION), Deleter<FreeExtensions>>;
-
-std::string OpenSslError() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
-  std::array<char, 256> text{};
-  ERR_error_string_n(code, text.data(), text.size());
-  return text.data();
-}
-
-Error CryptoFailure(std::string_view what) {
-  return InternalError(fmt::format("{}: {}", what, OpenSslError()));
-}
-
-BioPtr MemoryBio(const std::string& text) {
-  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-}
-
-std::string BioText(BIO* bio) {
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<size_t>(size));
-}
-
-std::string AsnText(const ASN1_STRING* text) {
-  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
-                     static_cast<size_t>(ASN1_STRING_length(text)));
-}
 
 // Upstream reads the first PEM block and insists on its type.
 Result<RequestPtr> LoadRequest(const std::string& pem) {
@@ -98,26 +61,6 @@ Result<RequestPtr> LoadRequest(const std::string& pem) {
   return request;
 }
 
-Result<X509Ptr> LoadCertificate(const std::string& pem) {
-  BioPtr bio = MemoryBio(pem);
-  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!cert) {
-    ERR_clear_error();
-    return InvalidError("not a valid PEM certificate");
-  }
-  return cert;
-}
-
-Result<KeyPtr> LoadPrivateKey(const std::string& pem) {
-  BioPtr bio = MemoryBio(pem);
-  KeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) {
-    ERR_clear_error();
-    return InvalidError("not a valid PEM private key");
-  }
-  return key;
-}
-
 GeneralNamesPtr RequestAltNames(X509_REQ* request) {
   ExtensionsPtr extensions(X509_REQ_get_extensions(request));
   if (!extensions) return nullptr;
@@ -127,23 +70,6 @@ GeneralNamesPtr RequestAltNames(X509_REQ* request) {
 
 time_t ToTimeT(std::chrono::system_clock::time_point time) {
   return std::chrono::system_clock::to_time_t(time);
-}
-
-std::chrono::system_clock::time_point ToTimePoint(const ASN1_TIME* time) {
-  std::tm tm{};
-  ASN1_TIME_to_tm(time, &tm);
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
-Status AddExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
-  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) {
-    return CryptoFailure(fmt::format("adding extension {}", OBJ_nid2sn(nid)));
-  }
-  return Ok();
 }
 
 // The X.509 names of the certificates.k8s.io key usages, as upstream's signer maps them.
@@ -223,12 +149,7 @@ Result<RequestInfo> ParseCertificateRequest(const std::string& pem) {
     } else if (name->type == GEN_URI) {
       info.uris.push_back(AsnText(name->d.uniformResourceIdentifier));
     } else if (name->type == GEN_IPADD) {
-      const ASN1_OCTET_STRING* ip = name->d.iPAddress;
-      std::array<char, INET6_ADDRSTRLEN> text{};
-      const int family = ASN1_STRING_length(ip) == 4 ? AF_INET : AF_INET6;
-      if (inet_ntop(family, ASN1_STRING_get0_data(ip), text.data(), text.size()) != nullptr) {
-        info.ip_addresses.emplace_back(text.data());
-      }
+      if (auto ip = IpAddressText(name->d.iPAddress); !ip.empty()) info.ip_addresses.push_back(ip);
     }
   }
   ERR_clear_error();
@@ -246,19 +167,7 @@ Result<std::string> SignCertificateRequest(const CertificateAndKey& ca,
     ERR_clear_error();
     return InvalidError("the certificate request's signature does not verify");
   }
-  X509Ptr cert(X509_new());
-  if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
-    return CryptoFailure("creating certificate");
-  }
-  std::array<unsigned char, 16> serial_bytes{};
-  if (RAND_bytes(serial_bytes.data(), serial_bytes.size()) != 1) {
-    return CryptoFailure("generating serial number");
-  }
-  serial_bytes[0] &= 0x7f;
-  BignumPtr serial(BN_bin2bn(serial_bytes.data(), serial_bytes.size(), nullptr));
-  if (!serial || BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())) == nullptr) {
-    return CryptoFailure("setting serial number");
-  }
+  KPP_ASSIGN_OR_RETURN(X509Ptr cert, NewSerialCertificate());
   // Never valid longer than the CA itself.
   auto not_after = options.not_after;
   const auto ca_not_after = ToTimePoint(X509_get0_notAfter(ca_cert.get()));
@@ -306,17 +215,14 @@ Result<std::string> SignCertificateRequest(const CertificateAndKey& ca,
   if (X509_sign(cert.get(), ca_key.get(), EVP_sha256()) == 0) {
     return CryptoFailure("signing certificate");
   }
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (PEM_write_bio_X509(bio.get(), cert.get()) != 1) return CryptoFailure("encoding certificate");
-  return BioText(bio.get());
+  return CertificateToPem(cert.get());
 }
 
 Result<KeyAndRequest> GenerateCertificateRequest(const std::string& common_name,
                                                  const std::vector<std::string>& organizations,
                                                  const std::vector<std::string>& dns_names,
                                                  const std::vector<std::string>& ip_addresses) {
-  KeyPtr key(EVP_EC_gen("P-256"));
-  if (!key) return CryptoFailure("generating key");
+  KPP_ASSIGN_OR_RETURN(KeyPtr key, GenerateKey());
   RequestPtr request(X509_REQ_new());
   if (!request || X509_REQ_set_version(request.get(), 0) != 1) {
     return CryptoFailure("creating request");
@@ -353,12 +259,7 @@ Result<KeyAndRequest> GenerateCertificateRequest(const std::string& common_name,
     return CryptoFailure("encoding request");
   }
   out.request_pem = BioText(request_bio.get());
-  BioPtr key_bio(BIO_new(BIO_s_mem()));
-  if (PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) !=
-      1) {
-    return CryptoFailure("encoding key");
-  }
-  out.private_key_pem = BioText(key_bio.get());
+  KPP_ASSIGN_OR_RETURN(out.private_key_pem, KeyToPem(key.get()));
   return out;
 }
 

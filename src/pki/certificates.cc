@@ -15,117 +15,20 @@
 #include <ctime>
 #include <memory>
 
+#include "pki/openssl_helpers.h"
+
 namespace kpp::pki {
 namespace {
 
-template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using BignumPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
-using ExtensionPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
-using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES_free>>;
-
-// The first queued OpenSSL error as text, and clears the queue.
-std::string OpenSslError() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
-  std::array<char, 256> text{};
-  ERR_error_string_n(code, text.data(), text.size());
-  return text.data();
-}
-
-Error CryptoFailure(std::string_view what) {
-  return InternalError(fmt::format("{}: {}", what, OpenSslError()));
-}
-
-BioPtr MemoryBio(const std::string& text) {
-  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-}
-
-std::string BioText(BIO* bio) {
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<size_t>(size));
-}
-
-Result<X509Ptr> LoadCertificate(const std::string& pem) {
-  BioPtr bio = MemoryBio(pem);
-  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!cert) {
-    ERR_clear_error();
-    return InvalidError("not a valid PEM certificate");
-  }
-  return cert;
-}
-
-Result<KeyPtr> LoadPrivateKey(const std::string& pem) {
-  BioPtr bio = MemoryBio(pem);
-  KeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) {
-    ERR_clear_error();
-    return InvalidError("not a valid PEM private key");
-  }
-  return key;
-}
-
-Result<KeyPtr> GenerateKey() {
-  KeyPtr key(EVP_EC_gen("P-256"));
-  if (!key) return CryptoFailure("generating key");
-  return key;
-}
-
-Result<std::string> KeyToPem(EVP_PKEY* key) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    return CryptoFailure("encoding key");
-  }
-  return BioText(bio.get());
-}
-
-Result<std::string> CertificateToPem(X509* cert) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (PEM_write_bio_X509(bio.get(), cert) != 1) return CryptoFailure("encoding certificate");
-  return BioText(bio.get());
-}
-
-Status AddExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
-  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) {
-    return CryptoFailure(fmt::format("adding extension {}", OBJ_nid2sn(nid)));
-  }
-  return Ok();
-}
+// The OpenSSL helpers this file shares with its sibling.
+using namespace internal;  // NOLINT(google-build-using-namespace)
 
 // A certificate for `key` with subject/validity/serial filled in; extensions and signature are
 // up to the caller.
 Result<X509Ptr> NewCertificate(EVP_PKEY* key, const std::string& common_name,
                                const std::vector<std::string>& organizations,
                                std::chrono::hours validity) {
-  X509Ptr cert(X509_new());
-  if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
-    return CryptoFailure("creating certificate");
-  }
-  // A random positive 127-bit serial number, as RFC 5280 recommends for uniqueness.
-  std::array<unsigned char, 16> serial_bytes{};
-  if (RAND_bytes(serial_bytes.data(), serial_bytes.size()) != 1) {
-    return CryptoFailure("generating serial number");
-  }
-  serial_bytes[0] &= 0x7f;
-  BignumPtr serial(BN_bin2bn(serial_bytes.data(), serial_bytes.size(), nullptr));
-  if (!serial || BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())) == nullptr) {
-    return CryptoFailure("setting serial number");
-  }
+  KPP_ASSIGN_OR_RETURN(X509Ptr cert, NewSerialCertificate());
   // Backdated a little so that peers with slightly slow clocks accept a fresh certificate.
   constexpr long kBackdateSeconds = 5 * 60;
   if (X509_gmtime_adj(X509_getm_notBefore(cert.get()), -kBackdateSeconds) == nullptr ||
@@ -149,12 +52,6 @@ Result<X509Ptr> NewCertificate(EVP_PKEY* key, const std::string& common_name,
   }
   if (X509_set_pubkey(cert.get(), key) != 1) return CryptoFailure("setting public key");
   return cert;
-}
-
-std::chrono::system_clock::time_point ToTimePoint(const ASN1_TIME* time) {
-  std::tm tm{};
-  ASN1_TIME_to_tm(time, &tm);
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
 std::string JoinSubjectAltNames(const CertificateRequest& request) {
@@ -239,16 +136,9 @@ Result<CertificateInfo> ParseCertificate(const std::string& pem) {
   for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
     if (name->type == GEN_DNS) {
-      const ASN1_STRING* dns = name->d.dNSName;
-      info.dns_names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
-                                  static_cast<size_t>(ASN1_STRING_length(dns)));
+      info.dns_names.push_back(AsnText(name->d.dNSName));
     } else if (name->type == GEN_IPADD) {
-      const ASN1_OCTET_STRING* ip = name->d.iPAddress;
-      std::array<char, INET6_ADDRSTRLEN> text{};
-      const int family = ASN1_STRING_length(ip) == 4 ? AF_INET : AF_INET6;
-      if (inet_ntop(family, ASN1_STRING_get0_data(ip), text.data(), text.size()) != nullptr) {
-        info.ip_addresses.emplace_back(text.data());
-      }
+      if (auto ip = IpAddressText(name->d.iPAddress); !ip.empty()) info.ip_addresses.push_back(ip);
     }
   }
   info.not_before = ToTimePoint(X509_get0_notBefore(cert.get()));

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <condition_variable>
 #include <mutex>
 
 #include "api/runtime/scalars.h"
@@ -44,6 +46,7 @@ class FakeServer : public client::rest::Transport {
       return HttpResponse{201, {}, request.body};
     }
     if (request.method == "POST" && request.target == accounts + "/job-controller/token") {
+      if (!account_exists) return Status(404, "NotFound");
       if (token_requests_fail) return Status(500, "InternalError");
       auto body = boost::json::parse(request.body);
       const int64_t seconds = body.at("spec").at("expirationSeconds").as_int64();
@@ -141,7 +144,7 @@ TEST_F(ClientBuilderTest, CreatesTheAccountAndCachesItsTokenUntilTheLeeway) {
   EXPECT_EQ(ListPods(*client), "Bearer token-1");
   EXPECT_EQ(server_->requests,
             (std::vector<std::string>{
-                "GET /api/v1/namespaces/kube-system/serviceaccounts/job-controller",
+                "POST /api/v1/namespaces/kube-system/serviceaccounts/job-controller/token",
                 "POST /api/v1/namespaces/kube-system/serviceaccounts",
                 "POST /api/v1/namespaces/kube-system/serviceaccounts/job-controller/token",
                 "GET /api/v1/pods"}));
@@ -188,9 +191,62 @@ TEST_F(ClientBuilderTest, ServiceAccountClientsCarryNoCertificate) {
   EXPECT_TRUE((*client)->config().tls.client_certificate_pem.empty());
   EXPECT_TRUE((*client)->config().tls.client_key_pem.empty());
   EXPECT_EQ((*client)->config().user_agent, "kube-controller-manager/job-controller");
-  // The account and a first token were asked for at once.
+  // The account and a first token were asked for at once (in the background).
+  builder.WaitForFirstTokens();
   EXPECT_EQ(server_->tokens_issued, 1);
   EXPECT_TRUE(server_->account_exists);
+}
+
+TEST_F(ClientBuilderTest, AnExistingAccountCostsOneRequestPerToken) {
+  server_->account_exists = true;
+  auto source = NewServiceAccountTokenSource(root_, "kube-system", "job-controller", {});
+  ASSERT_TRUE(source->Token().ok());
+  EXPECT_EQ(server_->requests,
+            (std::vector<std::string>{
+                "POST /api/v1/namespaces/kube-system/serviceaccounts/job-controller/token"}));
+}
+
+// Answers the TokenRequests of any account, each only once another is under way too (or after
+// 10 s): the highest number under way at once tells whether the builder asks concurrently.
+class TokenBarrierServer : public client::rest::Transport {
+ public:
+  TransportResult<HttpResponse> RoundTrip(const HttpRequest& request,
+                                          std::chrono::milliseconds) override {
+    if (request.method != "POST" || !request.target.ends_with("/token")) {
+      return HttpResponse{404, {}, R"({"kind":"Status","reason":"NotFound","code":404})"};
+    }
+    std::unique_lock lock(mutex_);
+    ++under_way_;
+    most_under_way = std::max(most_under_way, under_way_);
+    changed_.notify_all();
+    changed_.wait_for(lock, std::chrono::seconds(10), [&] { return most_under_way >= 2; });
+    --under_way_;
+    return HttpResponse{201, {}, R"({"kind":"TokenRequest","status":{"token":"t"}})"};
+  }
+  TransportResult<HttpResponse> Stream(const HttpRequest&,
+                                       const std::function<bool(std::string_view)>&,
+                                       client::rest::StreamCanceller*,
+                                       std::chrono::milliseconds) override {
+    return TransportFailure{"not used", false};
+  }
+
+  int most_under_way = 0;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int under_way_ = 0;
+};
+
+TEST_F(ClientBuilderTest, AsksForTheAccountsTokensConcurrently) {
+  auto server = std::make_unique<TokenBarrierServer>();
+  auto* barrier = server.get();
+  ServiceAccountClientBuilder builder(config_,
+                                      std::make_shared<RestClient>(config_, std::move(server)));
+  ASSERT_TRUE(builder.Client("job-controller").ok());
+  ASSERT_TRUE(builder.Client("deployment-controller").ok());
+  builder.WaitForFirstTokens();
+  EXPECT_EQ(barrier->most_under_way, 2);
 }
 
 TEST(ControllerIdentityTest, UpstreamNames) {

@@ -325,8 +325,8 @@ TEST(DisruptionSyncTest, DisruptedPodsExpireAfterTwoMinutes) {
   EXPECT_EQ(status.disruptions_allowed, 1);
   EXPECT_EQ(status.disrupted_pods,
             (std::map<std::string, api::Time>{{"a", api::Time::FromUnixSeconds(kNow - 30)}}));
-  ASSERT_TRUE(result.recheck_after.has_value());
-  EXPECT_EQ(*result.recheck_after, std::chrono::seconds(90));
+  ASSERT_TRUE(result.requeue_after.has_value());
+  EXPECT_EQ(*result.requeue_after, std::chrono::seconds(90));
   ASSERT_EQ(fixture.events.events.size(), 1u);
   EXPECT_EQ(fixture.events.events[0].reason, "NotDeleted");
   EXPECT_EQ(fixture.events.events[0].name, "b");
@@ -432,10 +432,10 @@ TEST(DisruptionSyncTest, StaleDisruptionTargetIsResetAfterTwoMinutes) {
     ASSERT_TRUE(result.status.ok());
     if (c.wait == 0) {
       EXPECT_EQ(fixture.client.resets, std::vector<std::string>{"ns/p at 1700000000"});
-      EXPECT_FALSE(result.recheck_after);
+      EXPECT_FALSE(result.requeue_after);
     } else {
       EXPECT_TRUE(fixture.client.resets.empty());
-      EXPECT_EQ(result.recheck_after.has_value(), c.wait.has_value());
+      EXPECT_EQ(result.requeue_after.has_value(), c.wait.has_value());
     }
   }
 }

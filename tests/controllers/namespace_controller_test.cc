@@ -64,8 +64,9 @@ class FakeServer final : public NamespaceDeleterClient {
     if (ns->spec.finalizers.empty() && ns->metadata.finalizers.empty()) ns.reset();
     return answer;
   }
-  Discovery DiscoverNamespacedResources() override {
+  Discovery DiscoverNamespacedResources(Clock::TimePoint fetched_after) override {
     actions.push_back("discover");
+    discovered_after.push_back(fetched_after);
     return discovery;
   }
   Status DeleteCollection(const GroupVersionResource& resource, const std::string&) override {
@@ -118,6 +119,7 @@ class FakeServer final : public NamespaceDeleterClient {
   std::map<std::string, Error> failures;
   int finalize_conflicts = 0;
   std::vector<std::string> actions;
+  std::vector<Clock::TimePoint> discovered_after;
 };
 
 Namespace Terminating(const std::string& name = "team") {
@@ -230,6 +232,11 @@ TEST_P(NamespaceDeleterTest, OnePass) {
     EXPECT_EQ(result.error().message(), test.error);
   }
   EXPECT_EQ(server.actions, test.actions);
+  // A cached discovery will do if it was made after the deletion began (the second after the
+  // deletion timestamp's, which has whole seconds).
+  for (const auto& fetched_after : server.discovered_after) {
+    EXPECT_EQ(fetched_after, Clock::TimePoint(std::chrono::seconds(kDeletedAt + 1)));
+  }
   EXPECT_EQ(!server.ns.has_value(), test.gone);
   if (server.ns) {
     EXPECT_EQ(Conditions(*server.ns), test.conditions);

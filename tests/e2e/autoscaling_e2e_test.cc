@@ -10,6 +10,9 @@
 #include <thread>
 
 #include "e2e/kubectl_e2e_test.h"
+#include "support/crd_manifests.h"
+#include "support/eventually.h"
+#include "support/hollow_nodes.h"
 #include "support/subprocess.h"
 
 namespace kpp {
@@ -17,20 +20,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Polls `condition` for up to `timeout` (this suite waits for slower work than most).
 bool Eventually(const std::function<bool()>& condition, std::chrono::seconds timeout = 90s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto holds = [&] {
-    try {
-      return condition();
-    } catch (const std::exception&) {
-      return false;
-    }
-  };
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (holds()) return true;
-    std::this_thread::sleep_for(300ms);
-  }
-  return holds();
+  return testing::Eventually(condition, timeout);
 }
 
 class AutoscalingE2ETest : public testing::KubectlE2ETest {
@@ -42,33 +34,21 @@ class AutoscalingE2ETest : public testing::KubectlE2ETest {
     server_.set_controller_manager(true);
     ASSERT_TRUE(server_.Start({"--horizontal-pod-autoscaler-sync-period=1s"}));
   }
-  void TearDown() override {
-    if (hollow_.running()) {
-      hollow_.Signal(SIGKILL);
-      (void)hollow_.Wait(10s);
-    }
-  }
   void StartHollowNodes() {
     std::string error;
-    ASSERT_TRUE(hollow_.Start({testing::KppBinary(), "hollow-nodes", "--kubeconfig",
-                               server_.kubeconfig_path(), "--count", "2", "--pod-cpu-usage", "200m",
-                               "--pod-memory-usage", "32Mi", "--usage-report-interval", "1s"},
-                              server_.root_dir(), &error))
+    ASSERT_TRUE(hollow_.Start(
+        server_, 2,
+        {"--pod-cpu-usage", "200m", "--pod-memory-usage", "32Mi", "--usage-report-interval", "1s"},
+        &error))
         << error;
-    ASSERT_TRUE(Eventually([&] {
-      auto out = Kubectl({"get", "nodes", "--no-headers"}).out;
-      int ready = 0;
-      for (size_t at = 0; (at = out.find(" Ready ", at)) != std::string::npos; ++at)
-        ++ready;
-      return ready == 2;
-    })) << hollow_.Stderr();
+    ASSERT_TRUE(hollow_.WaitReady(server_, 2, 90s)) << hollow_.Stderr();
   }
   int SpecReplicas() {
     auto out = Kubectl({"get", "deployment", "web", "-o", "jsonpath={.spec.replicas}"}).out;
     return out.empty() ? -1 : std::stoi(out);
   }
 
-  testing::Process hollow_;
+  testing::HollowNodes hollow_;
 };
 
 TEST_F(AutoscalingE2ETest, ScalesADeploymentUpAndDownOnReportedCpuUsage) {
@@ -150,16 +130,9 @@ TEST_F(AutoscalingE2ETest, ScalesACustomResourceThroughItsScaleSubresource) {
   MustRun({"apply", "-f",
            server_.WriteFile(
                "crd.yaml",
-               "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
-               "  name: webapps.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n"
-               "  names:\n    plural: webapps\n    singular: webapp\n    kind: WebApp\n"
-               "  versions:\n  - name: v1\n    served: true\n    storage: true\n"
-               "    subresources:\n      status: {}\n      scale:\n"
-               "        specReplicasPath: .spec.replicas\n"
-               "        statusReplicasPath: .status.replicas\n"
-               "        labelSelectorPath: .status.selector\n"
-               "    schema:\n      openAPIV3Schema:\n        type: object\n"
-               "        x-kubernetes-preserve-unknown-fields: true\n")});
+               testing::CrdYaml(
+                   "example.com", "webapps", "WebApp",
+                   {.status = true, .scale = true, .label_selector_path = ".status.selector"}))});
   MustRun({"wait", "--for=condition=Established", "crd/webapps.example.com"});
   MustRun({"apply", "-f",
            server_.WriteFile("app.yaml",

@@ -9,20 +9,15 @@
 #include <thread>
 
 #include "e2e/kubectl_e2e_test.h"
+#include "support/eventually.h"
+#include "support/hollow_nodes.h"
 
 namespace kpp {
 namespace {
 
 using namespace std::chrono_literals;
 
-bool Eventually(const std::function<bool()>& condition, std::chrono::seconds timeout = 60s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(250ms);
-  }
-  return condition();
-}
+using testing::Eventually;
 
 class BatchE2ETest : public testing::KubectlE2ETest {
  protected:
@@ -30,26 +25,11 @@ class BatchE2ETest : public testing::KubectlE2ETest {
     server_.set_controller_manager(true);
     KubectlE2ETest::SetUp();
     std::string error;
-    ASSERT_TRUE(hollow_.Start(
-        {testing::KppBinary(), "hollow-nodes", "--kubeconfig", server_.kubeconfig_path(), "--count",
-         "2", "--pod-run-time", "2s", "--max-termination-grace", "1s"},
-        server_.root_dir(), &error))
+    ASSERT_TRUE(hollow_.Start(server_, 2, {"--pod-run-time", "2s", "--max-termination-grace", "1s"},
+                              &error))
         << error;
     // Both nodes Ready before the first job, so its pod does not wait out a scheduling backoff.
-    ASSERT_TRUE(Eventually([&] {
-      auto out = Kubectl({"get", "nodes", "--no-headers"}).out;
-      int ready = 0;
-      for (size_t at = 0; (at = out.find(" Ready ", at)) != std::string::npos; ++at)
-        ++ready;
-      return ready == 2;
-    })) << hollow_.Stderr();
-  }
-
-  void TearDown() override {
-    if (hollow_.running()) {
-      hollow_.Signal(SIGKILL);
-      (void)hollow_.Wait(10s);
-    }
+    ASSERT_TRUE(hollow_.WaitReady(server_, 2)) << hollow_.Stderr();
   }
 
   boost::json::object Object(const std::vector<std::string>& args) {
@@ -69,7 +49,7 @@ class BatchE2ETest : public testing::KubectlE2ETest {
     return "";
   }
 
-  testing::Process hollow_;
+  testing::HollowNodes hollow_;
 };
 
 TEST_F(BatchE2ETest, JobsCompleteFailAndExpire) {

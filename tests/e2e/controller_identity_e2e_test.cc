@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "base/files.h"
+#include "support/eventually.h"
 #include "support/kpp_server_fixture.h"
 
 namespace kpp {
@@ -33,14 +34,7 @@ rules:
 - level: Metadata
 )";
 
-bool Eventually(const std::function<bool()>& condition) {
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(200ms);
-  }
-  return condition();
-}
+using testing::Eventually;
 
 std::string Str(const boost::json::value* value) {
   return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";

@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "e2e/kubectl_e2e_test.h"
+#include "support/crd_manifests.h"
+#include "support/eventually.h"
 
 namespace kpp {
 namespace {
@@ -21,14 +23,7 @@ using namespace std::chrono_literals;
 const std::vector<std::string>& kKubectls = testing::kOldestAndNewestKubectl;
 
 // Polls `condition` until it holds; the bound only stops a hung test.
-bool Eventually(const std::function<bool()>& condition) {
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(200ms);
-  }
-  return condition();
-}
+using testing::Eventually;
 
 std::string Str(const boost::json::value& value) {
   return value.is_string() ? std::string(value.as_string()) : "";
@@ -321,22 +316,8 @@ TEST_F(ControllersE2ETest, DependentsOfAnyKindGoWithTheirOwner) {
 }
 
 TEST_F(ControllersE2ETest, CustomResourcesOwnAndAreOwned) {
-  const std::string crd = R"(apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: gadgets.example.com
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {plural: gadgets, singular: gadget, kind: Gadget}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
-)";
-  MustRun({"create", "-f", server_.WriteFile("crd.yaml", crd)});
+  MustRun({"create", "-f",
+           server_.WriteFile("crd.yaml", testing::CrdYaml("example.com", "gadgets", "Gadget"))});
   ASSERT_TRUE(Eventually([&] { return Kubectl({"get", "gadgets"}).exit_code == 0; }));
   const std::string gadget = "apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g1\n";
   MustRun({"create", "-f", server_.WriteFile("g1.yaml", gadget)});

@@ -14,6 +14,9 @@
 #include <thread>
 
 #include "e2e/kubectl_e2e_test.h"
+#include "support/crd_manifests.h"
+#include "support/eventually.h"
+#include "support/hollow_nodes.h"
 #include "support/subprocess.h"
 
 namespace kpp {
@@ -23,14 +26,7 @@ using namespace std::chrono_literals;
 
 constexpr char kRefused[] = "Cannot evict pod as it would violate the pod's disruption budget.";
 
-bool Eventually(const std::function<bool()>& condition, std::chrono::seconds timeout = 60s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(250ms);
-  }
-  return condition();
-}
+using testing::Eventually;
 
 int64_t IntAt(const boost::json::value& object, const char* field) {
   if (!object.is_object() || !object.as_object().contains(field)) return 0;
@@ -43,16 +39,7 @@ class DisruptionE2ETest : public testing::KubectlE2ETest {
     server_.set_controller_manager(true);
     KubectlE2ETest::SetUp();
     std::string error;
-    ASSERT_TRUE(hollow_.Start({testing::KppBinary(), "hollow-nodes", "--kubeconfig",
-                               server_.kubeconfig_path(), "--count", "1"},
-                              server_.root_dir(), &error))
-        << error;
-  }
-  void TearDown() override {
-    if (hollow_.running()) {
-      hollow_.Signal(SIGKILL);
-      (void)hollow_.Wait(10s);
-    }
+    ASSERT_TRUE(hollow_.Start(server_, 1, {}, &error)) << error;
   }
   boost::json::value BudgetStatus() {
     auto pdb = GetJson({"pdb", "web"});
@@ -78,7 +65,7 @@ class DisruptionE2ETest : public testing::KubectlE2ETest {
         {"create", "--raw", "/api/v1/namespaces/default/pods/" + pod + "/eviction", "-f", body});
   }
 
-  testing::Process hollow_;
+  testing::HollowNodes hollow_;
 };
 
 TEST_F(DisruptionE2ETest, BudgetStatusAndEvictions) {
@@ -147,49 +134,13 @@ TEST_F(DisruptionE2ETest, BudgetStatusAndEvictions) {
   })) << boost::json::serialize(BudgetStatus());
 }
 
-constexpr char kCrds[] = R"(apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: shards.example.com
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {plural: shards, singular: shard, kind: Shard}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        x-kubernetes-preserve-unknown-fields: true
-    subresources:
-      scale:
-        specReplicasPath: .spec.replicas
-        statusReplicasPath: .status.replicas
----
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: gadgets.example.com
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {plural: gadgets, singular: gadget, kind: Gadget}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        x-kubernetes-preserve-unknown-fields: true
-)";
-
 // maxUnavailable over pods a custom resource controls: the scale comes from its /scale
 // subresource; a kind without one makes the sync fail safe.
 TEST_F(DisruptionE2ETest, CustomResourceControllersThroughScale) {
-  MustRun({"apply", "-f", server_.WriteFile("crds.yaml", kCrds)});
+  MustRun({"apply", "-f",
+           server_.WriteFile("crds.yaml",
+                             testing::CrdYaml("example.com", "shards", "Shard", {.scale = true}) +
+                                 "---\n" + testing::CrdYaml("example.com", "gadgets", "Gadget"))});
   MustRun({"wait", "--for=condition=Established", "crd/shards.example.com",
            "crd/gadgets.example.com", "--timeout=30s"});
   MustRun({"apply", "-f",

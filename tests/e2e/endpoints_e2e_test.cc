@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "e2e/kubectl_e2e_test.h"
+#include "support/eventually.h"
+#include "support/hollow_nodes.h"
 #include "support/subprocess.h"
 
 namespace kpp {
@@ -17,22 +19,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool Eventually(const std::function<bool()>& condition, std::chrono::seconds timeout = 60s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  // An object read midway may lack a field the condition looks at (Endpoints without subsets).
-  auto holds = [&] {
-    try {
-      return condition();
-    } catch (const std::exception&) {
-      return false;
-    }
-  };
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (holds()) return true;
-    std::this_thread::sleep_for(200ms);
-  }
-  return holds();
-}
+using testing::Eventually;
 
 std::string Str(const boost::json::value& value) {
   return value.is_string() ? std::string(value.as_string()) : "";
@@ -44,25 +31,10 @@ class EndpointsE2ETest : public testing::KubectlE2ETest {
     server_.set_controller_manager(true);
     KubectlE2ETest::SetUp();
   }
-  void TearDown() override {
-    if (hollow_.running()) {
-      hollow_.Signal(SIGKILL);
-      (void)hollow_.Wait(10s);
-    }
-  }
   void StartHollowNodes(int count) {
     std::string error;
-    ASSERT_TRUE(hollow_.Start({testing::KppBinary(), "hollow-nodes", "--kubeconfig",
-                               server_.kubeconfig_path(), "--count", std::to_string(count)},
-                              server_.root_dir(), &error))
-        << error;
-    ASSERT_TRUE(Eventually([&] {
-      auto out = Kubectl({"get", "nodes", "--no-headers"}).out;
-      int ready = 0;
-      for (size_t at = 0; (at = out.find(" Ready ", at)) != std::string::npos; ++at)
-        ++ready;
-      return ready == count;
-    })) << hollow_.Stderr();
+    ASSERT_TRUE(hollow_.Start(server_, count, {}, &error)) << error;
+    ASSERT_TRUE(hollow_.WaitReady(server_, count)) << hollow_.Stderr();
   }
   // A pod with a container port named "http", kept to `node` by its hostname label.
   void CreatePodOn(const std::string& name, const std::string& node, int port) {
@@ -87,7 +59,7 @@ class EndpointsE2ETest : public testing::KubectlE2ETest {
     return out;
   }
 
-  testing::Process hollow_;
+  testing::HollowNodes hollow_;
 };
 
 TEST_F(EndpointsE2ETest, ServiceGetsEndpointsAndSlicesThatFollowPodReadiness) {

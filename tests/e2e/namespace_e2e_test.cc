@@ -13,28 +13,14 @@
 #include <thread>
 
 #include "e2e/kubectl_e2e_test.h"
+#include "support/crd_manifests.h"
+#include "support/eventually.h"
+#include "support/hollow_nodes.h"
 
 namespace kpp {
 namespace {
 
-constexpr const char* kCrd = R"(apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: gadgets.example.com
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {plural: gadgets, singular: gadget, kind: Gadget}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
-)";
+using testing::Eventually;
 
 std::string PodYaml(const std::string& name, const std::string& finalizer = "") {
   std::string yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name + "\n";
@@ -48,16 +34,6 @@ class NamespaceE2ETest : public testing::KubectlE2ETest {
     server_.set_controllers("namespace");
     server_.set_scheduler(false);  // pods stay unbound, so a delete removes them at once
     KubectlE2ETest::SetUp();
-  }
-
-  // Polls `done` every 200 ms for up to `seconds`.
-  static bool Eventually(const std::function<bool()>& done, int seconds = 30) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return done();
   }
 
   // The namespace's conditions: type -> "status reason: message".
@@ -79,7 +55,8 @@ class NamespaceE2ETest : public testing::KubectlE2ETest {
 };
 
 TEST_F(NamespaceE2ETest, DeletingANamespaceRemovesItsContentReportsWhatRemainsThenGoes) {
-  MustRun({"apply", "-f", server_.WriteFile("crd.yaml", kCrd)});
+  MustRun({"apply", "-f",
+           server_.WriteFile("crd.yaml", testing::CrdYaml("example.com", "gadgets", "Gadget"))});
   MustRun({"wait", "--for=condition=Established", "crd/gadgets.example.com", "--timeout=30s"});
   for (const auto& minor : testing::kOldestAndNewestKubectl) {
     const std::string ns = "shop-" + minor.substr(2);
@@ -142,13 +119,9 @@ TEST_F(NamespaceE2ETest, DeletingANamespaceRemovesItsContentReportsWhatRemainsTh
 }
 
 TEST_F(NamespaceE2ETest, BoundPodsAreWaitedForThroughTheirGracePeriod) {
-  testing::Process hollow;
+  testing::HollowNodes hollow;
   std::string error;
-  ASSERT_TRUE(
-      hollow.Start({testing::KppBinary(), "hollow-nodes", "--kubeconfig", server_.kubeconfig_path(),
-                    "--count", "1", "--max-termination-grace", "4s"},
-                   server_.root_dir(), &error))
-      << error;
+  ASSERT_TRUE(hollow.Start(server_, 1, {"--max-termination-grace", "4s"}, &error)) << error;
   ASSERT_TRUE(Eventually([&] { return Exists({"node", "hollow-0"}); }));
   MustRun({"create", "namespace", "bound"});
   MustRun({"create", "-n", "bound", "-f",
@@ -173,8 +146,6 @@ TEST_F(NamespaceE2ETest, BoundPodsAreWaitedForThroughTheirGracePeriod) {
             "False ContentHasNoFinalizers: All content-preserving finalizers finished");
   MustRun({"wait", "--for=delete", "namespace/bound", "--timeout=60s"});
   EXPECT_FALSE(Exists({"pod", "runner", "-n", "bound"}));
-  hollow.Signal(SIGKILL);
-  (void)hollow.Wait(std::chrono::seconds(10));
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "e2e/kubectl_e2e_test.h"
+#include "support/eventually.h"
+#include "support/hollow_nodes.h"
 #include "support/subprocess.h"
 
 namespace kpp {
@@ -19,14 +21,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool Eventually(const std::function<bool()>& condition, std::chrono::seconds timeout = 60s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(250ms);
-  }
-  return condition();
-}
+using testing::Eventually;
 
 class NodeLifecycleE2ETest : public testing::KubectlE2ETest {
  protected:
@@ -41,21 +36,11 @@ class NodeLifecycleE2ETest : public testing::KubectlE2ETest {
         server_.Start({"--node-monitor-grace-period", "12s", "--node-monitor-period", "1s",
                        "--disable-admission-plugins", "DefaultTolerationSeconds"}));
   }
-  void TearDown() override {
-    for (auto* process : {&alive_, &doomed_}) {
-      if (process->running()) {
-        process->Signal(SIGKILL);
-        (void)process->Wait(10s);
-      }
-    }
-  }
-  void StartHollowNodes(testing::Process& process, const std::string& prefix,
+  void StartHollowNodes(testing::HollowNodes& nodes, const std::string& prefix,
                         const std::string& pod_cidr_base) {
     std::string error;
-    ASSERT_TRUE(process.Start(
-        {testing::KppBinary(), "hollow-nodes", "--kubeconfig", server_.kubeconfig_path(), "--count",
-         "1", "--name-prefix", prefix, "--pod-cidr-base", pod_cidr_base},
-        server_.root_dir(), &error))
+    ASSERT_TRUE(nodes.Start(server_, 1, {"--name-prefix", prefix, "--pod-cidr-base", pod_cidr_base},
+                            &error))
         << error;
   }
   std::string Get(const std::vector<std::string>& args, const std::string& minor = "") {
@@ -74,8 +59,8 @@ class NodeLifecycleE2ETest : public testing::KubectlE2ETest {
     return !Get({"get", "pod", pod, "-o", "jsonpath={.metadata.deletionTimestamp}"}).empty();
   }
 
-  testing::Process alive_;
-  testing::Process doomed_;
+  testing::HollowNodes alive_;
+  testing::HollowNodes doomed_;
 };
 
 TEST_F(NodeLifecycleE2ETest, KilledNodesGoUnknownGetTaintedAndTheirPodsEvicted) {
@@ -106,8 +91,8 @@ TEST_F(NodeLifecycleE2ETest, KilledNodesGoUnknownGetTaintedAndTheirPodsEvicted) 
   EXPECT_EQ(Get({"get", "node", "doomed-0", "-o", "jsonpath={.spec.taints}"}), "");
   EXPECT_FALSE(BeingDeleted("plain"));
 
-  doomed_.Signal(SIGKILL);
-  ASSERT_TRUE(doomed_.Wait(10s));
+  doomed_.Kill();
+  ASSERT_FALSE(doomed_.running());
 
   // Unknown after the grace period, with upstream's reason and message; NotReady in kubectl.
   ASSERT_TRUE(Eventually([&] {

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "e2e/kubectl_e2e_test.h"
+#include "support/eventually.h"
+#include "support/hollow_nodes.h"
 #include "support/subprocess.h"
 
 namespace kpp {
@@ -16,13 +18,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Polls `condition` for up to `timeout` (this suite waits for slower work than most).
 bool Eventually(const std::function<bool()>& condition, std::chrono::seconds timeout = 90s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(200ms);
-  }
-  return condition();
+  return testing::Eventually(condition, timeout);
 }
 
 std::string Str(const boost::json::value& value) {
@@ -61,18 +59,8 @@ class WorkloadsE2ETest : public testing::KubectlE2ETest {
     server_.set_controller_manager(true);
     KubectlE2ETest::SetUp();
     std::string error;
-    ASSERT_TRUE(
-        hollow_.Start({testing::KppBinary(), "hollow-nodes", "--kubeconfig",
-                       server_.kubeconfig_path(), "--count", "3", "--max-termination-grace", "1s"},
-                      server_.root_dir(), &error))
-        << error;
+    ASSERT_TRUE(hollow_.Start(server_, 3, {"--max-termination-grace", "1s"}, &error)) << error;
     ASSERT_TRUE(Eventually([&] { return Items({"nodes"}).size() == 3; }));
-  }
-  void TearDown() override {
-    if (hollow_.running()) {
-      hollow_.Signal(SIGKILL);
-      (void)hollow_.Wait(10s);
-    }
   }
   boost::json::array Items(const std::vector<std::string>& args) {
     auto list = GetJson(args);
@@ -121,7 +109,7 @@ class WorkloadsE2ETest : public testing::KubectlE2ETest {
     return object.contains(field) ? object.at(field).as_int64() : 0;
   }
 
-  testing::Process hollow_;
+  testing::HollowNodes hollow_;
 };
 
 TEST_F(WorkloadsE2ETest, StatefulSetComesUpInOrderWithClaimsRollsWithPartitionAndScalesDown) {

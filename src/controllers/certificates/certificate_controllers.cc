@@ -68,10 +68,21 @@ Result<bool> RestCsrClient::Review(
 CertificateController::CertificateController(std::string name,
                                              client::informers::SharedInformerFactory& factory,
                                              Handler handler, int workers)
-    : name_(std::move(name)),
-      informer_(factory.InformerFor<CertificateSigningRequest>()),
+    : informer_(factory.InformerFor<CertificateSigningRequest>()),
       handler_(std::move(handler)),
-      workers_count_(workers) {
+      workers_count_(workers),
+      workers_(
+          queue_,
+          SyncCached<CertificateSigningRequest>(
+              informer_,
+              [this, name](const std::string& key, const CertificateSigningRequest* csr) -> Status {
+                Status status = csr != nullptr ? handler_(*csr) : Ok();
+                if (!status.ok()) {
+                  KLOG_ERROR("{}: syncing csr {}: {}", name, key, status.error().message());
+                }
+                return status;
+              }),
+          {.what = name + ": syncing csr"}) {
   informer_.AddEventHandler(
       {.on_add = [this](const ObjectRef& object, bool) { queue_.Add(object->metadata().name); },
        .on_update = [this](const ObjectRef&,
@@ -87,30 +98,11 @@ CertificateController::~CertificateController() {
 }
 
 void CertificateController::Run() {
-  for (int i = 0; i < workers_count_; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(workers_count_);
 }
 
 void CertificateController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
-}
-
-void CertificateController::Worker() {
-  while (auto key = queue_.Get()) {
-    auto csr = client::informers::Lister<CertificateSigningRequest>(informer_).Get(*key);
-    Status status = csr ? handler_(*csr) : Ok();
-    if (status.ok()) {
-      queue_.Forget(*key);
-    } else {
-      KLOG_ERROR("{}: syncing csr {}: {}", name_, *key, status.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    queue_.Done(*key);
-  }
+  workers_.Stop();
 }
 
 CsrCleanerController::CsrCleanerController(client::informers::SharedInformerFactory& factory,

@@ -3,7 +3,6 @@
 // work queue with csr_rules.h's syncers; the cleaner looks at every CSR once an hour.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -15,6 +14,7 @@
 #include "client/rest/rest_client.h"
 #include "client/workqueue/queue.h"
 #include "controllers/certificates/csr_rules.h"
+#include "controllers/common/queue_workers.h"
 
 namespace kpp::controllers::certificates {
 
@@ -45,15 +45,11 @@ class CertificateController {
   void Stop();
 
  private:
-  void Worker();
-
-  std::string name_;
   client::informers::SharedInformer& informer_;
   Handler handler_;
   int workers_count_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 // csrcleaner: deletes what ShouldClean says, at start and then every `period`.

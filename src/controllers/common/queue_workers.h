@@ -76,13 +76,14 @@ class QueueWorkers {
   std::atomic<bool> stopped_ = false;
 };
 
-// The sync of a controller whose keys name objects of `informer`: `sync(key, object)` with the
-// cached object, null once it is gone.
+// The sync of a controller whose keys name objects of `informer` ("ns/name", or "name" for
+// cluster-scoped kinds): `sync(key, object)` with the cached object, null once it is gone.
 template <typename T, typename SyncObject>
 QueueWorkers::Sync SyncCached(const client::informers::SharedInformer& informer, SyncObject sync) {
   return [&informer, sync = std::move(sync)](const std::string& key) -> KeySyncResult {
     const auto [ns, name] = SplitKey(key);
-    auto object = client::informers::Lister<T>(informer).Get(ns, name);
+    const client::informers::Lister<T> lister(informer);
+    auto object = ns.empty() ? lister.Get(name) : lister.Get(ns, name);
     return sync(key, object.get());
   };
 }

@@ -120,59 +120,23 @@ Status RestDisruptionClient::UpdateStatus(const PodDisruptionBudget& pdb) {
 
 Result<std::optional<ControllerScale>> RestDisruptionClient::GetScale(const OwnerReference& ref,
                                                                       const std::string& ns) {
-  const std::string group = GroupOf(ref.api_version);
   if (ref.api_version.empty()) return InvalidError("owner reference without apiVersion");
-  // Discovery maps the kind to its resource (upstream's RESTMapper).
-  const std::string group_path =
-      group.empty() ? "/api/" + ref.api_version : "/apis/" + ref.api_version;
-  client::rest::Request discovery_request;
-  discovery_request.path = group_path;
-  KPP_ASSIGN_OR_RETURN(auto discovery, client_->Do(discovery_request));
-  if (discovery.status != 200) {
-    return InvalidError(
-        fmt::format("no matches for kind \"{}\" in version \"{}\"", ref.kind, ref.api_version));
+  // Upstream's RESTMapper: the kind's resource, from discovery.
+  KPP_ASSIGN_OR_RETURN(auto mapping, discovery_.ResourceFor(ref.api_version, ref.kind));
+  if (!mapping.HasSubresource("scale")) {
+    return InvalidError(fmt::format("{}{}{} does not implement the scale subresource",
+                                    mapping.resource, mapping.group.empty() ? "" : ".",
+                                    mapping.group));
+  }
+  auto response =
+      client_->Do({.path = fmt::format("{}/namespaces/{}/{}/{}/scale", mapping.GroupVersionPath(),
+                                       ns, mapping.resource, ref.name)});
+  if (!response.ok()) {
+    if (client::IsNotFound(response.error())) return std::optional<ControllerScale>();
+    return std::move(response).error();
   }
   boost::system::error_code parse_error;
-  auto document = boost::json::parse(discovery.body, parse_error);
-  if (parse_error || !document.is_object()) return InternalError("discovery: not JSON");
-  std::string plural;
-  bool has_scale = false;
-  if (const auto* resources = document.as_object().if_contains("resources");
-      resources != nullptr && resources->is_array()) {
-    for (const auto& item : resources->as_array()) {
-      if (!item.is_object()) continue;
-      const auto* name = item.as_object().if_contains("name");
-      const auto* kind = item.as_object().if_contains("kind");
-      if (name == nullptr || !name->is_string() || kind == nullptr || !kind->is_string()) continue;
-      const std::string name_text(name->as_string());
-      if (name_text.find('/') == std::string::npos && kind->as_string() == ref.kind) {
-        plural = name_text;
-      }
-    }
-    for (const auto& item : resources->as_array()) {
-      if (!item.is_object()) continue;
-      const auto* name = item.as_object().if_contains("name");
-      if (name != nullptr && name->is_string() && !plural.empty() &&
-          name->as_string() == plural + "/scale") {
-        has_scale = true;
-      }
-    }
-  }
-  if (plural.empty()) {
-    return InvalidError(
-        fmt::format("no matches for kind \"{}\" in version \"{}\"", ref.kind, ref.api_version));
-  }
-  const std::string group_resource = group.empty() ? plural : plural + "." + group;
-  if (!has_scale) {
-    return InvalidError(fmt::format("{} does not implement the scale subresource", group_resource));
-  }
-  client::rest::Request scale_request;
-  scale_request.path =
-      fmt::format("{}/namespaces/{}/{}/{}/scale", group_path, ns, plural, ref.name);
-  KPP_ASSIGN_OR_RETURN(auto response, client_->Do(scale_request));
-  if (response.status == 404) return std::optional<ControllerScale>();
-  if (response.status != 200) return client::ErrorFromResponse(response.status, response.body);
-  auto scale = boost::json::parse(response.body, parse_error);
+  auto scale = boost::json::parse(response->body, parse_error);
   if (parse_error || !scale.is_object()) return InternalError("scale: not JSON");
   ControllerScale found;
   if (const auto* uid = scale.as_object().if_contains("metadata");
@@ -394,7 +358,7 @@ DisruptionSyncResult DisruptionSyncer::TrySync(const PodDisruptionBudget& pdb) {
     result.status = client_.UpdateStatus(updated);
   }
   if (result.status.ok() && recheck_at) {
-    result.recheck_after =
+    result.requeue_after =
         std::chrono::seconds(std::max<int64_t>(1, *recheck_at - now.unix_seconds));
   }
   return result;
@@ -421,7 +385,7 @@ DisruptionSyncResult DisruptionSyncer::Sync(const PodDisruptionBudget& pdb) {
              result.status.error().message());
   // As upstream: once the fail-safe status is written, the budget waits for its next resync.
   result.status = FailSafe(pdb, result.status.error());
-  result.recheck_after.reset();
+  result.requeue_after.reset();
   return result;
 }
 
@@ -431,7 +395,7 @@ DisruptionSyncResult DisruptionSyncer::SyncStalePodDisruption(const Pod& pod) {
   auto wait = StaleDisruptionWait(pod, now);
   if (!wait) return result;
   if (wait->count() > 0) {
-    result.recheck_after = *wait;
+    result.requeue_after = *wait;
     return result;
   }
   result.status = client_.ResetDisruptionTarget(pod.metadata.namespace_, pod.metadata.name, now);
@@ -457,7 +421,22 @@ DisruptionController::DisruptionController(client::informers::SharedInformerFact
       options_(options),
       clock_(clock),
       syncer_({pods_, replica_sets_, deployments_, stateful_sets_, replication_controllers_},
-              client, events, clock) {
+              client, events, clock),
+      workers_(queue_,
+               SyncCached<PodDisruptionBudget>(
+                   pdbs_informer_,
+                   [this](const std::string&, const PodDisruptionBudget* pdb) {
+                     return pdb != nullptr ? syncer_.Sync(*pdb) : DisruptionSyncResult{};
+                   }),
+               {.what = "disruption: syncing"}),
+      stale_pod_workers_(stale_pods_queue_,
+                         SyncCached<Pod>(pods_informer_,
+                                         [this](const std::string&, const Pod* pod) {
+                                           return pod != nullptr
+                                                      ? syncer_.SyncStalePodDisruption(*pod)
+                                                      : DisruptionSyncResult{};
+                                         }),
+                         {.what = "disruption: resetting DisruptionTarget of"}) {
   auto enqueue = [this](const ObjectRef& object) {
     if (object) queue_.Add(KeyOf(object->metadata()));
   };
@@ -519,54 +498,14 @@ void DisruptionController::EnqueueIfDisruptionTarget(const Pod& pod) {
   }
 }
 
-void DisruptionController::StalePodWorker() {
-  while (auto key = stale_pods_queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto pod = pods_.Get(ns, name);
-    DisruptionSyncResult result;
-    if (pod) result = syncer_.SyncStalePodDisruption(*pod);
-    if (result.status.ok()) {
-      stale_pods_queue_.Forget(*key);
-      if (result.recheck_after) stale_pods_queue_.AddAfter(*key, *result.recheck_after);
-    } else {
-      KLOG_V(2, "disruption: resetting DisruptionTarget of {}: {}", *key,
-             result.status.error().message());
-      stale_pods_queue_.AddRateLimited(*key);
-    }
-    stale_pods_queue_.Done(*key);
-  }
-}
-
-void DisruptionController::Worker() {
-  while (auto key = queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto pdb = client::informers::Lister<PodDisruptionBudget>(pdbs_informer_).Get(ns, name);
-    DisruptionSyncResult result;
-    if (pdb) result = syncer_.Sync(*pdb);
-    if (result.status.ok()) {
-      queue_.Forget(*key);
-      if (result.recheck_after) queue_.AddAfter(*key, *result.recheck_after);
-    } else {
-      KLOG_V(2, "disruption: syncing {}: {}", *key, result.status.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    queue_.Done(*key);
-  }
-}
-
 void DisruptionController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
-  workers_.emplace_back([this] { StalePodWorker(); });
+  workers_.Start(options_.workers);
+  stale_pod_workers_.Start(1);
 }
 
 void DisruptionController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  stale_pods_queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
+  stale_pod_workers_.Stop();
 }
 
 }  // namespace kpp::controllers

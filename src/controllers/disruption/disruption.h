@@ -11,19 +11,19 @@
 // pod was not deleted (an eviction or preemption that did not happen).
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "api/policy/v1/codec.h"
+#include "client/discovery/cached_discovery.h"
 #include "client/informers/shared_informer.h"
 #include "client/rest/rest_client.h"
 #include "client/workqueue/queue.h"
 #include "controllers/common/controller_utils.h"
+#include "controllers/common/queue_workers.h"
 
 namespace kpp::controllers {
 
@@ -65,10 +65,12 @@ class DisruptionClient {
                                        api::Time now) = 0;
 };
 
+// The /scale of other kinds is found through `discovery`, shared with other controllers.
 class RestDisruptionClient final : public DisruptionClient {
  public:
-  explicit RestDisruptionClient(std::shared_ptr<client::rest::RestClient> client)
-      : client_(std::move(client)) {}
+  RestDisruptionClient(std::shared_ptr<client::rest::RestClient> client,
+                       client::discovery::CachedDiscovery& discovery)
+      : client_(std::move(client)), discovery_(discovery) {}
   Status UpdateStatus(const PodDisruptionBudget& pdb) override;
   Result<std::optional<ControllerScale>> GetScale(const api::meta::v1::OwnerReference& ref,
                                                   const std::string& ns) override;
@@ -77,6 +79,7 @@ class RestDisruptionClient final : public DisruptionClient {
 
  private:
   std::shared_ptr<client::rest::RestClient> client_;
+  client::discovery::CachedDiscovery& discovery_;
 };
 
 // The caches a sync reads.
@@ -91,7 +94,7 @@ struct DisruptionListers {
 struct DisruptionSyncResult {
   Status status = Ok();
   // Sync again after this long: the earliest disruptedPods entry that has not expired yet.
-  std::optional<std::chrono::seconds> recheck_after;
+  std::optional<std::chrono::seconds> requeue_after;
 };
 
 // Sets the DisruptionAllowed condition from status.disruptionsAllowed (upstream's
@@ -111,7 +114,7 @@ class DisruptionSyncer {
       : listers_(listers), client_(client), events_(events), clock_(clock) {}
 
   DisruptionSyncResult Sync(const PodDisruptionBudget& pdb);
-  // Resets `pod`'s DisruptionTarget condition once stale; recheck_after when not yet.
+  // Resets `pod`'s DisruptionTarget condition once stale; requeue_after when not yet.
   DisruptionSyncResult SyncStalePodDisruption(const Pod& pod);
 
   // The pods `pdb` selects (a budget without a selector selects none, an empty one all).
@@ -153,8 +156,6 @@ class DisruptionController {
  private:
   void EnqueueForPod(const Pod& pod);
   void EnqueueIfDisruptionTarget(const Pod& pod);
-  void Worker();
-  void StalePodWorker();
 
   client::informers::SharedInformer& pdbs_informer_;
   client::informers::SharedInformer& pods_informer_;
@@ -168,8 +169,8 @@ class DisruptionController {
   DisruptionSyncer syncer_;
   client::workqueue::RateLimitingQueue queue_;
   client::workqueue::RateLimitingQueue stale_pods_queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
+  QueueWorkers stale_pod_workers_;
 };
 
 }  // namespace kpp::controllers

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <mutex>
+#include <thread>
 #include <variant>
 
 #include "api/runtime/scalars.h"
@@ -53,20 +55,15 @@ class ServiceAccountTokenSource : public TokenSource {
  private:
   // Under mutex_: a new token in token_, refresh_at_ and expires_at_.
   Status Request() {
-    KPP_RETURN_IF_ERROR(EnsureServiceAccount());
-    boost::json::object spec;
-    spec["expirationSeconds"] = options_.expiration.count();
-    boost::json::object body;
-    body["apiVersion"] = "authentication.k8s.io/v1";
-    body["kind"] = "TokenRequest";
-    body["spec"] = std::move(spec);
-    client::rest::Request request;
-    request.method = "POST";
-    request.path = fmt::format("/api/v1/namespaces/{}/serviceaccounts/{}/token", namespace_, name_);
-    request.body = boost::json::serialize(body);
-    KPP_ASSIGN_OR_RETURN(auto response, root_client_->Do(request));
+    auto response = RequestToken();
+    if (!response.ok() && client::IsNotFound(response.error())) {
+      // No account yet (the cluster's first start): one request more, not one per renewal.
+      KPP_RETURN_IF_ERROR(CreateServiceAccount());
+      response = RequestToken();
+    }
+    if (!response.ok()) return std::move(response).error();
     boost::system::error_code parse_error;
-    auto parsed = boost::json::parse(response.body, parse_error);
+    auto parsed = boost::json::parse(response->body, parse_error);
     const auto* status = parsed.is_object() ? parsed.as_object().if_contains("status") : nullptr;
     const boost::json::value* token = nullptr;
     const boost::json::value* expiration = nullptr;
@@ -101,11 +98,21 @@ class ServiceAccountTokenSource : public TokenSource {
     return Ok();
   }
 
-  Status EnsureServiceAccount() {
+  Result<client::rest::HttpResponse> RequestToken() {
+    boost::json::object spec;
+    spec["expirationSeconds"] = options_.expiration.count();
+    boost::json::object body;
+    body["apiVersion"] = "authentication.k8s.io/v1";
+    body["kind"] = "TokenRequest";
+    body["spec"] = std::move(spec);
+    return root_client_->Do(
+        {.method = "POST",
+         .path = fmt::format("/api/v1/namespaces/{}/serviceaccounts/{}/token", namespace_, name_),
+         .body = boost::json::serialize(body)});
+  }
+
+  Status CreateServiceAccount() {
     const std::string collection = fmt::format("/api/v1/namespaces/{}/serviceaccounts", namespace_);
-    auto existing = root_client_->Do({.path = collection + "/" + name_});
-    if (existing.ok()) return Ok();
-    if (!client::IsNotFound(existing.error())) return std::move(existing).error();
     boost::json::object metadata;
     metadata["name"] = name_;
     metadata["namespace"] = namespace_;
@@ -209,13 +216,43 @@ ServiceAccountClientBuilder::ServiceAccountClientBuilder(RestConfig root,
                                                          ServiceAccountClientOptions options)
     : root_(std::move(root)), root_client_(std::move(root_client)), options_(std::move(options)) {}
 
+ServiceAccountClientBuilder::~ServiceAccountClientBuilder() {
+  WaitForFirstTokens();
+}
+
+void ServiceAccountClientBuilder::WaitForFirstTokens() {
+  std::vector<Prefetch> prefetches;
+  {
+    std::lock_guard lock(prefetch_mutex_);
+    prefetches.swap(prefetches_);
+  }
+  for (auto& prefetch : prefetches)
+    prefetch.thread.join();
+}
+
 Result<std::shared_ptr<RestClient>> ServiceAccountClientBuilder::Client(const std::string& name,
                                                                         ClientRateScale rate) {
   auto source = NewServiceAccountTokenSource(root_client_, options_.namespace_, name, options_);
-  // The first token now, so a manager that may not make accounts or tokens says so at once;
-  // the client asks again at each request until one comes.
-  if (auto token = source->Token(); !token.ok()) {
-    KLOG_WARNING("no token for {}/{} yet: {}", options_.namespace_, name, token.error().message());
+  // The account and a first token are asked for now but on a thread of their own, all accounts
+  // at once: the manager's start does not wait for ~20 accounts one after the other, and one
+  // that may not make accounts or tokens still says so at once. A request of the controller
+  // made meanwhile waits for that token.
+  {
+    std::lock_guard lock(prefetch_mutex_);
+    // Those of an earlier term of leadership are done: joined here rather than kept.
+    std::erase_if(prefetches_, [](Prefetch& prefetch) {
+      if (!*prefetch.done) return false;
+      prefetch.thread.join();
+      return true;
+    });
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    std::thread thread([source, done, account = options_.namespace_ + "/" + name] {
+      if (auto token = source->Token(); !token.ok()) {
+        KLOG_WARNING("no token for {} yet: {}", account, token.error().message());
+      }
+      *done = true;
+    });
+    prefetches_.push_back({std::move(thread), std::move(done)});
   }
   // Anonymous but for the token, as upstream's rest.AnonymousClientConfig.
   RestConfig config = root_;

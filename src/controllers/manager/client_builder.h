@@ -5,9 +5,13 @@
 // has only the rights of its system:controller:x role.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/result.h"
@@ -72,7 +76,7 @@ struct ServiceAccountClientOptions {
 };
 
 // Upstream's DynamicControllerClientBuilder: the service account is created in the namespace
-// when missing; its clients carry no client certificate, only the token.
+// when its TokenRequest finds none; its clients carry no client certificate, only the token.
 class ServiceAccountClientBuilder : public ControllerClientBuilder {
  public:
   // `root_client` (the manager's own identity) creates the accounts and requests the tokens;
@@ -80,14 +84,24 @@ class ServiceAccountClientBuilder : public ControllerClientBuilder {
   ServiceAccountClientBuilder(client::rest::RestConfig root,
                               std::shared_ptr<client::rest::RestClient> root_client,
                               ServiceAccountClientOptions options = {});
+  ~ServiceAccountClientBuilder() override;
   using ControllerClientBuilder::Client;
+  // Starts getting the account's first token in the background and returns at once.
   Result<std::shared_ptr<client::rest::RestClient>> Client(const std::string& name,
                                                            ClientRateScale rate) override;
+  // Waits until the first token of every client made so far was got or refused.
+  void WaitForFirstTokens();
 
  private:
   client::rest::RestConfig root_;
   std::shared_ptr<client::rest::RestClient> root_client_;
   ServiceAccountClientOptions options_;
+  struct Prefetch {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::mutex prefetch_mutex_;
+  std::vector<Prefetch> prefetches_;
 };
 
 // The token source behind ServiceAccountClientBuilder, exposed for tests: TokenRequest tokens of

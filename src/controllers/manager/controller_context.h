@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "client/record/event_recorder.h"
@@ -35,11 +36,11 @@ class ControllerContext {
 
   const std::shared_ptr<client::rest::RestClient>& client() const { return client_; }
   EventSink& events() { return events_; }
-  // A client adapter over client() (RestControllerClient, RestWorkloadClient, ...), owned here
-  // so it lives as long as the controller using it.
-  template <typename Adapter>
-  Adapter& Make() {
-    auto adapter = std::make_shared<Adapter>(client_);
+  // A client adapter over client() (RestControllerClient, RestWorkloadClient, ...) and `args`,
+  // owned here so it lives as long as the controller using it.
+  template <typename Adapter, typename... Args>
+  Adapter& Make(Args&&... args) {
+    auto adapter = std::make_shared<Adapter>(client_, std::forward<Args>(args)...);
     Adapter& result = *adapter;
     adapters_.push_back(std::move(adapter));
     return result;

@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "base/random.h"
+#include "client/discovery/cached_discovery.h"
 #include "client/informers/shared_informer.h"
 #include "client/leaderelection/leader_elector.h"
 #include "client/record/event_recorder.h"
@@ -125,6 +126,9 @@ struct ControllerManager::State {
   // The informers list and watch as the manager; each controller writes as itself.
   void Lead() {
     client::informers::SharedInformerFactory factory(client);
+    // One discovery cache for the controllers that map kinds or list what is served, as
+    // upstream's shared RESTMapper.
+    client::discovery::CachedDiscovery discovery(client);
     ControllerContexts contexts(*client_builder, anonymous_client);
     std::vector<std::unique_ptr<ReplicaSetController>> replica_sets;
     std::vector<std::unique_ptr<DeploymentController>> deployments;
@@ -186,14 +190,14 @@ struct ControllerManager::State {
                                        options.terminated_pod_gc_threshold});
       } else if (name == "horizontalpodautoscaling") {
         horizontal = std::make_unique<podautoscaler::HorizontalController>(
-            factory, context.Make<podautoscaler::RestHpaClient>(), context.events(),
+            factory, context.Make<podautoscaler::RestHpaClient>(discovery), context.events(),
             options.horizontal_pod_autoscaler);
       } else if (name == "disruption") {
         disruption = std::make_unique<DisruptionController>(
-            factory, context.Make<RestDisruptionClient>(), context.events());
+            factory, context.Make<RestDisruptionClient>(discovery), context.events());
       } else if (name == "namespace") {
         namespaces = std::make_unique<NamespaceController>(
-            factory, context.Make<RestNamespaceDeleterClient>(),
+            factory, context.Make<RestNamespaceDeleterClient>(discovery),
             NamespaceControllerOptions{.workers = options.concurrent_namespace_syncs});
       } else if (name == "endpointslicemirroring") {
         endpoint_slice_mirroring = std::make_unique<EndpointSliceMirroringController>(
@@ -325,8 +329,12 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(
   anonymous.bearer_token_file.clear();
   KPP_ASSIGN_OR_RETURN(state->anonymous_client, client::rest::RestClient::Create(anonymous));
   if (options.use_service_account_credentials) {
+    // Accounts and tokens on a client of their own (upstream's "controller-discovery"), so they
+    // do not wait in the informers' rate limit, nor the informers in theirs.
+    KPP_ASSIGN_OR_RETURN(auto accounts_client,
+                         client::rest::RestClient::Create(options.client_config));
     state->client_builder =
-        std::make_unique<ServiceAccountClientBuilder>(options.client_config, state->client);
+        std::make_unique<ServiceAccountClientBuilder>(options.client_config, accounts_client);
   } else {
     state->client_builder = std::make_unique<RootClientBuilder>(options.client_config);
   }

@@ -63,80 +63,28 @@ Result<Namespace> RestNamespaceDeleterClient::FinalizeNamespace(const Namespace&
   return std::move(decoded.object);
 }
 
-Discovery RestNamespaceDeleterClient::DiscoverNamespacedResources() {
+Discovery RestNamespaceDeleterClient::DiscoverNamespacedResources(Clock::TimePoint fetched_after) {
   Discovery discovery;
-  // Each group's versions, the preferred one first.
-  std::vector<std::pair<std::string, std::vector<std::string>>> groups;
-  auto core = GetJson(*client_, "/api");
-  if (!core.ok()) {
-    discovery.error = std::move(core).error();
+  auto groups = discovery_.Groups(fetched_after);
+  if (!groups.ok()) {
+    discovery.error = std::move(groups).error();
     return discovery;
   }
-  std::vector<std::string> core_versions;
-  if (const auto* versions = core->as_object().if_contains("versions");
-      versions != nullptr && versions->is_array()) {
-    for (const auto& version : versions->as_array()) {
-      if (version.is_string()) core_versions.emplace_back(version.as_string());
-    }
-  }
-  groups.emplace_back("", std::move(core_versions));
-  auto listed = GetJson(*client_, "/apis");
-  if (!listed.ok()) {
-    discovery.error = std::move(listed).error();
-    return discovery;
-  }
-  if (const auto* items = listed->as_object().if_contains("groups");
-      items != nullptr && items->is_array()) {
-    for (const auto& item : items->as_array()) {
-      if (!item.is_object()) continue;
-      const auto& group = item.as_object();
-      std::vector<std::string> versions;
-      if (const auto* preferred = group.if_contains("preferredVersion");
-          preferred != nullptr && preferred->is_object()) {
-        versions.push_back(StringAt(preferred->as_object(), "version"));
-      }
-      if (const auto* all = group.if_contains("versions"); all != nullptr && all->is_array()) {
-        for (const auto& version : all->as_array()) {
-          if (!version.is_object()) continue;
-          std::string name = StringAt(version.as_object(), "version");
-          if (std::find(versions.begin(), versions.end(), name) == versions.end()) {
-            versions.push_back(std::move(name));
-          }
-        }
-      }
-      groups.emplace_back(StringAt(group, "name"), std::move(versions));
-    }
-  }
-
-  for (const auto& [group, versions] : groups) {
+  for (const auto& group : *groups) {
     std::set<std::string> seen;  // resources of this group already taken from a version
-    for (const auto& version : versions) {
+    for (const auto& version : group.versions) {
       if (version.empty()) continue;
-      const std::string group_version = group.empty() ? version : group + "/" + version;
-      auto document =
-          GetJson(*client_, group.empty() ? "/api/" + version : "/apis/" + group_version);
-      if (!document.ok()) {
-        discovery.failed_group_versions[group_version] = document.error().message();
+      const std::string group_version = group.name.empty() ? version : group.name + "/" + version;
+      auto resources = discovery_.Resources(group_version, fetched_after);
+      if (!resources.ok()) {
+        discovery.failed_group_versions[group_version] = resources.error().message();
         continue;
       }
       DiscoveredGroupVersion found{group_version, {}};
-      const auto* resources = document->as_object().if_contains("resources");
-      if (resources == nullptr || !resources->is_array()) continue;
-      for (const auto& entry : resources->as_array()) {
-        if (!entry.is_object()) continue;
-        const auto& resource = entry.as_object();
-        std::string name = StringAt(resource, "name");
-        if (name.empty() || name.find('/') != std::string::npos) continue;  // subresources
-        const auto* namespaced = resource.if_contains("namespaced");
-        if (namespaced == nullptr || !namespaced->is_bool() || !namespaced->as_bool()) continue;
-        if (!seen.insert(name).second) continue;
-        DiscoveredResource discovered{std::move(name), {}};
-        if (const auto* verbs = resource.if_contains("verbs"); verbs && verbs->is_array()) {
-          for (const auto& verb : verbs->as_array()) {
-            if (verb.is_string()) discovered.verbs.emplace_back(verb.as_string());
-          }
-        }
-        found.resources.push_back(std::move(discovered));
+      for (const auto& resource : **resources) {
+        if (!resource.namespaced || resource.name.find('/') != std::string::npos) continue;
+        if (!seen.insert(resource.name).second) continue;
+        found.resources.push_back({resource.name, resource.verbs});
       }
       if (!found.resources.empty()) discovery.group_versions.push_back(std::move(found));
     }
@@ -203,7 +151,12 @@ NamespaceController::NamespaceController(client::informers::SharedInformerFactor
             std::chrono::milliseconds(5), std::chrono::seconds(60)));
         limiters.push_back(std::make_unique<client::workqueue::BucketRateLimiter>(10, 100));
         return limiters;
-      }())) {
+      }())),
+      workers_(queue_,
+               SyncCached<Namespace>(
+                   namespaces_,
+                   [this](const std::string& name, const Namespace* ns) { return Sync(name, ns); }),
+               {.what = "deletion of namespace"}) {
   namespaces_.AddEventHandler(
       {.on_add = [this](const client::informers::ObjectRef& object, bool) { Enqueue(object); },
        .on_update = [this](const client::informers::ObjectRef&,
@@ -222,35 +175,27 @@ void NamespaceController::Enqueue(const client::informers::ObjectRef& object) {
   queue_.AddAfter(ns->metadata.name, options_.deletion_grace_period);
 }
 
-void NamespaceController::Worker() {
-  while (auto key = queue_.Get()) {
-    const bool known = client::informers::Lister<Namespace>(namespaces_).Get(*key) != nullptr;
-    Result<int64_t> remaining = known ? deleter_.Delete(*key) : Result<int64_t>(0);
-    if (!remaining.ok()) {
-      KLOG_ERROR("deletion of namespace {} failed: {}", *key, remaining.error().message());
-      queue_.AddRateLimited(*key);
-    } else if (*remaining > 0) {
-      const int64_t wait = *remaining / 2 + 1;
-      KLOG_V(4, "content remaining in namespace {}: looking again in {} s", *key, wait);
-      queue_.AddAfter(*key, std::chrono::seconds(wait));
-    } else {
-      queue_.Forget(*key);
-    }
-    queue_.Done(*key);
+KeySyncResult NamespaceController::Sync(const std::string& name, const Namespace* ns) {
+  Result<int64_t> remaining = ns != nullptr ? deleter_.Delete(name) : Result<int64_t>(0);
+  if (!remaining.ok()) {
+    KLOG_ERROR("deletion of namespace {} failed: {}", name, remaining.error().message());
+    return KeySyncResult(std::move(remaining).error());
   }
+  KeySyncResult result;
+  if (*remaining > 0) {
+    const int64_t wait = *remaining / 2 + 1;
+    KLOG_V(4, "content remaining in namespace {}: looking again in {} s", name, wait);
+    result.requeue_after = std::chrono::seconds(wait);
+  }
+  return result;
 }
 
 void NamespaceController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(options_.workers);
 }
 
 void NamespaceController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers

@@ -5,32 +5,33 @@
 // estimated time plus a second; failures back off (5 ms doubling to 60 s).
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
-#include <thread>
-#include <vector>
 
+#include "client/discovery/cached_discovery.h"
 #include "client/informers/shared_informer.h"
 #include "client/rest/rest_client.h"
 #include "client/workqueue/queue.h"
+#include "controllers/common/queue_workers.h"
 #include "controllers/namespace/namespaced_resources_deleter.h"
 
 namespace kpp::controllers {
 
 // The deleter's requests over the API server: discovery (the preferred version of each group
 // first, then resources only other versions serve, as client-go's
-// ServerPreferredNamespacedResources), collections through their REST paths.
+// ServerPreferredNamespacedResources) from `discovery`, shared with other controllers;
+// collections through their REST paths.
 class RestNamespaceDeleterClient final : public NamespaceDeleterClient {
  public:
-  explicit RestNamespaceDeleterClient(std::shared_ptr<client::rest::RestClient> client)
-      : client_(std::move(client)) {}
+  RestNamespaceDeleterClient(std::shared_ptr<client::rest::RestClient> client,
+                             client::discovery::CachedDiscovery& discovery)
+      : client_(std::move(client)), discovery_(discovery) {}
   Result<api::core::v1::Namespace> GetNamespace(const std::string& name) override;
   Result<api::core::v1::Namespace> UpdateNamespaceStatus(
       const api::core::v1::Namespace& ns) override;
   Result<api::core::v1::Namespace> FinalizeNamespace(const api::core::v1::Namespace& ns) override;
-  Discovery DiscoverNamespacedResources() override;
+  Discovery DiscoverNamespacedResources(Clock::TimePoint fetched_after) override;
   Status DeleteCollection(const GroupVersionResource& resource, const std::string& ns) override;
   Result<std::vector<RemainingObject>> List(const GroupVersionResource& resource,
                                             const std::string& ns) override;
@@ -40,6 +41,7 @@ class RestNamespaceDeleterClient final : public NamespaceDeleterClient {
 
  private:
   std::shared_ptr<client::rest::RestClient> client_;
+  client::discovery::CachedDiscovery& discovery_;
 };
 
 struct NamespaceControllerOptions {
@@ -60,14 +62,13 @@ class NamespaceController {
 
  private:
   void Enqueue(const client::informers::ObjectRef& object);
-  void Worker();
+  KeySyncResult Sync(const std::string& name, const api::core::v1::Namespace* ns);
 
   client::informers::SharedInformer& namespaces_;
   NamespacedResourcesDeleter deleter_;
   NamespaceControllerOptions options_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 }  // namespace kpp::controllers

@@ -211,8 +211,11 @@ Result<int64_t> NamespacedResourcesDeleter::DeleteAllContent(Namespace& ns) {
   std::vector<std::string> errors;
   NamespaceDeletionFindings findings;
 
-  // Discovery errors are not fatal: what was found is still emptied.
-  Discovery discovery = client_.DiscoverNamespacedResources();
+  // Discovery errors are not fatal: what was found is still emptied. Any discovery made after
+  // the deletion began will do: no resource created since can have content here, as the API
+  // server refuses new objects in a terminating namespace, so passes share one.
+  Discovery discovery = client_.DiscoverNamespacedResources(
+      Clock::TimePoint(std::chrono::seconds(deleted_at.unix_seconds + 1)));
   if (discovery.error) {
     errors.push_back(discovery.error->message());
     findings.discovery_failure = discovery.error->message();

@@ -69,7 +69,8 @@ class NamespaceDeleterClient {
   // PUT namespaces/<name>/finalize.
   virtual Result<api::core::v1::Namespace> FinalizeNamespace(
       const api::core::v1::Namespace& ns) = 0;
-  virtual Discovery DiscoverNamespacedResources() = 0;
+  // What the server serves, from a discovery no older than `fetched_after`.
+  virtual Discovery DiscoverNamespacedResources(Clock::TimePoint fetched_after) = 0;
   // DELETE of the collection in `ns`, background propagation.
   virtual Status DeleteCollection(const GroupVersionResource& resource, const std::string& ns) = 0;
   virtual Result<std::vector<RemainingObject>> List(const GroupVersionResource& resource,

@@ -55,53 +55,45 @@ int32_t ScaleUpLimitWithoutBehavior(int32_t current_replicas) {
   return static_cast<int32_t>(std::max(2.0 * current_replicas, 4.0));
 }
 
+// The replica count `rules` allow going up (or down) now: each policy's from the count at the
+// start of its period, combined by selectPolicy (Max: the biggest change, Min: the smallest).
+int32_t LimitByPolicies(int32_t current_replicas, const std::vector<ScaleEvent>& up_events,
+                        const std::vector<ScaleEvent>& down_events, const HPAScalingRules& rules,
+                        Clock::TimePoint now, bool scale_up) {
+  const std::string select = rules.select_policy.value_or("Max");
+  if (select == "Disabled") return current_replicas;
+  const bool highest = scale_up == (select != "Min");
+  int32_t result = highest ? INT32_MIN : INT32_MAX;
+  for (const auto& policy : rules.policies) {
+    const int32_t added = ReplicasChangePerPeriod(policy.period_seconds, up_events, now);
+    const int32_t deleted = ReplicasChangePerPeriod(policy.period_seconds, down_events, now);
+    const int32_t period_start = current_replicas - added + deleted;
+    int32_t proposed = period_start;
+    if (policy.type == "Pods") {
+      proposed = scale_up ? period_start + policy.value : period_start - policy.value;
+    } else if (policy.type == "Percent") {
+      const double scaled =
+          static_cast<double>(period_start) * (1 + (scale_up ? 1 : -1) * policy.value / 100.0);
+      // Up rounds up: a small percentage of a few replicas must still allow one more.
+      proposed = static_cast<int32_t>(scale_up ? std::ceil(scaled) : scaled);
+    }
+    result = highest ? std::max(result, proposed) : std::min(result, proposed);
+  }
+  return result;
+}
+
 }  // namespace
 
 int32_t ScaleUpLimit(int32_t current_replicas, const std::vector<ScaleEvent>& up_events,
                      const std::vector<ScaleEvent>& down_events, const HPAScalingRules& rules,
                      Clock::TimePoint now) {
-  const std::string select = rules.select_policy.value_or("Max");
-  if (select == "Disabled") return current_replicas;
-  const bool min_change = select == "Min";
-  int32_t result = min_change ? INT32_MAX : INT32_MIN;
-  for (const auto& policy : rules.policies) {
-    const int32_t added = ReplicasChangePerPeriod(policy.period_seconds, up_events, now);
-    const int32_t deleted = ReplicasChangePerPeriod(policy.period_seconds, down_events, now);
-    const int32_t period_start = current_replicas - added + deleted;
-    int32_t proposed = period_start;
-    if (policy.type == "Pods") {
-      proposed = period_start + policy.value;
-    } else if (policy.type == "Percent") {
-      // Rounded up: a small percentage of a few replicas must still allow one more.
-      proposed = static_cast<int32_t>(
-          std::ceil(static_cast<double>(period_start) * (1 + policy.value / 100.0)));
-    }
-    result = min_change ? std::min(result, proposed) : std::max(result, proposed);
-  }
-  return result;
+  return LimitByPolicies(current_replicas, up_events, down_events, rules, now, true);
 }
 
 int32_t ScaleDownLimit(int32_t current_replicas, const std::vector<ScaleEvent>& up_events,
                        const std::vector<ScaleEvent>& down_events, const HPAScalingRules& rules,
                        Clock::TimePoint now) {
-  const std::string select = rules.select_policy.value_or("Max");
-  if (select == "Disabled") return current_replicas;
-  const bool min_change = select == "Min";
-  int32_t result = min_change ? INT32_MIN : INT32_MAX;
-  for (const auto& policy : rules.policies) {
-    const int32_t added = ReplicasChangePerPeriod(policy.period_seconds, up_events, now);
-    const int32_t deleted = ReplicasChangePerPeriod(policy.period_seconds, down_events, now);
-    const int32_t period_start = current_replicas - added + deleted;
-    int32_t proposed = period_start;
-    if (policy.type == "Pods") {
-      proposed = period_start - policy.value;
-    } else if (policy.type == "Percent") {
-      proposed =
-          static_cast<int32_t>(static_cast<double>(period_start) * (1 - policy.value / 100.0));
-    }
-    result = min_change ? std::max(result, proposed) : std::min(result, proposed);
-  }
-  return result;
+  return LimitByPolicies(current_replicas, up_events, down_events, rules, now, false);
 }
 
 void SetCondition(HorizontalPodAutoscaler& hpa, const std::string& type, const std::string& status,
@@ -124,6 +116,41 @@ void SetCondition(HorizontalPodAutoscaler& hpa, const std::string& type, const s
 }
 
 // ---- the syncer --------------------------------------------------------------------------------
+
+namespace {
+
+// Keeps `desired` in place of a recommendation no window looks at any longer (`found_old`, at
+// `old_index`), else beside the others.
+void Remember(std::vector<TimestampedRecommendation>& recommendations, bool found_old,
+              size_t old_index, int32_t desired, Clock::TimePoint now) {
+  if (found_old) {
+    recommendations[old_index] = {desired, now};
+  } else {
+    recommendations.push_back({desired, now});
+  }
+}
+
+// AbleToScale after stabilization: whether a recent recommendation held the change back, and
+// whether it held back a scale-up (a lower one applied) rather than a scale-down.
+void SetStabilizedCondition(HorizontalPodAutoscaler& hpa, bool stabilized, bool held_up,
+                            Clock::TimePoint now) {
+  if (!stabilized) {
+    SetCondition(hpa, kAbleToScale, "True", "ReadyForNewScale",
+                 "recommended size matches current size", now);
+  } else if (held_up) {
+    SetCondition(hpa, kAbleToScale, "True", "ScaleUpStabilized",
+                 "recent recommendations were lower than current one, applying the lowest "
+                 "recent recommendation",
+                 now);
+  } else {
+    SetCondition(hpa, kAbleToScale, "True", "ScaleDownStabilized",
+                 "recent recommendations were higher than current one, applying the highest "
+                 "recent recommendation",
+                 now);
+  }
+}
+
+}  // namespace
 
 void HorizontalSyncer::Event(const HorizontalPodAutoscaler& hpa, const std::string& type,
                              const std::string& reason, const std::string& message) {
@@ -469,20 +496,8 @@ int32_t HorizontalSyncer::NormalizeDesiredReplicas(HorizontalPodAutoscaler& hpa,
       stabilized = recommendation.recommendation;
     }
   }
-  if (found_old) {
-    history.recommendations[old_index] = {desired, now};
-  } else {
-    history.recommendations.push_back({desired, now});
-  }
-  if (stabilized != desired) {
-    SetCondition(hpa, kAbleToScale, "True", "ScaleDownStabilized",
-                 "recent recommendations were higher than current one, applying the highest "
-                 "recent recommendation",
-                 now);
-  } else {
-    SetCondition(hpa, kAbleToScale, "True", "ReadyForNewScale",
-                 "recommended size matches current size", now);
-  }
+  Remember(history.recommendations, found_old, old_index, desired, now);
+  SetStabilizedCondition(hpa, stabilized != desired, false, now);
   // Upstream's convertDesiredReplicasWithRules.
   const int32_t scale_up_limit = ScaleUpLimitWithoutBehavior(current_replicas);
   int32_t maximum = hpa.spec.max_replicas;
@@ -548,27 +563,8 @@ int32_t HorizontalSyncer::NormalizeDesiredReplicasWithBehaviors(HorizontalPodAut
   int32_t stabilized = current_replicas;
   if (stabilized < up_recommendation) stabilized = up_recommendation;
   if (stabilized > down_recommendation) stabilized = down_recommendation;
-  if (found_old) {
-    history.recommendations[old_index] = {desired, now};
-  } else {
-    history.recommendations.push_back({desired, now});
-  }
-  if (stabilized != desired) {
-    if (desired >= current_replicas) {
-      SetCondition(hpa, kAbleToScale, "True", "ScaleUpStabilized",
-                   "recent recommendations were lower than current one, applying the lowest "
-                   "recent recommendation",
-                   now);
-    } else {
-      SetCondition(hpa, kAbleToScale, "True", "ScaleDownStabilized",
-                   "recent recommendations were higher than current one, applying the highest "
-                   "recent recommendation",
-                   now);
-    }
-  } else {
-    SetCondition(hpa, kAbleToScale, "True", "ReadyForNewScale",
-                 "recommended size matches current size", now);
-  }
+  Remember(history.recommendations, found_old, old_index, desired, now);
+  SetStabilizedCondition(hpa, stabilized != desired, desired >= current_replicas, now);
 
   // Upstream's convertDesiredReplicasWithBehaviorRate.
   int32_t result = stabilized;

@@ -6,22 +6,22 @@
 // ScalingLimited) and events with upstream's reasons and messages.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "api/autoscaling/v1/types.h"
 #include "api/autoscaling/v2/types.h"
 #include "apimachinery/labels/selector.h"
+#include "client/discovery/cached_discovery.h"
 #include "client/informers/shared_informer.h"
 #include "client/rest/rest_client.h"
 #include "client/workqueue/queue.h"
 #include "controllers/common/controller_utils.h"
+#include "controllers/common/queue_workers.h"
 #include "controllers/podautoscaler/replica_calculator.h"
 
 namespace kpp::controllers::podautoscaler {
@@ -137,8 +137,10 @@ class HorizontalSyncer {
 // kind table, others found by discovery), metrics.k8s.io lists, and /status PUTs.
 class RestHpaClient final : public HpaClient {
  public:
-  explicit RestHpaClient(std::shared_ptr<client::rest::RestClient> client)
-      : client_(std::move(client)) {}
+  // `discovery` (shared with other controllers) maps the kinds the kind table does not know.
+  RestHpaClient(std::shared_ptr<client::rest::RestClient> client,
+                client::discovery::CachedDiscovery& discovery)
+      : client_(std::move(client)), discovery_(discovery) {}
   Result<Scale> GetScale(const std::string& ns,
                          const autoscaling::CrossVersionObjectReference& target) override;
   Status UpdateScale(const std::string& ns, const autoscaling::CrossVersionObjectReference& target,
@@ -151,6 +153,7 @@ class RestHpaClient final : public HpaClient {
   Result<std::string> ScalePath(const std::string& ns,
                                 const autoscaling::CrossVersionObjectReference& target);
   std::shared_ptr<client::rest::RestClient> client_;
+  client::discovery::CachedDiscovery& discovery_;
 };
 
 struct HorizontalControllerOptions {
@@ -172,7 +175,6 @@ class HorizontalController {
   void Stop();
 
  private:
-  void Worker();
   void Enqueue(const api::meta::v1::ObjectMeta& metadata);
 
   client::informers::SharedInformer& hpa_informer_;
@@ -181,8 +183,7 @@ class HorizontalController {
   HorizontalControllerOptions options_;
   HorizontalSyncer syncer_;
   client::workqueue::RateLimitingQueue queue_;
-  std::vector<std::thread> workers_;
-  std::atomic<bool> stopped_ = false;
+  QueueWorkers workers_;
 };
 
 }  // namespace kpp::controllers::podautoscaler

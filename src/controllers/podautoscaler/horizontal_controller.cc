@@ -49,36 +49,13 @@ Result<std::string> RestHpaClient::ScalePath(
   }
   if (plural.empty()) {
     // A custom resource: discovery of its group version names the resource.
-    auto found = client_->Do({.path = GroupVersionPath(group, version)});
-    if (!found.ok()) {
+    auto mapping = discovery_.ResourceFor(target.api_version, target.kind);
+    if (!mapping.ok()) {
       return Error(
-          found.error().code(),
-          "unable to determine resource for scale target reference: " + found.error().message());
+          mapping.error().code(),
+          "unable to determine resource for scale target reference: " + mapping.error().message());
     }
-    boost::system::error_code ec;
-    auto document = boost::json::parse(found->body, ec);
-    if (!ec && document.is_object()) {
-      if (auto* resources = document.as_object().if_contains("resources");
-          resources != nullptr && resources->is_array()) {
-        for (const auto& resource : resources->as_array()) {
-          if (!resource.is_object()) continue;
-          const auto& entry = resource.as_object();
-          const auto* name = entry.if_contains("name");
-          const auto* kind = entry.if_contains("kind");
-          if (name && kind && name->is_string() && kind->is_string() &&
-              kind->as_string() == target.kind &&
-              std::string_view(name->as_string()).find('/') == std::string_view::npos) {
-            plural = std::string(name->as_string());
-          }
-        }
-      }
-    }
-  }
-  if (plural.empty()) {
-    return NotFoundError(fmt::format(
-        "unable to determine resource for scale target reference: no matches for kind \"{}\" in "
-        "version \"{}\"",
-        target.kind, target.api_version));
+    plural = mapping->resource;
   }
   return fmt::format("{}/namespaces/{}/{}/{}/scale", GroupVersionPath(group, version), ns, plural,
                      target.name);
@@ -134,7 +111,20 @@ HorizontalController::HorizontalController(client::informers::SharedInformerFact
       pods_(pods_informer_),
       options_(options),
       syncer_(pods_, client, events, clock, options.syncer),
-      queue_(client::workqueue::DefaultControllerRateLimiter(), clock) {
+      queue_(client::workqueue::DefaultControllerRateLimiter(), clock),
+      workers_(queue_,
+               SyncCached<autoscaling::HorizontalPodAutoscaler>(
+                   hpa_informer_,
+                   [this](const std::string& key, const autoscaling::HorizontalPodAutoscaler* hpa) {
+                     KeySyncResult result = syncer_.Sync(key, hpa);
+                     // Upstream's queue resyncs every autoscaler once a sync period, failed or
+                     // not, and never sooner.
+                     if (hpa != nullptr) result.requeue_after = options_.sync_period;
+                     return result;
+                   }),
+               {.what = "syncing HorizontalPodAutoscaler",
+                .max_retries = 0,
+                .requeue_after_failure = true}) {
   hpa_informer_.AddEventHandler(
       {.on_add = [this](const ObjectRef& object, bool) { Enqueue(object->metadata()); },
        .on_update =
@@ -158,31 +148,12 @@ void HorizontalController::Enqueue(const api::meta::v1::ObjectMeta& metadata) {
   queue_.Add(KeyOf(metadata));
 }
 
-void HorizontalController::Worker() {
-  client::informers::Lister<autoscaling::HorizontalPodAutoscaler> hpas(hpa_informer_);
-  while (auto key = queue_.Get()) {
-    const auto [ns, name] = SplitKey(*key);
-    auto hpa = hpas.Get(ns, name);
-    auto status = syncer_.Sync(*key, hpa.get());
-    if (!status.ok())
-      KLOG_V(2, "syncing HorizontalPodAutoscaler {}: {}", *key, status.error().message());
-    // Upstream's queue resyncs every autoscaler once a sync period, failed or not.
-    if (hpa) queue_.AddAfter(*key, options_.sync_period);
-    queue_.Done(*key);
-  }
-}
-
 void HorizontalController::Run() {
-  for (int i = 0; i < options_.workers; ++i)
-    workers_.emplace_back([this] { Worker(); });
+  workers_.Start(options_.workers);
 }
 
 void HorizontalController::Stop() {
-  if (stopped_.exchange(true)) return;
-  queue_.ShutDown();
-  for (auto& worker : workers_)
-    worker.join();
-  workers_.clear();
+  workers_.Stop();
 }
 
 }  // namespace kpp::controllers::podautoscaler

@@ -187,11 +187,13 @@ PodMetricsInfo ResourceMetricsFrom(const api::metrics_k8s_io::v1beta1::PodMetric
   return metrics;
 }
 
-Result<ResourceReplicas> GetResourceReplicas(int32_t current_replicas, int32_t target_utilization,
-                                             const std::string& resource,
-                                             const std::string& container, PodMetricsInfo metrics,
-                                             const PodList& pods, Clock::TimePoint now,
-                                             const ReplicaCalculatorOptions& options) {
+namespace {
+
+// The first steps of both calculations: the pods in their groups, and `metrics` left with the
+// ready pods' only; an error when that leaves nothing to go on.
+Result<PodGroups> ReadyPodMetrics(PodMetricsInfo& metrics, const PodList& pods,
+                                  const std::string& resource, Clock::TimePoint now,
+                                  const ReplicaCalculatorOptions& options) {
   if (metrics.empty()) {
     return InvalidError(fmt::format(
         "unable to get metrics for resource {}: no metrics returned from resource metrics API",
@@ -200,12 +202,24 @@ Result<ResourceReplicas> GetResourceReplicas(int32_t current_replicas, int32_t t
   if (pods.empty()) {
     return InvalidError("no pods returned by selector while calculating replica count");
   }
-  const PodGroups groups = GroupPods(pods, metrics, resource, now, options);
+  PodGroups groups = GroupPods(pods, metrics, resource, now, options);
   RemoveMetrics(metrics, groups.ignored);
   RemoveMetrics(metrics, groups.unready);
   if (metrics.empty()) {
     return InvalidError("did not receive metrics for targeted pods (pods might be unready)");
   }
+  return groups;
+}
+
+}  // namespace
+
+Result<ResourceReplicas> GetResourceReplicas(int32_t current_replicas, int32_t target_utilization,
+                                             const std::string& resource,
+                                             const std::string& container, PodMetricsInfo metrics,
+                                             const PodList& pods, Clock::TimePoint now,
+                                             const ReplicaCalculatorOptions& options) {
+  KPP_ASSIGN_OR_RETURN(const PodGroups groups,
+                       ReadyPodMetrics(metrics, pods, resource, now, options));
   KPP_ASSIGN_OR_RETURN(auto requests, PodRequests(pods, container, resource));
   KPP_ASSIGN_OR_RETURN(UtilizationRatio usage,
                        ResourceUtilizationRatio(metrics, requests, target_utilization));
@@ -255,21 +269,9 @@ Result<ResourceReplicas> GetRawResourceReplicas(int32_t current_replicas, int64_
                                                 Clock::TimePoint now,
                                                 const ReplicaCalculatorOptions& options) {
   (void)container;
-  if (metrics.empty()) {
-    return InvalidError(fmt::format(
-        "unable to get metrics for resource {}: no metrics returned from resource metrics API",
-        resource));
-  }
-  if (pods.empty()) {
-    return InvalidError("no pods returned by selector while calculating replica count");
-  }
   if (target_usage <= 0) return InvalidError("the target average value must be positive");
-  const PodGroups groups = GroupPods(pods, metrics, resource, now, options);
-  RemoveMetrics(metrics, groups.ignored);
-  RemoveMetrics(metrics, groups.unready);
-  if (metrics.empty()) {
-    return InvalidError("did not receive metrics for targeted pods (pods might be unready)");
-  }
+  KPP_ASSIGN_OR_RETURN(const PodGroups groups,
+                       ReadyPodMetrics(metrics, pods, resource, now, options));
   const auto [ratio, usage] = MetricUsageRatio(metrics, target_usage);
   ResourceReplicas result{current_replicas, 0, usage, OldestTimestamp(metrics)};
   const bool scale_up_with_unready = !groups.unready.empty() && ratio > 1.0;
