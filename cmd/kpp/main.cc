@@ -249,6 +249,7 @@ int main(int argc, char** argv) {
   // `kpp controller-manager`.
   std::string node_monitor_period = "5s";
   std::string node_monitor_grace_period = "40s";
+  std::string node_startup_grace_period = "1m0s";
   for (CLI::App* command : {server, manager}) {
     command
         ->add_option("--node-monitor-period", node_monitor_period,
@@ -257,6 +258,11 @@ int main(int argc, char** argv) {
     command
         ->add_option("--node-monitor-grace-period", node_monitor_grace_period,
                      "How long a node may go without renewing its lease before it is Unknown")
+        ->capture_default_str();
+    command
+        ->add_option("--node-startup-grace-period", node_startup_grace_period,
+                     "How long a new node that never posted status may take before it is "
+                     "Unknown")
         ->capture_default_str();
   }
   manager
@@ -349,7 +355,9 @@ int main(int argc, char** argv) {
          {std::tuple{&node_monitor_period, "--node-monitor-period",
                      &options.node_lifecycle.node_monitor_period},
           std::tuple{&node_monitor_grace_period, "--node-monitor-grace-period",
-                     &options.node_lifecycle.node_monitor_grace_period}}) {
+                     &options.node_lifecycle.node_monitor_grace_period},
+          std::tuple{&node_startup_grace_period, "--node-startup-grace-period",
+                     &options.node_lifecycle.node_startup_grace_period}}) {
       auto parsed = kpp::intstr::ParseDuration(*text);
       if (!parsed.ok() || parsed->count() <= 0) {
         std::fprintf(stderr, "kpp: invalid %s \"%s\"\n", name, text->c_str());

@@ -359,6 +359,20 @@ TEST(BootstrapPolicyTest, HasUpstreamsDefaultRolesAndBindings) {
 
 // The controller manager runs each controller as kube-system/<account>
 // (--use-service-account-credentials): each may do what upstream's role grants and no more.
+// metrics-server's role for metrics.k8s.io: read-only, aggregated into view, edit and admin.
+TEST(BootstrapPolicyTest, AggregatedMetricsReaderAsMetricsServerInstallsIt) {
+  const Role& reader = BootstrapClusterRole("system:aggregated-metrics-reader");
+  for (const char* label : {"rbac.authorization.k8s.io/aggregate-to-view",
+                            "rbac.authorization.k8s.io/aggregate-to-edit",
+                            "rbac.authorization.k8s.io/aggregate-to-admin"}) {
+    EXPECT_EQ(reader.labels.at(label), "true") << label;
+  }
+  ASSERT_EQ(reader.rules.size(), 1u);
+  EXPECT_EQ(reader.rules[0].api_groups, std::vector<std::string>{"metrics.k8s.io"});
+  EXPECT_EQ(reader.rules[0].resources, (std::vector<std::string>{"pods", "nodes"}));
+  EXPECT_EQ(reader.rules[0].verbs, (std::vector<std::string>{"get", "list", "watch"}));
+}
+
 TEST(BootstrapPolicyTest, ControllerAccountsHaveTheirRolesRights) {
   Policy policy(DefaultBootstrapPolicy().cluster_roles,
                 DefaultBootstrapPolicy().cluster_role_bindings);

@@ -376,16 +376,33 @@ TEST_F(LifecycleTest, EvictionHonoursDisruptionBudgets) {
           "application/merge-patch+json"));
   const std::string eviction =
       R"({"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"p"}})";
+  // Until the controller has seen the budget, upstream's 429 suggests retrying in 10 s, in
+  // details.retryAfterSeconds and the Retry-After header (client-go waits for it and retries).
+  auto unprocessed = Send("POST", std::string(kPods) + "/p/eviction", eviction);
+  auto pending = Failed(unprocessed, 429);
+  EXPECT_EQ(pending.at("details").at("retryAfterSeconds"), 10);
+  EXPECT_EQ(pending.at("details").at("causes").at(0).at("message"),
+            "The disruption budget budget is still being processed by the server.");
+  auto retry_after = [](const http::Response& response) {
+    for (const auto& header : response.headers)
+      if (header.name == "Retry-After") return header.value;
+    return std::string("(none)");
+  };
+  EXPECT_EQ(retry_after(unprocessed), "10");
   // The budget's status says no disruption is allowed (its generation was observed).
   Ok(Send("PATCH", pdbs + "/budget/status",
           R"({"status":{"observedGeneration":1,"disruptionsAllowed":0,"currentHealthy":1,)"
           R"("desiredHealthy":1,"expectedPods":1}})",
           "application/merge-patch+json"));
-  auto refused = Failed(Send("POST", std::string(kPods) + "/p/eviction", eviction), 429);
+  auto refused_response = Send("POST", std::string(kPods) + "/p/eviction", eviction);
+  auto refused = Failed(refused_response, 429);
   EXPECT_EQ(refused.at("message"),
             "Cannot evict pod as it would violate the pod's disruption budget.");
   EXPECT_EQ(refused.at("reason"), "TooManyRequests");
   EXPECT_EQ(refused.at("details").at("causes").as_array().at(0).at("reason"), "DisruptionBudget");
+  // No suggestion when the budget allows none (upstream's 0: no header, no field).
+  EXPECT_FALSE(refused.at("details").as_object().contains("retryAfterSeconds"));
+  EXPECT_EQ(retry_after(refused_response), "(none)");
 
   Ok(Send("PATCH", pdbs + "/budget/status", R"({"status":{"disruptionsAllowed":1}})",
           "application/merge-patch+json"));

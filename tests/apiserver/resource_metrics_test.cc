@@ -111,5 +111,50 @@ TEST_F(ResourceMetricsTest, RefusesWritesAndBadReports) {
   EXPECT_EQ(garbage->status, 400);
 }
 
+// metrics-server's Table (what `kubectl get podmetrics` shows): Name, one column per resource
+// (a pod's containers summed), Window; rows carry the object's metadata.
+TEST_F(ResourceMetricsTest, ServesTablesAsMetricsServer) {
+  const std::string two_containers =
+      R"({"metadata":{"namespace":"default","name":"web-1","labels":{"app":"web"}},)"
+      R"("timestamp":"2023-11-14T22:13:20Z","window":"10s","containers":[)"
+      R"({"name":"main","usage":{"cpu":"100m","memory":"32Mi"}},)"
+      R"({"name":"sidecar","usage":{"cpu":"150m","memory":"32Mi"}}]})";
+  PostReport("node-a", Report("node-a", two_containers));
+  auto as_table = [](http::Request request, std::string include = "") {
+    for (auto& header : request.headers) {
+      if (header.name == "Accept") {
+        header.value = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+      }
+    }
+    if (!include.empty()) request.query.emplace_back("includeObject", include);
+    return request;
+  };
+  auto table = ServeJson(as_table(Get("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods")));
+  EXPECT_EQ(table.at("kind"), "Table");
+  EXPECT_EQ(table.at("apiVersion"), "meta.k8s.io/v1");
+  std::vector<std::string> columns;
+  for (const auto& column : table.at("columnDefinitions").as_array()) {
+    columns.push_back(std::string(column.at("name").as_string()) + "/" +
+                      std::string(column.at("format").as_string()));
+  }
+  EXPECT_EQ(columns, (std::vector<std::string>{"Name/name", "cpu/quantity", "memory/quantity",
+                                               "Window/duration"}));
+  ASSERT_EQ(table.at("rows").as_array().size(), 1u);
+  const auto& row = table.at("rows").at(0);
+  EXPECT_EQ(row.at("cells"), boost::json::parse(R"(["web-1","250m","64Mi","10s"])"));
+  EXPECT_EQ(row.at("object").at("kind"), "PartialObjectMetadata");
+  EXPECT_EQ(row.at("object").at("metadata").at("name"), "web-1");
+
+  auto nodes = ServeJson(as_table(Get("/apis/metrics.k8s.io/v1beta1/nodes/node-a"), "Object"));
+  EXPECT_EQ(nodes.at("rows").at(0).at("cells"),
+            boost::json::parse(R"(["node-a","300m","64Mi","10s"])"));
+  EXPECT_EQ(nodes.at("rows").at(0).at("object").at("kind"), "NodeMetrics");
+
+  // Nothing to show: no columns, no rows (kubectl prints "No resources found").
+  auto empty = ServeJson(as_table(Get("/apis/metrics.k8s.io/v1beta1/namespaces/none/pods")));
+  EXPECT_TRUE(empty.at("columnDefinitions").is_null());
+  EXPECT_TRUE(empty.at("rows").is_null());
+}
+
 }  // namespace
 }  // namespace kpp::apiserver

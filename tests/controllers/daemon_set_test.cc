@@ -313,5 +313,106 @@ TEST(DaemonSetSync, StatusCounts) {
             "agent-" + HashRevisionData(TemplatePatch(ds.spec.template_), 0));
 }
 
+TEST(DaemonSetSync, ClaimsMatchingOrphanRevisionsAndReleasesOnesThatStopMatching) {
+  DaemonSet ds = MakeDaemonSet();
+  FakeLister<Pod> pods;
+  FakeLister<Node> nodes;
+  FakeLister<ControllerRevision> revisions;
+  auto revision = [&](const std::string& name, const std::string& image,
+                      std::map<std::string, std::string> labels, const std::string& owner_uid) {
+    ControllerRevision made = NewRevision("apps/v1", "DaemonSet", ds.metadata, labels,
+                                          TemplatePatch(Template(image)), 1, 0);
+    made.metadata.name = name;
+    made.metadata.uid = "uid-" + name;
+    if (owner_uid.empty()) {
+      made.metadata.owner_references.clear();
+    } else {
+      made.metadata.owner_references[0].uid = owner_uid;
+    }
+    revisions.Add(made);
+  };
+  // The current template's revision, left behind by a DaemonSet deleted with orphan propagation.
+  const std::string current = "agent-" + HashFor("agent:2");
+  revision(current, "agent:2", {{"app", "agent"}}, "");
+  revision("relabelled", "agent:1", {{"app", "old"}}, "ds-uid");
+  revision("unrelated-orphan", "agent:0", {{"app", "other"}}, "");
+  revision("someone-elses", "agent:0", {{"app", "agent"}}, "other-uid");
+  FakeWorkloadClient client;
+  FakeEvents events;
+  FakeClock clock;
+  DaemonSetSyncer syncer(pods, nodes, revisions, client, events, clock);
+  ASSERT_TRUE(syncer.Sync("default/agent", &ds).status.ok());
+  std::map<std::string, boost::json::value> patches;
+  for (const auto& action : client.With("patch revision ")) {
+    const std::string rest = action.substr(std::string("patch revision ").size());
+    patches[rest.substr(0, rest.find(' '))] = boost::json::parse(rest.substr(rest.find(' ') + 1));
+  }
+  ASSERT_EQ(patches.size(), 2u) << ::testing::PrintToString(client.actions);
+  const auto& adopted = patches.at(current).at("metadata");
+  EXPECT_EQ(std::string(adopted.at("uid").as_string()), "uid-" + current);
+  EXPECT_EQ(adopted.at("ownerReferences").at(0).at("uid"), "ds-uid");
+  EXPECT_EQ(adopted.at("ownerReferences").at(0).at("kind"), "DaemonSet");
+  EXPECT_EQ(adopted.at("ownerReferences").at(0).at("controller"), true);
+  const auto& released = patches.at("relabelled").at("metadata");
+  EXPECT_EQ(released.at("ownerReferences").at(0).at("$patch"), "delete");
+  EXPECT_EQ(released.at("ownerReferences").at(0).at("uid"), "ds-uid");
+  // The adopted revision is the current one: no new revision is made.
+  EXPECT_TRUE(client.With("create revision").empty());
+}
+
+TEST(DaemonSetSync, EmptySelectorSelectsAllAndStops) {
+  DaemonSet ds = MakeDaemonSet();
+  ds.spec.selector = api::meta::v1::LabelSelector{};
+  FakeLister<Pod> pods;
+  FakeLister<Node> nodes;
+  FakeLister<ControllerRevision> revisions;
+  nodes.Add(MakeNode({"n1"}));
+  FakeWorkloadClient client;
+  FakeEvents events;
+  FakeClock clock;
+  DaemonSetSyncer syncer(pods, nodes, revisions, client, events, clock);
+  ASSERT_TRUE(syncer.Sync("default/agent", &ds).status.ok());
+  EXPECT_TRUE(client.actions.empty());
+  ASSERT_EQ(events.events.size(), 1u);
+  EXPECT_EQ(events.events[0].type, "Warning");
+  EXPECT_EQ(events.events[0].reason, "SelectingAll");
+  EXPECT_EQ(events.events[0].message,
+            "This daemon set is selecting all pods. A non-empty selector is required.");
+}
+
+TEST(DaemonSetSync, FinishedPodsAreReplacedWithUpstreamsEvents) {
+  DaemonSet ds = MakeDaemonSet();
+  FakeLister<Pod> pods;
+  FakeLister<Node> nodes;
+  FakeLister<ControllerRevision> revisions;
+  nodes.Add(MakeNode({"n1"}));
+  nodes.Add(MakeNode({"n2"}));
+  for (const auto& [name, node, phase] :
+       {std::tuple{"failed", "n1", "Failed"}, std::tuple{"done", "n2", "Succeeded"}}) {
+    Pod pod = NewDaemonPod(ds, HashFor("agent:2"), node);
+    pod.metadata.name = name;
+    pod.spec.node_name = node;
+    pod.status.phase = phase;
+    pods.Add(pod);
+  }
+  FakeWorkloadClient client;
+  FakeEvents events;
+  FakeClock clock;
+  DaemonSetSyncer syncer(pods, nodes, revisions, client, events, clock);
+  ASSERT_TRUE(syncer.Sync("default/agent", &ds).status.ok());
+  EXPECT_EQ(client.With("delete pod"),
+            (std::vector<std::string>{"delete pod failed", "delete pod done"}));
+  std::vector<std::string> got;
+  for (const auto& event : events.events) {
+    if (event.reason.find("DaemonPod") != std::string::npos)
+      got.push_back(event.type + " " + event.reason + " " + event.message);
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "Warning FailedDaemonPod Found failed daemon pod default/failed on node n1, "
+                     "will try to kill it",
+                     "Normal SucceededDaemonPod Found succeeded daemon pod default/done on node "
+                     "n2, will try to delete it"}));
+}
+
 }  // namespace
 }  // namespace kpp::controllers

@@ -172,6 +172,165 @@ TEST(DesiredConditionTaintsTest, FollowTheReadyCondition) {
   }
 }
 
+TEST(DesiredConditionTaintsTest, TaintNodesByCondition) {
+  const Taint memory_old{kMemoryPressureTaint, "", "NoSchedule", api::Time::FromUnixSeconds(3)};
+  const Taint memory_no_execute{kMemoryPressureTaint, "", "NoExecute", std::nullopt};
+  const Taint unschedulable_old{kUnschedulableTaint, "", "NoSchedule", std::nullopt};
+  struct Case {
+    std::string name;
+    std::map<std::string, std::string> conditions;  // type -> status
+    bool unschedulable = false;
+    std::vector<Taint> taints;
+    std::optional<std::vector<std::string>> want;  // key:effect; nullopt: unchanged
+  };
+  const std::vector<Case> cases = {
+      {.name = "conditions True give their NoSchedule taints, in the order of the conditions",
+       .conditions = {{"Ready", "True"},
+                      {"MemoryPressure", "True"},
+                      {"DiskPressure", "True"},
+                      {"PIDPressure", "True"},
+                      {"NetworkUnavailable", "True"}},
+       .want = std::vector<std::string>{"node.kubernetes.io/disk-pressure:NoSchedule",
+                                        "node.kubernetes.io/memory-pressure:NoSchedule",
+                                        "node.kubernetes.io/network-unavailable:NoSchedule",
+                                        "node.kubernetes.io/pid-pressure:NoSchedule"}},
+      {.name = "conditions False or Unknown give none; stale ones removed",
+       .conditions = {{"Ready", "True"}, {"MemoryPressure", "Unknown"}, {"DiskPressure", "False"}},
+       .taints = {memory_old},
+       .want = std::vector<std::string>{}},
+      {.name = "a kept taint keeps its place and time",
+       .conditions = {{"Ready", "True"}, {"MemoryPressure", "True"}},
+       .taints = {memory_old}},
+      {.name = "spec.unschedulable gives the unschedulable taint",
+       .conditions = {{"Ready", "True"}},
+       .unschedulable = true,
+       .want = std::vector<std::string>{"node.kubernetes.io/unschedulable:NoSchedule"}},
+      {.name = "schedulable again: removed",
+       .conditions = {{"Ready", "True"}},
+       .taints = {unschedulable_old},
+       .want = std::vector<std::string>{}},
+      {.name = "someone's NoExecute taint with a condition key is not ours",
+       .conditions = {{"Ready", "True"}},
+       .taints = {memory_no_execute}},
+      {.name = "not ready and cordoned",
+       .conditions = {{"Ready", "False"}},
+       .unschedulable = true,
+       .want = std::vector<std::string>{"node.kubernetes.io/not-ready:NoSchedule",
+                                        "node.kubernetes.io/unschedulable:NoSchedule",
+                                        "node.kubernetes.io/not-ready:NoExecute"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Node node;
+    node.metadata.name = "n";
+    node.spec.unschedulable = c.unschedulable;
+    node.spec.taints = c.taints;
+    for (const auto& [type, status] : c.conditions) {
+      api::core::v1::NodeCondition condition;
+      condition.type = type;
+      condition.status = status;
+      node.status.conditions.push_back(condition);
+    }
+    auto got = DesiredConditionTaints(node, true, api::Time::FromUnixSeconds(9));
+    ASSERT_EQ(got.has_value(), c.want.has_value());
+    if (!got) continue;
+    std::vector<std::string> keys;
+    for (const auto& taint : *got) {
+      keys.push_back(taint.key + ":" + taint.effect);
+      const bool old = taint == memory_old || taint == unschedulable_old;
+      if (!old) {
+        EXPECT_EQ(taint.time_added, api::Time::FromUnixSeconds(9)) << taint.key;
+      }
+    }
+    EXPECT_EQ(keys, *c.want);
+  }
+}
+
+TEST(SyncNoScheduleTaintsTest, AddsNoScheduleAtOnceButNeverANewNoExecute) {
+  const Taint unreachable_no_execute{kUnreachableTaint, "", "NoExecute",
+                                     api::Time::FromUnixSeconds(5)};
+  struct Case {
+    std::string name;
+    std::string ready;
+    bool unschedulable = false;
+    std::vector<Taint> taints;
+    std::optional<std::vector<std::string>> want;  // the patch's key:effect; nullopt: no patch
+  };
+  const std::vector<Case> cases = {
+      {.name = "cordoned",
+       .ready = "True",
+       .unschedulable = true,
+       .want = std::vector<std::string>{"node.kubernetes.io/unschedulable:NoSchedule"}},
+      {.name = "unknown: NoSchedule only, NoExecute left to the rate-limited pass",
+       .ready = "Unknown",
+       .want = std::vector<std::string>{"node.kubernetes.io/unreachable:NoSchedule"}},
+      {.name = "unknown and already NoSchedule-tainted: nothing",
+       .ready = "Unknown",
+       .taints = {{kUnreachableTaint, "", "NoSchedule", std::nullopt}}},
+      {.name = "not ready: the NoExecute taint swaps at once",
+       .ready = "False",
+       .taints = {{kUnreachableTaint, "", "NoSchedule", std::nullopt}, unreachable_no_execute},
+       .want = std::vector<std::string>{"node.kubernetes.io/not-ready:NoSchedule",
+                                        "node.kubernetes.io/not-ready:NoExecute"}},
+      {.name = "ready again: all go",
+       .ready = "True",
+       .taints = {{kUnreachableTaint, "", "NoSchedule", std::nullopt}, unreachable_no_execute},
+       .want = std::vector<std::string>{}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    FakeNodeLifecycleClient client;
+    auto node = std::make_shared<Node>(*MakeNode("n", c.ready, 1, c.taints));
+    node->spec.unschedulable = c.unschedulable;
+    ASSERT_TRUE(SyncNoScheduleTaints(client, *node, api::Time::FromUnixSeconds(9)).ok());
+    ASSERT_EQ(client.node_patches.size(), c.want ? 1u : 0u);
+    if (c.want) {
+      EXPECT_EQ(TaintKeys(client.node_patches[0]), *c.want);
+    }
+  }
+}
+
+TEST(NodeHealthSyncerTest, NodeThatNeverPostedStatusGetsTheStartupGracePeriod) {
+  FakeNodeLifecycleClient client;
+  FakeClock clock;  // starts at 1,700,000,000
+  NodeLifecycleOptions options;
+  options.node_monitor_grace_period = std::chrono::seconds(40);
+  options.node_startup_grace_period = std::chrono::seconds(60);
+  NodeHealthSyncer syncer(client, options, clock);
+  auto fresh = std::make_shared<Node>();
+  fresh->metadata.name = "new";
+  fresh->metadata.resource_version = "3";
+  fresh->metadata.creation_timestamp = api::Time::FromUnixSeconds(1'700'000'000 - 10);
+  // Created 10 s ago: Unknown 60 s after its creation, not 40 s after first seen.
+  ASSERT_TRUE(syncer.Monitor({fresh}, {}).ok());
+  clock.Advance(std::chrono::seconds(45));
+  ASSERT_TRUE(syncer.Monitor({fresh}, {}).ok());
+  EXPECT_TRUE(client.statuses.empty()) << "within the startup grace period";
+  clock.Advance(std::chrono::seconds(6));
+  ASSERT_TRUE(syncer.Monitor({fresh}, {}).ok());
+  ASSERT_EQ(client.statuses.size(), 1u);
+  ASSERT_EQ(client.statuses[0].status.conditions.size(), 4u);
+  for (const auto& condition : client.statuses[0].status.conditions) {
+    SCOPED_TRACE(condition.type);
+    EXPECT_EQ(condition.status, "Unknown");
+    EXPECT_EQ(condition.reason, "NodeStatusNeverUpdated");
+    EXPECT_EQ(condition.message, "Kubelet never posted node status.");
+    EXPECT_EQ(condition.last_heartbeat_time, fresh->metadata.creation_timestamp);
+  }
+
+  // A node that never posted status but renews its lease is left alone.
+  FakeNodeLifecycleClient lease_client;
+  NodeHealthSyncer lease_syncer(lease_client, options, clock);
+  auto lease = std::make_shared<Lease>();
+  std::map<std::string, std::shared_ptr<const Lease>> leases = {{"new", lease}};
+  for (int i = 0; i < 5; ++i) {
+    lease->spec.renew_time = api::MicroTime::FromUnixMicros(i + 1);
+    ASSERT_TRUE(lease_syncer.Monitor({fresh}, leases).ok());
+    clock.Advance(std::chrono::seconds(30));
+  }
+  EXPECT_TRUE(lease_client.statuses.empty());
+}
+
 TEST(ComputeZoneStateTest, UpstreamThresholds) {
   EXPECT_EQ(ComputeZoneState(3, 0, 0.55), ZoneState::kNormal);
   EXPECT_EQ(ComputeZoneState(0, 1, 0.55), ZoneState::kFullDisruption);

@@ -328,6 +328,47 @@ TEST(StatefulSetSync, AdoptsOrphansNamedLikeItsPodsAndReleasesPodsThatStopMatchi
   EXPECT_EQ(client.With("create pod"), std::vector<std::string>{"create pod web-1"});
 }
 
+TEST(StatefulSetSync, AdoptsOrphanRevisionsItsSelectorMatches) {
+  StatefulSet set = MakeSet(1);
+  set.spec.template_ = Template("nginx:1");
+  FakeLister<Pod> pods;
+  FakeLister<PersistentVolumeClaim> claims;
+  FakeLister<ControllerRevision> revisions;
+  // The current template's revision, orphaned (the set was deleted with --cascade=orphan and
+  // made again), and two the set's selector does not match.
+  ControllerRevision orphan = MakeRevision(set, "nginx:1", 4);
+  orphan.metadata.uid = "orphan-uid";
+  orphan.metadata.owner_references.clear();
+  revisions.Add(orphan);
+  ControllerRevision foreign = MakeRevision(set, "nginx:0", 1);
+  foreign.metadata.name = "foreign";
+  foreign.metadata.labels = {{"app", "other"}};
+  foreign.metadata.owner_references.clear();
+  revisions.Add(foreign);
+  ControllerRevision owned_elsewhere = MakeRevision(set, "nginx:0", 2);
+  owned_elsewhere.metadata.name = "relabelled";
+  owned_elsewhere.metadata.labels = {{"app", "other"}};
+  revisions.Add(owned_elsewhere);
+  pods.Add(MakePod(set, {.ordinal = 0, .image = "nginx:1"}));
+  FakeWorkloadClient client;
+  FakeEvents events;
+  FakeClock clock;
+  StatefulSetSyncer syncer(pods, claims, revisions, client, events, clock);
+  ASSERT_TRUE(syncer.Sync("default/web", &set).status.ok());
+  const auto patched = client.With("patch revision");
+  ASSERT_EQ(patched.size(), 1u) << ::testing::PrintToString(client.actions);
+  EXPECT_EQ(patched[0].rfind("patch revision " + RevisionFor("nginx:1") + " ", 0), 0u);
+  auto patch = boost::json::parse(patched[0].substr(patched[0].find(" {") + 1));
+  EXPECT_EQ(patch.at("metadata").at("uid"), "orphan-uid");
+  EXPECT_EQ(patch.at("metadata").at("ownerReferences").at(0).at("kind"), "StatefulSet");
+  EXPECT_EQ(patch.at("metadata").at("ownerReferences").at(0).at("uid"), "set-uid");
+  // The adopted revision is the update revision: none is made, the pod is current.
+  EXPECT_TRUE(client.With("create revision").empty());
+  EXPECT_TRUE(client.With("delete pod").empty());
+  auto status = boost::json::parse(client.status_patches.at(0)).at("status");
+  EXPECT_EQ(status.at("updateRevision").as_string(), RevisionFor("nginx:1"));
+}
+
 TEST(StatefulSetSync, HistoryLimitDeletesTheOldestUnused) {
   StatefulSet set = MakeSet(1);
   set.spec.revision_history_limit = 1;

@@ -71,6 +71,34 @@ TEST_F(AutoscalingE2ETest, ScalesADeploymentUpAndDownOnReportedCpuUsage) {
   auto top_node = Kubectl({"top", "node", "hollow-0"}, "1.27");
   EXPECT_EQ(top_node.exit_code, 0) << top_node.err;
   EXPECT_NE(top_node.out.find("CPU(cores)"), std::string::npos) << top_node.out;
+  // `kubectl get` of the metrics kinds shows metrics-server's Table: NAME, one column per
+  // resource, WINDOW.
+  for (const auto& minor : testing::kOldestAndNewestKubectl) {
+    auto pod_metrics = Kubectl({"get", "podmetrics", "-l", "app=web"}, minor);
+    EXPECT_EQ(pod_metrics.exit_code, 0) << pod_metrics.err;
+    for (const char* cell : {"NAME", "CPU", "MEMORY", "WINDOW", "200m", "32Mi"}) {
+      EXPECT_NE(pod_metrics.out.find(cell), std::string::npos) << minor << ": " << pod_metrics.out;
+    }
+    auto node_metrics = Kubectl({"get", "nodemetrics", "hollow-0"}, minor);
+    EXPECT_NE(node_metrics.out.find("WINDOW"), std::string::npos)
+        << minor << ": " << node_metrics.out;
+  }
+  // A user with only `view` may run kubectl top: view aggregates
+  // system:aggregated-metrics-reader, as with metrics-server's manifest.
+  MustRun({"create", "serviceaccount", "viewer"});
+  MustRun({"create", "rolebinding", "viewer-view", "--clusterrole=view",
+           "--serviceaccount=default:viewer"});
+  std::string token = Kubectl({"create", "token", "viewer"}).out;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r'))
+    token.pop_back();
+  ASSERT_FALSE(token.empty());
+  const std::string viewer = server_.TokenKubeconfig(token);
+  EXPECT_TRUE(Eventually([&] {
+    auto top = server_.KubectlAs(viewer, {"top", "pod", "-l", "app=web", "--no-headers"});
+    return top.exit_code == 0 && top.out.find("200m") != std::string::npos;
+  })) << server_.KubectlAs(viewer, {"top", "pod"}).err;
+  auto forbidden = server_.KubectlAs(viewer, {"top", "node"});
+  EXPECT_NE(forbidden.exit_code, 0) << "view is namespaced here: no node metrics";
 
   MustRun({"autoscale", "deployment", "web", "--cpu-percent=50", "--min=1", "--max=5"});
   // 200% of the request against 50%: up to the maximum (4 at once, then 5).

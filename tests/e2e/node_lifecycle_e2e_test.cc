@@ -34,7 +34,8 @@ class NodeLifecycleE2ETest : public testing::KubectlE2ETest {
         // Without DefaultTolerationSeconds a pod that names no toleration has none (that plugin
         // would give it 300 s), so its eviction shows at once.
         server_.Start({"--node-monitor-grace-period", "12s", "--node-monitor-period", "1s",
-                       "--disable-admission-plugins", "DefaultTolerationSeconds"}));
+                       "--node-startup-grace-period", "15s", "--disable-admission-plugins",
+                       "DefaultTolerationSeconds"}));
   }
   void StartHollowNodes(testing::HollowNodes& nodes, const std::string& prefix,
                         const std::string& pod_cidr_base) {
@@ -152,6 +153,59 @@ TEST_F(NodeLifecycleE2ETest, KilledNodesGoUnknownGetTaintedAndTheirPodsEvicted) 
       },
       100s))
       << Get({"get", "pods", "-o", "wide"});
+}
+
+// TaintNodesByCondition: `kubectl cordon` gives the node upstream's unschedulable NoSchedule
+// taint and `uncordon` takes it away; a Node no kubelet ever posted status for is left alone for
+// --node-startup-grace-period from its creation, then gets NodeStatusNeverUpdated conditions and
+// the unreachable taint.
+TEST_F(NodeLifecycleE2ETest, CordonTaintsAndStartupGracePeriod) {
+  StartHollowNodes(alive_, "alive-", "10.128.0.0/16");
+  ASSERT_TRUE(Eventually([&] {
+    return Get({"get", "node", "alive-0", "-o",
+                "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"}) == "True";
+  })) << Get({"get", "nodes"});
+  const auto created_at = std::chrono::steady_clock::now();
+  MustRun({"apply", "-f",
+           server_.WriteFile("silent.yaml",
+                             "apiVersion: v1\nkind: Node\nmetadata:\n  name: silent-0\n")});
+
+  // Well within its 15 s of startup grace, and past the 12 s monitor grace, the silent node has
+  // no conditions yet.
+  std::this_thread::sleep_until(created_at + 13s);
+  EXPECT_EQ(Get({"get", "node", "silent-0", "-o", "jsonpath={.status.conditions}"}), "");
+  ASSERT_TRUE(Eventually([&] {
+    return Get({"get", "node", "silent-0", "-o",
+                "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"}) == "Unknown";
+  })) << Get({"get", "node", "silent-0", "-o", "yaml"});
+  EXPECT_GE(std::chrono::steady_clock::now() - created_at, 14s);
+  EXPECT_EQ(Get({"get", "node", "silent-0", "-o",
+                 "jsonpath={.status.conditions[?(@.type==\"Ready\")].reason}"}),
+            "NodeStatusNeverUpdated");
+  EXPECT_EQ(Get({"get", "node", "silent-0", "-o",
+                 "jsonpath={.status.conditions[?(@.type==\"Ready\")].message}"}),
+            "Kubelet never posted node status.");
+  ASSERT_TRUE(Eventually([&] {
+    return Get({"get", "node", "silent-0", "-o",
+                "jsonpath={.spec.taints[?(@.effect==\"NoSchedule\")].key}"}) ==
+           "node.kubernetes.io/unreachable";
+  })) << Get({"get", "node", "silent-0", "-o", "yaml"});
+  for (const auto& minor : testing::kOldestAndNewestKubectl) {
+    SCOPED_TRACE(minor);
+    MustRun({"cordon", "alive-0"}, minor);
+    ASSERT_TRUE(Eventually([&] {
+      return Get({"get", "node", "alive-0", "-o", "jsonpath={.spec.taints[*].key}"}) ==
+             "node.kubernetes.io/unschedulable";
+    })) << Get({"get", "node", "alive-0", "-o", "yaml"});
+    EXPECT_EQ(Get({"get", "node", "alive-0", "-o", "jsonpath={.spec.taints[0].effect}"}),
+              "NoSchedule");
+    EXPECT_FALSE(
+        Get({"get", "node", "alive-0", "-o", "jsonpath={.spec.taints[0].timeAdded}"}).empty());
+    MustRun({"uncordon", "alive-0"}, minor);
+    ASSERT_TRUE(Eventually([&] {
+      return Get({"get", "node", "alive-0", "-o", "jsonpath={.spec.taints}"}).empty();
+    })) << Get({"get", "node", "alive-0", "-o", "yaml"});
+  }
 }
 
 }  // namespace

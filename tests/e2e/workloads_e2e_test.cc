@@ -341,6 +341,41 @@ TEST_F(WorkloadsE2ETest, DaemonSetRunsOnePodPerEligibleNodeAndFollowsNodes) {
   MustRun({"delete", "node", "extra"});
   EXPECT_TRUE(
       Eventually([&] { return Int(Status("daemonset", "agent"), "desiredNumberScheduled") == 2; }));
+
+  // Deleted with --cascade=orphan and made again with the same template, the set adopts its
+  // orphaned ControllerRevisions (and pods): no new revision, `rollout history` lists both.
+  MustRun({"delete", "daemonset", "agent", "--cascade=orphan"});
+  auto revision_owners = [&] {
+    std::set<std::string> owners;
+    for (const auto& revision : Items({"controllerrevisions", "-l", "app=agent"})) {
+      const auto* refs = revision.at("metadata").as_object().if_contains("ownerReferences");
+      owners.insert(refs == nullptr || refs->as_array().empty() ? "" : Str(refs->at(0).at("uid")));
+    }
+    return owners;
+  };
+  ASSERT_TRUE(Eventually([&] {
+    return !Exists({"daemonset", "agent"}) && revision_owners() == std::set<std::string>{""};
+  })) << Kubectl({"get", "controllerrevisions", "-o", "yaml"}).out;
+  std::string again = kDaemonSet;
+  again.replace(again.find("busybox:1.36"), std::string("busybox:1.36").size(), "busybox:1.37");
+  MustRun({"apply", "-f", server_.WriteFile("agent-again.yaml", again)});
+  const std::string uid = Str(GetJson({"daemonset", "agent"}).at("metadata").at("uid"));
+  ASSERT_TRUE(Eventually([&] { return revision_owners() == std::set<std::string>{uid}; }))
+      << Kubectl({"get", "controllerrevisions", "-o", "yaml"}).out;
+  EXPECT_EQ(Items({"controllerrevisions", "-l", "app=agent"}).size(), 2u);
+  ASSERT_TRUE(Eventually([&] {
+    auto pods = Pods("agent");
+    int ours = 0;
+    for (const auto& [name, pod] : pods) {
+      const auto* refs = pod.at("metadata").as_object().if_contains("ownerReferences");
+      if (refs != nullptr && !refs->as_array().empty() && Str(refs->at(0).at("uid")) == uid) ++ours;
+    }
+    return ours >= 2 && Int(Status("daemonset", "agent"), "numberAvailable") == 2;
+  })) << Kubectl({"get", "pods", "-o", "yaml"}).out;
+  auto history = Kubectl({"rollout", "history", "daemonset/agent"}, "1.33");
+  EXPECT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_NE(history.out.find("\n1 "), std::string::npos) << history.out;
+  EXPECT_NE(history.out.find("\n2 "), std::string::npos) << history.out;
 }
 
 }  // namespace

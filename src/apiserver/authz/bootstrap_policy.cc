@@ -333,6 +333,11 @@ BootstrapPolicy BuildPolicy() {
        Rule(kRead, {"policy"}, {"poddisruptionbudgets", "poddisruptionbudgets/status"}),
        Rule(kRead, {"networking.k8s.io"}, {"ingresses", "ingresses/status", "networkpolicies"})},
       {{to_view, "true"}}));
+  // What metrics-server's manifest installs for metrics.k8s.io (served by kpp itself), so that
+  // view, edit and admin can run `kubectl top`.
+  roles.push_back(ClusterRole(
+      "system:aggregated-metrics-reader", {Rule(kRead, {"metrics.k8s.io"}, {"pods", "nodes"})},
+      {{"k8s-app", "metrics-server"}, {to_admin, "true"}, {to_edit, "true"}, {to_view, "true"}}));
   roles.push_back(
       ClusterRole("system:auth-delegator",
                   {Rule({"create"}, {"authentication.k8s.io"}, {"tokenreviews"}),

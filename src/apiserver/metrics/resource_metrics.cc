@@ -8,6 +8,9 @@
 #include "api/metrics.k8s.io/v1beta1/codec.h"
 #include "api/runtime/object_codec.h"
 #include "apimachinery/labels/selector.h"
+#include "apimachinery/resource/quantity.h"
+#include "apiserver/printers/format.h"
+#include "apiserver/printers/printers.h"
 #include "apiserver/responses.h"
 
 namespace kpp::apiserver {
@@ -42,6 +45,97 @@ api::Time TimeAt(Clock::TimePoint when) {
 Result<labels::Selector> SelectorOf(const http::Request& request) {
   auto text = request.FindQuery("labelSelector");
   return labels::Selector::Parse(text ? *text : std::string_view());
+}
+
+bool WantsTable(const http::Request& request) {
+  const std::string* accept = request.FindHeader("Accept");
+  return accept != nullptr && accept->find("as=Table") != std::string::npos;
+}
+
+// What one row of a metrics Table shows: the name, usage per resource, the window, and the
+// object the row stands for.
+struct MetricsRow {
+  std::string name;
+  std::map<std::string, api::Quantity> usage;
+  std::string window;
+  boost::json::value object;
+};
+
+// metrics-server's ConvertToTable: Name, one quantity column per resource of the first row
+// (sorted), Window; a pod's usage is the sum over its containers. No rows: no columns either.
+http::Response MetricsTable(std::vector<MetricsRow> rows, const http::Request& request) {
+  auto include = printers::ParseIncludeObject(request.FindQuery("includeObject").value_or(""));
+  if (!include.ok()) return StatusResponse(include.error());
+  boost::json::object table{{"kind", "Table"},
+                            {"apiVersion", "meta.k8s.io/v1"},
+                            {"metadata", boost::json::object()},
+                            {"columnDefinitions", nullptr},
+                            {"rows", nullptr}};
+  if (!rows.empty()) {
+    std::vector<std::string> resources;
+    for (const auto& [resource, quantity] : rows.front().usage)
+      resources.push_back(resource);
+    boost::json::array columns{boost::json::object{{"name", "Name"},
+                                                   {"type", "string"},
+                                                   {"format", "name"},
+                                                   {"description", "Name of the resource"},
+                                                   {"priority", 0}}};
+    for (const auto& resource : resources) {
+      columns.push_back(boost::json::object{{"name", resource},
+                                            {"type", "string"},
+                                            {"format", "quantity"},
+                                            {"description", ""},
+                                            {"priority", 0}});
+    }
+    columns.push_back(boost::json::object{{"name", "Window"},
+                                          {"type", "string"},
+                                          {"format", "duration"},
+                                          {"description", ""},
+                                          {"priority", 0}});
+    table["columnDefinitions"] = std::move(columns);
+    boost::json::array out;
+    for (auto& row : rows) {
+      boost::json::array cells{printers::Cell(row.name)};
+      for (const auto& resource : resources) {
+        auto found = row.usage.find(resource);
+        cells.push_back(printers::Cell(
+            found == row.usage.end() || found->second.text.empty() ? "0" : found->second.text));
+      }
+      cells.push_back(printers::Cell(row.window.empty() ? "0s" : row.window));
+      boost::json::object item{{"cells", std::move(cells)}};
+      switch (*include) {
+        case printers::IncludeObject::kNone: break;
+        case printers::IncludeObject::kObject: item["object"] = std::move(row.object); break;
+        case printers::IncludeObject::kMetadata:
+          item["object"] = boost::json::object{{"kind", "PartialObjectMetadata"},
+                                               {"apiVersion", "meta.k8s.io/v1"},
+                                               {"metadata", row.object.at("metadata")}};
+          break;
+      }
+      out.push_back(std::move(item));
+    }
+    table["rows"] = std::move(out);
+  }
+  return JsonResponse(200, boost::json::serialize(table),
+                      "application/json;as=Table;v=v1;g=meta.k8s.io");
+}
+
+MetricsRow RowOf(const metrics::NodeMetrics& node) {
+  return {node.metadata.name, node.usage, node.window, boost::json::parse(api::ToJson(node))};
+}
+
+MetricsRow RowOf(const metrics::PodMetrics& pod) {
+  std::map<std::string, resource::Quantity> sums;
+  for (const auto& container : pod.containers) {
+    for (const auto& [name, quantity] : container.usage) {
+      auto parsed = resource::Quantity::Parse(quantity.text);
+      if (parsed.ok()) sums[name].Add(*parsed);
+    }
+  }
+  std::map<std::string, api::Quantity> usage;
+  for (const auto& [name, sum] : sums)
+    usage[name].text = sum.String();
+  return {pod.metadata.name, std::move(usage), pod.window, boost::json::parse(api::ToJson(pod))};
 }
 
 }  // namespace
@@ -133,6 +227,7 @@ http::Response ResourceMetrics::ServeNodes(const std::string& name, const http::
     node.kind = "NodeMetrics";
     node.api_version = kApiVersion;
     node.metadata.creation_timestamp = now;
+    if (WantsTable(request)) return MetricsTable({RowOf(node)}, request);
     return JsonResponse(200, api::ToJson(node));
   }
   metrics::NodeMetricsList list;
@@ -142,6 +237,15 @@ http::Response ResourceMetrics::ServeNodes(const std::string& name, const http::
     if (!selector->Matches(report.node.metadata.labels)) continue;
     list.items.push_back(report.node);
     list.items.back().metadata.creation_timestamp = now;
+  }
+  if (WantsTable(request)) {
+    std::vector<MetricsRow> rows;
+    for (auto& node : list.items) {
+      node.kind = "NodeMetrics";
+      node.api_version = kApiVersion;
+      rows.push_back(RowOf(node));
+    }
+    return MetricsTable(std::move(rows), request);
   }
   return JsonResponse(200, api::ToJson(list));
 }
@@ -175,12 +279,22 @@ http::Response ResourceMetrics::ServePods(const std::string& ns, const std::stri
     metrics::PodMetrics pod = found.front();
     pod.kind = "PodMetrics";
     pod.api_version = kApiVersion;
+    if (WantsTable(request)) return MetricsTable({RowOf(pod)}, request);
     return JsonResponse(200, api::ToJson(pod));
   }
   metrics::PodMetricsList list;
   list.kind = "PodMetricsList";
   list.api_version = kApiVersion;
   list.items = std::move(found);
+  if (WantsTable(request)) {
+    std::vector<MetricsRow> rows;
+    for (auto& pod : list.items) {
+      pod.kind = "PodMetrics";
+      pod.api_version = kApiVersion;
+      rows.push_back(RowOf(pod));
+    }
+    return MetricsTable(std::move(rows), request);
+  }
   return JsonResponse(200, api::ToJson(list));
 }
 

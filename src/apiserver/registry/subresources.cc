@@ -284,6 +284,19 @@ labels::Selector BudgetSelector(const api::policy::v1::PodDisruptionBudget& budg
   return selector.ok() ? *std::move(selector) : labels::Selector::Nothing();
 }
 
+// Upstream's NewTooManyRequests with a suggested wait: details.retryAfterSeconds and the
+// Retry-After header (client-go sleeps that long and sends the request again).
+http::Response TooManyRequests(const Error& error, int32_t retry_after_seconds) {
+  http::Response response = StatusResponse(error);
+  auto status = boost::json::parse(response.body).as_object();
+  auto& details = status["details"];
+  if (!details.is_object()) details.emplace_object();
+  details.as_object()["retryAfterSeconds"] = retry_after_seconds;
+  response.body = boost::json::serialize(status);
+  response.SetHeader("Retry-After", std::to_string(retry_after_seconds));
+  return response;
+}
+
 }  // namespace
 
 http::Response ResourceHandler::ServeSubresource(const ResourceRequest& target,
@@ -573,12 +586,16 @@ http::Response ResourceHandler::Evict(const ResourceRequest& target,
         const std::string refused =
             "Cannot evict pod as it would violate the pod's disruption budget.";
         if (budget.status.observed_generation < budget.metadata.generation) {
-          return StatusResponse(Error(
-              ErrorCode::kTooManyRequests, refused,
-              {{"DisruptionBudget",
-                fmt::format("The disruption budget {} is still being processed by the server.",
-                            budget.metadata.name),
-                ""}}));
+          // Upstream suggests 10 s here (Retry-After, which client-go waits for and retries);
+          // a budget with no disruption allowed gets no suggestion.
+          return TooManyRequests(
+              Error(
+                  ErrorCode::kTooManyRequests, refused,
+                  {{"DisruptionBudget",
+                    fmt::format("The disruption budget {} is still being processed by the server.",
+                                budget.metadata.name),
+                    ""}}),
+              10);
         }
         if (budget.status.disruptions_allowed < 0) {
           const StatusDetails details{budget.metadata.name, "policy", "poddisruptionbudget"};

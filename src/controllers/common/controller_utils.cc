@@ -232,35 +232,41 @@ Status CanAdopt(ControllerClient& client, const std::string& resource, const std
   return Ok();
 }
 
+Result<bool> ClaimObject(const api::meta::v1::OwnerReference& owner_ref,
+                         const api::meta::v1::ObjectMeta& owner, const labels::Selector& selector,
+                         const api::meta::v1::ObjectMeta& object, const ObjectPatcher& patch,
+                         bool may_adopt) {
+  const auto* ref = ControllerRefOf(object);
+  const bool matches = selector.Matches(object.labels) && !selector.Empty();
+  if (ref != nullptr && ref->uid == owner.uid) {
+    if (matches) return true;
+    if (!owner.deletion_timestamp) {
+      Status released = patch(object.namespace_, object.name, ReleasePatch(owner.uid, object.uid));
+      if (!released.ok() && !client::IsNotFound(released.error())) return released.error();
+    }
+    return false;
+  }
+  if (ref != nullptr || !matches || owner.deletion_timestamp || object.deletion_timestamp ||
+      !may_adopt) {
+    return false;
+  }
+  Status adopted = patch(object.namespace_, object.name, AdoptPatch(owner_ref, object.uid));
+  if (adopted.ok()) return true;
+  if (client::IsNotFound(adopted.error())) return false;
+  return adopted.error();
+}
+
 Result<std::vector<std::shared_ptr<const Pod>>> ClaimPods(
     const api::meta::v1::OwnerReference& owner_ref, const api::meta::v1::ObjectMeta& owner,
     const labels::Selector& selector, const std::vector<std::shared_ptr<const Pod>>& pods,
     const PodPatcher& patch_pod, const std::function<bool(const Pod&)>& may_adopt) {
   std::vector<std::shared_ptr<const Pod>> claimed;
   for (const auto& pod : pods) {
-    const auto* ref = ControllerRefOf(pod->metadata);
-    const bool matches = selector.Matches(pod->metadata.labels) && !selector.Empty();
-    if (ref != nullptr && ref->uid == owner.uid) {
-      if (matches) {
-        claimed.push_back(pod);
-      } else if (!owner.deletion_timestamp) {
-        Status released = patch_pod(pod->metadata.namespace_, pod->metadata.name,
-                                    ReleasePatch(owner.uid, pod->metadata.uid));
-        if (!released.ok() && !client::IsNotFound(released.error())) return released.error();
-      }
-      continue;
-    }
-    if (ref != nullptr || !matches || owner.deletion_timestamp ||
-        pod->metadata.deletion_timestamp || (may_adopt && !may_adopt(*pod))) {
-      continue;
-    }
-    Status adopted = patch_pod(pod->metadata.namespace_, pod->metadata.name,
-                               AdoptPatch(owner_ref, pod->metadata.uid));
-    if (adopted.ok()) {
-      claimed.push_back(pod);
-    } else if (!client::IsNotFound(adopted.error())) {
-      return adopted.error();
-    }
+    KPP_ASSIGN_OR_RETURN(
+        bool claims,
+        ClaimObject(owner_ref, owner, selector, pod->metadata, patch_pod,
+                    !may_adopt || ControllerRefOf(pod->metadata) != nullptr || may_adopt(*pod)));
+    if (claims) claimed.push_back(pod);
   }
   return claimed;
 }

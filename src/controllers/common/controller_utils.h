@@ -154,13 +154,23 @@ std::string ReleasePatch(const std::string& owner_uid, const std::string& object
 Status CanAdopt(ControllerClient& client, const std::string& resource, const std::string& kind_name,
                 const api::meta::v1::ObjectMeta& owner);
 
-// Upstream's ClaimPods for controllers that own pods directly: of `pods`, those `owner`
-// controls and `selector` matches; orphans it matches (and `may_adopt` accepts, when given) are
-// adopted, and owned pods that stopped matching are released (neither while the owner is being
-// deleted) through `patch_pod` (namespace, name, strategic merge patch). A pod gone meanwhile
-// is skipped; any other failed patch ends the claim with its error.
-using PodPatcher =
+// Upstream's BaseControllerRefManager.ClaimObject for one object of any kind: true when `owner`
+// controls it and `selector` matches it; an orphan it matches is adopted (unless `may_adopt` is
+// false or either is being deleted), an owned object that stopped matching is released (not
+// while the owner is being deleted), through `patch` (namespace, name, strategic merge patch
+// with a uid precondition). An object gone meanwhile is not claimed; another failed patch is
+// the error.
+using ObjectPatcher =
     std::function<Status(const std::string& ns, const std::string& name, const std::string& patch)>;
+Result<bool> ClaimObject(const api::meta::v1::OwnerReference& owner_ref,
+                         const api::meta::v1::ObjectMeta& owner, const labels::Selector& selector,
+                         const api::meta::v1::ObjectMeta& object, const ObjectPatcher& patch,
+                         bool may_adopt = true);
+
+// Upstream's ClaimPods for controllers that own pods directly: ClaimObject for each of `pods`
+// (orphans adopted only when `may_adopt`, if given, accepts them); returns the claimed ones. Any
+// failed patch but a NotFound ends the claim with its error.
+using PodPatcher = ObjectPatcher;
 Result<std::vector<std::shared_ptr<const Pod>>> ClaimPods(
     const api::meta::v1::OwnerReference& owner_ref, const api::meta::v1::ObjectMeta& owner,
     const labels::Selector& selector, const std::vector<std::shared_ptr<const Pod>>& pods,

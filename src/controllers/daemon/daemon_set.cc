@@ -212,11 +212,23 @@ SyncResult DaemonSetSyncer::Sync(const std::string&, const DaemonSet* ds_pointer
   auto selector = SelectorOf(ds.spec.selector ? &*ds.spec.selector : nullptr);
   if (!selector.ok()) return {.status = selector.error()};
 
-  std::vector<std::shared_ptr<const ControllerRevision>> revisions;
-  for (const auto& revision : revisions_.List(ds.metadata.namespace_)) {
-    const auto* ref = ControllerRefOf(revision->metadata);
-    if (ref != nullptr && ref->uid == ds.metadata.uid) revisions.push_back(revision);
+  if (ds.spec.selector && ds.spec.selector->match_labels.empty() &&
+      ds.spec.selector->match_expressions.empty()) {
+    events_.Event(reference, "Warning", "SelectingAll",
+                  "This daemon set is selecting all pods. A non-empty selector is required.");
+    return {};
   }
+  // Being deleted: its revisions may be going or orphaned, so neither they nor its status can be
+  // trusted (upstream returns here too).
+  if (ds.metadata.deletion_timestamp) return {};
+
+  // Upstream's controlledHistories: orphans the selector matches are adopted, ours that stopped
+  // matching released.
+  auto claimed_revisions = ClaimRevisions(client_, kApiVersion, kKind, ds.metadata, *selector,
+                                          revisions_.List(ds.metadata.namespace_));
+  if (!claimed_revisions.ok()) return {.status = claimed_revisions.error()};
+  std::vector<std::shared_ptr<const ControllerRevision>> revisions =
+      std::move(claimed_revisions).value();
   int32_t collision_count = ds.status.collision_count.value_or(0);
   const std::string data = TemplatePatch(ds.spec.template_);
   auto labels = ds.spec.template_.metadata.labels;
@@ -260,7 +272,17 @@ SyncResult DaemonSetSyncer::Sync(const std::string&, const DaemonSet* ds_pointer
     for (const auto& pod : by_node[node->metadata.name]) {
       if (IsTerminating(*pod)) continue;
       if (IsFinished(*pod)) {
-        deletes.push_back(pod);  // replaced on the next sync
+        if (fit.should_continue_running) {
+          // Upstream's events for a finished daemon pod it replaces (on the next sync).
+          const bool failed = pod->status.phase == "Failed";
+          events_.Event(
+              reference, failed ? "Warning" : "Normal",
+              failed ? "FailedDaemonPod" : "SucceededDaemonPod",
+              fmt::format("Found {} daemon pod {}/{} on node {}, will try to {} it",
+                          failed ? "failed" : "succeeded", pod->metadata.namespace_,
+                          pod->metadata.name, node->metadata.name, failed ? "kill" : "delete"));
+        }
+        deletes.push_back(pod);
         continue;
       }
       live.push_back(pod);

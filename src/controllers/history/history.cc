@@ -103,6 +103,24 @@ std::vector<std::shared_ptr<const ControllerRevision>> EqualRevisions(
   return out;
 }
 
+Result<std::vector<std::shared_ptr<const ControllerRevision>>> ClaimRevisions(
+    WorkloadClient& client, const std::string& api_version, const std::string& kind,
+    const api::meta::v1::ObjectMeta& owner, const labels::Selector& selector,
+    const std::vector<std::shared_ptr<const ControllerRevision>>& revisions) {
+  const auto owner_ref = ControllerRef(api_version, kind, owner);
+  const ObjectPatcher patch = [&](const std::string& ns, const std::string& name,
+                                  const std::string& body) {
+    return client.PatchRevision(ns, name, body);
+  };
+  std::vector<std::shared_ptr<const ControllerRevision>> claimed;
+  for (const auto& revision : revisions) {
+    KPP_ASSIGN_OR_RETURN(bool claims,
+                         ClaimObject(owner_ref, owner, selector, revision->metadata, patch));
+    if (claims) claimed.push_back(revision);
+  }
+  return claimed;
+}
+
 Result<ControllerRevision> EnsureUpdateRevision(
     WorkloadClient& client, const std::string& api_version, const std::string& kind,
     const api::meta::v1::ObjectMeta& owner, const std::map<std::string, std::string>& labels,

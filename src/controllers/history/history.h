@@ -13,6 +13,7 @@
 
 #include "api/apps/v1/codec.h"
 #include "api/core/v1/codec.h"
+#include "apimachinery/labels/selector.h"
 #include "base/result.h"
 
 namespace kpp::controllers {
@@ -37,7 +38,7 @@ class WorkloadClient {
   virtual Result<ControllerRevision> CreateRevision(const ControllerRevision& revision) = 0;
   virtual Result<ControllerRevision> GetRevision(const std::string& ns,
                                                  const std::string& name) = 0;
-  // A JSON merge patch (the revision number; the data is immutable).
+  // A strategic merge patch (the revision number, owner references; the data is immutable).
   virtual Status PatchRevision(const std::string& ns, const std::string& name,
                                const std::string& patch) = 0;
   virtual Status DeleteRevision(const std::string& ns, const std::string& name) = 0;
@@ -82,6 +83,15 @@ Result<ControllerRevision> EnsureUpdateRevision(
     const api::meta::v1::ObjectMeta& owner, const std::map<std::string, std::string>& labels,
     const std::string& data, std::vector<std::shared_ptr<const ControllerRevision>>& revisions,
     int32_t& collision_count);
+
+// Upstream's ControllerRevisionControllerRefManager.ClaimControllerRevisions: ClaimObject
+// (controllers/common) for each of `revisions`: orphans `selector` matches are adopted, owned
+// ones that stopped matching released (PatchRevision); returns the owner's. The StatefulSet,
+// which only looks at revisions its selector matches, passes only those (nothing to release).
+Result<std::vector<std::shared_ptr<const ControllerRevision>>> ClaimRevisions(
+    WorkloadClient& client, const std::string& api_version, const std::string& kind,
+    const api::meta::v1::ObjectMeta& owner, const labels::Selector& selector,
+    const std::vector<std::shared_ptr<const ControllerRevision>>& revisions);
 
 // Deletes the oldest revisions not in `live` beyond `history_limit` (upstream's truncateHistory).
 Status TruncateHistory(WorkloadClient& client,

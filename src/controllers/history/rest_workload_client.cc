@@ -66,7 +66,7 @@ Result<ControllerRevision> RestWorkloadClient::GetRevision(const std::string& ns
 
 Status RestWorkloadClient::PatchRevision(const std::string& ns, const std::string& name,
                                          const std::string& patch) {
-  return PatchOf<ControllerRevision>(client_, ns, name, client::PatchType::kMerge, patch);
+  return PatchOf<ControllerRevision>(client_, ns, name, client::PatchType::kStrategicMerge, patch);
 }
 
 Status RestWorkloadClient::DeleteRevision(const std::string& ns, const std::string& name) {

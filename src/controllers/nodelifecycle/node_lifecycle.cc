@@ -45,8 +45,38 @@ api::Time TimeAt(Clock::TimePoint when) {
       std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count());
 }
 
+// The NoSchedule taints that follow a node condition (upstream's TaintNodesByCondition):
+// condition type, the status that wants the taint, taint key.
+struct ConditionTaint {
+  const char* condition;
+  const char* status;
+  const char* key;
+};
+constexpr ConditionTaint kConditionTaints[] = {
+    {"Ready", "False", kNotReadyTaint},
+    {"Ready", "Unknown", kUnreachableTaint},
+    {"MemoryPressure", "True", kMemoryPressureTaint},
+    {"DiskPressure", "True", kDiskPressureTaint},
+    {"NetworkUnavailable", "True", kNetworkUnavailableTaint},
+    {"PIDPressure", "True", kPIDPressureTaint},
+};
+
+bool IsReadyTaintKey(const std::string& key) {
+  return key == kUnreachableTaint || key == kNotReadyTaint;
+}
+
+// A taint this controller owns: a condition or unschedulable NoSchedule taint, or the
+// not-ready/unreachable NoExecute taint.
+bool IsControllerTaint(const Taint& taint) {
+  if (taint.effect == "NoExecute") return IsReadyTaintKey(taint.key);
+  if (taint.effect != "NoSchedule") return false;
+  if (taint.key == kUnschedulableTaint) return true;
+  return std::any_of(std::begin(kConditionTaints), std::end(kConditionTaints),
+                     [&](const ConditionTaint& entry) { return taint.key == entry.key; });
+}
+
 bool IsConditionTaint(const Taint& taint) {
-  return (taint.key == kUnreachableTaint || taint.key == kNotReadyTaint) &&
+  return IsReadyTaintKey(taint.key) &&
          (taint.effect == "NoSchedule" || taint.effect == "NoExecute");
 }
 
@@ -129,16 +159,26 @@ std::optional<Node> NodeHealthSyncer::CheckHealth(const Node& node, const Lease*
   const api::Time transition = ready ? ready->last_transition_time : api::Time();
   std::optional<api::MicroTime> renew;
   if (lease != nullptr) renew = lease->spec.renew_time;
+  // A kubelet that never posted status gets --node-startup-grace-period from the node's
+  // creation, as upstream's; afterwards --node-monitor-grace-period from its last sign of life.
+  const bool never_posted = ready == nullptr;
+  const auto grace_period =
+      never_posted ? options_.node_startup_grace_period : options_.node_monitor_grace_period;
   auto [entry, added] = health_.try_emplace(node.metadata.name);
   Health& health = entry->second;
-  if (added || health.heartbeat != heartbeat || health.ready_transition != transition ||
-      (renew && health.renew != renew)) {
+  if (added && never_posted && !node.metadata.creation_timestamp.IsZero()) {
+    health.probe =
+        Clock::TimePoint(std::chrono::seconds(node.metadata.creation_timestamp.unix_seconds));
+    health.renew = renew;
+    if (renew) health.probe = std::max(health.probe, now);
+  } else if (added || health.heartbeat != heartbeat || health.ready_transition != transition ||
+             (renew && health.renew != renew)) {
     health.probe = now;
     health.heartbeat = heartbeat;
     health.ready_transition = transition;
     health.renew = renew;
   }
-  if (now - health.probe <= options_.node_monitor_grace_period) return std::nullopt;
+  if (now - health.probe <= grace_period) return std::nullopt;
   Node updated = node;
   bool changed = false;
   for (const char* type : kWatchedConditions) {
@@ -169,31 +209,59 @@ std::optional<Node> NodeHealthSyncer::CheckHealth(const Node& node, const Lease*
 
 std::optional<std::vector<Taint>> DesiredConditionTaints(const Node& node, bool allow_no_execute,
                                                          api::Time now) {
-  const std::string status = ReadyStatus(node);
-  std::string wanted_key;
-  if (status == "False") wanted_key = kNotReadyTaint;
-  if (status == "Unknown") wanted_key = kUnreachableTaint;
-  std::vector<Taint> taints;
-  const Taint* old_no_schedule = nullptr;
-  const Taint* old_no_execute = nullptr;
-  for (const auto& taint : node.spec.taints) {
-    if (!IsConditionTaint(taint)) {
-      taints.push_back(taint);
-      continue;
+  std::vector<std::string> wanted_no_schedule;
+  for (const auto& condition : node.status.conditions) {
+    for (const auto& entry : kConditionTaints) {
+      if (condition.type == entry.condition && condition.status == entry.status) {
+        wanted_no_schedule.push_back(entry.key);
+      }
     }
-    if (taint.key != wanted_key) continue;
-    (taint.effect == "NoSchedule" ? old_no_schedule : old_no_execute) = &taint;
   }
-  if (!wanted_key.empty()) {
-    taints.push_back(old_no_schedule ? *old_no_schedule : Taint{wanted_key, "", "NoSchedule", {}});
-    if (old_no_execute) {
-      if (allow_no_execute) taints.push_back(*old_no_execute);
-    } else if (allow_no_execute) {
-      taints.push_back(Taint{wanted_key, "", "NoExecute", now});
-    }
+  if (node.spec.unschedulable) wanted_no_schedule.push_back(kUnschedulableTaint);
+  const std::string ready = ReadyStatus(node);
+  std::string wanted_no_execute;
+  if (allow_no_execute && ready == "False") wanted_no_execute = kNotReadyTaint;
+  if (allow_no_execute && ready == "Unknown") wanted_no_execute = kUnreachableTaint;
+
+  // As upstream's taint swaps: taints kept stay where they are (with their timeAdded), new ones
+  // are appended with the time they were added.
+  auto wanted = [&](const Taint& taint) {
+    if (taint.effect == "NoExecute") return taint.key == wanted_no_execute;
+    return std::find(wanted_no_schedule.begin(), wanted_no_schedule.end(), taint.key) !=
+           wanted_no_schedule.end();
+  };
+  std::vector<Taint> taints;
+  for (const auto& taint : node.spec.taints) {
+    if (!IsControllerTaint(taint) || wanted(taint)) taints.push_back(taint);
+  }
+  auto present = [&](const std::string& key, const std::string& effect) {
+    return std::any_of(taints.begin(), taints.end(), [&](const Taint& taint) {
+      return taint.key == key && taint.effect == effect;
+    });
+  };
+  for (const auto& key : wanted_no_schedule) {
+    if (!present(key, "NoSchedule")) taints.push_back(Taint{key, "", "NoSchedule", now});
+  }
+  if (!wanted_no_execute.empty() && !present(wanted_no_execute, "NoExecute")) {
+    taints.push_back(Taint{wanted_no_execute, "", "NoExecute", now});
   }
   if (taints == node.spec.taints) return std::nullopt;
   return taints;
+}
+
+Status SyncNoScheduleTaints(NodeLifecycleClient& client, const Node& node, api::Time now) {
+  auto desired = DesiredConditionTaints(node, true, now);
+  if (!desired) return Ok();
+  const bool had_no_execute = std::any_of(
+      node.spec.taints.begin(), node.spec.taints.end(),
+      [](const Taint& taint) { return IsConditionTaint(taint) && taint.effect == "NoExecute"; });
+  if (!had_no_execute) {
+    std::erase_if(*desired, [](const Taint& taint) {
+      return IsConditionTaint(taint) && taint.effect == "NoExecute";
+    });
+    if (*desired == node.spec.taints) return Ok();
+  }
+  return client.PatchNode(node.metadata.name, TaintsPatch(node, *desired));
 }
 
 bool NodeHealthSyncer::TakeEvictionToken(const std::string& zone, double rate) {
@@ -364,7 +432,41 @@ NodeLifecycleController::NodeLifecycleController(client::informers::SharedInform
       pods_informer_(factory.InformerFor<Pod>()),
       options_(options),
       health_(client, options, RealClock()),
-      eviction_(client, events, RealClock()) {}
+      client_(client),
+      eviction_(client, events, RealClock()) {
+  auto changed = [this](const client::informers::ObjectRef& object) {
+    {
+      std::lock_guard lock(mutex_);
+      changed_nodes_.insert(object->metadata().name);
+    }
+    stop_.notify_all();
+  };
+  nodes_informer_.AddEventHandler(
+      {.on_add = [changed](const client::informers::ObjectRef& object, bool) { changed(object); },
+       .on_update = [changed](const client::informers::ObjectRef&,
+                              const client::informers::ObjectRef& object) { changed(object); }});
+}
+
+void NodeLifecycleController::SyncChangedNodes() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    stop_.wait(lock, [this] { return stopping_ || !changed_nodes_.empty(); });
+    if (stopping_) return;
+    std::set<std::string> names;
+    names.swap(changed_nodes_);
+    lock.unlock();
+    client::informers::Lister<Node> lister(nodes_informer_);
+    for (const auto& name : names) {
+      auto node = lister.Get(name);
+      if (!node) continue;
+      // A failed patch (a conflict with the kubelet's write, mostly) comes back with the
+      // node's next update.
+      auto synced = SyncNoScheduleTaints(client_, *node, TimeAt(RealClock().Now()));
+      if (!synced.ok()) KLOG_V(2, "node {}: taints: {}", name, synced.error().message());
+    }
+    lock.lock();
+  }
+}
 
 NodeLifecycleController::~NodeLifecycleController() {
   Stop();
@@ -381,6 +483,7 @@ void NodeLifecycleController::Loop(std::chrono::milliseconds period,
 }
 
 void NodeLifecycleController::Run() {
+  threads_.emplace_back([this] { SyncChangedNodes(); });
   threads_.emplace_back([this] {
     Loop(options_.node_monitor_period, [this] {
       std::map<std::string, std::shared_ptr<const Lease>> leases;

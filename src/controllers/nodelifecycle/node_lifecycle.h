@@ -46,6 +46,11 @@ using api::core::v1::Node;
 
 inline constexpr char kUnreachableTaint[] = "node.kubernetes.io/unreachable";
 inline constexpr char kNotReadyTaint[] = "node.kubernetes.io/not-ready";
+inline constexpr char kMemoryPressureTaint[] = "node.kubernetes.io/memory-pressure";
+inline constexpr char kDiskPressureTaint[] = "node.kubernetes.io/disk-pressure";
+inline constexpr char kPIDPressureTaint[] = "node.kubernetes.io/pid-pressure";
+inline constexpr char kNetworkUnavailableTaint[] = "node.kubernetes.io/network-unavailable";
+inline constexpr char kUnschedulableTaint[] = "node.kubernetes.io/unschedulable";
 inline constexpr char kZoneLabel[] = "topology.kubernetes.io/zone";
 
 class NodeLifecycleClient {
@@ -79,6 +84,7 @@ class RestNodeLifecycleClient final : public NodeLifecycleClient {
 struct NodeLifecycleOptions {
   std::chrono::milliseconds node_monitor_period{5'000};         // --node-monitor-period
   std::chrono::milliseconds node_monitor_grace_period{40'000};  // --node-monitor-grace-period
+  std::chrono::milliseconds node_startup_grace_period{60'000};  // --node-startup-grace-period
   double node_eviction_rate = 0.1;                              // --node-eviction-rate
   double secondary_node_eviction_rate = 0.01;                   // --secondary-node-eviction-rate
   int large_cluster_size_threshold = 50;                        // --large-cluster-size-threshold
@@ -126,11 +132,19 @@ class NodeHealthSyncer {
   std::map<std::string, Bucket> buckets_;
 };
 
-// The node's taints as the Ready condition wants them, or nullopt when they are right;
-// `no_execute` says whether the NoExecute taint may be added (keeps one already there).
+// The node's taints as its conditions want them (upstream's TaintNodesByCondition: NoSchedule
+// not-ready/unreachable from Ready False/Unknown, memory-, disk-, pid-pressure and
+// network-unavailable from those conditions True, unschedulable from spec.unschedulable; and
+// the not-ready/unreachable NoExecute taint), or nullopt when they are right. Other taints are
+// kept; new ones get timeAdded `now`. `allow_no_execute` false removes the NoExecute taint.
 std::optional<std::vector<api::core::v1::Taint>> DesiredConditionTaints(const Node& node,
                                                                         bool allow_no_execute,
                                                                         api::Time now);
+
+// Upstream's doNoScheduleTaintingPass, run for each node added or updated: the NoSchedule
+// taints DesiredConditionTaints wants, at once. A NoExecute taint is not added here (Monitor adds
+// them at the eviction rate), but one no longer wanted goes and not-ready/unreachable swap.
+Status SyncNoScheduleTaints(NodeLifecycleClient& client, const Node& node, api::Time now);
 
 using PodPtr = std::shared_ptr<const api::core::v1::Pod>;
 
@@ -161,16 +175,19 @@ class NodeLifecycleController {
 
  private:
   void Loop(std::chrono::milliseconds period, const std::function<void()>& pass);
+  void SyncChangedNodes();
 
   client::informers::SharedInformer& nodes_informer_;
   client::informers::SharedInformer& leases_informer_;
   client::informers::SharedInformer& pods_informer_;
   NodeLifecycleOptions options_;
   NodeHealthSyncer health_;
+  NodeLifecycleClient& client_;
   TaintEvictionSyncer eviction_;
   std::mutex mutex_;
   std::condition_variable stop_;
   bool stopping_ = false;
+  std::set<std::string> changed_nodes_;  // guarded by mutex_; woken through stop_
   std::vector<std::thread> threads_;
 };
 

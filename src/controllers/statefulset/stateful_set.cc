@@ -170,10 +170,15 @@ SyncResult StatefulSetSyncer::Sync(const std::string& key, const StatefulSet* se
       [&](const Pod& pod) { return ParseOrdinal(set->metadata.name, pod.metadata.name) >= 0; });
   if (!claimed.ok()) return {.status = claimed.error()};
   context.pods = std::move(claimed).value();
+  // Upstream's ListRevisions and adoptOrphanRevisions: the revisions the selector matches that
+  // are ours, or orphans, which are adopted.
+  std::vector<std::shared_ptr<const ControllerRevision>> matching;
   for (const auto& revision : revisions_.List(set->metadata.namespace_)) {
-    const auto* ref = ControllerRefOf(revision->metadata);
-    if (ref != nullptr && ref->uid == set->metadata.uid) context.revisions.push_back(revision);
+    if (selector->Matches(revision->metadata.labels)) matching.push_back(revision);
   }
+  auto revisions = ClaimRevisions(client_, kApiVersion, kKind, set->metadata, *selector, matching);
+  if (!revisions.ok()) return {.status = revisions.error()};
+  context.revisions = std::move(revisions).value();
 
   context.collision_count = set->status.collision_count.value_or(0);
   auto update_revision = EnsureUpdateRevision(
