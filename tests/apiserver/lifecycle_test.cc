@@ -229,6 +229,52 @@ TEST_F(LifecycleTest, BindingAssignsAPodOnce) {
             400);
 }
 
+// The whole pod a binding stores (node, annotations, PodScheduled, the binder's managedFields
+// entry): the binding commits straight from the pod as read, which must store what a PUT of the
+// changed pod through the binding subresource stored before.
+TEST_F(LifecycleTest, BindingStoresWhatAnUpdateOfThePodWould) {
+  Ok(Send("POST", kPods, PodJson("p"), "application/json", {{"fieldManager", "creator"}}), 201);
+  clock_.Advance(std::chrono::seconds(5));
+  const std::string binding =
+      R"({"apiVersion":"v1","kind":"Binding","metadata":{"name":"p","annotations":{"a":"b"}},)"
+      R"("target":{"kind":"Node","name":"node-1"}})";
+  const std::string before = boost::json::serialize(Ok(Send("GET", std::string(kPods) + "/p")));
+  Ok(Send("POST", std::string(kPods) + "/p/binding", binding, "application/json",
+          {{"dryRun", "All"}}),
+     201);
+  EXPECT_EQ(boost::json::serialize(Ok(Send("GET", std::string(kPods) + "/p"))), before);
+  Ok(Send("POST", std::string(kPods) + "/p/binding", binding, "application/json",
+          {{"fieldManager", "binder"}}),
+     201);
+  auto pod = Ok(Send("GET", std::string(kPods) + "/p"));
+  auto& metadata = pod.at("metadata").as_object();
+  EXPECT_NE(metadata.at("resourceVersion"),
+            boost::json::parse(before).at("metadata").at("resourceVersion"));
+  metadata.erase("uid");
+  metadata.erase("resourceVersion");
+  EXPECT_EQ(
+      boost::json::serialize(pod),
+      R"({"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","namespace":"default","managedFie)"
+      R"(lds":[{"manager":"creator","operation":"Update","apiVersion":"v1","time":"2023-11-14T22:)"
+      R"(13:20Z","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:labels":{".":{},"f:app":{}})"
+      R"(},"f:spec":{"f:containers":{"k:{\"name\":\"c\"}":{".":{},"f:image":{},"f:imagePullPolicy)"
+      R"(":{},"f:name":{},"f:resources":{},"f:terminationMessagePath":{},"f:terminationMessagePol)"
+      R"(icy":{}}},"f:dnsPolicy":{},"f:enableServiceLinks":{},"f:restartPolicy":{},"f:schedulerNa)"
+      R"(me":{},"f:securityContext":{},"f:terminationGracePeriodSeconds":{}}}},{"manager":"binder)"
+      R"(","operation":"Update","apiVersion":"v1","time":"2023-11-14T22:13:25Z","fieldsType":"Fie)"
+      R"(ldsV1","fieldsV1":{"f:metadata":{"f:annotations":{".":{},"f:a":{}}},"f:spec":{"f:nodeNam)"
+      R"(e":{}},"f:status":{"f:conditions":{".":{},"k:{\"type\":\"PodScheduled\"}":{".":{},"f:las)"
+      R"(tProbeTime":{},"f:lastTransitionTime":{},"f:status":{},"f:type":{}}}}},"subresource":"bi)"
+      R"(nding"}],"annotations":{"a":"b"},"creationTimestamp":"2023-11-14T22:13:20Z","labels":{"a)"
+      R"(pp":"web"}},"spec":{"containers":[{"name":"c","image":"nginx","resources":{},"terminatio)"
+      R"(nMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy")"
+      R"(:"Always"}],"restartPolicy":"Always","terminationGracePeriodSeconds":30,"dnsPolicy":"Clu)"
+      R"(sterFirst","nodeName":"node-1","securityContext":{},"schedulerName":"default-scheduler",)"
+      R"("enableServiceLinks":true},"status":{"phase":"Pending","conditions":[{"type":"PodSchedul)"
+      R"(ed","status":"True","lastProbeTime":null,"lastTransitionTime":"2023-11-14T22:13:25Z"}],")"
+      R"(qosClass":"BestEffort"}})");
+}
+
 TEST_F(LifecycleTest, BoundPodsAreDeletedGracefully) {
   Ok(Send("POST", kPods, PodJson("unbound")), 201);
   auto gone = Ok(Send("DELETE", std::string(kPods) + "/unbound"));

@@ -49,6 +49,10 @@ struct Attributes {
   // Who asks; the loopback user (the API server itself) for in-process requests.
   UserInfo user;
   bool dry_run = false;
+  // Set when the registry had an object (or old object) but built neither, as no plugin needed
+  // them when it asked (Chain::NeedsObject): a webhook configured since then leaves this write
+  // alone, as if it had been made before the configuration.
+  bool objects_omitted = false;
 
   bool Is(std::string_view group_, std::string_view resource_) const {
     return group == group_ && resource == resource_;
@@ -135,6 +139,11 @@ class Plugin {
   // Whether the plugin looks at object or old_object for these attributes (given without
   // them); when no plugin does, the registry does not build them.
   virtual bool NeedsObject(const Attributes&) const { return true; }
+  // The same, for plugins whose answer depends on what they read (webhooks: whether any is
+  // configured).
+  virtual bool NeedsObjectGiven(const Attributes& attributes, const Reader&) const {
+    return NeedsObject(attributes);
+  }
   // The mutating part: may change attributes.object (and then sets context.mutated).
   virtual std::optional<Rejection> Admit(Attributes&, Context&) const { return std::nullopt; }
   // The validating part.

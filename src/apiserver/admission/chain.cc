@@ -127,8 +127,9 @@ std::vector<std::string_view> Chain::Names() const {
 }
 
 bool Chain::NeedsObject(const Attributes& attributes) const {
-  return std::any_of(plugins_.begin(), plugins_.end(),
-                     [&](const auto& plugin) { return plugin->NeedsObject(attributes); });
+  return std::any_of(plugins_.begin(), plugins_.end(), [&](const auto& plugin) {
+    return plugin->NeedsObjectGiven(attributes, *reader_);
+  });
 }
 
 Outcome Chain::Admit(Attributes& attributes) const {

@@ -15,7 +15,8 @@ class LimitRanger final : public Plugin {
  public:
   std::string_view Name() const override { return "LimitRanger"; }
   bool NeedsObject(const Attributes& attributes) const override {
-    return attributes.Is("", "pods") || attributes.Is("", "persistentvolumeclaims");
+    return (attributes.Is("", "pods") || attributes.Is("", "persistentvolumeclaims")) &&
+           attributes.subresource.empty();
   }
   std::optional<Rejection> Admit(Attributes& attributes, Context& context) const override;
   std::optional<Rejection> Validate(const Attributes& attributes, Context& context) const override;

@@ -888,7 +888,12 @@ std::string PodSecurityViolations(PodSecurityLevel level, const object* pod_meta
 }
 
 bool PodSecurity::NeedsObject(const Attributes& attributes) const {
-  return attributes.Is("", "pods") || attributes.Is("", "namespaces") || IsWorkload(attributes);
+  // What Validate looks at: a pod's status or binding is not its business.
+  if (attributes.Is("", "pods")) {
+    return attributes.subresource.empty() || attributes.subresource == "ephemeralcontainers";
+  }
+  return (attributes.Is("", "namespaces") || IsWorkload(attributes)) &&
+         attributes.subresource.empty();
 }
 
 std::optional<Rejection> PodSecurity::Validate(const Attributes& attributes,

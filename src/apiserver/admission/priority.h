@@ -12,7 +12,8 @@ class Priority final : public Plugin {
  public:
   std::string_view Name() const override { return "Priority"; }
   bool NeedsObject(const Attributes& attributes) const override {
-    return attributes.Is("", "pods") || attributes.Is("scheduling.k8s.io", "priorityclasses");
+    return (attributes.Is("", "pods") && attributes.subresource.empty()) ||
+           attributes.Is("scheduling.k8s.io", "priorityclasses");
   }
   std::optional<Rejection> Admit(Attributes& attributes, Context& context) const override;
   std::optional<Rejection> Validate(const Attributes& attributes, Context& context) const override;
@@ -38,7 +39,7 @@ class DefaultTolerationSeconds final : public Plugin {
  public:
   std::string_view Name() const override { return "DefaultTolerationSeconds"; }
   bool NeedsObject(const Attributes& attributes) const override {
-    return attributes.Is("", "pods");
+    return attributes.Is("", "pods") && attributes.subresource.empty();
   }
   std::optional<Rejection> Admit(Attributes& attributes, Context& context) const override;
 };

@@ -422,8 +422,7 @@ bool Evaluator::Matches(const object& resource_quota, const object& object) cons
   return true;
 }
 
-ResourceList Evaluator::Usage(const object& item,
-                              std::chrono::system_clock::time_point now) const {
+ResourceList Evaluator::Usage(const object& item, std::chrono::system_clock::time_point now) const {
   ResourceList usage;
   usage[CountName()] = One();
   if (auto legacy = LegacyCountName(group_, resource_); !legacy.empty() && type_ != Type::kPods) {
@@ -432,8 +431,7 @@ ResourceList Evaluator::Usage(const object& item,
   switch (type_) {
     case Type::kPods:
       if (PodUsesCompute(item, now)) {
-        AddTo(usage,
-              PodComputeUsage(PodAggregate(item, "requests"), PodAggregate(item, "limits")));
+        AddTo(usage, PodComputeUsage(PodAggregate(item, "requests"), PodAggregate(item, "limits")));
       }
       break;
     case Type::kServices: {

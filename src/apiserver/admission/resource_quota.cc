@@ -118,6 +118,13 @@ std::variant<Charges, Rejection> Check(const std::vector<StoredQuota>& quotas,
 
 }  // namespace
 
+bool ResourceQuota::NeedsObjectGiven(const Attributes& attributes, const Reader& reader) const {
+  if (!attributes.subresource.empty() || attributes.namespace_.empty()) return false;
+  if (dynamic_cast<const StoreReader*>(&reader) == nullptr) return false;  // as Validate
+  const PrefixCache* cache = quotas_.Get(reader);
+  return cache == nullptr || !cache->Snapshot(attributes.namespace_ + "/").empty();
+}
+
 std::optional<Rejection> ResourceQuota::Validate(const Attributes& attributes,
                                                  Context& context) const {
   if (!attributes.subresource.empty() || attributes.namespace_.empty() ||

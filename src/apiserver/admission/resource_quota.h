@@ -14,6 +14,9 @@ namespace kpp::apiserver::admission {
 class ResourceQuota final : public Plugin {
  public:
   std::string_view Name() const override { return "ResourceQuota"; }
+  // Only writes that Validate may charge: not subresources nor cluster-scoped objects, and only
+  // in a namespace with a quota.
+  bool NeedsObjectGiven(const Attributes& attributes, const Reader& reader) const override;
   std::optional<Rejection> Validate(const Attributes& attributes, Context& context) const override;
 
  private:

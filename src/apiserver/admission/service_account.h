@@ -23,7 +23,7 @@ class ServiceAccount final : public Plugin {
   explicit ServiceAccount(int default_lookups = 10) : default_lookups_(default_lookups) {}
   std::string_view Name() const override { return "ServiceAccount"; }
   bool NeedsObject(const Attributes& attributes) const override {
-    return attributes.Is("", "pods");
+    return attributes.Is("", "pods") && attributes.subresource.empty();
   }
   std::optional<Rejection> Admit(Attributes& attributes, Context& context) const override;
 

@@ -450,11 +450,21 @@ Caller HttpsCaller() {
 
 }  // namespace webhook
 
+bool MutatingWebhook::NeedsObjectGiven(const Attributes& attributes, const Reader& reader) const {
+  return !webhook::IsWebhookConfiguration(attributes) &&
+         !webhook::Webhooks(reader, "mutatingwebhookconfigurations", configurations_).empty();
+}
+
+bool ValidatingWebhook::NeedsObjectGiven(const Attributes& attributes, const Reader& reader) const {
+  return !webhook::IsWebhookConfiguration(attributes) &&
+         !webhook::Webhooks(reader, "validatingwebhookconfigurations", configurations_).empty();
+}
+
 std::optional<Rejection> MutatingWebhook::Admit(Attributes& attributes, Context& context) const {
   if (webhook::IsWebhookConfiguration(attributes)) return std::nullopt;
   const auto hooks =
       webhook::Webhooks(context.reader, "mutatingwebhookconfigurations", configurations_);
-  if (hooks.empty()) return std::nullopt;
+  if (hooks.empty() || attributes.objects_omitted) return std::nullopt;
   std::vector<size_t> ran;  // the webhooks that ran, in order
   size_t last_change = 0;   // 1 + the position in `ran` of the last webhook that changed it
   auto run = [&](size_t index) -> std::optional<Rejection> {
@@ -513,6 +523,7 @@ std::optional<Rejection> ValidatingWebhook::Validate(const Attributes& attribute
   if (webhook::IsWebhookConfiguration(attributes)) return std::nullopt;
   const auto hooks =
       webhook::Webhooks(context.reader, "validatingwebhookconfigurations", configurations_);
+  if (attributes.objects_omitted) return std::nullopt;
   for (const auto& hook : hooks) {
     if (!webhook::Matches(hook, attributes, context.reader)) continue;
     const std::string name(json::String(&hook, "name"));

@@ -52,6 +52,8 @@ class MutatingWebhook final : public Plugin {
   explicit MutatingWebhook(webhook::Caller caller = webhook::HttpsCaller())
       : caller_(std::move(caller)) {}
   std::string_view Name() const override { return "MutatingAdmissionWebhook"; }
+  // Only while a webhook is configured: most clusters have none.
+  bool NeedsObjectGiven(const Attributes& attributes, const Reader& reader) const override;
   std::optional<Rejection> Admit(Attributes& attributes, Context& context) const override;
 
  private:
@@ -65,6 +67,7 @@ class ValidatingWebhook final : public Plugin {
   explicit ValidatingWebhook(webhook::Caller caller = webhook::HttpsCaller())
       : caller_(std::move(caller)) {}
   std::string_view Name() const override { return "ValidatingAdmissionWebhook"; }
+  bool NeedsObjectGiven(const Attributes& attributes, const Reader& reader) const override;
   std::optional<Rejection> Validate(const Attributes& attributes, Context& context) const override;
 
  private:

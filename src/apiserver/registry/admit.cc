@@ -47,6 +47,7 @@ std::optional<http::Response> ResourceHandler::Admit(const ResourceRequest& targ
   std::optional<boost::json::object> new_json, old_json;
   // Most writes interest no plugin beyond their namespace: no JSON for them.
   const bool needs_object = chain->NeedsObject(attributes);
+  attributes.objects_omitted = !needs_object && (object != nullptr || old_object != nullptr);
   if (object != nullptr && needs_object) {
     auto json = AsJson(*object);
     if (!json.ok()) return StatusResponse(json.error());

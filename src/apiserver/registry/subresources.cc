@@ -325,8 +325,10 @@ http::Response ResourceHandler::ServeSubresource(const ResourceRequest& target,
   return NotFoundResource();
 }
 
-http::Response ResourceHandler::InnerRequest(const ResourceRequest& target, std::string method,
-                                             std::string body, const http::Request& outer) const {
+namespace {
+
+// The write a subresource request makes on its object: the outer request's dry run and writer.
+http::Request InnerWrite(std::string method, std::string body, const http::Request& outer) {
   http::Request inner;
   inner.method = std::move(method);
   inner.body = std::move(body);
@@ -338,6 +340,14 @@ http::Response ResourceHandler::InnerRequest(const ResourceRequest& target, std:
   if (const std::string* agent = outer.FindHeader("User-Agent")) {
     inner.headers.push_back({"User-Agent", *agent});
   }
+  return inner;
+}
+
+}  // namespace
+
+http::Response ResourceHandler::InnerRequest(const ResourceRequest& target, std::string method,
+                                             std::string body, const http::Request& outer) const {
+  const http::Request inner = InnerWrite(std::move(method), std::move(body), outer);
   if (inner.method == "PUT") return Update(target, inner);
   if (inner.method == "DELETE") return Delete(target, inner);
   return MethodNotAllowed();
@@ -457,6 +467,8 @@ http::Response ResourceHandler::Bind(const ResourceRequest& target,
     auto loaded = Load(pod_target);
     if (auto* failure = std::get_if<http::Response>(&loaded)) return std::move(*failure);
     auto& stored = std::get<StoredObject>(loaded);
+    // The pod as stored, which the update below replaces (checked against its revision).
+    const api::ObjectPtr current = stored.object->Clone();
     auto& pod = static_cast<api::TypedObject<api::core::v1::Pod>&>(*stored.object).value();
     auto conflict = [&](const std::string& why) {
       const StatusDetails details{pod_target.name, "", "pods/binding"};
@@ -494,7 +506,12 @@ http::Response ResourceHandler::Bind(const ResourceRequest& target,
     }
     stored.object->kind() = "Pod";
     stored.object->api_version() = "v1";
-    http::Response response = InnerRequest(pod_target, "PUT", stored.object->ToJson(), request);
+    // Committed straight from the pod as read: the same update a PUT of it would make, without
+    // encoding it, decoding it again and reading it from the store a second time.
+    bool conflicted = false;
+    http::Response response =
+        CommitUpdate(pod_target, InnerWrite("PUT", "", request), *stored.object, *current,
+                     stored.kv.mod_revision, http::Response{}, &conflicted);
     if (response.status == 409 && attempt < 4) continue;
     if (response.status != 200) return response;
     return SuccessStatus(201);

@@ -306,5 +306,43 @@ TEST_F(AdmissionPluginTest, DefaultTolerationSecondsAndDefaultStorageClass) {
   EXPECT_EQ(object_.at("spec").at("storageClassName"), "");
 }
 
+// Which writes make the registry build the objects' JSON for admission: no default plugin looks
+// at a pod's binding or status written by anyone but a node, nor, until a webhook is configured,
+// at an Event.
+TEST(AdmissionChainTest, ObjectsAreNeededOnlyWherePluginsLook) {
+  auto owned = std::make_unique<FakeReader>();
+  FakeReader& reader = *owned;
+  auto chain = NewChain(DefaultEnabledPlugins(), std::move(owned), RealClock());
+  ASSERT_TRUE(chain.ok()) << chain.error().message();
+  Attributes binding;
+  binding.resource = "pods";
+  binding.kind = "Pod";
+  binding.version = "v1";
+  binding.namespace_ = "ns";
+  binding.name = "p";
+  binding.subresource = "binding";
+  binding.operation = Operation::kUpdate;
+  binding.user = {"system:kube-scheduler", {"system:authenticated"}};
+  EXPECT_FALSE((*chain)->NeedsObject(binding));
+  Attributes status = binding;
+  status.subresource = "status";
+  EXPECT_FALSE((*chain)->NeedsObject(status));
+  status.user = {"system:node:n1", {"system:nodes", "system:authenticated"}};
+  EXPECT_TRUE((*chain)->NeedsObject(status));  // NodeRestriction checks what nodes write
+  Attributes create = binding;
+  create.subresource.clear();
+  create.operation = Operation::kCreate;
+  EXPECT_TRUE((*chain)->NeedsObject(create));
+  Attributes event = create;
+  event.resource = "events";
+  event.kind = "Event";
+  EXPECT_FALSE((*chain)->NeedsObject(event));
+
+  reader.Add("admissionregistration.k8s.io", "validatingwebhookconfigurations",
+             R"({"metadata":{"name":"v"},"webhooks":[{"name":"h.example.com"}]})");
+  EXPECT_TRUE((*chain)->NeedsObject(event));
+  EXPECT_TRUE((*chain)->NeedsObject(binding));
+}
+
 }  // namespace
 }  // namespace kpp::apiserver::admission

@@ -196,6 +196,22 @@ TEST_F(WebhookPluginTest, MutatingWebhookPatchesTheObjectAndSendsTheReview) {
   EXPECT_EQ(request.at("options").at("kind"), "CreateOptions");
 }
 
+// A write whose objects were not built (no webhook was configured when the registry asked)
+// is left alone by a configuration that appeared since, as if made before it.
+TEST_F(WebhookPluginTest, WritesCheckedBeforeAConfigurationAppearedAreLeftAlone) {
+  AddConfiguration("mutatingwebhookconfigurations", "m", {Hook("m.example.com", "https://m")});
+  AddConfiguration("validatingwebhookconfigurations", "v", {Hook("v.example.com", "https://v")});
+  fake_.respond = [](const object&, const std::string&) { return object{{"allowed", false}}; };
+  auto attributes = PodAttributes(nullptr);
+  attributes.objects_omitted = true;
+  EXPECT_FALSE(Mutate(attributes));
+  EXPECT_FALSE(Validate(attributes));
+  EXPECT_TRUE(fake_.reviews.empty());
+  EXPECT_TRUE(MutatingWebhook().NeedsObjectGiven(attributes, reader_));
+  EXPECT_TRUE(ValidatingWebhook().NeedsObjectGiven(attributes, reader_));
+  EXPECT_FALSE(MutatingWebhook().NeedsObjectGiven(attributes, FakeReader()));
+}
+
 TEST_F(WebhookPluginTest, MutatingWebhooksMayRefuseDeletes) {
   AddConfiguration("mutatingwebhookconfigurations", "guard",
                    {R"({"name":"guard.example.com","clientConfig":{"url":"https://guard"},
