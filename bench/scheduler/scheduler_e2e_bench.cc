@@ -324,7 +324,13 @@ int Run(const Options& options) {
       options.kpp,           "server", "--disable-agent",    "--data-dir",    data,
       "--https-listen-port", "0",      "--scheduler-config", scheduler_config};
   if (options.separate_scheduler) server_argv.push_back("--disable-scheduler");
-  if (!options.controller_manager) server_argv.push_back("--disable-controller-manager");
+  // Without the whole manager, still the controllers pods need (the default service account).
+  if (!options.controller_manager) {
+    server_argv.insert(
+        server_argv.end(),
+        {"--controllers",
+         "serviceaccount,root-ca-cert-publisher,serviceaccount-token,resourcequota"});
+  }
   server_argv.insert(server_argv.end(), options.server_args.begin(), options.server_args.end());
   std::string error;
   std::filesystem::create_directories(root + "/server");

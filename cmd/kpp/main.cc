@@ -136,6 +136,10 @@ int main(int argc, char** argv) {
       ->add_option("--disable-admission-plugins", server_config.disable_admission_plugins,
                    "Default admission plugins to disable (comma-separated)")
       ->delimiter(',');
+  server->add_option("--admission-control-config-file", server_config.admission_control_config_file,
+                     "AdmissionConfiguration file (apiserver.config.k8s.io/v1, YAML or JSON) with "
+                     "the admission plugins' configurations (PodSecurity's defaults and "
+                     "exemptions)");
   std::string event_ttl = "1h0m0s";
   server
       ->add_option("--event-ttl", event_ttl,
@@ -167,6 +171,14 @@ int main(int argc, char** argv) {
                  "Run each controller as its own service account in kube-system (the "
                  "kubeconfig's user creates them and requests their tokens)")
       ->capture_default_str();
+  manager->add_option("--service-account-private-key-file",
+                      manager_options.service_account_private_key_file,
+                      "PEM private key the tokens controller signs service account token "
+                      "secrets with (the API server's service account key); without it that "
+                      "controller does not run");
+  manager->add_option("--root-ca-file", manager_options.root_ca_file,
+                      "CA bundle published as kube-root-ca.crt and put in token secrets "
+                      "(default: the kubeconfig's CA)");
   // `kpp server` passes it to its embedded controller manager.
   for (CLI::App* command : {server, manager}) {
     command

@@ -121,7 +121,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
           auto chain,
           admission::NewChain(options.admission_plugins,
                               std::make_unique<admission::StoreReader>(*self->instrumented_store_),
-                              *options.clock));
+                              *options.clock, options.admission_config.get()));
       // The certificate plugins ask the authorizer about signers; it is made further down.
       chain->SetAuthorize([self](const UserInfo& user, std::string_view verb,
                                  std::string_view group, std::string_view resource,

@@ -9,10 +9,11 @@
 #include "apiextensions/crd_controller.h"
 #include "apiextensions/custom_resources.h"
 #include "apiextensions/served_documents.h"
+#include "apiserver/admission/admission_config.h"
 #include "apiserver/audit/auditor.h"
 #include "apiserver/authn/authenticator.h"
-#include "apiserver/authz/authorization.h"
 #include "apiserver/authn/token_authentication.h"
+#include "apiserver/authz/authorization.h"
 #include "apiserver/discovery.h"
 #include "apiserver/health.h"
 #include "apiserver/metrics/resource_metrics.h"
@@ -47,6 +48,8 @@ struct ApiServerOptions {
   // Upstream's --enable-admission-plugins: the admission plugins resource writes go through, by
   // name (admission::OrderedPluginNames); they run in upstream's order. Empty: none.
   std::vector<std::string> admission_plugins;
+  // Upstream's --admission-control-config-file, read (null: the plugins' defaults).
+  std::shared_ptr<const admission::AdmissionConfiguration> admission_config;
   Clock* clock = &RealClock();
   audit::AuditOptions audit;  // --audit-log-path, --audit-policy-file, ...
 };

@@ -15,8 +15,6 @@
 #include "base/files.h"
 #include "base/log.h"
 #include "controllers/manager/controller_manager.h"
-#include "controllers/resourcequota/resource_quota_controller.h"
-#include "controllers/serviceaccount/service_account_controllers.h"
 #include "pki/cluster_tls.h"
 #include "scheduler/app.h"
 #include "server/component_config.h"
@@ -105,6 +103,9 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
     return InvalidError(
         fmt::format("invalid --bind-address \"{}\": not an IP address", config.bind_address));
   }
+  // Read before anything is created, so a bad file leaves nothing behind.
+  KPP_ASSIGN_OR_RETURN(auto admission_config, apiserver::admission::LoadAdmissionConfiguration(
+                                                  config.admission_control_config_file));
   if (auto status = EnsureWritableDirectory(config.data_dir, 0700); !status.ok()) {
     return std::move(status).error().WithContext("data dir");
   }
@@ -144,25 +145,15 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
                      config.disable_admission_plugins.end(),
                      name) != config.disable_admission_plugins.end();
   });
+  api_options.admission_config =
+      std::make_shared<const apiserver::admission::AdmissionConfiguration>(
+          std::move(admission_config));
   api_options.bind_address = config.bind_address;
   api_options.port = config.https_listen_port;
   api_options.tls = {tls->serving.certificate_pem, tls->serving.private_key_pem,
                      tls->ca.certificate_pem};
   KPP_ASSIGN_OR_RETURN(auto api, apiserver::ApiServer::Start(api_options));
   const std::string url = LocalServerUrl(config.bind_address, api->port());
-  controllers::ServiceAccountControllers service_accounts(
-      [server = api.get()](const http::Request& request) {
-        return server->HandleLoopback(request);
-      },
-      tls->ca.certificate_pem);
-  service_accounts.Start();
-  const apiserver::admission::StoreReader quota_reader(*store->get());
-  controllers::ResourceQuotaController resource_quotas(
-      [server = api.get()](const http::Request& request) {
-        return server->HandleLoopback(request);
-      },
-      quota_reader, RealClock());
-  resource_quotas.Start();
   KLOG_INFO("API server listening on {}:{}", config.bind_address, api->port());
   // The scheduler is a separate client of the API server, over HTTPS like any other.
   // It authenticates as system:kube-scheduler and has the rights upstream's policy gives that user.
@@ -196,6 +187,12 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   if (!config.disable_controller_manager) {
     controllers::ControllerManagerOptions manager_options = config.controller_manager;
     manager_options.use_service_account_credentials = true;
+    // The tokens controller signs secret-based tokens with the server's service account key
+    // (kubeadm passes the same --service-account-private-key-file).
+    if (manager_options.service_account_private_key_file.empty()) {
+      manager_options.service_account_private_key_file =
+          config.data_dir + "/tls/service-account.key";
+    }
     // csrsigning issues certificates with the cluster CA, as kubeadm points it at its CA.
     if (manager_options.csr_signing.cert_file.empty()) {
       manager_options.csr_signing.cert_file = config.data_dir + "/tls/ca.crt";
@@ -215,8 +212,6 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   if (controller_manager) controller_manager->Stop();
   if (scheduler) scheduler->Stop();
   api->BeginShutdown();
-  service_accounts.Stop();
-  resource_quotas.Stop();
   api->Stop();
   KLOG_INFO("kpp server stopped");
   return Ok();

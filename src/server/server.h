@@ -41,7 +41,8 @@ struct ServerConfig {
   // Admission plugins added to / removed from the default set (upstream's flags of these names).
   std::vector<std::string> enable_admission_plugins;
   std::vector<std::string> disable_admission_plugins;
-  bool disable_controller_manager = false;  // --disable-controller-manager
+  std::string admission_control_config_file;  // upstream's --admission-control-config-file
+  bool disable_controller_manager = false;    // --disable-controller-manager
   // The embedded controller manager (its client config is filled in by the server). No /healthz
   // port of its own by default: the API server's is the process's.
   controllers::ControllerManagerOptions controller_manager = [] {
@@ -49,8 +50,8 @@ struct ServerConfig {
     options.secure_port = -1;
     return options;
   }();
-  bool disable_scheduler = false;        // --disable-scheduler
-  std::string scheduler_config;          // --scheduler-config: a KubeSchedulerConfiguration
+  bool disable_scheduler = false;  // --disable-scheduler
+  std::string scheduler_config;    // --scheduler-config: a KubeSchedulerConfiguration
 };
 
 // Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code: 0

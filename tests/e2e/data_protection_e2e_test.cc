@@ -283,6 +283,8 @@ rules:
     return events;
   }
 
+  // The events of kubectl's requests (the controller manager's, e.g. the kube-root-ca.crt
+  // publisher's creates, are left out).
   static std::vector<boost::json::object> Matching(const std::vector<boost::json::object>& events,
                                                    std::string_view verb,
                                                    std::string_view resource) {
@@ -290,7 +292,8 @@ rules:
     for (const auto& event : events) {
       const auto* ref = event.if_contains("objectRef");
       if (event.at("verb").as_string() == verb && ref != nullptr &&
-          ref->at("resource").as_string() == resource) {
+          ref->at("resource").as_string() == resource &&
+          event.at("user").at("username") == "kpp-admin") {
         out.push_back(event);
       }
     }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -98,11 +99,14 @@ KppServer::~KppServer() {
   for (const auto& arg : extra_args)
     has_port = has_port || arg == "--https-listen-port";
   if (!has_port) argv.insert(argv.end(), {"--https-listen-port", "0"});
-  // Most suites test the API server alone; controllers would change what they look at.
-  if (!controllers_.empty()) {
-    argv.insert(argv.end(), {"--controllers", controllers_});
-  } else if (!controller_manager_) {
-    argv.push_back("--disable-controller-manager");
+  // Most suites test the API server alone; controllers would change what they look at. The
+  // controllers every namespace relies on (its default service account and kube-root-ca.crt,
+  // token secrets, quota status) run in the controller manager, as upstream's: those stay on.
+  const bool essentials_only = !controller_manager_ || !controllers_.empty();
+  if (essentials_only) {
+    std::string controllers = std::string(kEssentialControllers);
+    if (!controllers_.empty()) controllers += "," + controllers_;
+    argv.insert(argv.end(), {"--controllers", controllers});
   }
   if (!scheduler_) argv.push_back("--disable-scheduler");
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
@@ -127,7 +131,10 @@ KppServer::~KppServer() {
         return ::testing::AssertionFailure() << "kubeconfig has no server line:\n" << *kubeconfig;
       }
       port_ = std::stoi(kubeconfig->substr(colon + 1, line_end - colon - 1));
-      return ::testing::AssertionSuccess();
+      const bool manager_off =
+          std::find(argv.begin(), argv.end(), "--disable-controller-manager") != argv.end();
+      if (manager_off) return ::testing::AssertionSuccess();
+      return WaitForDefaultServiceAccount(deadline);
     }
     if (process_->Wait(0ms)) {
       return ::testing::AssertionFailure()
@@ -137,6 +144,21 @@ KppServer::~KppServer() {
     std::this_thread::sleep_for(20ms);
   }
   return ::testing::AssertionFailure() << "kpp server not ready after 30s:\n" << Logs();
+}
+
+::testing::AssertionResult KppServer::WaitForDefaultServiceAccount(
+    std::chrono::steady_clock::time_point deadline) const {
+  // Pods need their namespace's default service account, which the controller manager makes
+  // after the server is up (unless a suite's flags turned the manager off).
+  if (!process_->running()) return ::testing::AssertionSuccess();
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (Kubectl({"get", "serviceaccount", "default", "-o", "name"}).exit_code == 0) {
+      return ::testing::AssertionSuccess();
+    }
+    if (process_->Wait(0ms)) return ::testing::AssertionSuccess();  // the suite looks at why
+    std::this_thread::sleep_for(50ms);
+  }
+  return ::testing::AssertionFailure() << "no default service account after 30s:\n" << Logs();
 }
 
 ::testing::AssertionResult KppServer::Stop(int signal_number) {

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "support/subprocess.h"
@@ -35,10 +37,15 @@ class KppServer {
   // Sends `signal_number`, then waits for a clean exit (status 0).
   ::testing::AssertionResult Stop(int signal_number = SIGTERM);
   bool running() const { return process_ && process_->running(); }
-  // Runs the embedded controller manager (off unless asked for: see Start).
+  // The controllers of the embedded controller manager every suite gets: each namespace's
+  // default service account and kube-root-ca.crt, token secrets and quota status.
+  static constexpr std::string_view kEssentialControllers =
+      "serviceaccount,root-ca-cert-publisher,serviceaccount-token,resourcequota";
+  // Runs all of the embedded controller manager's controllers (only kEssentialControllers unless
+  // asked for: see Start).
   void set_controller_manager(bool enabled) { controller_manager_ = enabled; }
-  // Runs the embedded controller manager with only these controllers (`--controllers`), e.g.
-  // "namespace" for suites that delete namespaces but test the API server otherwise.
+  // Runs kEssentialControllers and these (`--controllers`), e.g. "namespace" for suites that
+  // delete namespaces but test the API server otherwise.
   void set_controllers(std::string controllers) { controllers_ = std::move(controllers); }
   // Suites that bind pods to nodes themselves turn the scheduler off, so it does not race them.
   void set_scheduler(bool enabled) { scheduler_ = enabled; }
@@ -68,6 +75,9 @@ class KppServer {
   ProcessResult Curl(const std::string& path, bool authenticate) const;
 
  private:
+  ::testing::AssertionResult WaitForDefaultServiceAccount(
+      std::chrono::steady_clock::time_point deadline) const;
+
   std::string root_dir_;
   std::string data_dir_;
   std::string kubeconfig_path_;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "apimachinery/status.h"
@@ -72,6 +73,8 @@ struct Rejection {
 struct Outcome {
   std::optional<Rejection> rejection;
   std::vector<std::string> warnings;
+  // For the request's audit event, as upstream's audit.AddAuditAnnotation (key, value).
+  std::vector<std::pair<std::string, std::string>> audit_annotations;
   bool mutated = false;
 };
 
@@ -130,6 +133,8 @@ struct Context {
   bool mutated = false;
   // Null when the server authorizes nothing (every request is allowed).
   const AuthorizeFn* authorize = nullptr;
+  // Annotations for the request's audit event; null when nobody collects them.
+  std::vector<std::pair<std::string, std::string>>* audit_annotations = nullptr;
 };
 
 class Plugin {
@@ -177,9 +182,13 @@ class Chain {
 const std::vector<std::string>& OrderedPluginNames();
 const std::vector<std::string>& DefaultEnabledPlugins();
 
+struct AdmissionConfiguration;  // admission_config.h
+
 // A chain of the `names` plugins, run in upstream's order whatever the order of `names`;
-// an unknown name is an error.
+// an unknown name is an error. `config`: the plugins' configurations (the admission
+// configuration file's); null: each plugin's defaults.
 Result<std::unique_ptr<Chain>> NewChain(const std::vector<std::string>& names,
-                                        std::unique_ptr<Reader> reader, Clock& clock);
+                                        std::unique_ptr<Reader> reader, Clock& clock,
+                                        const AdmissionConfiguration* config = nullptr);
 
 }  // namespace kpp::apiserver::admission

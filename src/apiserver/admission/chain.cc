@@ -136,6 +136,7 @@ Outcome Chain::Admit(Attributes& attributes) const {
   Outcome outcome;
   Context context{*reader_, clock_, outcome.warnings};
   if (authorize_) context.authorize = &authorize_;
+  context.audit_annotations = &outcome.audit_annotations;
   for (const auto& plugin : plugins_) {
     if (auto rejection = plugin->Admit(attributes, context)) {
       outcome.rejection = std::move(rejection);

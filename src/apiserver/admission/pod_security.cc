@@ -620,9 +620,7 @@ bool Applies(const NamedCheck& check, PodSecurityLevel level, int minor) {
   return check.replaced_since < 0 || minor < check.replaced_since;
 }
 
-struct LevelVersion {
-  PodSecurityLevel level = PodSecurityLevel::kPrivileged;
-  std::string version = "latest";
+struct LevelVersion : PodSecurityLevelVersion {
   // The checks of this 1.x minor: newer ones than this server knows are evaluated as its own.
   int Minor() const {
     if (version == "latest" || version.size() > 6) return kLatestPodSecurityMinor;
@@ -638,6 +636,15 @@ struct LevelVersion {
 
 struct Policy {
   LevelVersion enforce, audit, warn;
+
+  static Policy Defaults(const PodSecurityConfig& config) {
+    return {{config.enforce}, {config.audit}, {config.warn}};
+  }
+  bool FullyPrivileged() const {
+    return enforce.level == PodSecurityLevel::kPrivileged &&
+           audit.level == PodSecurityLevel::kPrivileged &&
+           warn.level == PodSecurityLevel::kPrivileged;
+  }
 };
 
 std::optional<PodSecurityLevel> ParseLevel(std::string_view text) {
@@ -661,8 +668,9 @@ constexpr std::string_view kLabelPrefix = "pod-security.kubernetes.io/";
 // Upstream's PolicyToEvaluate: an invalid enforce level fails closed (restricted), invalid warn
 // and audit levels fail open, invalid versions are latest; warn defaults to a stricter enforce
 // level. `errors` (optional) gets upstream's field errors for invalid labels.
-Policy PolicyOf(const object* labels, validation::FieldErrors* errors = nullptr) {
-  Policy policy;
+Policy PolicyOf(const object* labels, const Policy& defaults,
+                validation::FieldErrors* errors = nullptr) {
+  Policy policy = defaults;
   const auto path = validation::FieldPath("metadata").Child("labels");
   const auto invalid = [&](std::string_view label, std::string_view value, const char* detail) {
     if (errors != nullptr) errors->push_back(validation::Invalid(path.Key(label), value, detail));
@@ -703,6 +711,23 @@ Policy PolicyOf(const object* labels, validation::FieldErrors* errors = nullptr)
     if (!has_warn_version) policy.warn.version = policy.enforce.version;
   }
   return policy;
+}
+
+constexpr std::string_view kAnnotationPrefix = "pod-security.kubernetes.io/";
+
+void AddAuditAnnotation(Context& context, std::string_view key, std::string value) {
+  if (context.audit_annotations == nullptr) return;
+  context.audit_annotations->emplace_back(std::string(kAnnotationPrefix) + std::string(key),
+                                          std::move(value));
+}
+
+// Upstream's exemption responses: "namespace", "user" or "runtimeClass".
+void AddExemption(Context& context, std::string_view reason) {
+  AddAuditAnnotation(context, "exempt", std::string(reason));
+}
+
+bool Contains(const std::vector<std::string>& list, std::string_view item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
 }
 
 // The reasons only ("privileged, runAsNonRoot != true"), as the namespace warnings list them.
@@ -748,13 +773,14 @@ std::vector<std::string> ExistingPodWarnings(const std::string& namespace_,
   return lines;
 }
 
-std::optional<Rejection> ValidateNamespace(const Attributes& attributes, Context& context) {
+std::optional<Rejection> ValidateNamespace(const Attributes& attributes, const Policy& defaults,
+                                           bool exempt, Context& context) {
   if (!attributes.subresource.empty() || attributes.object == nullptr) return std::nullopt;
   const auto labels = [](const object* ns) {
     return json::Object(json::Object(ns, "metadata"), "labels");
   };
   validation::FieldErrors errors;
-  const Policy policy = PolicyOf(labels(attributes.object), &errors);
+  const Policy policy = PolicyOf(labels(attributes.object), defaults, &errors);
   const std::string name(json::String(json::Object(attributes.object, "metadata"), "name"));
   const auto refuse = [&] {
     Error error = validation::ToInvalidError("Namespace", name, errors);
@@ -766,7 +792,7 @@ std::optional<Rejection> ValidateNamespace(const Attributes& attributes, Context
   }
   if (attributes.operation != Operation::kUpdate) return std::nullopt;
   validation::FieldErrors old_errors;
-  const Policy old_policy = PolicyOf(labels(attributes.old_object), &old_errors);
+  const Policy old_policy = PolicyOf(labels(attributes.old_object), defaults, &old_errors);
   const auto texts = [](const validation::FieldErrors& list) {
     std::vector<std::string> lines;
     for (const auto& error : list)
@@ -784,6 +810,10 @@ std::optional<Rejection> ValidateNamespace(const Attributes& attributes, Context
   if (policy.enforce.level == PodSecurityLevel::kPrivileged) return std::nullopt;
   if (policy.enforce.version == old_policy.enforce.version &&
       policy.enforce.level <= old_policy.enforce.level) {
+    return std::nullopt;
+  }
+  if (exempt) {
+    AddExemption(context, "namespace");
     return std::nullopt;
   }
   for (auto& warning : ExistingPodWarnings(name, policy.enforce, context)) {
@@ -896,12 +926,73 @@ bool PodSecurity::NeedsObject(const Attributes& attributes) const {
          attributes.subresource.empty();
 }
 
+namespace {
+
+// Upstream's EvaluatePod: the enforce level (pods only), then audit, then warn (unless refused),
+// each evaluated once per distinct level and version.
+std::optional<Rejection> EvaluatePod(const Attributes& attributes, const Policy& policy,
+                                     const validation::FieldErrors& policy_errors,
+                                     const object* metadata, const object* spec,
+                                     const PodSecurityConfig& config, bool enforce,
+                                     Context& context) {
+  if (Contains(config.exempt_runtime_classes, json::String(spec, "runtimeClassName"))) {
+    AddExemption(context, "runtimeClass");
+    return std::nullopt;
+  }
+  if (!policy_errors.empty()) {
+    std::vector<std::string> texts;
+    for (const auto& error : policy_errors)
+      texts.push_back(error.ToString());
+    // Go's aggregate error: one error as is, several in brackets.
+    AddAuditAnnotation(context, "error",
+                       "Failed to parse policy: " +
+                           (texts.size() == 1 ? texts[0] : "[" + Join(texts, ", ") + "]"));
+  }
+  std::map<std::string, std::string> evaluated;  // "level:version" -> violations
+  const auto violations = [&](const LevelVersion& mode) -> const std::string& {
+    const std::string key = mode.Text();
+    auto found = evaluated.find(key);
+    if (found == evaluated.end()) {
+      found =
+          evaluated.emplace(key, PodSecurityViolations(mode.level, metadata, spec, mode.Minor()))
+              .first;
+    }
+    return found->second;
+  };
+  std::optional<Rejection> rejection;
+  if (enforce) {
+    AddAuditAnnotation(context, "enforce-policy", policy.enforce.Text());
+    if (const auto& enforced = violations(policy.enforce); !enforced.empty()) {
+      rejection = Forbidden(
+          attributes, attributes.name,
+          fmt::format("violates PodSecurity \"{}\": {}", policy.enforce.Text(), enforced));
+    }
+  }
+  if (const auto& audited = violations(policy.audit); !audited.empty()) {
+    AddAuditAnnotation(
+        context, "audit-violations",
+        fmt::format("would violate PodSecurity \"{}\": {}", policy.audit.Text(), audited));
+  }
+  if (rejection) return rejection;
+  if (const auto& warned = violations(policy.warn); !warned.empty()) {
+    context.warnings.push_back(
+        fmt::format("would violate PodSecurity \"{}\": {}", policy.warn.Text(), warned));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<Rejection> PodSecurity::Validate(const Attributes& attributes,
                                                Context& context) const {
   if (attributes.operation != Operation::kCreate && attributes.operation != Operation::kUpdate) {
     return std::nullopt;
   }
-  if (attributes.Is("", "namespaces")) return ValidateNamespace(attributes, context);
+  const Policy defaults = Policy::Defaults(config_);
+  if (attributes.Is("", "namespaces")) {
+    return ValidateNamespace(attributes, defaults,
+                             Contains(config_.exempt_namespaces, attributes.name), context);
+  }
   if (attributes.object == nullptr || attributes.namespace_.empty()) return std::nullopt;
   const bool pod = attributes.Is("", "pods");
   if (pod) {
@@ -912,46 +1003,46 @@ std::optional<Rejection> PodSecurity::Validate(const Attributes& attributes,
   } else if (!IsWorkload(attributes) || !attributes.subresource.empty()) {
     return std::nullopt;
   }
+  if (Contains(config_.exempt_namespaces, attributes.namespace_)) {
+    AddExemption(context, "namespace");
+    return std::nullopt;
+  }
+  if (Contains(config_.exempt_usernames, attributes.user.name)) {
+    AddExemption(context, "user");
+    return std::nullopt;
+  }
   auto namespace_ = context.reader.Get("", "namespaces", "", attributes.namespace_);
   if (!namespace_.ok() || !namespace_->has_value()) {
-    if (!pod) return std::nullopt;
+    if (!pod) {
+      AddAuditAnnotation(context, "error",
+                         fmt::format("failed to lookup namespace \"{}\"", attributes.namespace_));
+      return std::nullopt;
+    }
     return Rejection{InternalError(fmt::format("Internal error occurred: failed to lookup "
                                                "namespace \"{}\"",
                                                attributes.namespace_)),
                      {}};
   }
-  const Policy policy = PolicyOf(json::Object(json::Object(&**namespace_, "metadata"), "labels"));
+  validation::FieldErrors policy_errors;
+  const Policy policy = PolicyOf(json::Object(json::Object(&**namespace_, "metadata"), "labels"),
+                                 defaults, &policy_errors);
   if (pod) {
+    if (policy_errors.empty() && policy.FullyPrivileged()) return std::nullopt;
     if (attributes.operation == Operation::kUpdate && attributes.old_object != nullptr &&
         !IsSignificantPodUpdate(attributes.object, attributes.old_object)) {
       return std::nullopt;
     }
-    const auto* metadata = json::Object(attributes.object, "metadata");
-    const auto* spec = json::Object(attributes.object, "spec");
-    const std::string enforced =
-        PodSecurityViolations(policy.enforce.level, metadata, spec, policy.enforce.Minor());
-    if (!enforced.empty()) {
-      return Forbidden(
-          attributes, attributes.name,
-          fmt::format("violates PodSecurity \"{}\": {}", policy.enforce.Text(), enforced));
-    }
-    const std::string warned =
-        PodSecurityViolations(policy.warn.level, metadata, spec, policy.warn.Minor());
-    if (!warned.empty()) {
-      context.warnings.push_back(
-          fmt::format("would violate PodSecurity \"{}\": {}", policy.warn.Text(), warned));
-    }
+    return EvaluatePod(attributes, policy, policy_errors,
+                       json::Object(attributes.object, "metadata"),
+                       json::Object(attributes.object, "spec"), config_, true, context);
+  }
+  if (policy_errors.empty() && policy.warn.level == PodSecurityLevel::kPrivileged &&
+      policy.audit.level == PodSecurityLevel::kPrivileged) {
     return std::nullopt;
   }
   const auto [metadata, spec] = PodTemplateOf(attributes);
   if (spec == nullptr) return std::nullopt;
-  const std::string warned =
-      PodSecurityViolations(policy.warn.level, metadata, spec, policy.warn.Minor());
-  if (!warned.empty()) {
-    context.warnings.push_back(
-        fmt::format("would violate PodSecurity \"{}\": {}", policy.warn.Text(), warned));
-  }
-  return std::nullopt;
+  return EvaluatePod(attributes, policy, policy_errors, metadata, spec, config_, false, context);
 }
 
 }  // namespace kpp::apiserver::admission

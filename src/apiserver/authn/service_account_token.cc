@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "apiserver/authn/jwt.h"
+#include "apiserver/authn/legacy_token.h"
 #include "base/encoding.h"
 #include "base/go_quote.h"
 #include "base/log.h"
@@ -22,11 +23,6 @@ constexpr std::string_view kPodUidExtra = "authentication.kubernetes.io/pod-uid"
 constexpr std::string_view kNodeNameExtra = "authentication.kubernetes.io/node-name";
 constexpr std::string_view kNodeUidExtra = "authentication.kubernetes.io/node-uid";
 constexpr std::string_view kCredentialIdExtra = "authentication.kubernetes.io/credential-id";
-
-constexpr std::string_view kLegacyNamespaceClaim = "kubernetes.io/serviceaccount/namespace";
-constexpr std::string_view kLegacySecretNameClaim = "kubernetes.io/serviceaccount/secret.name";
-constexpr std::string_view kLegacyNameClaim = "kubernetes.io/serviceaccount/service-account.name";
-constexpr std::string_view kLegacyUidClaim = "kubernetes.io/serviceaccount/service-account.uid";
 
 int64_t UnixSeconds(const Clock& clock) {
   return std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch()).count();
@@ -82,13 +78,7 @@ std::string ServiceAccountUserName(std::string_view ns, std::string_view name) {
 }
 
 Result<std::string> ServiceAccountTokens::Sign(const boost::json::object& claims) const {
-  boost::json::object header;
-  header["alg"] = std::string(ServiceAccountKey::kAlgorithm);
-  header["kid"] = key_.key_id();
-  std::string input = jwt::Base64UrlEncode(boost::json::serialize(header)) + "." +
-                      jwt::Base64UrlEncode(boost::json::serialize(claims));
-  KPP_ASSIGN_OR_RETURN(auto signature, key_.Sign(input));
-  return input + "." + jwt::Base64UrlEncode(signature);
+  return SignJwt(key_, claims);
 }
 
 Result<std::string> ServiceAccountTokens::Issue(const BoundTokenClaims& request) const {
@@ -122,30 +112,20 @@ Result<std::string> ServiceAccountTokens::Issue(const BoundTokenClaims& request)
 Result<std::string> ServiceAccountTokens::IssueLegacy(std::string_view ns,
                                                       const NameAndUid& service_account,
                                                       std::string_view secret_name) const {
-  boost::json::object claims;
-  claims["iss"] = kLegacyServiceAccountIssuer;
-  claims[kLegacyNamespaceClaim] = ns;
-  claims[kLegacySecretNameClaim] = secret_name;
-  claims[kLegacyNameClaim] = service_account.name;
-  claims[kLegacyUidClaim] = service_account.uid;
-  claims["sub"] = ServiceAccountUserName(ns, service_account.name);
-  return Sign(claims);
+  return IssueLegacyToken(key_, ns, service_account.name, service_account.uid, secret_name);
 }
 
 std::optional<TokenUser> ServiceAccountTokens::AuthenticateToken(
     std::string_view token, std::span<const std::string> audiences, std::string* error) const {
-  std::string key(token);
-  for (const auto& audience : audiences) {
-    key += '\x1f';
-    key += audience;
-  }
   const int64_t now = UnixSeconds(clock_);
   {
     std::shared_lock lock(authenticated_mutex_);
-    if (const auto found = authenticated_.find(key); found != authenticated_.end()) {
+    if (const auto found = authenticated_.find(token); found != authenticated_.end()) {
       const Authenticated& known = found->second;
       const bool current =
           now >= known.valid_from && now <= known.valid_until &&
+          std::equal(known.audiences.begin(), known.audiences.end(), audiences.begin(),
+                     audiences.end()) &&
           std::all_of(known.dependencies.begin(), known.dependencies.end(), [&](const auto& d) {
             return reader_.CachedVersion(d.plural, d.ns, d.name) == d.version;
           });
@@ -156,7 +136,7 @@ std::optional<TokenUser> ServiceAccountTokens::AuthenticateToken(
   std::shared_ptr<const boost::json::object> claims;
   {
     std::shared_lock lock(verified_mutex_);
-    if (const auto found = verified_.find(std::string(token)); found != verified_.end()) {
+    if (const auto found = verified_.find(token); found != verified_.end()) {
       claims = found->second;
     }
   }
@@ -175,8 +155,11 @@ std::optional<TokenUser> ServiceAccountTokens::AuthenticateToken(
   auto dependencies = DependenciesOf(*claims);
   auto result = AuthenticateBound(*claims, audiences, error);
   if (result && dependencies) {
-    Authenticated known{*result, std::numeric_limits<int64_t>::min(),
-                        std::numeric_limits<int64_t>::max(), std::move(*dependencies)};
+    Authenticated known{{audiences.begin(), audiences.end()},
+                        *result,
+                        std::numeric_limits<int64_t>::min(),
+                        std::numeric_limits<int64_t>::max(),
+                        std::move(*dependencies)};
     for (const char* name : {"nbf", "iat"}) {
       if (const auto at = jwt::NumericClaim(*claims, name)) {
         known.valid_from = std::max(known.valid_from, *at - kTokenLeewaySeconds);
@@ -187,7 +170,7 @@ std::optional<TokenUser> ServiceAccountTokens::AuthenticateToken(
     }
     std::unique_lock lock(authenticated_mutex_);
     if (authenticated_.size() >= kMaxVerifiedTokens) authenticated_.clear();
-    authenticated_.insert_or_assign(std::move(key), std::move(known));
+    authenticated_.insert_or_assign(std::string(token), std::move(known));
   }
   return result;
 }
@@ -220,7 +203,7 @@ std::shared_ptr<const boost::json::object> ServiceAccountTokens::VerifiedClaims(
     std::string_view token, std::string* error) const {
   {
     std::shared_lock lock(verified_mutex_);
-    if (const auto found = verified_.find(std::string(token)); found != verified_.end()) {
+    if (const auto found = verified_.find(token); found != verified_.end()) {
       return found->second;
     }
   }

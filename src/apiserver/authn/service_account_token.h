@@ -4,10 +4,12 @@
 // while what they name still exists.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -95,10 +97,23 @@ class ServiceAccountTokens : public TokenAuthenticator {
   // parse are done once per token, not per request. Time, audiences and the objects a token
   // names are checked on every use. Emptied when it reaches kMaxVerifiedTokens.
   static constexpr size_t kMaxVerifiedTokens = 4096;
+  // Looked up by the request's token as it is (no copy); hashed by its last bytes, part of the
+  // signature, which tell tokens apart as well as the whole ~1 KB would.
+  struct TokenHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view token) const {
+      constexpr size_t kHashed = 32;
+      return std::hash<std::string_view>{}(
+          token.size() > kHashed ? token.substr(token.size() - kHashed) : token);
+    }
+  };
+  template <typename Value>
+  using TokenMap = std::unordered_map<std::string, Value, TokenHash, std::equal_to<>>;
   mutable std::shared_mutex verified_mutex_;
-  mutable std::unordered_map<std::string, std::shared_ptr<const boost::json::object>> verified_;
+  mutable TokenMap<std::shared_ptr<const boost::json::object>> verified_;
 
-  // Bound tokens that authenticated, by token and audiences: their answer is given again while
+  // Bound tokens that authenticated, by token (for the audiences asked then): their answer is
+  // given again for the same audiences while
   // the time is within the token's and every object it names (service account, secret, pod,
   // node) is the very version it was checked against (the watch cache's object, compared by
   // identity), so a deleted or replaced object is seen at once, as without this.
@@ -107,13 +122,14 @@ class ServiceAccountTokens : public TokenAuthenticator {
     std::shared_ptr<const std::string> version;
   };
   struct Authenticated {
+    std::vector<std::string> audiences;  // asked for
     TokenUser result;
     int64_t valid_from = 0, valid_until = 0;  // Unix seconds
     std::vector<Dependency> dependencies;
   };
   std::optional<std::vector<Dependency>> DependenciesOf(const boost::json::object& claims) const;
   mutable std::shared_mutex authenticated_mutex_;
-  mutable std::unordered_map<std::string, Authenticated> authenticated_;
+  mutable TokenMap<Authenticated> authenticated_;
 };
 
 }  // namespace kpp::apiserver

@@ -76,8 +76,7 @@ Result<std::unique_ptr<TokenAuthentication>> TokenAuthentication::Create(
       api_audiences, [reader = &self->reader_, &clock](std::string_view token, std::string* error) {
         return AuthenticateBootstrapToken(token, *reader, clock, error);
       }));
-  self->controllers_ = std::make_unique<TokenControllers>(*self->service_account_tokens_,
-                                                          self->reader_, clock, options.ca_pem);
+  self->controllers_ = std::make_unique<BootstrapTokenCleaner>(self->reader_, clock);
   return self;
 }
 

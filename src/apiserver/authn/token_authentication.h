@@ -64,7 +64,7 @@ class TokenAuthentication {
   std::shared_ptr<const ServiceAccountKey> key_;
   std::unique_ptr<ServiceAccountTokens> service_account_tokens_;
   std::unique_ptr<BearerTokenAuthenticator> bearer_;
-  std::unique_ptr<TokenControllers> controllers_;
+  std::unique_ptr<BootstrapTokenCleaner> controllers_;
   TokenRequestOptions token_request_options_;
 };
 

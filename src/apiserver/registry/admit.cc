@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/conversion/conversions.h"
+#include "apiserver/audit/auditor.h"
 #include "apiserver/registry/resource_handler.h"
 #include "apiserver/responses.h"
 
@@ -70,6 +71,9 @@ std::optional<http::Response> ResourceHandler::Admit(const ResourceRequest& targ
     attributes.old_object = &*old_json;
   }
   admission::Outcome outcome = chain->Admit(attributes);
+  for (const auto& [key, value] : outcome.audit_annotations) {
+    audit::AddRequestAnnotation(key, value);
+  }
   for (const auto& warning : outcome.warnings) {
     std::string quoted;
     for (char c : warning) {

@@ -30,6 +30,7 @@
 #include "controllers/job/job.h"
 #include "controllers/manager/client_builder.h"
 #include "controllers/manager/controller_context.h"
+#include "controllers/manager/security_controllers.h"
 #include "controllers/namespace/namespace_controller.h"
 #include "controllers/podautoscaler/horizontal.h"
 #include "controllers/podgc/pod_gc.h"
@@ -71,6 +72,10 @@ const std::vector<std::string>& KnownControllers() {
                                                  "podgc",
                                                  "replicaset",
                                                  "replicationcontroller",
+                                                 "resourcequota",
+                                                 "root-ca-cert-publisher",
+                                                 "serviceaccount",
+                                                 "serviceaccount-token",
                                                  "statefulset",
                                                  "ttl-after-finished"};
   return known;
@@ -147,7 +152,11 @@ struct ControllerManager::State {
     std::unique_ptr<certificates::CertificateControllers> csrs;
     std::unique_ptr<DisruptionController> disruption;
     std::unique_ptr<NamespaceController> namespaces;
+    // The service account, root CA, tokens and quota controllers (security_controllers.h).
+    auto security = SecurityControllers::Create(factory, client, contexts, options, enabled);
+    if (!security.ok()) KLOG_ERROR("{}", security.error().message());
     for (const auto& name : enabled) {
+      if (SecurityControllers::Handles(name)) continue;
       ControllerContext& context = contexts.For(name);
       if (name == "replicaset") {
         replica_sets.push_back(std::make_unique<ReplicaSetController>(
@@ -246,6 +255,7 @@ struct ControllerManager::State {
     if (horizontal) horizontal->Run();
     if (disruption) disruption->Run();
     if (namespaces) namespaces->Run();
+    if (security.ok()) (*security)->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
       std::unique_lock lock(mutex);
@@ -272,6 +282,7 @@ struct ControllerManager::State {
     if (horizontal) horizontal->Stop();
     if (disruption) disruption->Stop();
     if (namespaces) namespaces->Stop();
+    if (security.ok()) (*security)->Stop();
     factory.Shutdown();
   }
 

@@ -45,6 +45,12 @@ struct ControllerManagerOptions {
   podautoscaler::HorizontalControllerOptions horizontal_pod_autoscaler;
   // csrsigning's CA and --cluster-signing-duration (`kpp server` passes the cluster CA).
   certificates::CsrSigningOptions csr_signing;
+  // --service-account-private-key-file: the key the tokens controller ("serviceaccount-token")
+  // signs secret-based tokens with; without it that controller does not run, as upstream.
+  std::string service_account_private_key_file;
+  // --root-ca-file: published as kube-root-ca.crt and put in token secrets; empty: the CA of
+  // client_config.
+  std::string root_ca_file;
   // /healthz; port 0 picks a free one, a negative port serves none.
   std::string bind_address = "127.0.0.1";
   int secure_port = 10257;

@@ -46,10 +46,17 @@ ResourceQuotaController::ResourceQuotaController(Call call,
                                                  const apiserver::admission::Reader& reader,
                                                  Clock& clock,
                                                  ResourceQuotaControllerOptions options)
-    : call_(std::move(call)),
-      reader_(reader),
+    : ResourceQuotaController(client::rest::NewLoopbackClient(std::move(call), UserAgent()), reader,
+                              clock, options) {}
+
+ResourceQuotaController::ResourceQuotaController(std::shared_ptr<client::rest::RestClient> client,
+                                                 const apiserver::admission::Reader& reader,
+                                                 Clock& clock,
+                                                 ResourceQuotaControllerOptions options)
+    : reader_(reader),
       clock_(clock),
       options_(options),
+      client_(std::move(client)),
       workers_(queue_, [this](const std::string& key) { return SyncKey(key); },
                {.what = "syncing resource quota"}) {}
 
@@ -58,7 +65,6 @@ ResourceQuotaController::~ResourceQuotaController() {
 }
 
 void ResourceQuotaController::Start() {
-  client_ = client::rest::NewLoopbackClient(call_, UserAgent());
   const auto& kind = *StoredKind("", "resourcequotas");
   auto informer =
       std::make_unique<client::informers::SharedInformer>(client::DynamicResource(client_, kind));
@@ -146,13 +152,6 @@ void ResourceQuotaController::WatchResource(const api::KindInfo& kind) {
   informer->Run();
 }
 
-http::Response ResourceQuotaController::Send(std::string method, std::string path,
-                                             std::string body) const {
-  auto request = http::Request::LocalJson(std::move(method), std::move(path), std::move(body));
-  request.headers.push_back({"User-Agent", UserAgent()});
-  return call_(request);
-}
-
 KeySyncResult ResourceQuotaController::SyncKey(const std::string& key) {
   const auto object = quotas_ != nullptr ? quotas_->store().Get(key) : nullptr;
   if (object == nullptr) {
@@ -213,13 +212,13 @@ KeySyncResult ResourceQuotaController::Sync(boost::json::object item) {
   new_status["used"] = quota::ToJson(*used);
   item["apiVersion"] = "v1";
   item["kind"] = "ResourceQuota";
-  const auto updated =
-      Send("PUT", fmt::format("/api/v1/namespaces/{}/resourcequotas/{}/status", namespace_, name),
-           boost::json::serialize(item));
-  if (updated.status != 200) {
+  client::rest::Request update;
+  update.method = "PUT";
+  update.path = fmt::format("/api/v1/namespaces/{}/resourcequotas/{}/status", namespace_, name);
+  update.body = boost::json::serialize(item);
+  if (auto updated = client_->Do(update); !updated.ok()) {
     // A conflict: admission charged the quota meanwhile; the informer brings the new version.
-    return Status(Error(ErrorCode::kConflict, fmt::format("status update answered {}: {}",
-                                                          updated.status, updated.body)));
+    return Status(std::move(updated).error().WithContext("status update"));
   }
   return Ok();
 }

@@ -1,13 +1,13 @@
 // Upstream's ResourceQuota controller: keeps every quota's status.hard equal to spec.hard and
 // status.used equal to what the objects in its namespace use now (so deleted or finished pods
-// give their share back; admission only ever charges). It follows shared informers over the
-// API server's loopback: a quota is synced when it changes, when an object of a resource it
-// counts is added or deleted in its namespace (or a pod, service or claim changes), and every
-// 5 minutes (upstream's full resync). Informers of counted resources start when a quota first
-// names them. Usage is read through an admission Reader (the store); the status is written with
-// the quota's resourceVersion, so a status that changed meanwhile (a charge by admission) is
-// recomputed instead of overwritten; usage goes down only when two syncs a second apart agree
-// on it (a charged object may still be on its way to the store).
+// give their share back; admission only ever charges). It runs in the controller manager as
+// resourcequota-controller and follows informers of its own: a quota is synced when it changes,
+// when an object of a resource it counts is added or deleted in its namespace (or a pod, service or
+// claim changes), and every 5 minutes (upstream's full resync). Informers of counted resources
+// start when a quota first names them. Usage is read through an admission Reader (lists from the
+// API server); the status is written with the quota's resourceVersion, so a status that changed
+// meanwhile (a charge by admission) is recomputed instead of overwritten; usage goes down only when
+// two syncs a second apart agree on it (a charged object may still be on its way to the store).
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -40,7 +40,12 @@ struct ResourceQuotaControllerOptions {
 class ResourceQuotaController {
  public:
   using Call = std::function<http::Response(const http::Request&)>;
-  // `reader` and `clock` must outlive the controller.
+  // `reader` and `clock` must outlive the controller. The controller manager's: `client` under
+  // the controller's identity (resourcequota-controller), `reader` listing through it.
+  ResourceQuotaController(std::shared_ptr<client::rest::RestClient> client,
+                          const apiserver::admission::Reader& reader, Clock& clock,
+                          ResourceQuotaControllerOptions options = {});
+  // Over an in-process call (tests).
   ResourceQuotaController(Call call, const apiserver::admission::Reader& reader, Clock& clock,
                           ResourceQuotaControllerOptions options = {});
   ~ResourceQuotaController();
@@ -56,14 +61,12 @@ class ResourceQuotaController {
   KeySyncResult Sync(boost::json::object quota);
 
  private:
-  http::Response Send(std::string method, std::string path, std::string body = "") const;
   KeySyncResult SyncKey(const std::string& key);
   void EnqueueNamespace(const std::string& ns);
   // Starts an informer for every resource `quota` counts that has none yet.
   void WatchCountedResources(const api::Object& quota);
   void WatchResource(const api::KindInfo& kind);
 
-  Call call_;
   const apiserver::admission::Reader& reader_;
   Clock& clock_;
   ResourceQuotaControllerOptions options_;

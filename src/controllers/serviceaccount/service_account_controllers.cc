@@ -5,9 +5,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "api/core/v1/codec.h"
+#include "base/encoding.h"
 #include "base/log.h"
-#include "base/version.h"
-#include "client/rest/loopback_transport.h"
+#include "client/rest/errors.h"
+#include "client/rest/resource.h"
 
 namespace kpp::controllers {
 namespace {
@@ -22,135 +24,291 @@ constexpr std::string_view kRootCaDescription =
     "Contains a CA bundle that can be used to verify the kube-apiserver when using internal "
     "endpoints such as the internal service IP or kubernetes.default.svc. No other usage is "
     "guaranteed across distributions of Kubernetes clusters.";
+constexpr std::string_view kTokenSecretType = "kubernetes.io/service-account-token";
+constexpr std::string_view kServiceAccountNameAnnotation = "kubernetes.io/service-account.name";
+constexpr std::string_view kServiceAccountUidAnnotation = "kubernetes.io/service-account.uid";
 
-std::string UserAgent() {
-  return fmt::format("kube-controller-manager/{} (linux/amd64) kubernetes/kpp",
-                     KubernetesGitVersion());
+std::optional<boost::json::object> JsonOf(const ObjectRef& object) {
+  if (object == nullptr) return std::nullopt;
+  boost::system::error_code error;
+  auto value = boost::json::parse(object->ToJson(), error);
+  if (error || !value.is_object()) return std::nullopt;
+  return std::move(value.as_object());
 }
 
-const api::KindInfo& CoreKind(std::string_view plural) {
-  for (const auto& kind : api::AllKinds()) {
-    if (kind.group.empty() && kind.plural == plural) return kind;
+// A string at a path of keys; empty when absent.
+std::string StringAt(const boost::json::object& object,
+                     std::initializer_list<std::string_view> path) {
+  const boost::json::object* current = &object;
+  const boost::json::value* value = nullptr;
+  for (auto key : path) {
+    if (current == nullptr) return "";
+    value = current->if_contains(key);
+    if (value == nullptr) return "";
+    current = value->is_object() ? &value->get_object() : nullptr;
   }
-  std::abort();  // the core kinds are compiled in
+  return value != nullptr && value->is_string() ? std::string(value->get_string()) : "";
 }
 
-// An informer of `plural` (only the objects named `name` when it is not empty).
-std::unique_ptr<SharedInformer> NewInformer(std::shared_ptr<client::rest::RestClient> client,
-                                            std::string_view plural, std::string_view name) {
-  client::informers::InformerOptions options;
-  if (!name.empty()) options.selectors.field_selector = fmt::format("metadata.name={}", name);
-  return std::make_unique<SharedInformer>(
-      client::DynamicResource(std::move(client), CoreKind(plural)), std::move(options));
+Status Write(client::rest::RestClient& client, std::string method, std::string path,
+             std::string body) {
+  client::rest::Request request;
+  request.method = std::move(method);
+  request.path = std::move(path);
+  request.body = std::move(body);
+  auto answer = client.Do(request);
+  if (!answer.ok()) return std::move(answer).error();
+  return Ok();
 }
 
-// The ca.crt of a kube-root-ca.crt config map.
-std::string PublishedCa(const api::Object& config_map) {
-  boost::system::error_code ec;
-  auto value = boost::json::parse(config_map.ToJson(), ec);
-  if (ec || !value.is_object()) return "";
-  const auto* data = value.as_object().if_contains("data");
-  if (data == nullptr || !data->is_object()) return "";
-  const auto* ca = data->as_object().if_contains("ca.crt");
-  return ca != nullptr && ca->is_string() ? std::string(ca->as_string()) : "";
+bool Active(const SharedInformer& namespaces, const std::string& name) {
+  const auto ns = namespaces.store().Get(name);
+  // A terminating namespace takes no new content.
+  return ns != nullptr && !ns->metadata().deletion_timestamp;
+}
+
+// A namespace's key when the object in it goes or changes.
+auto OwnerEnqueuer(client::workqueue::RateLimitingQueue& queue) {
+  return [&queue](const ObjectRef& object) { queue.Add(object->metadata().namespace_); };
+}
+
+void EnqueueNamespaces(SharedInformer& namespaces, client::workqueue::RateLimitingQueue& queue) {
+  namespaces.AddEventHandler(
+      {.on_add = [&queue](const ObjectRef& object, bool) { queue.Add(object->metadata().name); },
+       .on_update = [&queue](const ObjectRef&,
+                             const ObjectRef& object) { queue.Add(object->metadata().name); }});
 }
 
 }  // namespace
 
-ServiceAccountControllers::ServiceAccountControllers(Call call, std::string ca_pem)
-    : call_(std::move(call)),
-      ca_pem_(std::move(ca_pem)),
+ServiceAccountsController::ServiceAccountsController(
+    client::informers::SharedInformerFactory& factory,
+    std::shared_ptr<client::rest::RestClient> client)
+    : client_(std::move(client)),
+      namespaces_(factory.InformerFor<api::core::v1::Namespace>()),
+      accounts_(factory.InformerFor<api::core::v1::ServiceAccount>()),
       workers_(queue_, [this](const std::string& name) { return SyncNamespace(name); },
-               {.what = "service accounts and root CA of namespace"}) {}
+               {.what = "default service account of namespace"}) {
+  EnqueueNamespaces(namespaces_, queue_);
+  accounts_.AddEventHandler(
+      {.on_delete = [enqueue = OwnerEnqueuer(queue_)](const DeletedObject& deleted) {
+        if (deleted.object && deleted.object->metadata().name == kDefaultServiceAccount) {
+          enqueue(deleted.object);
+        }
+      }});
+}
 
-ServiceAccountControllers::~ServiceAccountControllers() {
+ServiceAccountsController::~ServiceAccountsController() {
   Stop();
 }
 
-void ServiceAccountControllers::Start() {
-  auto client = client::rest::NewLoopbackClient(call_, UserAgent());
-  namespaces_ = NewInformer(client, "namespaces", "");
-  accounts_ = NewInformer(client, "serviceaccounts", kDefaultServiceAccount);
-  config_maps_ = NewInformer(client, "configmaps", kRootCaConfigMap);
-  auto enqueue_namespace = [this](const ObjectRef& object) { queue_.Add(object->metadata().name); };
-  namespaces_->AddEventHandler(
-      {.on_add = [enqueue_namespace](const ObjectRef& object, bool) { enqueue_namespace(object); },
-       .on_update = [enqueue_namespace](const ObjectRef&,
-                                        const ObjectRef& object) { enqueue_namespace(object); }});
-  // What lives in a namespace brings its namespace back when it goes or changes.
-  auto enqueue_owner = [this](const ObjectRef& object) {
-    queue_.Add(object->metadata().namespace_);
-  };
-  accounts_->AddEventHandler({.on_delete = [enqueue_owner](const DeletedObject& deleted) {
-    if (deleted.object) enqueue_owner(deleted.object);
-  }});
-  config_maps_->AddEventHandler(
-      {.on_update = [enqueue_owner](const ObjectRef&,
-                                    const ObjectRef& object) { enqueue_owner(object); },
-       .on_delete =
-           [enqueue_owner](const DeletedObject& deleted) {
-             if (deleted.object) enqueue_owner(deleted.object);
-           }});
-  for (auto* informer : {namespaces_.get(), accounts_.get(), config_maps_.get()})
-    informer->Run();
-  // A sync before the caches hold the namespace's account would create it again (a harmless
-  // 409, but a wasted request per namespace at every start).
-  client::informers::WaitForCacheSync({accounts_.get(), config_maps_.get()},
-                                      std::chrono::seconds(10));
+void ServiceAccountsController::Run() {
   workers_.Start(2);
 }
 
-void ServiceAccountControllers::Stop() {
+void ServiceAccountsController::Stop() {
   workers_.Stop();
-  client::rest::StopInformers({namespaces_.get(), accounts_.get(), config_maps_.get()});
 }
 
-http::Response ServiceAccountControllers::Send(std::string method, std::string path,
-                                               std::string body) const {
-  auto request = http::Request::LocalJson(std::move(method), std::move(path), std::move(body));
-  if (request.method == "PATCH") request.headers.front().value = "application/merge-patch+json";
-  // managedFields name the writer by its agent, as upstream's controller manager's writes.
-  request.headers.push_back({"User-Agent", UserAgent()});
-  return call_(request);
+Status ServiceAccountsController::SyncNamespace(const std::string& name) {
+  if (!Active(namespaces_, name)) return Ok();
+  if (accounts_.store().Get(fmt::format("{}/{}", name, kDefaultServiceAccount)) != nullptr) {
+    return Ok();
+  }
+  auto created =
+      Write(*client_, "POST", fmt::format("/api/v1/namespaces/{}/serviceaccounts", name),
+            R"({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"default"}})");
+  if (!created.ok() && !client::IsAlreadyExists(created.error())) {
+    // A namespace being deleted meanwhile refuses new content: nothing to retry.
+    if (client::IsForbidden(created.error()) && !Active(namespaces_, name)) return Ok();
+    return std::move(created).error().WithContext("creating the default service account");
+  }
+  return Ok();
 }
 
-Status ServiceAccountControllers::SyncNamespace(const std::string& name) {
-  const auto ns = namespaces_->store().Get(name);
-  // A terminating namespace takes no new content.
-  if (ns == nullptr || ns->metadata().deletion_timestamp) return Ok();
-  std::optional<Error> failed;
-  auto check = [&](const http::Response& answer, std::string_view what) {
-    if (answer.status < 300 || answer.status == 409) return;
-    KLOG_V(2, "{} in {}: {}", what, name, answer.body);
-    if (!failed)
-      failed = Error(ErrorCode::kInternalError, fmt::format("{}: {}", what, answer.status));
+RootCaCertPublisher::RootCaCertPublisher(client::informers::SharedInformerFactory& factory,
+                                         std::shared_ptr<client::rest::RestClient> client,
+                                         std::string ca_pem)
+    : client_(std::move(client)),
+      ca_pem_(std::move(ca_pem)),
+      namespaces_(factory.InformerFor<api::core::v1::Namespace>()),
+      config_maps_(factory.InformerFor<api::core::v1::ConfigMap>()),
+      workers_(queue_, [this](const std::string& name) { return SyncNamespace(name); },
+               {.what = "root CA of namespace"}) {
+  EnqueueNamespaces(namespaces_, queue_);
+  auto enqueue = OwnerEnqueuer(queue_);
+  auto ours = [](const ObjectRef& object) { return object->metadata().name == kRootCaConfigMap; };
+  config_maps_.AddEventHandler({.on_update =
+                                    [enqueue, ours](const ObjectRef&, const ObjectRef& object) {
+                                      if (ours(object)) enqueue(object);
+                                    },
+                                .on_delete =
+                                    [enqueue, ours](const DeletedObject& deleted) {
+                                      if (deleted.object && ours(deleted.object))
+                                        enqueue(deleted.object);
+                                    }});
+}
+
+RootCaCertPublisher::~RootCaCertPublisher() {
+  Stop();
+}
+
+void RootCaCertPublisher::Run() {
+  workers_.Start(2);
+}
+
+void RootCaCertPublisher::Stop() {
+  workers_.Stop();
+}
+
+Status RootCaCertPublisher::SyncNamespace(const std::string& name) {
+  if (!Active(namespaces_, name)) return Ok();
+  auto published = JsonOf(config_maps_.store().Get(fmt::format("{}/{}", name, kRootCaConfigMap)));
+  const auto write = [&]() -> Status {
+    if (!published) {
+      boost::json::object config_map{
+          {"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata",
+           boost::json::object{{"name", kRootCaConfigMap},
+                               {"annotations", boost::json::object{{"kubernetes.io/description",
+                                                                    kRootCaDescription}}}}},
+          {"data", boost::json::object{{"ca.crt", ca_pem_}}}};
+      return Write(*client_, "POST", fmt::format("/api/v1/namespaces/{}/configmaps", name),
+                   boost::json::serialize(config_map));
+    }
+    if (StringAt(*published, {"data", "ca.crt"}) == ca_pem_) return Ok();
+    // Someone changed it, or the CA changed: the data goes back to the cluster's CA (an update
+    // with the version read, as upstream's: a concurrent change brings the map back).
+    boost::json::object& config_map = *published;
+    config_map["data"] = boost::json::object{{"ca.crt", ca_pem_}};
+    config_map["apiVersion"] = "v1";
+    config_map["kind"] = "ConfigMap";
+    return Write(*client_, "PUT",
+                 fmt::format("/api/v1/namespaces/{}/configmaps/{}", name, kRootCaConfigMap),
+                 boost::json::serialize(config_map));
   };
-  if (accounts_->store().Get(fmt::format("{}/{}", name, kDefaultServiceAccount)) == nullptr) {
-    check(Send("POST", fmt::format("/api/v1/namespaces/{}/serviceaccounts", name),
-               R"({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"default"}})"),
-          "creating the default service account");
+  auto written = write();
+  if (!written.ok() && !client::IsAlreadyExists(written.error()) &&
+      !client::IsConflict(written.error())) {
+    if (client::IsForbidden(written.error()) && !Active(namespaces_, name)) return Ok();
+    return std::move(written).error().WithContext(fmt::format("publishing {}", kRootCaConfigMap));
   }
-  const auto published = config_maps_->store().Get(fmt::format("{}/{}", name, kRootCaConfigMap));
-  if (published == nullptr) {
-    boost::json::object config_map{
-        {"apiVersion", "v1"},
-        {"kind", "ConfigMap"},
-        {"metadata",
-         boost::json::object{{"name", kRootCaConfigMap},
-                             {"annotations", boost::json::object{{"kubernetes.io/description",
-                                                                  kRootCaDescription}}}}},
-        {"data", boost::json::object{{"ca.crt", ca_pem_}}}};
-    check(Send("POST", fmt::format("/api/v1/namespaces/{}/configmaps", name),
-               boost::json::serialize(config_map)),
-          fmt::format("publishing {}", kRootCaConfigMap));
-  } else if (PublishedCa(*published) != ca_pem_) {
-    // Someone changed it, or the CA changed: the data goes back to the cluster's CA.
-    check(Send("PATCH", fmt::format("/api/v1/namespaces/{}/configmaps/{}", name, kRootCaConfigMap),
-               boost::json::serialize(
-                   boost::json::object{{"data", boost::json::object{{"ca.crt", ca_pem_}}}})),
-          fmt::format("repairing {}", kRootCaConfigMap));
+  return Ok();
+}
+
+TokensController::TokensController(client::informers::SharedInformerFactory& factory,
+                                   std::shared_ptr<client::rest::RestClient> client,
+                                   IssueToken issue, std::string ca_pem)
+    : client_(std::move(client)),
+      issue_(std::move(issue)),
+      ca_pem_(std::move(ca_pem)),
+      secrets_(factory.InformerFor<api::core::v1::Secret>()),
+      accounts_(factory.InformerFor<api::core::v1::ServiceAccount>()),
+      workers_(queue_, [this](const std::string& key) { return SyncTokenSecret(key); },
+               {.what = "token secret"}) {
+  auto enqueue_token = [this](const ObjectRef& object) {
+    auto json = JsonOf(object);
+    if (!json || StringAt(*json, {"type"}) != kTokenSecretType) return;
+    queue_.Add(fmt::format("{}/{}", object->metadata().namespace_, object->metadata().name));
+  };
+  secrets_.AddEventHandler(
+      {.on_add = [enqueue_token](const ObjectRef& object, bool) { enqueue_token(object); },
+       .on_update = [enqueue_token](const ObjectRef&,
+                                    const ObjectRef& object) { enqueue_token(object); }});
+  accounts_.AddEventHandler({.on_delete = [this](const DeletedObject& deleted) {
+    if (deleted.object) {
+      EnqueueTokensOf(deleted.object->metadata().namespace_, deleted.object->metadata().name);
+    }
+  }});
+}
+
+TokensController::~TokensController() {
+  Stop();
+}
+
+void TokensController::Run() {
+  workers_.Start(2);
+}
+
+void TokensController::Stop() {
+  workers_.Stop();
+}
+
+void TokensController::EnqueueTokensOf(const std::string& ns, const std::string& account_name) {
+  for (const auto& object : secrets_.store().List()) {
+    const auto& metadata = object->metadata();
+    if (metadata.namespace_ != ns) continue;
+    auto found = metadata.annotations.find(std::string(kServiceAccountNameAnnotation));
+    if (found != metadata.annotations.end() && found->second == account_name) {
+      queue_.Add(fmt::format("{}/{}", ns, metadata.name));
+    }
   }
-  if (failed) return *failed;
+}
+
+Status TokensController::SyncTokenSecret(const std::string& key) {
+  auto cached = JsonOf(secrets_.store().Get(key));
+  if (!cached || StringAt(*cached, {"type"}) != kTokenSecretType) return Ok();
+  boost::json::object secret = std::move(*cached);
+  const std::string ns = StringAt(secret, {"metadata", "namespace"});
+  const std::string name = StringAt(secret, {"metadata", "name"});
+  if (!StringAt(secret, {"metadata", "deletionTimestamp"}).empty()) return Ok();
+  const std::string account_name =
+      StringAt(secret, {"metadata", "annotations", kServiceAccountNameAnnotation});
+  const std::string wanted_uid =
+      StringAt(secret, {"metadata", "annotations", kServiceAccountUidAnnotation});
+  if (account_name.empty()) return Ok();
+  const std::string secret_path = fmt::format("/api/v1/namespaces/{}/secrets/{}", ns, name);
+  // Read from the server, not a cache: a secret made right after its account must not be
+  // taken for an orphan.
+  client::rest::Request get;
+  get.path = fmt::format("/api/v1/namespaces/{}/serviceaccounts/{}", ns, account_name);
+  auto read = client_->Do(get);
+  if (!read.ok() && !client::IsNotFound(read.error())) return std::move(read).error();
+  std::string account_uid;
+  if (read.ok()) {
+    boost::system::error_code error;
+    auto account = boost::json::parse(read->body, error);
+    if (!error && account.is_object())
+      account_uid = StringAt(account.as_object(), {"metadata", "uid"});
+  }
+  if (!read.ok() || (!wanted_uid.empty() && wanted_uid != account_uid)) {
+    // The token's service account is gone (or was replaced): so is the token, as upstream's.
+    auto deleted = Write(*client_, "DELETE", secret_path, "");
+    KLOG_INFO("deleted token secret {}/{}: service account {} is gone ({})", ns, name, account_name,
+              deleted.ok() ? "ok" : deleted.error().message());
+    return Ok();
+  }
+  auto& data = secret["data"];
+  if (!data.is_object()) data = boost::json::object();
+  auto& fields = data.as_object();
+  const std::string ca = Base64Encode(ca_pem_);
+  const std::string namespace_data = Base64Encode(ns);
+  const bool needs_token = StringAt(fields, {"token"}).empty();
+  const bool needs_ca = !ca_pem_.empty() && StringAt(fields, {"ca.crt"}) != ca;
+  const bool needs_namespace = StringAt(fields, {"namespace"}) != namespace_data;
+  if (!needs_token && !needs_ca && !needs_namespace) return Ok();
+  if (needs_token) {
+    auto token = issue_(ns, account_name, account_uid, name);
+    if (!token.ok()) {
+      KLOG_WARNING("token secret {}/{}: {}", ns, name, token.error().message());
+      return Ok();
+    }
+    fields["token"] = Base64Encode(*token);
+  }
+  if (needs_ca) fields["ca.crt"] = ca;
+  if (needs_namespace) fields["namespace"] = namespace_data;
+  auto& annotations = secret["metadata"].as_object()["annotations"];
+  if (annotations.is_object()) annotations.as_object()[kServiceAccountUidAnnotation] = account_uid;
+  secret["kind"] = "Secret";
+  secret["apiVersion"] = "v1";
+  // The resourceVersion read makes this a compare-and-swap: a concurrent write wins, and its
+  // event brings the secret back.
+  auto updated = Write(*client_, "PUT", secret_path, boost::json::serialize(secret));
+  if (!updated.ok() && !client::IsConflict(updated.error()) &&
+      !client::IsNotFound(updated.error())) {
+    return std::move(updated).error().WithContext(fmt::format("update of {}/{}", ns, name));
+  }
   return Ok();
 }
 

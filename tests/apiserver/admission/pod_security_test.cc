@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <map>
 
+#include "apiserver/admission/admission_config.h"
 #include "apiserver/admission/fake_reader.h"
 
 namespace kpp::apiserver::admission {
@@ -165,7 +167,8 @@ class PodSecurityPluginTest : public ::testing::Test {
                 "{\"metadata\":{\"name\":\"" + name + "\",\"labels\":" + labels + "}}");
   }
   std::optional<Rejection> Run(std::string group, std::string resource, std::string namespace_,
-                               std::string name, std::string json) {
+                               std::string name, std::string json,
+                               const PodSecurityConfig& config = {}, std::string user = "alice") {
     object_ = boost::json::parse(json).as_object();
     Attributes attributes;
     attributes.group = std::move(group);
@@ -173,13 +176,20 @@ class PodSecurityPluginTest : public ::testing::Test {
     attributes.namespace_ = std::move(namespace_);
     attributes.name = std::move(name);
     attributes.object = &object_;
+    attributes.user.name = std::move(user);
     warnings_.clear();
+    annotations_.clear();
     Context context{reader_, RealClock(), warnings_};
-    return PodSecurity().Validate(attributes, context);
+    context.audit_annotations = &annotations_;
+    return PodSecurity(config).Validate(attributes, context);
+  }
+  std::map<std::string, std::string> Annotations() const {
+    return {annotations_.begin(), annotations_.end()};
   }
   FakeReader reader_;
   boost::json::object object_;
   std::vector<std::string> warnings_;
+  std::vector<std::pair<std::string, std::string>> annotations_;
 };
 
 TEST_F(PodSecurityPluginTest, EnforceRefusesWarnWarnsTemplatesOnlyWarn) {
@@ -322,6 +332,115 @@ TEST_F(PodSecurityPluginTest, PodUpdatesAreCheckedWhenTheyChangeImagesOrContaine
       "spec":{"containers":[{"name":"c","image":"a"}]}})"));
   EXPECT_TRUE(
       update(R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"b"}]}})"));
+}
+
+TEST_F(PodSecurityPluginTest, AuditViolationsAndTheEnforcedPolicyGoToTheAuditEvent) {
+  Namespace("audited", R"({"pod-security.kubernetes.io/audit":"restricted",
+                          "pod-security.kubernetes.io/enforce":"baseline"})");
+  Namespace("open", "{}");
+  const std::string plain = R"({"spec":{"containers":[{"name":"c","image":"nginx"}]}})";
+  EXPECT_FALSE(Run("", "pods", "audited", "p", plain));
+  EXPECT_TRUE(warnings_.empty());
+  EXPECT_EQ(Annotations(),
+            (std::map<std::string, std::string>{
+                {"pod-security.kubernetes.io/enforce-policy", "baseline:latest"},
+                {"pod-security.kubernetes.io/audit-violations",
+                 "would violate PodSecurity \"restricted:latest\": allowPrivilegeEscalation != "
+                 "false (container \"c\" must set securityContext.allowPrivilegeEscalation=false), "
+                 "unrestricted capabilities (container \"c\" must set "
+                 "securityContext.capabilities.drop=[\"ALL\"]), runAsNonRoot != true (pod or "
+                 "container \"c\" must set securityContext.runAsNonRoot=true), seccompProfile "
+                 "(pod or container \"c\" must set securityContext.seccompProfile.type to "
+                 "\"RuntimeDefault\" or \"Localhost\")"}}));
+  // Templates: audited, never enforced.
+  EXPECT_FALSE(Run("apps", "deployments", "audited", "d",
+                   R"({"spec":{"template":{"spec":{"containers":[{"name":"c"}]}}}})"));
+  EXPECT_FALSE(Annotations().contains("pod-security.kubernetes.io/enforce-policy"));
+  EXPECT_TRUE(Annotations().contains("pod-security.kubernetes.io/audit-violations"));
+  // A fully privileged namespace is not evaluated.
+  EXPECT_FALSE(Run("", "pods", "open", "p", plain));
+  EXPECT_TRUE(annotations_.empty());
+  // Invalid labels: the error too.
+  Namespace("typo", R"({"pod-security.kubernetes.io/audit":"strict"})");
+  EXPECT_FALSE(Run("", "pods", "typo", "p", plain));
+  EXPECT_EQ(Annotations()["pod-security.kubernetes.io/error"],
+            "Failed to parse policy: metadata.labels[pod-security.kubernetes.io/audit]: Invalid "
+            "value: \"strict\": must be one of privileged, baseline, restricted");
+}
+
+TEST_F(PodSecurityPluginTest, ConfigurationDefaultsAndExemptions) {
+  Namespace("plain", "{}");
+  Namespace("tooling", R"({"pod-security.kubernetes.io/enforce":"restricted"})");
+  PodSecurityConfig config;
+  config.enforce = {PodSecurityLevel::kBaseline, "latest"};
+  config.warn = {PodSecurityLevel::kRestricted, "v1.30"};
+  config.exempt_usernames = {"bob"};
+  config.exempt_namespaces = {"tooling"};
+  config.exempt_runtime_classes = {"kata"};
+  const std::string privileged =
+      R"({"spec":{"containers":[{"name":"c","securityContext":{"privileged":true}}]}})";
+  auto refused = Run("", "pods", "plain", "p", privileged, config);
+  ASSERT_TRUE(refused);
+  EXPECT_NE(refused->error.message().find("violates PodSecurity \"baseline:latest\""),
+            std::string::npos);
+  EXPECT_FALSE(Run("", "pods", "plain", "p", R"({"spec":{"containers":[{"name":"c"}]}})", config));
+  ASSERT_EQ(warnings_.size(), 1u);
+  EXPECT_TRUE(warnings_[0].starts_with("would violate PodSecurity \"restricted:v1.30\": "));
+
+  EXPECT_FALSE(Run("", "pods", "tooling", "p", privileged, config));
+  EXPECT_EQ(
+      Annotations(),
+      (std::map<std::string, std::string>{{"pod-security.kubernetes.io/exempt", "namespace"}}));
+  EXPECT_FALSE(Run("", "pods", "plain", "p", privileged, config, "bob"));
+  EXPECT_EQ(Annotations()["pod-security.kubernetes.io/exempt"], "user");
+  EXPECT_FALSE(Run("", "pods", "plain", "p",
+                   R"({"spec":{"runtimeClassName":"kata",
+                       "containers":[{"name":"c","securityContext":{"privileged":true}}]}})",
+                   config));
+  EXPECT_EQ(Annotations()["pod-security.kubernetes.io/exempt"], "runtimeClass");
+}
+
+TEST(PodSecurityConfigTest, ParsesAndValidatesAsUpstream) {
+  const auto parse = [](std::string_view body) {
+    return ParseAdmissionConfiguration(
+        std::string("apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\n"
+                    "plugins:\n- name: PodSecurity\n  configuration:\n"
+                    "    apiVersion: pod-security.admission.config.k8s.io/v1\n"
+                    "    kind: PodSecurityConfiguration\n") +
+            std::string(body),
+        ".");
+  };
+  auto config = parse(
+      "    defaults:\n      enforce: restricted\n      audit-version: v1.25\n"
+      "    exemptions:\n      usernames: [bob]\n      namespaces: [kube-system]\n");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->pod_security.enforce.level, PodSecurityLevel::kRestricted);
+  EXPECT_EQ(config->pod_security.audit.level, PodSecurityLevel::kPrivileged);
+  EXPECT_EQ(config->pod_security.audit.version, "v1.25");
+  EXPECT_EQ(config->pod_security.exempt_usernames, std::vector<std::string>{"bob"});
+  EXPECT_EQ(config->pod_security.exempt_namespaces, std::vector<std::string>{"kube-system"});
+
+  auto bad_level = parse("    defaults:\n      warn: strict\n");
+  ASSERT_FALSE(bad_level.ok());
+  EXPECT_EQ(bad_level.error().message(),
+            "couldn't init admission plugin \"PodSecurity\": defaults.warn: Invalid value: "
+            "\"strict\": must be one of privileged, baseline, restricted");
+  auto unknown = parse("    exemptions:\n      users: [bob]\n");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message().find("unknown field \"exemptions.users\""),
+            std::string::npos);
+  auto empty_user = parse("    exemptions:\n      usernames: [\"\"]\n");
+  ASSERT_FALSE(empty_user.ok());
+  EXPECT_NE(empty_user.error().message().find(
+                "exemptions.usernames[0]: Invalid value: \"\": username must not be empty"),
+            std::string::npos);
+  // Other plugins' entries are not read; no PodSecurity entry gives the defaults.
+  auto others = ParseAdmissionConfiguration(
+      "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n"
+      "- name: EventRateLimit\n  path: eventconfig.yaml\n",
+      ".");
+  ASSERT_TRUE(others.ok());
+  EXPECT_EQ(others->pod_security.enforce.level, PodSecurityLevel::kPrivileged);
 }
 
 }  // namespace
