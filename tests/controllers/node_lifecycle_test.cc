@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 
 #include "fakes.h"
@@ -32,6 +33,9 @@ class FakeNodeLifecycleClient final : public NodeLifecycleClient {
                         const std::string& patch) override {
     actions.push_back("patch pod status " + ns + "/" + name);
     pod_patches.push_back(boost::json::parse(patch));
+    if (auto failing = pod_status_errors.find(name); failing != pod_status_errors.end()) {
+      return Error(failing->second, "injected");
+    }
     return Ok();
   }
   Status DeletePod(const std::string& ns, const std::string& name, const std::string&) override {
@@ -42,6 +46,7 @@ class FakeNodeLifecycleClient final : public NodeLifecycleClient {
   std::vector<Node> statuses;
   std::vector<boost::json::value> node_patches;
   std::vector<boost::json::value> pod_patches;
+  std::map<std::string, ErrorCode> pod_status_errors;  // pod name -> error of its status patch
 };
 
 NodePtr MakeNode(const std::string& name, const std::string& ready, int64_t heartbeat,
@@ -406,6 +411,160 @@ TEST(TaintEvictionSyncerTest, DeletesAtOnceOrAfterTolerationSeconds) {
   ASSERT_EQ(events.events.size(), 2u);
   EXPECT_EQ(events.events[0].reason, "TaintManagerEviction");
   EXPECT_EQ(events.events[0].message, "Marking for deletion Pod default/plain");
+}
+
+PodPtr MakePodOn(const std::string& name, const std::string& node, const std::string& ready) {
+  auto pod = std::make_shared<Pod>();
+  pod->metadata.namespace_ = "default";
+  pod->metadata.name = name;
+  pod->metadata.uid = "uid-" + name;
+  pod->spec.node_name = node;
+  api::core::v1::PodCondition scheduled;
+  scheduled.type = "PodScheduled";
+  scheduled.status = "True";
+  pod->status.conditions.push_back(scheduled);
+  if (!ready.empty()) {
+    api::core::v1::PodCondition condition;
+    condition.type = "Ready";
+    condition.status = ready;
+    condition.reason = ready == "False" ? "ContainersNotReady" : "";
+    condition.last_transition_time = api::Time::FromUnixSeconds(10);
+    pod->status.conditions.push_back(condition);
+  }
+  return pod;
+}
+
+TEST(PodsToMarkNotReadyTest, UpstreamSelection) {
+  struct Case {
+    const char* name;
+    std::string node;   // the pod's spec.nodeName
+    std::string ready;  // its Ready condition's status; "" for none
+    bool marked;
+  };
+  const Case cases[] = {
+      {"ready pod on the node", "n1", "True", true},
+      {"ready status unknown", "n1", "Unknown", true},
+      {"already not ready", "n1", "False", false},
+      {"no ready condition yet", "n1", "", false},
+      {"ready pod on another node", "n2", "True", false},
+      {"unscheduled pod", "", "True", false},
+  };
+  const auto now = api::Time::FromUnixSeconds(500);
+  for (const auto& test : cases) {
+    SCOPED_TRACE(test.name);
+    auto pod = MakePodOn("p", test.node, test.ready);
+    auto marks = PodsToMarkNotReady({pod}, "n1", now);
+    ASSERT_EQ(marks.size(), test.marked ? 1u : 0u);
+    if (!test.marked) continue;
+    EXPECT_EQ(marks[0].pod, pod);
+    // Only the Ready condition, turned False now: the patch merges it by type, so its other
+    // fields and the pod's other conditions stay.
+    auto patch = boost::json::parse(marks[0].patch);
+    EXPECT_EQ(patch, boost::json::parse(R"({"status":{"conditions":[{"type":"Ready",)"
+                                        R"("status":"False","lastTransitionTime":")" +
+                                        now.ToString() + R"("}]}})"));
+  }
+}
+
+TEST(MarkPodsNotReadyTest, PatchesAndRecordsNodeNotReadyPerPod) {
+  FakeNodeLifecycleClient client;
+  FakeEvents events;
+  client.pod_status_errors["gone"] = ErrorCode::kNotFound;
+  std::vector<PodPtr> pods = {MakePodOn("a", "n1", "True"), MakePodOn("b", "n1", "False"),
+                              MakePodOn("gone", "n1", "True"), MakePodOn("c", "n2", "True")};
+  ASSERT_TRUE(MarkPodsNotReady(client, events, pods, "n1", api::Time::FromUnixSeconds(9)).ok());
+  EXPECT_EQ(client.actions, (std::vector<std::string>{"patch pod status default/a",
+                                                      "patch pod status default/gone"}));
+  ASSERT_EQ(events.events.size(), 1u) << "none for a pod already deleted";
+  EXPECT_EQ(events.events[0].kind, "Pod");
+  EXPECT_EQ(events.events[0].name, "a");
+  EXPECT_EQ(events.events[0].type, "Warning");
+  EXPECT_EQ(events.events[0].reason, "NodeNotReady");
+  EXPECT_EQ(events.events[0].message, "Node is not ready");
+
+  client.pod_status_errors["a"] = ErrorCode::kInternalError;
+  EXPECT_FALSE(MarkPodsNotReady(client, events, pods, "n1", api::Time::FromUnixSeconds(9)).ok());
+}
+
+TEST(NodeHealthSyncerTest, NodeEventsAndPodsMarkedNotReadyOnceWhenTheNodeGoesUnknown) {
+  FakeNodeLifecycleClient client;
+  FakeEvents events;
+  FakeClock clock;
+  NodeLifecycleOptions options;
+  options.node_monitor_grace_period = std::chrono::seconds(40);
+  NodeHealthSyncer syncer(client, options, clock, &events);
+  std::vector<PodPtr> pods = {MakePodOn("web", "n1", "True"), MakePodOn("idle", "n1", "False"),
+                              MakePodOn("elsewhere", "n2", "True")};
+  std::vector<std::string> asked;
+  auto pods_of = [&](const std::string& node) {
+    asked.push_back(node);
+    return pods;
+  };
+  auto n1 = MakeNode("n1", "True", 50);
+  auto n2 = MakeNode("n2", "True", 50);
+  auto reasons = [&] {
+    std::vector<std::string> out;
+    for (const auto& event : events.events)
+      out.push_back(event.kind + "/" + event.name + " " + event.reason + ": " + event.message);
+    events.events.clear();
+    return out;
+  };
+
+  ASSERT_TRUE(syncer.Monitor({n1, n2}, {}, pods_of).ok());
+  EXPECT_EQ(reasons(), (std::vector<std::string>{
+                           "Node/n1 RegisteredNode: Node n1 event: Registered Node n1 in "
+                           "Controller",
+                           "Node/n2 RegisteredNode: Node n2 event: Registered Node n2 in "
+                           "Controller"}));
+  // n2 keeps posting heartbeats; n1 goes silent past the grace period.
+  clock.Advance(std::chrono::seconds(41));
+  n2 = MakeNode("n2", "True", 90);
+  ASSERT_TRUE(syncer.Monitor({n1, n2}, {}, pods_of).ok());
+  EXPECT_EQ(asked, (std::vector<std::string>{"n1"}));
+  EXPECT_EQ(reasons(),
+            (std::vector<std::string>{"Node/n1 NodeNotReady: Node n1 status is now: NodeNotReady",
+                                      "Pod/web NodeNotReady: Node is not ready"}));
+  EXPECT_EQ(client.actions,
+            (std::vector<std::string>{"update status n1", "patch pod status default/web"}));
+
+  // Already Unknown: no second event nor marking; a node that left gets RemovingNode.
+  client.actions.clear();
+  auto unknown = std::make_shared<const Node>(client.statuses[0]);
+  ASSERT_TRUE(syncer.Monitor({unknown}, {}, pods_of).ok());
+  EXPECT_EQ(asked.size(), 1u);
+  EXPECT_EQ(reasons(),
+            (std::vector<std::string>{
+                "Node/n2 RemovingNode: Node n2 event: Removing Node n2 from Controller"}));
+}
+
+TEST(NodeHealthSyncerTest, FailedMarkingIsRetriedWhileTheNodeStaysNotReady) {
+  FakeNodeLifecycleClient client;
+  FakeEvents events;
+  FakeClock clock;
+  NodeLifecycleOptions options;
+  options.node_monitor_grace_period = std::chrono::seconds(40);
+  NodeHealthSyncer syncer(client, options, clock, &events);
+  std::vector<PodPtr> pods = {MakePodOn("web", "n1", "True")};
+  auto pods_of = [&](const std::string&) { return pods; };
+  ASSERT_TRUE(syncer.Monitor({MakeNode("n1", "True", 50)}, {}, pods_of).ok());
+  clock.Advance(std::chrono::seconds(41));
+  client.pod_status_errors["web"] = ErrorCode::kInternalError;
+  EXPECT_FALSE(syncer.Monitor({MakeNode("n1", "True", 50)}, {}, pods_of).ok());
+  auto unknown = std::make_shared<const Node>(client.statuses[0]);
+
+  auto pod_patches = [&] {
+    auto patches =
+        std::count(client.actions.begin(), client.actions.end(), "patch pod status default/web");
+    client.actions.clear();
+    return patches;
+  };
+  EXPECT_EQ(pod_patches(), 1);
+
+  client.pod_status_errors.clear();
+  ASSERT_TRUE(syncer.Monitor({unknown}, {}, pods_of).ok());
+  EXPECT_EQ(pod_patches(), 1) << "retried";
+  ASSERT_TRUE(syncer.Monitor({unknown}, {}, pods_of).ok());
+  EXPECT_EQ(pod_patches(), 0) << "the retry succeeded";
 }
 
 }  // namespace

@@ -87,6 +87,13 @@ TEST_F(NodeLifecycleE2ETest, KilledNodesGoUnknownGetTaintedAndTheirPodsEvicted) 
            Get({"get", "pod", "plain", "brief", "patient", "-o",
                 "jsonpath={.items[*].status.phase}"}) == "Running Running Running";
   })) << Get({"get", "pods", "-o", "wide"});
+  // The pod tolerating the taint forever is behind a Service: its address is ready.
+  MustRun({"label", "pod", "patient", "app=patient"});
+  MustRun({"create", "service", "clusterip", "patient", "--tcp=80:80"});
+  ASSERT_TRUE(Eventually([&] {
+    return !Get({"get", "endpoints", "patient", "-o", "jsonpath={.subsets[*].addresses[*].ip}"})
+                .empty();
+  })) << Get({"get", "endpoints", "patient", "-o", "yaml"});
   // Alive nodes stay untouched for longer than the grace period.
   std::this_thread::sleep_for(14s);
   EXPECT_EQ(Get({"get", "node", "doomed-0", "-o", "jsonpath={.spec.taints}"}), "");
@@ -111,6 +118,28 @@ TEST_F(NodeLifecycleE2ETest, KilledNodesGoUnknownGetTaintedAndTheirPodsEvicted) 
     const std::string row = Get({"get", "node", "doomed-0", "--no-headers"}, minor);
     EXPECT_NE(row.find("NotReady"), std::string::npos) << minor << ": " << row;
   }
+  // MarkPodsNotReady: the pods on the node are no longer Ready, so the Service's Endpoints list
+  // the patient pod as not ready at once, long before any eviction (it is never evicted).
+  ASSERT_TRUE(Eventually([&] {
+    return Get({"get", "pod", "patient", "-o",
+                "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"}) == "False";
+  })) << Get({"get", "pod", "patient", "-o", "yaml"});
+  ASSERT_TRUE(Eventually([&] {
+    return Get({"get", "endpoints", "patient", "-o", "jsonpath={.subsets[*].addresses[*].ip}"}) ==
+               "" &&
+           !Get({"get", "endpoints", "patient", "-o",
+                 "jsonpath={.subsets[*].notReadyAddresses[*].ip}"})
+                .empty();
+  })) << Get({"get", "endpoints", "patient", "-o", "yaml"});
+  // Upstream's node events: registered when first seen, NodeNotReady on the node and its pods.
+  const std::string events = Get({"get", "events", "-o", "wide"});
+  EXPECT_NE(events.find("Node doomed-0 event: Registered Node doomed-0 in Controller"),
+            std::string::npos)
+      << events;
+  EXPECT_NE(events.find("Node doomed-0 status is now: NodeNotReady"), std::string::npos) << events;
+  EXPECT_NE(Get({"get", "events", "--field-selector", "reason=NodeNotReady"}).find("pod/patient"),
+            std::string::npos)
+      << events;
 
   // The unreachable taints, NoSchedule and NoExecute.
   ASSERT_TRUE(Eventually([&] {
@@ -153,6 +182,10 @@ TEST_F(NodeLifecycleE2ETest, KilledNodesGoUnknownGetTaintedAndTheirPodsEvicted) 
       },
       100s))
       << Get({"get", "pods", "-o", "wide"});
+  EXPECT_NE(Get({"get", "events", "--field-selector", "reason=RemovingNode"})
+                .find("Node doomed-0 event: Removing Node doomed-0 from Controller"),
+            std::string::npos)
+      << Get({"get", "events"});
 }
 
 // TaintNodesByCondition: `kubectl cordon` gives the node upstream's unschedulable NoSchedule

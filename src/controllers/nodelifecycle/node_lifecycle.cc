@@ -152,6 +152,62 @@ bool Tolerates(const api::core::v1::Toleration& toleration, const Taint& taint) 
          toleration.value == taint.value;
 }
 
+std::vector<PodNotReadyMark> PodsToMarkNotReady(const std::vector<PodPtr>& pods,
+                                                const std::string& node_name, api::Time now) {
+  std::vector<PodNotReadyMark> marks;
+  for (const auto& pod : pods) {
+    if (pod->spec.node_name != node_name) continue;
+    for (const auto& condition : pod->status.conditions) {
+      if (condition.type != "Ready") continue;
+      if (condition.status != "False") {
+        // A strategic merge patch merges conditions by type: reason, message and
+        // lastProbeTime of the pod's Ready condition stay, as upstream's copy of it keeps them.
+        boost::json::object ready{
+            {"type", "Ready"}, {"status", "False"}, {"lastTransitionTime", now.ToString()}};
+        marks.push_back(PodNotReadyMark{
+            pod, boost::json::serialize(boost::json::object{
+                     {"status", boost::json::object{
+                                    {"conditions", boost::json::array{std::move(ready)}}}}})});
+      }
+      break;
+    }
+  }
+  return marks;
+}
+
+Status MarkPodsNotReady(NodeLifecycleClient& client, EventSink& events,
+                        const std::vector<PodPtr>& pods, const std::string& node_name,
+                        api::Time now) {
+  std::optional<Error> first_error;
+  for (const auto& mark : PodsToMarkNotReady(pods, node_name, now)) {
+    const auto& metadata = mark.pod->metadata;
+    KLOG_V(2, "node {} not ready: marking pod {}/{} not ready", node_name, metadata.namespace_,
+           metadata.name);
+    auto patched = client.PatchPodStatus(metadata.namespace_, metadata.name, mark.patch);
+    if (!patched.ok()) {
+      if (client::IsNotFound(patched.error())) continue;
+      KLOG_INFO("marking pod {}/{} not ready: {}", metadata.namespace_, metadata.name,
+                patched.error().message());
+      if (!first_error) first_error = std::move(patched).error();
+    }
+    events.Event(ReferenceOf("v1", "Pod", metadata), "Warning", "NodeNotReady",
+                 "Node is not ready");
+  }
+  if (first_error) return *first_error;
+  return Ok();
+}
+
+void NodeHealthSyncer::RecordNodeEvent(const std::string& name, const std::string& uid,
+                                       const std::string& reason, const std::string& message) {
+  if (events_ == nullptr) return;
+  api::core::v1::ObjectReference node;
+  node.api_version = "v1";
+  node.kind = "Node";
+  node.name = name;
+  node.uid = uid;
+  events_->Event(node, "Normal", reason, message);
+}
+
 std::optional<Node> NodeHealthSyncer::CheckHealth(const Node& node, const Lease* lease) {
   const auto now = clock_.Now();
   const auto* ready = FindCondition(node, "Ready");
@@ -277,14 +333,45 @@ bool NodeHealthSyncer::TakeEvictionToken(const std::string& zone, double rate) {
   return true;
 }
 
-Status NodeHealthSyncer::Monitor(
-    const std::vector<NodePtr>& nodes,
-    const std::map<std::string, std::shared_ptr<const Lease>>& leases) {
+Status NodeHealthSyncer::Monitor(const std::vector<NodePtr>& nodes,
+                                 const std::map<std::string, std::shared_ptr<const Lease>>& leases,
+                                 const PodsOfNode& pods_of) {
   std::optional<Error> first_error;
   std::vector<Node> current;
   std::set<std::string> names;
-  for (const auto& node : nodes) {
+  for (const auto& node : nodes)
     names.insert(node->metadata.name);
+  // Upstream's classifyNodes: nodes this controller had not seen, and those it saw that left.
+  for (const auto& node : nodes) {
+    const auto& name = node->metadata.name;
+    if (known_nodes_.contains(name)) continue;
+    known_nodes_[name] = node->metadata.uid;
+    RecordNodeEvent(name, node->metadata.uid, "RegisteredNode",
+                    fmt::format("Node {} event: Registered Node {} in Controller", name, name));
+  }
+  for (auto known = known_nodes_.begin(); known != known_nodes_.end();) {
+    if (names.contains(known->first)) {
+      ++known;
+      continue;
+    }
+    RecordNodeEvent(
+        known->first, known->second, "RemovingNode",
+        fmt::format("Node {} event: Removing Node {} from Controller", known->first, known->first));
+    mark_retries_.erase(known->first);
+    known = known_nodes_.erase(known);
+  }
+  const auto mark_pods = [&](const Node& node) {
+    if (events_ == nullptr || !pods_of) return;
+    auto marked = MarkPodsNotReady(client_, *events_, pods_of(node.metadata.name),
+                                   node.metadata.name, TimeAt(clock_.Now()));
+    if (marked.ok()) {
+      mark_retries_.erase(node.metadata.name);
+    } else {
+      mark_retries_.insert(node.metadata.name);
+      if (!first_error) first_error = std::move(marked).error();
+    }
+  };
+  for (const auto& node : nodes) {
     auto lease = leases.find(node->metadata.name);
     auto updated = CheckHealth(*node, lease == leases.end() ? nullptr : lease->second.get());
     if (updated) {
@@ -294,9 +381,25 @@ Status NodeHealthSyncer::Monitor(
         current.push_back(*node);
         continue;
       }
+      // Upstream reports the change once, when this controller turns Ready from True.
+      if (ReadyStatus(*node) == "True" && ReadyStatus(*updated) != "True") {
+        RecordNodeEvent(
+            node->metadata.name, node->metadata.uid, "NodeNotReady",
+            fmt::format("Node {} status is now: {}", node->metadata.name, "NodeNotReady"));
+        mark_pods(*updated);
+      } else if (mark_retries_.contains(node->metadata.name) && ReadyStatus(*node) != "True") {
+        mark_pods(*updated);
+      }
       // The taints below follow the status just written (the patch is guarded by the
       // resourceVersion, which the write moved on: the next pass does them).
       continue;
+    }
+    if (mark_retries_.contains(node->metadata.name)) {
+      if (ReadyStatus(*node) == "True") {
+        mark_retries_.erase(node->metadata.name);
+      } else {
+        mark_pods(*node);
+      }
     }
     current.push_back(*node);
   }
@@ -431,7 +534,7 @@ NodeLifecycleController::NodeLifecycleController(client::informers::SharedInform
       leases_informer_(factory.InformerFor<Lease>()),
       pods_informer_(factory.InformerFor<Pod>()),
       options_(options),
-      health_(client, options, RealClock()),
+      health_(client, options, RealClock(), &events),
       client_(client),
       eviction_(client, events, RealClock()) {
   auto changed = [this](const client::informers::ObjectRef& object) {
@@ -491,8 +594,15 @@ void NodeLifecycleController::Run() {
            client::informers::Lister<Lease>(leases_informer_).ListNamespace("kube-node-lease")) {
         leases[lease->metadata.name] = lease;
       }
+      auto pods_of = [this](const std::string& node_name) {
+        std::vector<PodPtr> pods;
+        for (auto& pod : client::informers::Lister<Pod>(pods_informer_).List()) {
+          if (pod->spec.node_name == node_name) pods.push_back(pod);
+        }
+        return pods;
+      };
       auto status =
-          health_.Monitor(client::informers::Lister<Node>(nodes_informer_).List(), leases);
+          health_.Monitor(client::informers::Lister<Node>(nodes_informer_).List(), leases, pods_of);
       if (!status.ok()) KLOG_V(2, "node lifecycle: {}", status.error().message());
     });
   });

@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -99,16 +100,40 @@ ZoneState ComputeZoneState(int ready, int not_ready, double unhealthy_zone_thres
 bool Tolerates(const api::core::v1::Toleration& toleration, const api::core::v1::Taint& taint);
 
 using NodePtr = std::shared_ptr<const Node>;
+using PodPtr = std::shared_ptr<const api::core::v1::Pod>;
+
+// Upstream's MarkPodsNotReady decision: the pods bound to `node_name` that have a Ready
+// condition not already False, each with the strategic merge patch of its status that turns
+// that condition False (lastTransitionTime `now`; its reason and message stay as they were).
+struct PodNotReadyMark {
+  PodPtr pod;
+  std::string patch;
+};
+std::vector<PodNotReadyMark> PodsToMarkNotReady(const std::vector<PodPtr>& pods,
+                                                const std::string& node_name, api::Time now);
+
+// Writes PodsToMarkNotReady's patches; each pod written (or gone) gets the Warning event
+// NodeNotReady "Node is not ready". A pod already deleted is no error.
+Status MarkPodsNotReady(NodeLifecycleClient& client, EventSink& events,
+                        const std::vector<PodPtr>& pods, const std::string& node_name,
+                        api::Time now);
 
 // One pass of node health monitoring over snapshots of the nodes and their leases (by node
 // name). Keeps between passes when it last saw each node's kubelet alive and the per-zone
 // eviction tokens.
 class NodeHealthSyncer {
  public:
-  NodeHealthSyncer(NodeLifecycleClient& client, NodeLifecycleOptions options, Clock& clock)
-      : client_(client), options_(options), clock_(clock) {}
+  using PodsOfNode = std::function<std::vector<PodPtr>(const std::string& node_name)>;
+  NodeHealthSyncer(NodeLifecycleClient& client, NodeLifecycleOptions options, Clock& clock,
+                   EventSink* events = nullptr)
+      : client_(client), options_(options), clock_(clock), events_(events) {}
+  // With an event sink, as upstream's monitorNodeHealth: RegisteredNode / RemovingNode for
+  // nodes first seen / gone, and for a node this pass turns from Ready True to Unknown the
+  // event NodeNotReady and MarkPodsNotReady over `pods_of(node)` (retried on later passes
+  // while it fails and the node stays not ready).
   Status Monitor(const std::vector<NodePtr>& nodes,
-                 const std::map<std::string, std::shared_ptr<const Lease>>& leases);
+                 const std::map<std::string, std::shared_ptr<const Lease>>& leases,
+                 const PodsOfNode& pods_of = {});
 
  private:
   struct Health {
@@ -124,12 +149,17 @@ class NodeHealthSyncer {
   // `node` with its conditions set Unknown when the kubelet is overdue, or nullopt.
   std::optional<Node> CheckHealth(const Node& node, const Lease* lease);
   bool TakeEvictionToken(const std::string& zone, double rate);
+  void RecordNodeEvent(const std::string& name, const std::string& uid, const std::string& reason,
+                       const std::string& message);
 
   NodeLifecycleClient& client_;
   NodeLifecycleOptions options_;
   Clock& clock_;
+  EventSink* events_;
   std::map<std::string, Health> health_;
   std::map<std::string, Bucket> buckets_;
+  std::map<std::string, std::string> known_nodes_;  // name -> uid, for RemovingNode
+  std::set<std::string> mark_retries_;              // nodes whose MarkPodsNotReady failed
 };
 
 // The node's taints as its conditions want them (upstream's TaintNodesByCondition: NoSchedule
@@ -145,8 +175,6 @@ std::optional<std::vector<api::core::v1::Taint>> DesiredConditionTaints(const No
 // taints DesiredConditionTaints wants, at once. A NoExecute taint is not added here (Monitor adds
 // them at the eviction rate), but one no longer wanted goes and not-ready/unreachable swap.
 Status SyncNoScheduleTaints(NodeLifecycleClient& client, const Node& node, api::Time now);
-
-using PodPtr = std::shared_ptr<const api::core::v1::Pod>;
 
 class TaintEvictionSyncer {
  public:
