@@ -9,25 +9,19 @@
 #include "apiserver/authn/bootstrap_token.h"
 #include "base/log.h"
 #include "base/version.h"
+#include "client/informers/object_json.h"
 #include "client/rest/loopback_transport.h"
 #include "client/rest/resource.h"
 
 namespace kpp::apiserver {
 namespace {
 
+using client::informers::JsonOf;
 using client::informers::ObjectRef;
 using client::informers::SharedInformer;
 
 std::string SecretPath(std::string_view ns, std::string_view name) {
   return fmt::format("/api/v1/namespaces/{}/secrets/{}", ns, name);
-}
-
-std::optional<boost::json::object> JsonOf(const ObjectRef& object) {
-  if (object == nullptr) return std::nullopt;
-  boost::system::error_code error;
-  auto value = boost::json::parse(object->ToJson(), error);
-  if (error || !value.is_object()) return std::nullopt;
-  return std::move(value.as_object());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "api/core/v1/codec.h"
 #include "base/encoding.h"
 #include "base/log.h"
+#include "client/informers/object_json.h"
 #include "client/rest/errors.h"
 #include "client/rest/resource.h"
 
@@ -15,6 +16,7 @@ namespace kpp::controllers {
 namespace {
 
 using client::informers::DeletedObject;
+using client::informers::JsonOf;
 using client::informers::ObjectRef;
 using client::informers::SharedInformer;
 
@@ -27,14 +29,6 @@ constexpr std::string_view kRootCaDescription =
 constexpr std::string_view kTokenSecretType = "kubernetes.io/service-account-token";
 constexpr std::string_view kServiceAccountNameAnnotation = "kubernetes.io/service-account.name";
 constexpr std::string_view kServiceAccountUidAnnotation = "kubernetes.io/service-account.uid";
-
-std::optional<boost::json::object> JsonOf(const ObjectRef& object) {
-  if (object == nullptr) return std::nullopt;
-  boost::system::error_code error;
-  auto value = boost::json::parse(object->ToJson(), error);
-  if (error || !value.is_object()) return std::nullopt;
-  return std::move(value.as_object());
-}
 
 // A string at a path of keys; empty when absent.
 std::string StringAt(const boost::json::object& object,
