@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -291,14 +292,26 @@ leaderElection:
 profiles:
 - schedulerName: other-scheduler
 )");
-  const int port = 20000 + static_cast<int>(getpid() % 20000);
-  testing::Process scheduler;
-  std::string error;
-  ASSERT_TRUE(scheduler.Start(
-      {testing::KppBinary(), "scheduler", "--kubeconfig", server_.kubeconfig_path(), "--config",
-       config, "--bind-address", "127.0.0.1", "--secure-port", std::to_string(port)},
-      server_.root_dir(), &error))
-      << error;
+  // The port is chosen here, so that the test can ask it; another process may take it first,
+  // so a start that loses that race is retried on another.
+  int port = 0;
+  std::unique_ptr<testing::Process> started;
+  for (int attempt = 0; attempt < 5 && started == nullptr; ++attempt) {
+    port = testing::FreeLoopbackPort();
+    auto scheduler = std::make_unique<testing::Process>();
+    std::string error;
+    ASSERT_TRUE(scheduler->Start(
+        {testing::KppBinary(), "scheduler", "--kubeconfig", server_.kubeconfig_path(), "--config",
+         config, "--bind-address", "127.0.0.1", "--secure-port", std::to_string(port)},
+        server_.root_dir(), &error))
+        << error;
+    if (!scheduler->Wait(1s) ||
+        scheduler->Stderr().find("Address already in use") == std::string::npos) {
+      started = std::move(scheduler);
+    }
+  }
+  ASSERT_NE(started, nullptr);
+  testing::Process& scheduler = *started;
   EXPECT_TRUE(Eventually([&] { return NodeOf("for-other") == "node-a"; }))
       << scheduler.Stderr() << scheduler.Stdout();
   // The lease it campaigned for names it.

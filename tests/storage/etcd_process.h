@@ -21,9 +21,8 @@
 
 namespace kpp::storage::testing {
 
-// A free TCP port on 127.0.0.1 (bound to port 0, then released). etcd cannot listen on port 0
-// itself, as it must advertise its URLs.
-int FreeLoopbackPort();
+// etcd cannot listen on port 0 itself, as it must advertise its URLs.
+using kpp::testing::FreeLoopbackPort;
 
 // TLS for the etcd member: PEM files it serves with and, when `client_ca_file` is set, the CA
 // every client must present a certificate from (--client-cert-auth); and what a client of it

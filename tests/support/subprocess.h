@@ -23,6 +23,11 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout = std::chrono::seconds(60),
                          const std::vector<std::string>& env = {});
 
+// A free TCP port on 127.0.0.1 (bound to port 0, then released), for programs that cannot
+// listen on port 0 themselves or whose port a test must know beforehand. Another process may
+// take it before the program binds it; callers that can should retry on "address in use".
+int FreeLoopbackPort();
+
 // A child process running in the background; killed (SIGKILL) and reaped on destruction.
 // Its stdout and stderr go to files that can be read at any time.
 class Process {
