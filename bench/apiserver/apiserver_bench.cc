@@ -15,7 +15,8 @@
 //
 // --auth-cost ROUNDS measures only what authentication and authorization cost a GET: rounds
 // alternate between the admin's client certificate and a ServiceAccount token (TokenRequest)
-// granted the GET by a RoleBinding, on one server, and the ratio of their rates is printed.
+// granted the GET by a RoleBinding, on one server; the target is the median of the round pairs'
+// rate ratios (one noisy spell of a shared machine moves one pair, not the median).
 // --server-arg passes ARG on to `kpp server` (e.g. --audit-log-path to measure the audit log).
 // --quick runs every phase with small counts (the smoke test uses it, to keep the program
 // building and running); its numbers mean little.
@@ -838,6 +839,9 @@ Results Run(const std::string& kpp, const Sizes& sizes, int client_threads,
 
 struct AuthCostResults {
   Figures admin, token;
+  // token/certificate requests/s of each round pair: a noisy spell of the shared machine moves
+  // one pair, not the median.
+  std::vector<double> pair_ratios;
 };
 
 AuthCostResults RunAuthCost(const std::string& kpp, const Sizes& sizes, int client_threads,
@@ -901,15 +905,20 @@ AuthCostResults RunAuthCost(const std::string& kpp, const Sizes& sizes, int clie
   bearer.Load(
       sizes.clients, [&](int64_t) { return token_call; }, 200, std::nullopt, 300ms);
   Sample admin_sample, token_sample;
+  std::vector<double> pair_ratios;
   for (int round = 0; round < rounds; ++round) {
-    admin_sample.Add(admin.Load(
-        sizes.clients, [&](int64_t) { return admin_call; }, 200, std::nullopt, sizes.get_round));
-    token_sample.Add(bearer.Load(
-        sizes.clients, [&](int64_t) { return token_call; }, 200, std::nullopt, sizes.get_round));
+    const Sample admin_round = admin.Load(
+        sizes.clients, [&](int64_t) { return admin_call; }, 200, std::nullopt, sizes.get_round);
+    const Sample token_round = bearer.Load(
+        sizes.clients, [&](int64_t) { return token_call; }, 200, std::nullopt, sizes.get_round);
+    const double admin_rate = admin_round.Summary().per_second;
+    if (admin_rate > 0) pair_ratios.push_back(token_round.Summary().per_second / admin_rate);
+    admin_sample.Add(admin_round);
+    token_sample.Add(token_round);
   }
   server.Stop();
   RemoveAll(root);
-  return {admin_sample.Summary(), token_sample.Summary()};
+  return {admin_sample.Summary(), token_sample.Summary(), pair_ratios};
 }
 
 void PrintAuthCost(const AuthCostResults& r, const Sizes& sizes, int rounds) {
@@ -936,7 +945,19 @@ void PrintAuthCost(const AuthCostResults& r, const Sizes& sizes, int rounds) {
   load("admin client certificate (system:masters)", r.admin);
   load("ServiceAccount token + RoleBinding (RBAC)", r.token);
   const double ratio = r.admin.per_second > 0 ? r.token.per_second / r.admin.per_second : 0;
-  line("token / certificate, requests/s", fmt::format("{:.3f}", ratio), ">= 0.90", ratio >= 0.9);
+  line("token / certificate, requests/s, all rounds", fmt::format("{:.3f}", ratio));
+  std::vector<double> sorted = r.pair_ratios;
+  std::sort(sorted.begin(), sorted.end());
+  const double median = sorted.empty() ? 0
+                        : sorted.size() % 2 == 1
+                            ? sorted[sorted.size() / 2]
+                            : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
+  std::string each;
+  for (double pair : r.pair_ratios)
+    each += fmt::format("{}{:.3f}", each.empty() ? "" : " ", pair);
+  line("token / certificate, requests/s, each round pair", each);
+  line("token / certificate, requests/s, median pair", fmt::format("{:.3f}", median), ">= 0.90",
+       median >= 0.9);
   if (r.admin.requests > 0 && r.token.requests > 0) {
     const double admin_cpu = 1e6 * r.admin.server_cpu_seconds / r.admin.requests;
     const double token_cpu = 1e6 * r.token.server_cpu_seconds / r.token.requests;

@@ -131,10 +131,12 @@ void Authorization::Stop() {
 
 std::optional<http::Response> Authorization::Check(const http::Request& request,
                                                    UserInfo& user) const {
-  auto acting = Impersonate(request, user, authorizer_);
-  if (auto* refused = std::get_if<http::Response>(&acting)) return std::move(*refused);
-  user = std::get<UserInfo>(std::move(acting));
-  if (request.FindHeader("Impersonate-User") != nullptr) audit::SetImpersonatedUser(user);
+  if (HasImpersonationHeaders(request)) {
+    auto acting = Impersonate(request, user, authorizer_);
+    if (auto* refused = std::get_if<http::Response>(&acting)) return std::move(*refused);
+    user = std::get<UserInfo>(std::move(acting));
+    if (request.FindHeader("Impersonate-User") != nullptr) audit::SetImpersonatedUser(user);
+  }
   const ops::RequestInfo info = ops::ParseRequestInfo(request.method, request.path, request.query);
   const Attributes attributes = AttributesFor(user, info);
   const Verdict verdict = authorizer_.Authorize(attributes);

@@ -70,14 +70,16 @@ std::string GoValue(const Wanted& w) {
 
 }  // namespace
 
+bool HasImpersonationHeaders(const http::Request& request) {
+  return std::any_of(request.headers.begin(), request.headers.end(), [](const auto& h) {
+    return h.name.size() > 12 && strncasecmp(h.name.data(), "impersonate-", 12) == 0;
+  });
+}
+
 std::variant<UserInfo, http::Response> Impersonate(const http::Request& request,
                                                    const UserInfo& requestor,
                                                    const Authorizer& authorizer) {
-  // Every request passes here: most carry no impersonation header at all.
-  const bool any = std::any_of(request.headers.begin(), request.headers.end(), [](const auto& h) {
-    return h.name.size() > 12 && strncasecmp(h.name.data(), "impersonate-", 12) == 0;
-  });
-  if (!any) return requestor;
+  if (!HasImpersonationHeaders(request)) return requestor;
   std::vector<Wanted> wanted;
   bool has_user = false;
   bool has_others = false;

@@ -13,6 +13,10 @@
 
 namespace kpp::apiserver::authz {
 
+// Whether the request carries any Impersonate-* header (most carry none: then the requestor is
+// the user, with no copy made).
+bool HasImpersonationHeaders(const http::Request& request);
+
 // The user the request acts as: `requestor` itself without impersonation headers, the
 // impersonated user when every part of it is allowed, else the refusal (400 for groups, extras
 // or a uid without a user; upstream's 403 naming what may not be impersonated).
