@@ -216,8 +216,12 @@ TEST_F(AuditorTest, RequestResponseEventsWithUpstreamFields) {
   EXPECT_EQ(complete.at("user").at("groups").at(0), "system:authenticated");
   EXPECT_EQ(complete.at("sourceIPs"), json::parse(R"(["10.1.2.3"])"));
   EXPECT_EQ(complete.at("userAgent"), "kubectl/v1.33.0");
-  EXPECT_EQ(complete.at("objectRef"),
+  // As upstream: the name comes from the created object once the handler has read it.
+  EXPECT_EQ(received.at("objectRef"),
             json::parse(R"({"resource":"configmaps","namespace":"default","apiVersion":"v1"})"));
+  EXPECT_EQ(complete.at("objectRef"),
+            json::parse(R"({"resource":"configmaps","namespace":"default","name":"c",)"
+                        R"("apiVersion":"v1"})"));
   EXPECT_EQ(complete.at("responseStatus"), json::parse(R"({"metadata":{},"code":201})"));
   EXPECT_EQ(complete.at("requestObject").at("data").at("a"), "b");
   EXPECT_FALSE(complete.at("requestObject").at("metadata").as_object().contains("managedFields"));
@@ -226,6 +230,37 @@ TEST_F(AuditorTest, RequestResponseEventsWithUpstreamFields) {
   const std::string received_at(complete.at("requestReceivedTimestamp").as_string());
   EXPECT_EQ(received_at.size(), std::string("2026-11-24T06:18:40.123456Z").size()) << received_at;
   EXPECT_LE(received_at, std::string(complete.at("stageTimestamp").as_string()));
+}
+
+TEST_F(AuditorTest, MetadataLevelCompletesObjectRefFromTheObjectWithoutLoggingIt) {
+  Start("rules:\n- level: Metadata\n");
+  Serve(http::Request::LocalJson(
+            "POST", "/api/v1/namespaces/default/secrets",
+            R"({"kind":"Secret","metadata":{"name":"s","uid":"u-1"},"data":{"k":"c2VjcmV0"}})"),
+        Json(201, "{}"));
+  Serve(http::Request::LocalJson(
+            "PUT", "/api/v1/namespaces/default/configmaps/c",
+            R"({"kind":"ConfigMap","metadata":{"name":"c","namespace":"default",)"
+            R"("resourceVersion":"42"}})"),
+        Json(200, "{}"));
+  // A delete's DeleteOptions has no object metadata: objectRef stays the path's.
+  Serve(http::Request::LocalJson("DELETE", "/api/v1/namespaces/default/configmaps/c",
+                                 R"({"kind":"DeleteOptions","metadata":{"name":"x"}})"),
+        Json(200, "{}"));
+  const auto events = Events();
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_EQ(events[1].at("objectRef"),
+            json::parse(R"({"resource":"secrets","namespace":"default","name":"s","uid":"u-1",)"
+                        R"("apiVersion":"v1"})"));
+  EXPECT_FALSE(events[1].contains("requestObject"));
+  EXPECT_EQ(events[3].at("objectRef"),
+            json::parse(R"({"resource":"configmaps","namespace":"default","name":"c",)"
+                        R"("apiVersion":"v1","resourceVersion":"42"})"));
+  EXPECT_EQ(events[5].at("objectRef"),
+            json::parse(R"({"resource":"configmaps","namespace":"default","name":"c",)"
+                        R"("apiVersion":"v1"})"));
+  for (const auto& event : events)
+    EXPECT_EQ(json::serialize(event).find("c2VjcmV0"), std::string::npos);
 }
 
 TEST_F(AuditorTest, TextIsEscapedAsJson) {

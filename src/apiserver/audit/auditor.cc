@@ -32,7 +32,9 @@ struct Auditor::Record : std::enable_shared_from_this<Auditor::Record> {
   std::string request_uri;
   std::string user_agent;
   std::vector<std::string> source_ips;
-  std::string request_body;  // only at levels Request and RequestResponse
+  // At levels Request and RequestResponse; at Metadata too for creates and updates, whose
+  // object's metadata completes objectRef (never written out there).
+  std::string request_body;
   std::string request_content_type;
   SystemTime received;
   ops::RequestInfo info;
@@ -172,6 +174,30 @@ std::optional<json::value> BodyObject(std::string_view body, const std::string* 
   return value;
 }
 
+// Creates and updates send an object; its metadata completes the event's objectRef.
+bool CarriesObject(const ops::RequestInfo& info) {
+  return info.is_resource_request && (info.verb == "create" || info.verb == "update");
+}
+
+struct ObjectMetadata {
+  std::string namespace_, name, uid, resource_version;
+};
+
+ObjectMetadata MetadataOf(const json::value& object) {
+  ObjectMetadata out;
+  const auto* metadata = object.as_object().if_contains("metadata");
+  if (metadata == nullptr || !metadata->is_object()) return out;
+  auto text = [&](std::string_view key) -> std::string {
+    const auto* value = metadata->as_object().if_contains(key);
+    return value != nullptr && value->is_string() ? std::string(value->get_string()) : "";
+  };
+  out.namespace_ = text("namespace");
+  out.name = text("name");
+  out.uid = text("uid");
+  out.resource_version = text("resourceVersion");
+  return out;
+}
+
 const std::string* ResponseHeader(const http::Response& response, std::string_view name) {
   for (const auto& header : response.headers) {
     if (header.name.size() == name.size() &&
@@ -299,14 +325,34 @@ std::string FormatEvent(const PendingEvent& pending) {
   out += ",\"sourceIPs\":";
   AppendStrings(out, record.source_ips);
   if (!record.user_agent.empty()) AppendField(out, "userAgent", record.user_agent);
+  // The request's object, once the handler has read it (upstream completes objectRef from it
+  // then, so the RequestReceived stage goes without).
+  std::optional<json::value> request_object;
+  if (pending.has_response) {
+    request_object = BodyObject(record.request_body, &record.request_content_type,
+                                record.decision.omit_managed_fields);
+  }
   if (record.info.is_resource_request) {
     const ops::RequestInfo& info = record.info;
+    ObjectMetadata metadata;
+    if (request_object && CarriesObject(info)) metadata = MetadataOf(*request_object);
+    auto either = [](const std::string& from_path, const std::string& from_object) {
+      return from_path.empty() ? from_object : from_path;
+    };
     out += ",\"objectRef\":{\"resource\":";
     AppendQuoted(out, info.resource);
-    if (!info.namespace_.empty()) AppendField(out, "namespace", info.namespace_);
-    if (!info.name.empty()) AppendField(out, "name", info.name);
+    if (const auto& ns = either(info.namespace_, metadata.namespace_); !ns.empty()) {
+      AppendField(out, "namespace", ns);
+    }
+    if (const auto& name = either(info.name, metadata.name); !name.empty()) {
+      AppendField(out, "name", name);
+    }
+    if (!metadata.uid.empty()) AppendField(out, "uid", metadata.uid);
     if (!info.api_group.empty()) AppendField(out, "apiGroup", info.api_group);
     AppendField(out, "apiVersion", info.api_version);
+    if (!metadata.resource_version.empty()) {
+      AppendField(out, "resourceVersion", metadata.resource_version);
+    }
     if (!info.subresource.empty()) AppendField(out, "subresource", info.subresource);
     out += '}';
   }
@@ -317,12 +363,9 @@ std::string FormatEvent(const PendingEvent& pending) {
     } else {
       out += json::serialize(ResponseStatus(pending.status, pending.error_body));
     }
-    if (level >= Level::kRequest) {
-      if (auto object = BodyObject(record.request_body, &record.request_content_type,
-                                   record.decision.omit_managed_fields)) {
-        out += ",\"requestObject\":";
-        out += json::serialize(*object);
-      }
+    if (level >= Level::kRequest && request_object) {
+      out += ",\"requestObject\":";
+      out += json::serialize(*request_object);
     }
     if (level >= Level::kRequestResponse) {
       if (auto object = BodyObject(pending.response_body, &pending.response_content_type,
@@ -373,7 +416,9 @@ void Auditor::Decide(Record& record) const {
   if (IsSensitive(record.info) && record.decision.level > Level::kMetadata) {
     record.decision.level = Level::kMetadata;
   }
-  if (record.decision.level >= Level::kRequest && record.request != nullptr) {
+  if (record.request != nullptr &&
+      (record.decision.level >= Level::kRequest ||
+       (record.decision.level == Level::kMetadata && CarriesObject(record.info)))) {
     record.request_body = record.request->body;
     if (const std::string* type = record.request->FindHeader("Content-Type")) {
       record.request_content_type = *type;
