@@ -242,8 +242,9 @@ namespace {
 
 using testing::KppServer;
 
-// The audit log through the real kubectl: a policy with one level per resource, and the events
-// kubectl's create, get and watch leave in the file.
+// The audit log through the real kubectl: a policy with one level per resource, the events
+// kubectl's create, get and watch leave in the file, and the users the controller manager's
+// controllers write as (the fixture's kEssentialControllers).
 class AuditE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
