@@ -157,7 +157,6 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
           *options.clock);
       KPP_RETURN_IF_ERROR(self->authorization_->Start());
     }
-    self->tokens_->StartControllers();
     if (std::find(options.admission_plugins.begin(), options.admission_plugins.end(), "Priority") !=
         options.admission_plugins.end()) {
       // Upstream's scheduling post-start hook: the system classes exist from the start.
@@ -216,7 +215,6 @@ void ApiServer::BeginShutdown() {
 void ApiServer::Stop() {
   shutting_down_ = true;
   if (crd_controller_) crd_controller_->Stop();
-  if (tokens_) tokens_->StopControllers();
   if (server_) server_->Stop();
   if (authorization_) authorization_->Stop();
 }

@@ -10,6 +10,7 @@
 #include <boost/json/parse.hpp>
 #include <filesystem>
 #include <initializer_list>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -241,8 +242,9 @@ namespace {
 
 using testing::KppServer;
 
-// The audit log through the real kubectl: a policy with one level per resource, and the events
-// kubectl's create, get and watch leave in the file.
+// The audit log through the real kubectl: a policy with one level per resource, the events
+// kubectl's create, get and watch leave in the file, and the users the controller manager's
+// controllers write as (the fixture's kEssentialControllers).
 class AuditE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -259,6 +261,10 @@ rules:
   resources:
   - group: ""
     resources: [pods]
+- level: RequestResponse
+  resources:
+  - group: ""
+    resources: [serviceaccounts, resourcequotas, resourcequotas/status]
 - level: None
 )");
     log_path_ = server_.root_dir() + "/audit.log";
@@ -270,25 +276,33 @@ rules:
     ASSERT_EQ(result.exit_code, 0) << result.err;
   }
 
-  // kubectl's events of one verb on one resource that a test reads.
+  static constexpr std::string_view kKubectlUser = "kpp-admin";
+
+  // The events of one verb on one resource ("resourcequotas/status" for a subresource) that a
+  // test reads: kubectl's unless `user` names another (empty: anyone's), in any namespace and
+  // of any object unless `namespace_` and `name` say which.
   struct Awaited {
     std::string_view verb;
     std::string_view resource;
     size_t count = 1;
+    std::string_view user = kKubectlUser;
+    std::string_view namespace_ = {};
+    std::string_view name = {};
   };
 
-  // Every event of the log. The writer runs behind the requests, and the controllers' own
-  // requests are logged too, so wait until kubectl's `awaited` events are all there.
+  // Every event of the log. The writer runs behind the requests, and controllers act a while
+  // after the requests that wake them, so wait (up to 30 s) until the `awaited` events are all
+  // there.
   std::vector<boost::json::object> Events(std::initializer_list<Awaited> awaited) {
     std::vector<boost::json::object> events;
-    for (int attempt = 0; attempt < 200; ++attempt) {
+    for (int attempt = 0; attempt < 600; ++attempt) {
       events.clear();
       std::istringstream lines(ReadFile(log_path_).ok() ? *ReadFile(log_path_) : "");
       for (std::string line; std::getline(lines, line);) {
         events.push_back(boost::json::parse(line).as_object());
       }
       const bool all_there = std::all_of(awaited.begin(), awaited.end(), [&](const Awaited& a) {
-        return Matching(events, a.verb, a.resource).size() >= a.count;
+        return Matching(events, a).size() >= a.count;
       });
       if (all_there) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -296,21 +310,59 @@ rules:
     return events;
   }
 
+  // The events `awaited` describes.
+  static std::vector<boost::json::object> Matching(const std::vector<boost::json::object>& events,
+                                                   const Awaited& awaited) {
+    std::vector<boost::json::object> out;
+    for (const auto& event : events) {
+      const auto* ref = event.if_contains("objectRef");
+      if (ref == nullptr || event.at("verb").as_string() != awaited.verb) continue;
+      const auto& object = ref->as_object();
+      std::string resource(object.at("resource").as_string());
+      if (const auto* sub = object.if_contains("subresource")) {
+        resource += "/" + std::string(sub->as_string());
+      }
+      if (resource != awaited.resource) continue;
+      if (!awaited.user.empty() && Field(event.at("user").as_object(), "username") != awaited.user)
+        continue;
+      if (!awaited.namespace_.empty() && Field(object, "namespace") != awaited.namespace_) {
+        continue;
+      }
+      if (!awaited.name.empty() && NameOf(event) != awaited.name) continue;
+      out.push_back(event);
+    }
+    return out;
+  }
   // The events of kubectl's requests (the controller manager's, e.g. the kube-root-ca.crt
   // publisher's creates, are left out).
   static std::vector<boost::json::object> Matching(const std::vector<boost::json::object>& events,
                                                    std::string_view verb,
                                                    std::string_view resource) {
-    std::vector<boost::json::object> out;
-    for (const auto& event : events) {
-      const auto* ref = event.if_contains("objectRef");
-      if (event.at("verb").as_string() == verb && ref != nullptr &&
-          ref->at("resource").as_string() == resource &&
-          event.at("user").at("username") == "kpp-admin") {
-        out.push_back(event);
-      }
+    return Matching(events, Awaited{.verb = verb, .resource = resource});
+  }
+  // Who made the requests `awaited` describes.
+  static std::set<std::string> Users(const std::vector<boost::json::object>& events,
+                                     const Awaited& awaited) {
+    std::set<std::string> users;
+    for (const auto& event : Matching(events, awaited)) {
+      users.insert(std::string(event.at("user").at("username").as_string()));
     }
-    return out;
+    return users;
+  }
+
+  static std::string Field(const boost::json::object& object, std::string_view key) {
+    const auto* value = object.if_contains(key);
+    return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
+  }
+  // The name of the object an event is about: objectRef's, else (kpp leaves a create's name
+  // out of objectRef) the request body's at level Request and above.
+  static std::string NameOf(const boost::json::object& event) {
+    std::string name = Field(event.at("objectRef").as_object(), "name");
+    if (!name.empty()) return name;
+    const auto* request = event.if_contains("requestObject");
+    if (request == nullptr || !request->is_object()) return "";
+    const auto* metadata = request->as_object().if_contains("metadata");
+    return metadata != nullptr && metadata->is_object() ? Field(metadata->as_object(), "name") : "";
   }
 
   KppServer server_;
@@ -401,6 +453,70 @@ TEST_F(AuditE2ETest, ImpersonationNamesTheRequesterAndTheImpersonatedUser) {
   const auto creates = Matching(events, "create", "configmaps");
   ASSERT_EQ(creates.size(), 1u);
   EXPECT_FALSE(creates[0].contains("impersonatedUser"));
+}
+
+TEST_F(AuditE2ETest, ControllersOfTheControllerManagerActAsTheirOwnIdentities) {
+  MustRun({"create", "namespace", "audited"});
+  MustRun({"create", "quota", "pods", "--hard=pods=3", "-n", "audited"});
+  MustRun({"create", "serviceaccount", "robot", "-n", "audited"});
+  MustRun({"apply", "-f", server_.WriteFile("robot-token.yaml", R"(apiVersion: v1
+kind: Secret
+metadata:
+  name: robot-token
+  namespace: audited
+  annotations:
+    kubernetes.io/service-account.name: robot
+type: kubernetes.io/service-account-token
+)")});
+  MustRun({"create", "secret", "generic", "bootstrap-token-zzzzzz", "-n", "kube-system", "--type",
+           "bootstrap.kubernetes.io/token", "--from-literal", "token-id=zzzzzz", "--from-literal",
+           "token-secret=0123456789abcdef", "--from-literal", "expiration=2020-01-01T00:00:00Z"});
+
+  const Awaited default_account{.verb = "create",
+                                .resource = "serviceaccounts",
+                                .user = "",
+                                .namespace_ = "audited",
+                                .name = "default"};
+  const Awaited root_ca{.verb = "create",
+                        .resource = "configmaps",
+                        .user = "",
+                        .namespace_ = "audited",
+                        .name = "kube-root-ca.crt"};
+  const Awaited quota_status{.verb = "update",
+                             .resource = "resourcequotas/status",
+                             .user = "",
+                             .namespace_ = "audited",
+                             .name = "pods"};
+  const Awaited token_filled{.verb = "update",
+                             .resource = "secrets",
+                             .user = "",
+                             .namespace_ = "audited",
+                             .name = "robot-token"};
+  const Awaited expired_token_deleted{.verb = "delete",
+                                      .resource = "secrets",
+                                      .user = "",
+                                      .namespace_ = "kube-system",
+                                      .name = "bootstrap-token-zzzzzz"};
+  const auto events =
+      Events({default_account, root_ca, quota_status, token_filled, expired_token_deleted});
+  using Set = std::set<std::string>;
+  EXPECT_EQ(Users(events, default_account),
+            Set{"system:serviceaccount:kube-system:service-account-controller"});
+  EXPECT_EQ(Users(events, root_ca),
+            Set{"system:serviceaccount:kube-system:root-ca-cert-publisher"});
+  EXPECT_EQ(Users(events, quota_status),
+            Set{"system:serviceaccount:kube-system:resourcequota-controller"});
+  // Upstream's tokens controller signs with the manager's key and writes as the manager itself.
+  EXPECT_EQ(Users(events, token_filled), Set{"system:kube-controller-manager"});
+  EXPECT_EQ(Users(events, expired_token_deleted),
+            Set{"system:serviceaccount:kube-system:token-cleaner"});
+  for (const auto* awaited :
+       {&default_account, &root_ca, &quota_status, &token_filled, &expired_token_deleted}) {
+    for (const auto& event : Matching(events, *awaited)) {
+      EXPECT_EQ(event.at("annotations").at("authorization.k8s.io/decision"), "allow")
+          << awaited->verb << " " << awaited->resource << " " << awaited->name;
+    }
+  }
 }
 
 TEST_F(AuditE2ETest, EveryResponseCarriesAnAuditId) {

@@ -101,7 +101,8 @@ KppServer::~KppServer() {
   if (!has_port) argv.insert(argv.end(), {"--https-listen-port", "0"});
   // Most suites test the API server alone; controllers would change what they look at. The
   // controllers every namespace relies on (its default service account and kube-root-ca.crt,
-  // token secrets, quota status) run in the controller manager, as upstream's: those stay on.
+  // token secrets, quota status, expired bootstrap tokens) run in the controller manager, as
+  // upstream's: those stay on.
   const bool essentials_only = !controller_manager_ || !controllers_.empty();
   if (essentials_only) {
     std::string controllers = std::string(kEssentialControllers);

@@ -38,9 +38,10 @@ class KppServer {
   ::testing::AssertionResult Stop(int signal_number = SIGTERM);
   bool running() const { return process_ && process_->running(); }
   // The controllers of the embedded controller manager every suite gets: each namespace's
-  // default service account and kube-root-ca.crt, token secrets and quota status.
+  // default service account and kube-root-ca.crt, token secrets, quota status, and expired
+  // bootstrap tokens deleted.
   static constexpr std::string_view kEssentialControllers =
-      "serviceaccount,root-ca-cert-publisher,serviceaccount-token,resourcequota";
+      "serviceaccount,root-ca-cert-publisher,serviceaccount-token,resourcequota,tokencleaner";
   // Runs all of the embedded controller manager's controllers (only kEssentialControllers unless
   // asked for: see Start).
   void set_controller_manager(bool enabled) { controller_manager_ = enabled; }

@@ -49,19 +49,8 @@ std::optional<std::pair<std::string_view, std::string_view>> SplitBootstrapToken
 }
 
 bool BootstrapTokenExpired(const boost::json::object& secret, Clock::TimePoint now) {
-  const auto left = BootstrapTokenTimeLeft(secret, now);
+  const auto left = BootstrapTokenTimeLeft(SecretData(secret, "expiration"), now);
   return left && left->count() < 0;
-}
-
-std::optional<std::chrono::seconds> BootstrapTokenTimeLeft(const boost::json::object& secret,
-                                                           Clock::TimePoint now) {
-  const std::string expiration = SecretData(secret, "expiration");
-  if (expiration.empty()) return std::nullopt;
-  auto parsed = api::Time::Parse(expiration);
-  if (!parsed.ok()) return std::chrono::seconds(-1);
-  const int64_t now_seconds =
-      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  return std::chrono::seconds(parsed->unix_seconds - now_seconds);
 }
 
 std::optional<UserInfo> AuthenticateBootstrapToken(std::string_view token,

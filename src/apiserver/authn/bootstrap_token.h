@@ -7,14 +7,12 @@
 #include <string>
 #include <string_view>
 
+#include "apiserver/authn/bootstrap_token_secret.h"
 #include "apiserver/authn/object_reader.h"
 #include "apiserver/authn/user.h"
 #include "base/clock.h"
 
 namespace kpp::apiserver {
-
-inline constexpr std::string_view kBootstrapTokenSecretType = "bootstrap.kubernetes.io/token";
-inline constexpr std::string_view kBootstrapTokenSecretPrefix = "bootstrap-token-";
 
 // The id and secret of a `[a-z0-9]{6}.[a-z0-9]{16}` token; nullopt for any other text.
 std::optional<std::pair<std::string_view, std::string_view>> SplitBootstrapToken(
@@ -23,9 +21,6 @@ std::optional<std::pair<std::string_view, std::string_view>> SplitBootstrapToken
 // Whether the secret's data.expiration (RFC 3339) has passed at `now`; an unreadable one counts
 // as passed, as upstream's.
 bool BootstrapTokenExpired(const boost::json::object& secret, Clock::TimePoint now);
-// How long until it expires (negative once it has, nullopt when it never does).
-std::optional<std::chrono::seconds> BootstrapTokenTimeLeft(const boost::json::object& secret,
-                                                           Clock::TimePoint now);
 
 // The user a bootstrap token is, or nullopt (with the reason in `*error`, for logs only:
 // upstream reports no error for these tokens).

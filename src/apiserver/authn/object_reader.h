@@ -38,8 +38,6 @@ class ObjectReader {
   std::optional<boost::json::object> Secret(std::string_view ns, std::string_view name) const;
   std::optional<boost::json::object> Node(std::string_view name) const;
 
-  http::Response Send(http::Request request) const { return call_(request); }
-
   // The version of an object the watch cache holds now (null: none, or no cache): equal
   // pointers, the same version.
   std::shared_ptr<const std::string> CachedVersion(std::string_view plural, std::string_view ns,

@@ -36,9 +36,7 @@ class ForwardingTokenAuthenticator : public TokenAuthenticator {
 
 }  // namespace
 
-TokenAuthentication::~TokenAuthentication() {
-  if (controllers_) controllers_->Stop();
-}
+TokenAuthentication::~TokenAuthentication() = default;
 
 Result<std::unique_ptr<TokenAuthentication>> TokenAuthentication::Create(
     const TokenAuthenticationOptions& options, ObjectReader::Call call, const Clock& clock) {
@@ -76,7 +74,6 @@ Result<std::unique_ptr<TokenAuthentication>> TokenAuthentication::Create(
       api_audiences, [reader = &self->reader_, &clock](std::string_view token, std::string* error) {
         return AuthenticateBootstrapToken(token, *reader, clock, error);
       }));
-  self->controllers_ = std::make_unique<BootstrapTokenCleaner>(self->reader_, clock);
   return self;
 }
 

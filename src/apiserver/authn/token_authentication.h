@@ -1,6 +1,7 @@
 // Everything about bearer tokens in one place, for the API server to hold: the static token
 // file, service account JWTs (bound and secret-based), bootstrap tokens; TokenRequest and
-// TokenReview; the token secret controllers.
+// TokenReview. (The controllers that fill and clean token secrets run in the controller
+// manager: controllers/serviceaccount, controllers/bootstrap.)
 #pragma once
 
 #include <memory>
@@ -12,7 +13,6 @@
 #include "apiserver/authn/service_account_key.h"
 #include "apiserver/authn/service_account_token.h"
 #include "apiserver/authn/token_authenticator.h"
-#include "apiserver/authn/token_controllers.h"
 #include "apiserver/authn/token_endpoints.h"
 #include "base/clock.h"
 #include "base/result.h"
@@ -47,10 +47,8 @@ class TokenAuthentication {
   static bool HasBearerToken(const http::Request& request);
   // The answer to TokenRequest, TokenReview and issuer discovery requests; nullopt for others.
   std::optional<http::Response> Serve(const http::Request& request) const;
-  void StartControllers() { controllers_->Start(); }
   // Objects tokens depend on are read from the watch cache through `cached` (before serving).
   void SetCachedGet(ObjectReader::CachedGet cached) { reader_.SetCachedGet(std::move(cached)); }
-  void StopControllers() { controllers_->Stop(); }
 
   const BearerTokenAuthenticator& bearer() const { return *bearer_; }
   const ServiceAccountTokens& service_account_tokens() const { return *service_account_tokens_; }
@@ -64,7 +62,6 @@ class TokenAuthentication {
   std::shared_ptr<const ServiceAccountKey> key_;
   std::unique_ptr<ServiceAccountTokens> service_account_tokens_;
   std::unique_ptr<BearerTokenAuthenticator> bearer_;
-  std::unique_ptr<BootstrapTokenCleaner> controllers_;
   TokenRequestOptions token_request_options_;
 };
 

@@ -17,6 +17,7 @@
 #include "client/leaderelection/leader_elector.h"
 #include "client/record/event_recorder.h"
 #include "client/rest/rest_client.h"
+#include "controllers/bootstrap/token_cleaner.h"
 #include "controllers/common/rest_controller_client.h"
 #include "controllers/cronjob/cronjob.h"
 #include "controllers/daemon/daemon_set.h"
@@ -54,6 +55,7 @@ std::string DefaultIdentity() {
 }  // namespace
 
 const std::vector<std::string>& KnownControllers() {
+  // All on by default ("*"); tokencleaner too, as kubeadm runs it (upstream's default: off).
   static const std::vector<std::string> known = {"cronjob",
                                                  "csrapproving",
                                                  "csrcleaner",
@@ -77,6 +79,7 @@ const std::vector<std::string>& KnownControllers() {
                                                  "serviceaccount",
                                                  "serviceaccount-token",
                                                  "statefulset",
+                                                 "tokencleaner",
                                                  "ttl-after-finished"};
   return known;
 }
@@ -152,6 +155,7 @@ struct ControllerManager::State {
     std::unique_ptr<certificates::CertificateControllers> csrs;
     std::unique_ptr<DisruptionController> disruption;
     std::unique_ptr<NamespaceController> namespaces;
+    std::unique_ptr<bootstrap::TokenCleaner> token_cleaner;
     // The service account, root CA, tokens and quota controllers (security_controllers.h).
     auto security = SecurityControllers::Create(factory, client, contexts, options, enabled);
     if (!security.ok()) KLOG_ERROR("{}", security.error().message());
@@ -223,6 +227,9 @@ struct ControllerManager::State {
           csrs = std::make_unique<certificates::CertificateControllers>(
               context.client(), factory, enabled, options.csr_signing);
         }
+      } else if (name == "tokencleaner") {
+        token_cleaner = std::make_unique<bootstrap::TokenCleaner>(
+            factory, context.Make<bootstrap::RestTokenCleanerClient>());
       } else if (name == "ttl-after-finished") {
         ttl_after_finished =
             std::make_unique<TtlAfterFinishedController>(factory, context.Make<RestBatchClient>());
@@ -255,6 +262,7 @@ struct ControllerManager::State {
     if (horizontal) horizontal->Run();
     if (disruption) disruption->Run();
     if (namespaces) namespaces->Run();
+    if (token_cleaner) token_cleaner->Run();
     if (security.ok()) (*security)->Run();
     KLOG_INFO("started controllers: {}", fmt::join(enabled, ","));
     {
@@ -282,6 +290,7 @@ struct ControllerManager::State {
     if (horizontal) horizontal->Stop();
     if (disruption) disruption->Stop();
     if (namespaces) namespaces->Stop();
+    if (token_cleaner) token_cleaner->Stop();
     if (security.ok()) (*security)->Stop();
     factory.Shutdown();
   }
