@@ -328,7 +328,7 @@ rules:
       if (!awaited.namespace_.empty() && Field(object, "namespace") != awaited.namespace_) {
         continue;
       }
-      if (!awaited.name.empty() && NameOf(event) != awaited.name) continue;
+      if (!awaited.name.empty() && Field(object, "name") != awaited.name) continue;
       out.push_back(event);
     }
     return out;
@@ -354,17 +354,6 @@ rules:
     const auto* value = object.if_contains(key);
     return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
   }
-  // The name of the object an event is about: objectRef's, else (kpp leaves a create's name
-  // out of objectRef) the request body's at level Request and above.
-  static std::string NameOf(const boost::json::object& event) {
-    std::string name = Field(event.at("objectRef").as_object(), "name");
-    if (!name.empty()) return name;
-    const auto* request = event.if_contains("requestObject");
-    if (request == nullptr || !request->is_object()) return "";
-    const auto* metadata = request->as_object().if_contains("metadata");
-    return metadata != nullptr && metadata->is_object() ? Field(metadata->as_object(), "name") : "";
-  }
-
   KppServer server_;
   std::string log_path_;
 };
@@ -392,6 +381,7 @@ TEST_F(AuditE2ETest, CreateGetWatchAtThePolicysLevelsAndSecretsAtMetadataOnly) {
   EXPECT_EQ(create.at("user").at("username"), "kpp-admin");
   EXPECT_EQ(create.at("responseStatus").at("code"), 201);
   EXPECT_EQ(create.at("objectRef").at("namespace"), "default");
+  EXPECT_EQ(create.at("objectRef").at("name"), "c1");
   EXPECT_EQ(create.at("requestObject").at("data").at("color"), "audited-configmap-value");
   EXPECT_EQ(create.at("responseObject").at("metadata").at("name"), "c1");
   EXPECT_NE(std::string(create.at("userAgent").as_string()).find("kubectl"), std::string::npos);
