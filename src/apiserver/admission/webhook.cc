@@ -156,6 +156,7 @@ struct Response {
   object status;
   std::string patch;  // decoded JSONPatch, empty when none
   std::vector<std::string> warnings;
+  std::vector<std::pair<std::string, std::string>> audit_annotations;
 };
 
 // Where to send the review: the URL, or the service's first ready endpoint.
@@ -264,7 +265,24 @@ std::variant<Response, std::string> Invoke(const Caller& caller, const object& h
       if (warning.is_string()) result.warnings.emplace_back(warning.as_string());
     }
   }
+  if (const object* annotations = json::Object(response, "auditAnnotations")) {
+    for (const auto& [key, value] : *annotations) {
+      if (!key.empty() && value.is_string()) {
+        result.audit_annotations.emplace_back(std::string(key), std::string(value.as_string()));
+      }
+    }
+  }
   return result;
+}
+
+// The webhook's warnings go to the client; its audit annotations to the request's audit event,
+// each key prefixed with the webhook's name, as upstream.
+void TakeWarningsAndAnnotations(const std::string& name, Response& response, Context& context) {
+  for (auto& warning : response.warnings)
+    context.warnings.push_back(std::move(warning));
+  if (context.audit_annotations == nullptr) return;
+  for (auto& [key, value] : response.audit_annotations)
+    context.audit_annotations->emplace_back(name + "/" + key, std::move(value));
 }
 
 bool IsWebhookConfiguration(const Attributes& attributes) {
@@ -477,8 +495,7 @@ std::optional<Rejection> MutatingWebhook::Admit(Attributes& attributes, Context&
       return webhook::CallFailed(hook, name, *reason);
     }
     auto& response = std::get<webhook::Response>(invoked);
-    for (auto& warning : response.warnings)
-      context.warnings.push_back(std::move(warning));
+    webhook::TakeWarningsAndAnnotations(name, response, context);
     if (!response.allowed) return webhook::Denied(name, response.status);
     // A delete has no object to patch; its webhooks may only refuse.
     if (response.patch.empty() || attributes.object == nullptr) return std::nullopt;
@@ -534,8 +551,7 @@ std::optional<Rejection> ValidatingWebhook::Validate(const Attributes& attribute
       continue;
     }
     auto& response = std::get<webhook::Response>(invoked);
-    for (auto& warning : response.warnings)
-      context.warnings.push_back(std::move(warning));
+    webhook::TakeWarningsAndAnnotations(name, response, context);
     if (!response.allowed) return webhook::Denied(name, response.status);
   }
   return std::nullopt;

@@ -144,18 +144,21 @@ class WebhookPluginTest : public ::testing::Test {
   }
   std::optional<Rejection> Mutate(Attributes& attributes) {
     Context context{reader_, RealClock(), warnings_};
+    context.audit_annotations = &audit_annotations_;
     auto rejection = MutatingWebhook(fake_.Caller()).Admit(attributes, context);
     mutated_ = context.mutated;
     return rejection;
   }
   std::optional<Rejection> Validate(Attributes& attributes) {
     Context context{reader_, RealClock(), warnings_};
+    context.audit_annotations = &audit_annotations_;
     return ValidatingWebhook(fake_.Caller()).Validate(attributes, context);
   }
 
   FakeReader reader_;
   FakeWebhooks fake_;
   std::vector<std::string> warnings_;
+  std::vector<std::pair<std::string, std::string>> audit_annotations_;
   bool mutated_ = false;
 };
 
@@ -171,7 +174,8 @@ TEST_F(WebhookPluginTest, MutatingWebhookPatchesTheObjectAndSendsTheReview) {
                   {"patchType", "JSONPatch"},
                   {"patch", PatchBase64(R"([{"op":"add","path":"/metadata/labels",
                                              "value":{"mutated":"yes"}}])")},
-                  {"warnings", boost::json::array{"be careful"}}};
+                  {"warnings", boost::json::array{"be careful"}},
+                  {"auditAnnotations", object{{"reason", "labelled"}}}};
   };
   object pod = Parse(R"({"metadata":{"name":"p"},"spec":{"containers":[]}})");
   auto attributes = PodAttributes(&pod);
@@ -181,6 +185,10 @@ TEST_F(WebhookPluginTest, MutatingWebhookPatchesTheObjectAndSendsTheReview) {
       pod,
       Parse(R"({"metadata":{"name":"p","labels":{"mutated":"yes"}},"spec":{"containers":[]}})"));
   EXPECT_EQ(warnings_, std::vector<std::string>{"be careful"});
+  // As upstream: the audit event gets the webhook's annotations under its name.
+  using Annotation = std::pair<std::string, std::string>;
+  const std::vector<Annotation> expected = {{"label.example.com/reason", "labelled"}};
+  EXPECT_EQ(audit_annotations_, expected);
   ASSERT_EQ(fake_.reviews.size(), 1u);
   EXPECT_EQ(fake_.urls[0], "https://hook.example/mutate?timeout=10s");
   const auto& request = fake_.reviews[0].at("request").as_object();
