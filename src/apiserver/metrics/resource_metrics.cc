@@ -138,6 +138,33 @@ MetricsRow RowOf(const metrics::PodMetrics& pod) {
   return {pod.metadata.name, std::move(usage), pod.window, boost::json::parse(api::ToJson(pod))};
 }
 
+// One metrics object, as JSON or as the Table kubectl asks for.
+template <typename Item>
+http::Response ItemResponse(Item item, const char* kind, const http::Request& request) {
+  item.kind = kind;
+  item.api_version = kApiVersion;
+  if (WantsTable(request)) return MetricsTable({RowOf(item)}, request);
+  return JsonResponse(200, api::ToJson(item));
+}
+
+// A list of them: the Table's rows are the items as served one by one.
+template <typename List>
+http::Response ListResponse(List list, const char* list_kind, const char* item_kind,
+                            const http::Request& request) {
+  list.kind = list_kind;
+  list.api_version = kApiVersion;
+  if (WantsTable(request)) {
+    std::vector<MetricsRow> rows;
+    for (auto& item : list.items) {
+      item.kind = item_kind;
+      item.api_version = kApiVersion;
+      rows.push_back(RowOf(item));
+    }
+    return MetricsTable(std::move(rows), request);
+  }
+  return JsonResponse(200, api::ToJson(list));
+}
+
 }  // namespace
 
 std::optional<http::Response> ResourceMetrics::Serve(const http::Request& request) {
@@ -224,30 +251,16 @@ http::Response ResourceMetrics::ServeNodes(const std::string& name, const http::
           NotFoundError(fmt::format("nodemetrics.metrics.k8s.io \"{}\" not found", name)));
     }
     metrics::NodeMetrics node = it->second.node;
-    node.kind = "NodeMetrics";
-    node.api_version = kApiVersion;
     node.metadata.creation_timestamp = now;
-    if (WantsTable(request)) return MetricsTable({RowOf(node)}, request);
-    return JsonResponse(200, api::ToJson(node));
+    return ItemResponse(std::move(node), "NodeMetrics", request);
   }
   metrics::NodeMetricsList list;
-  list.kind = "NodeMetricsList";
-  list.api_version = kApiVersion;
   for (const auto& [node_name, report] : reports_) {
     if (!selector->Matches(report.node.metadata.labels)) continue;
     list.items.push_back(report.node);
     list.items.back().metadata.creation_timestamp = now;
   }
-  if (WantsTable(request)) {
-    std::vector<MetricsRow> rows;
-    for (auto& node : list.items) {
-      node.kind = "NodeMetrics";
-      node.api_version = kApiVersion;
-      rows.push_back(RowOf(node));
-    }
-    return MetricsTable(std::move(rows), request);
-  }
-  return JsonResponse(200, api::ToJson(list));
+  return ListResponse(std::move(list), "NodeMetricsList", "NodeMetrics", request);
 }
 
 http::Response ResourceMetrics::ServePods(const std::string& ns, const std::string& name,
@@ -276,26 +289,11 @@ http::Response ResourceMetrics::ServePods(const std::string& ns, const std::stri
       return StatusResponse(
           NotFoundError(fmt::format("podmetrics.metrics.k8s.io \"{}/{}\" not found", ns, name)));
     }
-    metrics::PodMetrics pod = found.front();
-    pod.kind = "PodMetrics";
-    pod.api_version = kApiVersion;
-    if (WantsTable(request)) return MetricsTable({RowOf(pod)}, request);
-    return JsonResponse(200, api::ToJson(pod));
+    return ItemResponse(std::move(found.front()), "PodMetrics", request);
   }
   metrics::PodMetricsList list;
-  list.kind = "PodMetricsList";
-  list.api_version = kApiVersion;
   list.items = std::move(found);
-  if (WantsTable(request)) {
-    std::vector<MetricsRow> rows;
-    for (auto& pod : list.items) {
-      pod.kind = "PodMetrics";
-      pod.api_version = kApiVersion;
-      rows.push_back(RowOf(pod));
-    }
-    return MetricsTable(std::move(rows), request);
-  }
-  return JsonResponse(200, api::ToJson(list));
+  return ListResponse(std::move(list), "PodMetricsList", "PodMetrics", request);
 }
 
 }  // namespace kpp::apiserver
