@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "e2e/kubectl_e2e_test.h"
+#include "support/eventually.h"
 
 namespace kpp {
 namespace {
@@ -23,11 +24,8 @@ class AdmissionE2ETest : public testing::KubectlE2ETest {
  protected:
   // Waits (up to 5 s) until `kubectl get <args>` succeeds.
   bool Eventually(const std::vector<std::string>& args) {
-    for (int i = 0; i < 50; ++i) {
-      if (Exists(args)) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
+    return testing::Eventually([&] { return Exists(args); }, std::chrono::seconds(5),
+                               std::chrono::milliseconds(100));
   }
 };
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "e2e/kubectl_e2e_test.h"
+#include "support/eventually.h"
 
 namespace kpp {
 namespace {
@@ -24,11 +25,7 @@ class QuotaE2ETest : public testing::KubectlE2ETest {
   // Waits (up to 5 s) until `predicate` holds.
   template <typename Predicate>
   bool Eventually(Predicate predicate) {
-    for (int i = 0; i < 50; ++i) {
-      if (predicate()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
+    return testing::Eventually(predicate, std::chrono::seconds(5), std::chrono::milliseconds(100));
   }
   testing::ProcessResult CreatePod(const std::string& ns, const std::string& name,
                                    const std::string& resources, const std::string& minor) {

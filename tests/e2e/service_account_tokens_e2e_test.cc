@@ -14,6 +14,7 @@
 
 #include "base/encoding.h"
 #include "e2e/kubectl_e2e_test.h"
+#include "support/eventually.h"
 
 namespace kpp {
 namespace {
@@ -58,11 +59,7 @@ class ServiceAccountTokensE2ETest : public testing::KubectlE2ETest {
   // Waits (up to 10s) for `done`, which a controller or a cache makes true shortly.
   template <typename Done>
   bool Eventually(Done done) {
-    for (int i = 0; i < 100; ++i) {
-      if (done()) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return false;
+    return testing::Eventually(done, 10s, 100ms);
   }
 
   // Whether the tokens controller has filled the secret in.
