@@ -337,6 +337,51 @@ TEST_F(LifecycleTest, StatusPatchesAndUpdatesOfAPodStoreExactlyThis) {
       R"("}})");
 }
 
+// Writes start from the watch cache's copy of the object; right after a change the cache may
+// not hold yet, that copy is stale and must never answer: the write is done again over the
+// store's copy, and keeps the change.
+TEST_F(LifecycleTest, WritesRightAfterAChangeTheCacheMayLackKeepTheChange) {
+  Ok(Send("POST", kPods, PodJson("p"), "application/json", {{"fieldManager", "creator"}}), 201);
+  const std::string key = "/registry/core/pods/default/p";
+  // A label written straight into the store, as another server would; answers its revision.
+  auto change_in_store = [&](int round) {
+    auto kv = store_->Get(key);
+    EXPECT_TRUE(kv.ok());
+    auto json = boost::json::parse(kv->value);
+    json.at("metadata").as_object()["labels"].as_object()["round"] = std::to_string(round);
+    auto updated = store_->Update(key, boost::json::serialize(json), kv->mod_revision);
+    EXPECT_TRUE(updated.ok());
+    return std::to_string(updated->mod_revision);
+  };
+  for (int round = 0; round < 10; ++round) {
+    // A PUT of what the store holds now, with its resourceVersion.
+    change_in_store(round);
+    auto pod = Ok(Send("GET", std::string(kPods) + "/p"));
+    pod.as_object()["metadata"].as_object()["annotations"] =
+        boost::json::object{{"put", std::to_string(round)}};
+    auto put = Ok(Send("PUT", std::string(kPods) + "/p", boost::json::serialize(pod)));
+    EXPECT_EQ(put.at("metadata").at("labels").at("round").as_string(), std::to_string(round));
+    // A status patch with the store's resourceVersion as its precondition.
+    const std::string revision = change_in_store(round + 100);
+    auto patched = Ok(Send("PATCH", std::string(kPods) + "/p/status",
+                           R"({"metadata":{"resourceVersion":")" + revision +
+                               R"("},"status":{"message":"m)" + std::to_string(round) + R"("}})",
+                           "application/merge-patch+json"));
+    EXPECT_EQ(patched.at("metadata").at("labels").at("round").as_string(),
+              std::to_string(round + 100));
+    EXPECT_EQ(patched.at("status").at("message").as_string(), "m" + std::to_string(round));
+  }
+  change_in_store(1000);
+  Ok(Send("POST", std::string(kPods) + "/p/binding",
+          R"({"apiVersion":"v1","kind":"Binding","metadata":{"name":"p"},)"
+          R"("target":{"kind":"Node","name":"node-1"}})"),
+     201);
+  auto pod = Ok(Send("GET", std::string(kPods) + "/p"));
+  EXPECT_EQ(pod.at("metadata").at("labels").at("round"), "1000");
+  EXPECT_EQ(pod.at("spec").at("nodeName"), "node-1");
+  EXPECT_EQ(pod.at("status").at("message"), "m9");
+}
+
 TEST_F(LifecycleTest, BoundPodsAreDeletedGracefully) {
   Ok(Send("POST", kPods, PodJson("unbound")), 201);
   auto gone = Ok(Send("DELETE", std::string(kPods) + "/unbound"));

@@ -783,6 +783,21 @@ std::string ResourceHandler::ListPrefix(const ResourceRequest& target,
 
 http::Response ResourceHandler::Update(const ResourceRequest& target,
                                        const http::Request& request) const {
+  // The first attempt writes over the watch cache's copy, as upstream's GuaranteedUpdate starts
+  // from its cached object: only a success answers it (the write is a compare-and-swap on the
+  // copy's revision); anything else is done again, from the body, over the store's copy.
+  if (!IsDryRun(request)) {
+    if (auto cached = LoadCached(target)) {
+      http::Response response = UpdateOver(target, request, std::move(*cached));
+      if (response.status >= 200 && response.status <= 299) return response;
+    }
+  }
+  return UpdateOver(target, request, std::nullopt);
+}
+
+http::Response ResourceHandler::UpdateOver(const ResourceRequest& target,
+                                           const http::Request& request,
+                                           std::optional<StoredObject> cached) const {
   const api::KindInfo& kind = *target.kind;
   http::Response warnings;
   auto decoded = DecodeBody(kind, request, warnings);
@@ -797,7 +812,8 @@ http::Response ResourceHandler::Update(const ResourceRequest& target,
         fmt::format("the name of the object ({}) does not match the name on the URL ({})",
                     metadata.name, target.name)));
   }
-  auto loaded = Load(target);
+  auto loaded =
+      cached ? std::variant<StoredObject, http::Response>(*std::move(cached)) : Load(target);
   if (auto* failure = std::get_if<http::Response>(&loaded)) return std::move(*failure);
   const auto& current = std::get<StoredObject>(loaded);
   if (!metadata.resource_version.empty() &&

@@ -89,6 +89,9 @@ class ResourceHandler {
   // which only a success may answer: the write is a compare-and-swap on its revision, and any
   // other outcome is found again from the store.
   std::optional<StoredObject> LoadCached(const ResourceRequest& target) const;
+  // An update (PUT) written over `cached`, else over the store's copy.
+  http::Response UpdateOver(const ResourceRequest& target, const http::Request& request,
+                            std::optional<StoredObject> cached) const;
 
   // The response for a parsed resource request, by method.
   http::Response Route(const ResourceRequest& target, const http::Request& request) const;
