@@ -275,6 +275,113 @@ TEST_F(LifecycleTest, BindingStoresWhatAnUpdateOfThePodWould) {
       R"(qosClass":"BestEffort"}})");
 }
 
+// The pod after the scheduling path's writes (create, bind, the kubelet's status patches) and an
+// update of the whole pod: what a status write keeps of the spec and ownerReferences, what an
+// update keeps of the status, and every managedFields entry, exactly.
+TEST_F(LifecycleTest, StatusPatchesAndUpdatesOfAPodStoreExactlyThis) {
+  Ok(Send("POST", kPods, PodJson("p"), "application/json", {{"fieldManager", "creator"}}), 201);
+  clock_.Advance(std::chrono::seconds(5));
+  Ok(Send("POST", std::string(kPods) + "/p/binding",
+          R"({"apiVersion":"v1","kind":"Binding","metadata":{"name":"p"},)"
+          R"("target":{"kind":"Node","name":"node-1"}})",
+          "application/json", {{"fieldManager", "binder"}}),
+     201);
+  clock_.Advance(std::chrono::seconds(5));
+  // The status write may change neither the spec nor the ownerReferences.
+  const std::string status_patch =
+      R"({"metadata":{"ownerReferences":[{"apiVersion":"v1","kind":"Node","name":"n","uid":"u"}],)"
+      R"("annotations":{"k":"v"}},"spec":{"nodeName":"elsewhere"},"status":{"phase":"Running",)"
+      R"("podIP":"10.0.0.1","conditions":[{"type":"Ready","status":"True"}]}})";
+  for (int i = 0; i < 2; ++i) {
+    Ok(Send("PATCH", std::string(kPods) + "/p/status", status_patch,
+            "application/strategic-merge-patch+json", {{"fieldManager", "kubelet"}}));
+    clock_.Advance(std::chrono::seconds(5));
+  }
+  // An update of the pod may not change its status.
+  auto pod = Ok(Send("GET", std::string(kPods) + "/p"));
+  pod.as_object()["metadata"].as_object()["labels"].as_object()["tier"] = "front";
+  pod.as_object()["status"].as_object()["phase"] = "Failed";
+  Ok(Send("PUT", std::string(kPods) + "/p", boost::json::serialize(pod), "application/json",
+          {{"fieldManager", "editor"}}));
+  pod = Ok(Send("GET", std::string(kPods) + "/p"));
+  auto& metadata = pod.at("metadata").as_object();
+  metadata.erase("uid");
+  metadata.erase("resourceVersion");
+  EXPECT_EQ(
+      boost::json::serialize(pod),
+      R"({"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","namespace":"default","managedFie)"
+      R"(lds":[{"manager":"creator","operation":"Update","apiVersion":"v1","time":"2023-11-14T22:)"
+      R"(13:20Z","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:labels":{".":{},"f:app":{}})"
+      R"(},"f:spec":{"f:containers":{"k:{\"name\":\"c\"}":{".":{},"f:image":{},"f:imagePullPolicy)"
+      R"(":{},"f:name":{},"f:resources":{},"f:terminationMessagePath":{},"f:terminationMessagePol)"
+      R"(icy":{}}},"f:dnsPolicy":{},"f:enableServiceLinks":{},"f:restartPolicy":{},"f:schedulerNa)"
+      R"(me":{},"f:securityContext":{},"f:terminationGracePeriodSeconds":{}}}},{"manager":"binder)"
+      R"(","operation":"Update","apiVersion":"v1","time":"2023-11-14T22:13:25Z","fieldsType":"Fie)"
+      R"(ldsV1","fieldsV1":{"f:spec":{"f:nodeName":{}},"f:status":{"f:conditions":{".":{},"k:{\"t)"
+      R"(ype\":\"PodScheduled\"}":{".":{},"f:lastProbeTime":{},"f:lastTransitionTime":{},"f:statu)"
+      R"(s":{},"f:type":{}}}}},"subresource":"binding"},{"manager":"kubelet","operation":"Update")"
+      R"(,"apiVersion":"v1","time":"2023-11-14T22:13:30Z","fieldsType":"FieldsV1","fieldsV1":{"f:)"
+      R"(metadata":{"f:annotations":{".":{},"f:k":{}}},"f:status":{"f:conditions":{"k:{\"type\":\)"
+      R"("Ready\"}":{".":{},"f:lastProbeTime":{},"f:lastTransitionTime":{},"f:status":{},"f:type")"
+      R"(:{}}},"f:phase":{},"f:podIP":{}}},"subresource":"status"},{"manager":"editor","operation)"
+      R"(":"Update","apiVersion":"v1","time":"2023-11-14T22:13:40Z","fieldsType":"FieldsV1","fiel)"
+      R"(dsV1":{"f:metadata":{"f:labels":{"f:tier":{}}}}}],"annotations":{"k":"v"},"creationTimes)"
+      R"(tamp":"2023-11-14T22:13:20Z","labels":{"app":"web","tier":"front"}},"spec":{"containers")"
+      R"(:[{"name":"c","image":"nginx","resources":{},"terminationMessagePath":"/dev/termination-)"
+      R"(log","terminationMessagePolicy":"File","imagePullPolicy":"Always"}],"restartPolicy":"Alw)"
+      R"(ays","terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst","nodeName":"node-1",")"
+      R"(securityContext":{},"schedulerName":"default-scheduler","enableServiceLinks":true},"stat)"
+      R"(us":{"phase":"Running","conditions":[{"type":"Ready","status":"True","lastProbeTime":nul)"
+      R"(l,"lastTransitionTime":null},{"type":"PodScheduled","status":"True","lastProbeTime":null)"
+      R"(,"lastTransitionTime":"2023-11-14T22:13:25Z"}],"podIP":"10.0.0.1","qosClass":"BestEffort)"
+      R"("}})");
+}
+
+// Writes start from the watch cache's copy of the object; right after a change the cache may
+// not hold yet, that copy is stale and must never answer: the write is done again over the
+// store's copy, and keeps the change.
+TEST_F(LifecycleTest, WritesRightAfterAChangeTheCacheMayLackKeepTheChange) {
+  Ok(Send("POST", kPods, PodJson("p"), "application/json", {{"fieldManager", "creator"}}), 201);
+  const std::string key = "/registry/core/pods/default/p";
+  // A label written straight into the store, as another server would; answers its revision.
+  auto change_in_store = [&](int round) {
+    auto kv = store_->Get(key);
+    EXPECT_TRUE(kv.ok());
+    auto json = boost::json::parse(kv->value);
+    json.at("metadata").as_object()["labels"].as_object()["round"] = std::to_string(round);
+    auto updated = store_->Update(key, boost::json::serialize(json), kv->mod_revision);
+    EXPECT_TRUE(updated.ok());
+    return std::to_string(updated->mod_revision);
+  };
+  for (int round = 0; round < 10; ++round) {
+    // A PUT of what the store holds now, with its resourceVersion.
+    change_in_store(round);
+    auto pod = Ok(Send("GET", std::string(kPods) + "/p"));
+    pod.as_object()["metadata"].as_object()["annotations"] =
+        boost::json::object{{"put", std::to_string(round)}};
+    auto put = Ok(Send("PUT", std::string(kPods) + "/p", boost::json::serialize(pod)));
+    EXPECT_EQ(put.at("metadata").at("labels").at("round").as_string(), std::to_string(round));
+    // A status patch with the store's resourceVersion as its precondition.
+    const std::string revision = change_in_store(round + 100);
+    auto patched = Ok(Send("PATCH", std::string(kPods) + "/p/status",
+                           R"({"metadata":{"resourceVersion":")" + revision +
+                               R"("},"status":{"message":"m)" + std::to_string(round) + R"("}})",
+                           "application/merge-patch+json"));
+    EXPECT_EQ(patched.at("metadata").at("labels").at("round").as_string(),
+              std::to_string(round + 100));
+    EXPECT_EQ(patched.at("status").at("message").as_string(), "m" + std::to_string(round));
+  }
+  change_in_store(1000);
+  Ok(Send("POST", std::string(kPods) + "/p/binding",
+          R"({"apiVersion":"v1","kind":"Binding","metadata":{"name":"p"},)"
+          R"("target":{"kind":"Node","name":"node-1"}})"),
+     201);
+  auto pod = Ok(Send("GET", std::string(kPods) + "/p"));
+  EXPECT_EQ(pod.at("metadata").at("labels").at("round"), "1000");
+  EXPECT_EQ(pod.at("spec").at("nodeName"), "node-1");
+  EXPECT_EQ(pod.at("status").at("message"), "m9");
+}
+
 TEST_F(LifecycleTest, BoundPodsAreDeletedGracefully) {
   Ok(Send("POST", kPods, PodJson("unbound")), 201);
   auto gone = Ok(Send("DELETE", std::string(kPods) + "/unbound"));

@@ -52,7 +52,7 @@ std::optional<http::Response> ResourceHandler::Admit(const ResourceRequest& targ
   if (object != nullptr && needs_object) {
     auto json = AsJson(*object);
     if (!json.ok()) return StatusResponse(json.error());
-    new_json = *std::move(json);
+    new_json = std::move(*json);  // moved: Result has no rvalue operator*
     attributes.object = &*new_json;
   }
   if (old_object != nullptr && needs_object) {
@@ -67,7 +67,7 @@ std::optional<http::Response> ResourceHandler::Admit(const ResourceRequest& targ
     }
     auto json = AsJson(*old_object);
     if (!json.ok()) return StatusResponse(json.error());
-    old_json = *std::move(json);
+    old_json = std::move(*json);  // moved: Result has no rvalue operator*
     attributes.old_object = &*old_json;
   }
   admission::Outcome outcome = chain->Admit(attributes);

@@ -618,7 +618,10 @@ http::Response ResourceHandler::Create(const ResourceRequest& target, const http
                                 "create not allowed while custom resource definition is "
                                 "terminating"));
   }
-  if (kind.namespaced && namespaces_ != nullptr) {
+  // A namespace the watch cache holds exists (NamespaceLifecycle admission refuses the
+  // terminating ones); one it does not hold yet may just have been created: the store says.
+  if (kind.namespaced && namespaces_ != nullptr &&
+      cached_->Cached(*namespaces_, StorageKey(*namespaces_, "", target.namespace_)) == nullptr) {
     auto ns = store_.Get(StorageKey(*namespaces_, "", target.namespace_));
     if (!ns.ok()) {
       if (ns.error().code() == ErrorCode::kNotFound) {
@@ -733,6 +736,20 @@ std::variant<ResourceHandler::StoredObject, http::Response> ResourceHandler::Loa
   return StoredObject{*std::move(kv), std::move(object).value()};
 }
 
+std::optional<ResourceHandler::StoredObject> ResourceHandler::LoadCached(
+    const ResourceRequest& target) const {
+  const api::KindInfo& kind = *target.kind;
+  std::string key = StorageKey(kind, target.namespace_, target.name);
+  watchcache::CachedObjectPtr cached = cached_->Cached(kind, key);
+  if (cached == nullptr) return std::nullopt;
+  auto object = DecodeStored(kind, cached->json, cached->revision);
+  if (!object.ok()) return std::nullopt;
+  return StoredObject{storage::KeyValue{.key = std::move(key),
+                                        .create_revision = cached->create_revision,
+                                        .mod_revision = cached->revision},
+                      std::move(object).value()};
+}
+
 http::Response ResourceHandler::List(const ResourceRequest& target,
                                      const http::Request& request) const {
   const api::KindInfo& kind = *target.kind;
@@ -766,6 +783,21 @@ std::string ResourceHandler::ListPrefix(const ResourceRequest& target,
 
 http::Response ResourceHandler::Update(const ResourceRequest& target,
                                        const http::Request& request) const {
+  // The first attempt writes over the watch cache's copy, as upstream's GuaranteedUpdate starts
+  // from its cached object: only a success answers it (the write is a compare-and-swap on the
+  // copy's revision); anything else is done again, from the body, over the store's copy.
+  if (!IsDryRun(request)) {
+    if (auto cached = LoadCached(target)) {
+      http::Response response = UpdateOver(target, request, std::move(*cached));
+      if (response.status >= 200 && response.status <= 299) return response;
+    }
+  }
+  return UpdateOver(target, request, std::nullopt);
+}
+
+http::Response ResourceHandler::UpdateOver(const ResourceRequest& target,
+                                           const http::Request& request,
+                                           std::optional<StoredObject> cached) const {
   const api::KindInfo& kind = *target.kind;
   http::Response warnings;
   auto decoded = DecodeBody(kind, request, warnings);
@@ -780,7 +812,8 @@ http::Response ResourceHandler::Update(const ResourceRequest& target,
         fmt::format("the name of the object ({}) does not match the name on the URL ({})",
                     metadata.name, target.name)));
   }
-  auto loaded = Load(target);
+  auto loaded =
+      cached ? std::variant<StoredObject, http::Response>(*std::move(cached)) : Load(target);
   if (auto* failure = std::get_if<http::Response>(&loaded)) return std::move(*failure);
   const auto& current = std::get<StoredObject>(loaded);
   if (!metadata.resource_version.empty() &&
@@ -863,6 +896,8 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
     if (revision.error().code() == ErrorCode::kNotFound) return NotFound(kind, target.name);
     return StatusResponse(revision.error());
   }
+  // A binding answers a Status of its own (Bind): the pod would be encoded only to be dropped.
+  if (target.subresource == "binding") return http::Response{};
   stored.metadata().resource_version = ResourceVersionText(revision->mod_revision);
   return WithWarnings(StoredObjectResponse(200, kind, stored, request), warnings);
 }
@@ -904,43 +939,56 @@ http::Response ResourceHandler::Patch(const ResourceRequest& target,
   auto policy = FieldValidation(request);
   if (!policy.ok()) return StatusResponse(policy.error());
   // A patch carries no precondition unless it sets a resourceVersion, so a write that raced
-  // with it is simply retried against the newer object, as upstream does.
+  // with it is simply retried against the newer object, as upstream does. The first attempt
+  // patches the watch cache's copy, as upstream's GuaranteedUpdate starts from its cached
+  // object: only a success answers it, anything else is tried again from the store.
+  bool try_cache = !IsDryRun(request);
   for (int attempt = 0;; ++attempt) {
-    auto loaded = Load(target);
+    std::optional<StoredObject> cached = try_cache ? LoadCached(target) : std::nullopt;
+    const bool from_cache = cached.has_value();
+    try_cache = false;
+    auto loaded =
+        from_cache ? std::variant<StoredObject, http::Response>(*std::move(cached)) : Load(target);
     if (auto* failure = std::get_if<http::Response>(&loaded)) return std::move(*failure);
     const auto& current = std::get<StoredObject>(loaded);
-    auto served = patch::ParseJson(ToResponseJson(kind, *current.object->Clone()));
-    if (!served.ok()) return StatusResponse(InternalError(served.error().message()));
-    Result<boost::json::value> patched = InternalError("unreachable");
-    if (type == PatchType::kJson) {
-      auto json_patch = patch::JsonPatch::Parse(request.body);
-      if (!json_patch.ok()) return StatusResponse(json_patch.error());
-      patched = json_patch->Apply(std::move(*served));
-    } else {
-      auto body = patch::ParseObjectPatch(request.body);
-      if (!body.ok()) return StatusResponse(body.error());
-      patched = type == PatchType::kMerge ? patch::ApplyMergePatch(std::move(*served), *body)
-                                          : patch::ApplyStrategicMergePatch(
-                                                std::move(*served), *body, patch_meta_.at(&kind));
-    }
-    if (!patched.ok()) return StatusResponse(patched.error());
-    http::Response warnings;
-    auto decoded =
-        kind.codec->Decode(boost::json::serialize(*patched), {.unknown_fields = *policy});
-    if (!decoded.ok()) return StatusResponse(decoded.error());
-    AddFieldWarnings(*decoded, warnings);
-    api::Object& object = *decoded->object;
-    if (object.metadata().name != target.name ||
-        object.metadata().namespace_ != target.namespace_) {
-      return StatusResponse(
-          BadRequestError("metadata.name and metadata.namespace cannot be changed by a patch"));
-    }
-    if (object.metadata().resource_version != ResourceVersionText(current.kv.mod_revision)) {
-      return ObjectError(kind, target.name, ConflictError(kind, target.name));
-    }
     bool conflicted = false;
-    http::Response response = CommitUpdate(target, request, object, *current.object,
-                                           current.kv.mod_revision, warnings, &conflicted);
+    http::Response response = [&]() -> http::Response {
+      auto served = patch::ParseJson(ToResponseJson(kind, *current.object->Clone()));
+      if (!served.ok()) return StatusResponse(InternalError(served.error().message()));
+      Result<boost::json::value> patched = InternalError("unreachable");
+      if (type == PatchType::kJson) {
+        auto json_patch = patch::JsonPatch::Parse(request.body);
+        if (!json_patch.ok()) return StatusResponse(json_patch.error());
+        patched = json_patch->Apply(std::move(*served));
+      } else {
+        auto body = patch::ParseObjectPatch(request.body);
+        if (!body.ok()) return StatusResponse(body.error());
+        patched = type == PatchType::kMerge ? patch::ApplyMergePatch(std::move(*served), *body)
+                                            : patch::ApplyStrategicMergePatch(
+                                                  std::move(*served), *body, patch_meta_.at(&kind));
+      }
+      if (!patched.ok()) return StatusResponse(patched.error());
+      http::Response warnings;
+      auto decoded =
+          kind.codec->Decode(boost::json::serialize(*patched), {.unknown_fields = *policy});
+      if (!decoded.ok()) return StatusResponse(decoded.error());
+      AddFieldWarnings(*decoded, warnings);
+      api::Object& object = *decoded->object;
+      if (object.metadata().name != target.name ||
+          object.metadata().namespace_ != target.namespace_) {
+        return StatusResponse(
+            BadRequestError("metadata.name and metadata.namespace cannot be changed by a patch"));
+      }
+      if (object.metadata().resource_version != ResourceVersionText(current.kv.mod_revision)) {
+        return ObjectError(kind, target.name, ConflictError(kind, target.name));
+      }
+      return CommitUpdate(target, request, object, *current.object, current.kv.mod_revision,
+                          warnings, &conflicted);
+    }();
+    if (from_cache && (response.status < 200 || response.status > 299)) {
+      --attempt;  // not an attempt: the store's copy decides
+      continue;
+    }
     if (!conflicted || attempt >= 4) return response;
   }
 }

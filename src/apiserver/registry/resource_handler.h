@@ -85,6 +85,13 @@ class ResourceHandler {
   };
   // The object `target` names, or the response for why it cannot be had (404, store errors).
   std::variant<StoredObject, http::Response> Load(const ResourceRequest& target) const;
+  // The watch cache's copy of it (nullopt when the cache has none): for a write's first attempt,
+  // which only a success may answer: the write is a compare-and-swap on its revision, and any
+  // other outcome is found again from the store.
+  std::optional<StoredObject> LoadCached(const ResourceRequest& target) const;
+  // An update (PUT) written over `cached`, else over the store's copy.
+  http::Response UpdateOver(const ResourceRequest& target, const http::Request& request,
+                            std::optional<StoredObject> cached) const;
 
   // The response for a parsed resource request, by method.
   http::Response Route(const ResourceRequest& target, const http::Request& request) const;

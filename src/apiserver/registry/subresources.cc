@@ -463,10 +463,25 @@ http::Response ResourceHandler::Bind(const ResourceRequest& target,
   pod_target.subresource = "binding";
   const std::string conflict_prefix =
       fmt::format("Operation cannot be fulfilled on pods/binding \"{}\": ", pod_target.name);
+  // The first attempt binds the watch cache's copy of the pod, as upstream's GuaranteedUpdate
+  // starts from its cached object: only a success answers it, anything else is tried again
+  // from the store.
+  bool try_cache = std::none_of(request.query.begin(), request.query.end(), [](const auto& q) {
+    return q.first == "dryRun" && q.second == "All";
+  });
   for (int attempt = 0;; ++attempt) {
-    auto loaded = Load(pod_target);
+    std::optional<StoredObject> cached = try_cache ? LoadCached(pod_target) : std::nullopt;
+    const bool from_cache = cached.has_value();
+    try_cache = false;
+    auto loaded = from_cache ? std::variant<StoredObject, http::Response>(*std::move(cached))
+                             : Load(pod_target);
     if (auto* failure = std::get_if<http::Response>(&loaded)) return std::move(*failure);
     auto& stored = std::get<StoredObject>(loaded);
+    auto retry_from_store = [&] {
+      if (!from_cache) return false;
+      --attempt;  // not an attempt: the store's copy decides
+      return true;
+    };
     // The pod as stored, which the update below replaces (checked against its revision).
     const api::ObjectPtr current = stored.object->Clone();
     auto& pod = static_cast<api::TypedObject<api::core::v1::Pod>&>(*stored.object).value();
@@ -475,14 +490,17 @@ http::Response ResourceHandler::Bind(const ResourceRequest& target,
       return StatusResponse(Error(ErrorCode::kConflict, conflict_prefix + why), &details);
     };
     if (pod.metadata.deletion_timestamp) {
+      if (retry_from_store()) continue;
       return conflict(
           fmt::format("pod {} is being deleted, cannot be assigned to a host", pod.metadata.name));
     }
     if (!pod.spec.node_name.empty()) {
+      if (retry_from_store()) continue;
       return conflict(fmt::format("pod {} is already assigned to node \"{}\"", pod.metadata.name,
                                   pod.spec.node_name));
     }
     if (!pod.spec.scheduling_gates.empty()) {
+      if (retry_from_store()) continue;
       return conflict(fmt::format("pod {} has non-empty .spec.schedulingGates", pod.metadata.name));
     }
     pod.spec.node_name = binding->target.name;
@@ -512,6 +530,7 @@ http::Response ResourceHandler::Bind(const ResourceRequest& target,
     http::Response response =
         CommitUpdate(pod_target, InnerWrite("PUT", "", request), *stored.object, *current,
                      stored.kv.mod_revision, http::Response{}, &conflicted);
+    if (response.status != 200 && retry_from_store()) continue;
     if (response.status == 409 && attempt < 4) continue;
     if (response.status != 200) return response;
     return SuccessStatus(201);
