@@ -26,6 +26,7 @@ class [[nodiscard]] Result {
   T&& value() && { return std::move(Checked<0>()); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
