@@ -61,21 +61,49 @@ std::string VersionInfoJson() {
 
 namespace {
 
+// Reads of the watch caches of the built-in kinds (those of the version each is stored in), for
+// admission (admission::CachedReads) and token authentication.
+admission::CachedReads CachedReadsOf(const ResourceHandler& resources) {
+  auto kinds =
+      std::make_shared<std::map<std::pair<std::string, std::string>, const api::KindInfo*>>();
+  for (const api::KindInfo& kind : api::AllKinds()) {
+    if (&api::StorageKind(kind) == &kind) {
+      kinds->emplace(std::pair(std::string(kind.group), std::string(kind.plural)), &kind);
+    }
+  }
+  auto find = [kinds](std::string_view group, std::string_view resource) -> const api::KindInfo* {
+    auto found = kinds->find(std::pair(std::string(group), std::string(resource)));
+    return found == kinds->end() ? nullptr : found->second;
+  };
+  admission::CachedReads reads;
+  reads.get = [&resources, find](std::string_view group, std::string_view resource,
+                                 std::string_view ns,
+                                 std::string_view name) -> std::shared_ptr<const std::string> {
+    const api::KindInfo* kind = find(group, resource);
+    if (kind == nullptr) return nullptr;
+    auto object = resources.cached().Cached(*kind, StorageKey(*kind, ns, name));
+    if (object == nullptr) return nullptr;
+    return std::shared_ptr<const std::string>(object, &object->json);
+  };
+  reads.list = [&resources, find](std::string_view group, std::string_view resource,
+                                  std::string_view ns) {
+    std::vector<std::shared_ptr<const std::string>> jsons;
+    const api::KindInfo* kind = find(group, resource);
+    if (kind == nullptr) return jsons;
+    for (auto& object : resources.cached().CachedList(*kind, StorageKey(*kind, ns, ""))) {
+      jsons.push_back(std::shared_ptr<const std::string>(object, &object->json));
+    }
+    return jsons;
+  };
+  return reads;
+}
+
 // Token authentication reads the service accounts, pods, secrets and nodes tokens name from the
 // watch caches directly: no request through the handler for each authenticated request.
 ObjectReader::CachedGet CachedCoreObjectReader(const ResourceHandler& resources) {
-  std::map<std::string, const api::KindInfo*, std::less<>> kinds;
-  for (const api::KindInfo& kind : api::AllKinds()) {
-    if (kind.group.empty() && kind.version == "v1") kinds.emplace(kind.plural, &kind);
-  }
-  return [&resources, kinds = std::move(kinds)](
-             std::string_view plural, std::string_view ns,
-             std::string_view name) -> std::shared_ptr<const std::string> {
-    const auto kind = kinds.find(plural);
-    if (kind == kinds.end()) return nullptr;
-    auto object = resources.cached().Cached(*kind->second, StorageKey(*kind->second, ns, name));
-    if (object == nullptr) return nullptr;
-    return std::shared_ptr<const std::string>(object, &object->json);
+  return [get = CachedReadsOf(resources).get](std::string_view plural, std::string_view ns,
+                                              std::string_view name) {
+    return get("", plural, ns, name);
   };
 }
 
@@ -116,12 +144,13 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
     self->instrumented_store_ =
         std::make_unique<ops::InstrumentedStore>(*options.store, self->metrics_);
     ResourceOptions resources = options.resources;
+    admission::StoreReader* admission_reader = nullptr;
     if (!options.admission_plugins.empty() && resources.admission == nullptr) {
-      KPP_ASSIGN_OR_RETURN(
-          auto chain,
-          admission::NewChain(options.admission_plugins,
-                              std::make_unique<admission::StoreReader>(*self->instrumented_store_),
-                              *options.clock, options.admission_config.get()));
+      auto reader = std::make_unique<admission::StoreReader>(*self->instrumented_store_);
+      admission_reader = reader.get();
+      KPP_ASSIGN_OR_RETURN(auto chain,
+                           admission::NewChain(options.admission_plugins, std::move(reader),
+                                               *options.clock, options.admission_config.get()));
       // The certificate plugins ask the authorizer about signers; it is made further down.
       chain->SetAuthorize([self](const UserInfo& user, std::string_view verb,
                                  std::string_view group, std::string_view resource,
@@ -145,6 +174,9 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
                                                          std::move(resources));
     KPP_RETURN_IF_ERROR(self->resources_->Bootstrap());
     self->tokens_->SetCachedGet(CachedCoreObjectReader(*self->resources_));
+    if (admission_reader != nullptr) {
+      admission_reader->SetCachedReads(CachedReadsOf(*self->resources_));
+    }
     self->crd_controller_ = std::make_unique<apiextensions::CrdController>(
         [self](const http::Request& request) { return self->HandleLoopback(request); },
         self->custom_kinds_, api::AllKinds(), *options.clock);

@@ -11,10 +11,13 @@
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 
+#include "api/core/v1/codec.h"
 #include "api/runtime/kinds.h"
+#include "api/runtime/object_codec.h"
 #include "apiserver/registry/list_reader.h"
 #include "apiserver/watchcache/cache_set.h"
 #include "apiserver/watchcache/cached_resources.h"
+#include "apiserver/watchcache/stored_json.h"
 #include "base/files.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -494,6 +497,44 @@ TEST(WatchOptionsTest, WatchListNeedsNotOlderThan) {
   EXPECT_NE(status.error().message().find(
                 "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"),
             std::string::npos);
+}
+
+// The cache splices the revision into a stored pod's text instead of decoding and encoding it:
+// the result must be exactly what the encoder writes with the resourceVersion set.
+TEST(SpliceResourceVersionTest, GivesTheEncodersTextWithTheRevision) {
+  api::core::v1::Pod full;
+  full.metadata.name = "web-1";
+  full.metadata.generate_name = "web-";
+  full.metadata.namespace_ = "default";
+  full.metadata.uid = "4f1c2d3e-1111-2222-3333-444455556666";
+  full.metadata.generation = 2;
+  full.metadata.labels = {{"app", "web"}};
+  full.metadata.annotations = {{"note", "a \"quoted\" } value"}};
+  full.metadata.finalizers = {"example.com/keep"};
+  full.spec.node_name = "node-1";
+  full.status.phase = "Running";
+  api::core::v1::Pod named_only;
+  named_only.metadata.name = "lonely";
+  api::core::v1::Pod labels_only;
+  labels_only.metadata.labels = {{"a", "b"}};
+  api::core::v1::Pod empty;
+  for (const api::core::v1::Pod* pod : {&full, &named_only, &labels_only, &empty}) {
+    const std::string stored = api::ToJson(*pod);
+    api::core::v1::Pod with_revision = *pod;
+    with_revision.metadata.resource_version = "1234";
+    auto spliced = SpliceResourceVersion(stored, 1234);
+    ASSERT_TRUE(spliced.has_value()) << stored;
+    EXPECT_EQ(*spliced, api::ToJson(with_revision)) << stored;
+  }
+}
+
+TEST(SpliceResourceVersionTest, RefusesTextNotInTheEncodersForm) {
+  for (std::string_view stored :
+       {R"({"spec":{},"metadata":{"name":"a"}})", R"({ "metadata":{"name":"a"}})",
+        R"({"metadata":{"name":"a","resourceVersion":"5"}})", R"({"metadata":{"name":"a")",
+        R"({"metadata":{"name" : "a"}})", R"({"metadata":{"na\u006de":"a"}})"}) {
+    EXPECT_FALSE(SpliceResourceVersion(stored, 7).has_value()) << stored;
+  }
 }
 
 }  // namespace

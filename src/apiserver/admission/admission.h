@@ -102,10 +102,26 @@ class Reader {
                                                         std::string_view namespace_) const = 0;
 };
 
+// What the API server's watch cache holds, which a StoreReader reads before the store (the
+// informer caches upstream's plugins read): each object's JSON (the storage version, with its
+// resourceVersion). A miss (no object, an empty list, a kind not cached) goes to the store, as
+// upstream's plugins fall back to a live lookup for what their informer does not have yet.
+struct CachedReads {
+  std::function<std::shared_ptr<const std::string>(
+      std::string_view group, std::string_view resource, std::string_view namespace_,
+      std::string_view name)>
+      get;
+  std::function<std::vector<std::shared_ptr<const std::string>>(
+      std::string_view group, std::string_view resource, std::string_view namespace_)>
+      list;
+};
+
 // A Reader over the store the registry writes (keys /registry/<group|core>/<resource>/...).
 class StoreReader final : public Reader {
  public:
   explicit StoreReader(storage::Store& store) : store_(store) {}
+  // Before the first request only: reads are not synchronized with it.
+  void SetCachedReads(CachedReads reads) { cached_ = std::move(reads); }
   Result<std::optional<boost::json::object>> Get(std::string_view group, std::string_view resource,
                                                  std::string_view namespace_,
                                                  std::string_view name) const override;
@@ -116,6 +132,7 @@ class StoreReader final : public Reader {
 
  private:
   storage::Store& store_;
+  CachedReads cached_;
 };
 
 // Whether the server's authorizer lets `user` do `verb` on the cluster-scoped `resource` named

@@ -88,6 +88,12 @@ Result<std::optional<boost::json::object>> StoreReader::Get(std::string_view gro
                                                             std::string_view resource,
                                                             std::string_view namespace_,
                                                             std::string_view name) const {
+  if (cached_.get) {
+    if (auto json = cached_.get(group, resource, namespace_, name)) {
+      KPP_ASSIGN_OR_RETURN(auto object, ParseStored(*json));
+      return std::optional<boost::json::object>(std::move(object));
+    }
+  }
   auto kv = store_.Get(StorageKeyOf(group, resource, namespace_, name));
   if (!kv.ok()) {
     if (kv.error().code() == ErrorCode::kNotFound) return std::optional<boost::json::object>();
@@ -100,9 +106,16 @@ Result<std::optional<boost::json::object>> StoreReader::Get(std::string_view gro
 Result<std::vector<boost::json::object>> StoreReader::List(std::string_view group,
                                                            std::string_view resource,
                                                            std::string_view namespace_) const {
+  std::vector<boost::json::object> objects;
+  if (cached_.list) {
+    for (const auto& json : cached_.list(group, resource, namespace_)) {
+      KPP_ASSIGN_OR_RETURN(auto object, ParseStored(*json));
+      objects.push_back(std::move(object));
+    }
+    if (!objects.empty()) return objects;
+  }
   std::string prefix = StorageKeyOf(group, resource, namespace_, "");
   KPP_ASSIGN_OR_RETURN(auto range, store_.Range(storage::RangeRequest::Prefix(prefix)));
-  std::vector<boost::json::object> objects;
   for (const auto& kv : range.kvs) {
     KPP_ASSIGN_OR_RETURN(auto object, ParseStored(kv.value));
     objects.push_back(std::move(object));

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/core/v1/types.h"
 #include "base/go_quote.h"
 
 namespace kpp::apiserver {
@@ -343,6 +344,14 @@ void ValidatePod(const json::value& old_json, const json::value& new_json,
           changed));
 }
 
+// Whether both objects are pods with equal specs (typed, so nothing the JSON rule could object to).
+bool SamePodSpec(const api::Object& old_object, const api::Object& new_object) {
+  using Pod = api::TypedObject<api::core::v1::Pod>;
+  const auto* old_pod = dynamic_cast<const Pod*>(&old_object);
+  const auto* new_pod = dynamic_cast<const Pod*>(&new_object);
+  return old_pod != nullptr && new_pod != nullptr && old_pod->value().spec == new_pod->value().spec;
+}
+
 }  // namespace
 
 void ValidateUpdate(const api::KindInfo& kind, const api::Object& old_object,
@@ -373,6 +382,12 @@ void ValidateUpdate(const api::KindInfo& kind, const api::Object& old_object,
     };
   }
   if (rule == nullptr && kind.immutable_fields.empty()) return;
+  if (rule == &ValidatePod && kind.immutable_fields.empty() &&
+      SamePodSpec(old_object, new_object)) {
+    // Most pod updates (status writes, bindings, labels) leave the spec alone: nothing to compare
+    // field by field, and no JSON to build for it.
+    return;
+  }
   const json::value old_json = json::parse(old_object.ToJson());
   const json::value new_json = json::parse(new_object.ToJson());
   for (std::string_view path : kind.immutable_fields)

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <cstdlib>
 
@@ -13,6 +14,7 @@
 #include "apiserver/registry/field_labels.h"
 #include "apiserver/registry/resource_handler.h"
 #include "apiserver/responses.h"
+#include "apiserver/watchcache/stored_json.h"
 #include "base/log.h"
 
 namespace kpp::apiserver {
@@ -108,37 +110,65 @@ bool Selects(const ListFilter& filter, const RequestLabels& labels, const Cached
   });
 }
 
+// The cached form of a stored value whose JSON (with its resourceVersion) is `json`: what
+// selectors read comes from one parse of it, into an arena freed on return. Null when `json` does
+// not parse.
+CachedObjectPtr CachedFromJson(std::span<const FieldLabel> labels, std::string_view key,
+                               std::string json, int64_t create_revision, int64_t revision) {
+  auto cached = std::make_shared<CachedObject>();
+  cached->key = std::string(key);
+  cached->json = std::move(json);
+  cached->create_revision = create_revision;
+  cached->revision = revision;
+  boost::json::monotonic_resource arena(4096);
+  boost::system::error_code error;
+  const boost::json::value tree = boost::json::parse(cached->json, error, &arena);
+  if (error) return nullptr;
+  const auto* top = tree.if_object();
+  const auto* metadata = top == nullptr ? nullptr : top->if_contains("metadata");
+  const auto* object_labels = metadata == nullptr || !metadata->is_object()
+                                  ? nullptr
+                                  : metadata->get_object().if_contains("labels");
+  if (object_labels != nullptr && object_labels->is_object()) {
+    for (const auto& [name, value] : object_labels->get_object()) {
+      if (value.is_string()) {
+        cached->labels.emplace(std::string(name), std::string(value.get_string()));
+      }
+    }
+  }
+  for (const auto& label : labels) {
+    cached->fields += FieldValue(label, tree);
+    cached->fields += '\0';
+  }
+  cached->fields.shrink_to_fit();
+  return cached;
+}
+
 // Builds the cached form of a stored value of `stored` (a storage version).
 watchcache::ObjectBuilder BuilderFor(const api::KindInfo& stored) {
   const auto labels = FieldLabelsOf(stored.group, stored.kind);
-  return [&stored, labels](std::string_view key, std::string_view value, int64_t create_revision,
-                           int64_t revision) -> Result<CachedObjectPtr> {
+  // A typed kind's stored value is its encoder's output: the revision is spliced into the text.
+  // Custom resources (and anything not in that form) are decoded and encoded again.
+  const bool typed = apiextensions::CustomResourceOf(stored) == nullptr;
+  return [&stored, labels, typed](std::string_view key, std::string_view value,
+                                  int64_t create_revision,
+                                  int64_t revision) -> Result<CachedObjectPtr> {
+    if (typed) {
+      if (auto spliced = watchcache::SpliceResourceVersion(value, revision)) {
+        auto cached = CachedFromJson(labels, key, std::move(*spliced), create_revision, revision);
+        if (cached != nullptr) return cached;
+      }
+    }
     KPP_ASSIGN_OR_RETURN(auto decoded, stored.codec->Decode(value, {}));
     api::Object& object = *decoded.object;
     object.kind().clear();
     object.api_version().clear();
     object.metadata().resource_version = std::to_string(revision);
-    auto cached = std::make_shared<CachedObject>();
-    cached->key = std::string(key);
-    cached->json = object.ToJson();
-    cached->json.shrink_to_fit();
-    cached->create_revision = create_revision;
-    cached->revision = revision;
-    cached->labels = object.metadata().labels;
-    boost::json::value json;
-    for (const auto& label : labels) {
-      if (label.path == "metadata.name") {
-        cached->fields += object.metadata().name;
-      } else if (label.path == "metadata.namespace") {
-        cached->fields += object.metadata().namespace_;
-      } else {
-        if (json.is_null()) json = boost::json::parse(cached->json);
-        cached->fields += FieldValue(label, json);
-      }
-      cached->fields += '\0';
-    }
-    cached->fields.shrink_to_fit();
-    return CachedObjectPtr(std::move(cached));
+    std::string json = object.ToJson();
+    json.shrink_to_fit();
+    auto cached = CachedFromJson(labels, key, std::move(json), create_revision, revision);
+    if (cached == nullptr) return InternalError(fmt::format("{} does not encode as JSON", key));
+    return cached;
   };
 }
 
@@ -334,6 +364,12 @@ std::optional<api::ObjectPtr> CachedResources::Get(const api::KindInfo& kind, st
 CachedObjectPtr CachedResources::Cached(const api::KindInfo& kind, std::string_view key) {
   auto cache = CacheOf(kind);
   return cache.ok() ? (*cache)->Get(key) : nullptr;
+}
+
+std::vector<CachedObjectPtr> CachedResources::CachedList(const api::KindInfo& kind,
+                                                         std::string_view prefix) {
+  auto cache = CacheOf(kind);
+  return cache.ok() ? (*cache)->List(prefix).objects : std::vector<CachedObjectPtr>{};
 }
 
 http::Response CachedResources::Watch(const api::KindInfo& kind, std::string_view prefix,

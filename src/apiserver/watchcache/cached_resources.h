@@ -67,6 +67,9 @@ class CachedResources {
   // The object the cache of `kind` holds at `key` (null: none, or no cache), for in-process
   // readers that need no copy of their own.
   watchcache::CachedObjectPtr Cached(const api::KindInfo& kind, std::string_view key);
+  // The objects the cache of `kind` holds under `prefix`, in key order (empty: none, or no cache).
+  std::vector<watchcache::CachedObjectPtr> CachedList(const api::KindInfo& kind,
+                                                      std::string_view prefix);
 
   watchcache::CacheSet& caches() { return caches_; }
 

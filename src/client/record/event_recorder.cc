@@ -168,14 +168,17 @@ void EventRecorder::Write(Pending pending) {
   event.first_timestamp = now;
   event.last_timestamp = now;
   event.count = 1;
-  auto created = events.Create(event);
+  event.kind = "Event";
+  event.api_version = "v1";
+  // What the server answers is the event as sent: not decoded (a scheduler writes one per pod).
+  auto created = events.dynamic().WriteJson("POST", "", "", api::ToJson(event), {});
   if (!created.ok()) {
     KLOG_WARNING("server rejected event {}/{}: {} (will not retry)", ns, event.metadata.name,
                  created.error().message());
     return;
   }
   if (logged_.size() >= options_.max_cache_entries) logged_.clear();
-  logged_[event_key] = {created->metadata.name, ns, created->count};
+  logged_[event_key] = {event.metadata.name, ns, event.count};
   std::lock_guard lock(mutex_);
   ++created_;
 }
