@@ -7,8 +7,11 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -133,6 +136,10 @@ class StoreReader final : public Reader {
  private:
   storage::Store& store_;
   CachedReads cached_;
+  // Lists the store answered empty while the cache had nothing either, and when: upstream's
+  // LimitRanger trusts such a live lookup for 30 s (its liveTTL) before asking again.
+  mutable std::mutex empty_mutex_;
+  mutable std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> found_empty_;
 };
 
 // Whether the server's authorizer lets `user` do `verb` on the cluster-scoped `resource` named

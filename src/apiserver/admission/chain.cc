@@ -106,16 +106,28 @@ Result<std::optional<boost::json::object>> StoreReader::Get(std::string_view gro
 Result<std::vector<boost::json::object>> StoreReader::List(std::string_view group,
                                                            std::string_view resource,
                                                            std::string_view namespace_) const {
+  constexpr auto kTrustEmptyFor = std::chrono::seconds(30);
   std::vector<boost::json::object> objects;
+  std::string prefix = StorageKeyOf(group, resource, namespace_, "");
   if (cached_.list) {
     for (const auto& json : cached_.list(group, resource, namespace_)) {
       KPP_ASSIGN_OR_RETURN(auto object, ParseStored(*json));
       objects.push_back(std::move(object));
     }
     if (!objects.empty()) return objects;
+    std::lock_guard lock(empty_mutex_);
+    auto found = found_empty_.find(prefix);
+    if (found != found_empty_.end() &&
+        std::chrono::steady_clock::now() - found->second < kTrustEmptyFor) {
+      return objects;
+    }
   }
-  std::string prefix = StorageKeyOf(group, resource, namespace_, "");
   KPP_ASSIGN_OR_RETURN(auto range, store_.Range(storage::RangeRequest::Prefix(prefix)));
+  if (cached_.list && range.kvs.empty()) {
+    std::lock_guard lock(empty_mutex_);
+    if (found_empty_.size() >= 4096) found_empty_.clear();
+    found_empty_[prefix] = std::chrono::steady_clock::now();
+  }
   for (const auto& kv : range.kvs) {
     KPP_ASSIGN_OR_RETURN(auto object, ParseStored(kv.value));
     objects.push_back(std::move(object));

@@ -50,7 +50,9 @@ void Cache::RemoveNode(const std::string& name) {
     nodes_.erase(it);
   } else {
     // Pods still name the node: keep them counted until their deletes arrive (upstream does).
-    MutableNode(name).node = nullptr;
+    NodeInfo& info = MutableNode(name);
+    info.node = nullptr;
+    info.unschedulable = info.tainted = false;
   }
   dirty_nodes_.insert(name);
   node_list_changed_ = true;

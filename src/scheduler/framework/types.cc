@@ -190,6 +190,8 @@ const std::string& NodeInfo::name() const {
 
 void NodeInfo::SetNode(NodePtr node_in) {
   node = std::move(node_in);
+  unschedulable = node->spec.unschedulable;
+  tainted = !node->spec.taints.empty();
   allocatable = Resource::FromList(node->status.allocatable);
   images.clear();
   for (const auto& image : node->status.images) {

@@ -100,6 +100,11 @@ struct NodeInfo {
   // Normalized image name -> size in bytes.
   std::unordered_map<std::string, int64_t> images;
   int64_t generation = 0;
+  // node->spec.unschedulable, and whether node->spec.taints has any: the filters and scores that
+  // run on every node of every cycle read these here, not in the (large) Node, which would be a
+  // cache miss per node.
+  bool unschedulable = false;
+  bool tainted = false;
 
   const std::string& name() const;
   void SetNode(NodePtr node);

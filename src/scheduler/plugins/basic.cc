@@ -65,7 +65,7 @@ class NodeUnschedulable final : public FilterPlugin {
  public:
   std::string Name() const override { return "NodeUnschedulable"; }
   PluginStatus Filter(const CycleState&, const PodInfo& pod, const NodeInfo& node) override {
-    if (!node.node->spec.unschedulable) return {};
+    if (!node.unschedulable) return {};
     Taint taint;
     taint.key = "node.kubernetes.io/unschedulable";
     taint.effect = "NoSchedule";
@@ -116,6 +116,7 @@ class TaintToleration final : public FilterPlugin, public ScorePlugin {
  public:
   std::string Name() const override { return "TaintToleration"; }
   PluginStatus Filter(const CycleState&, const PodInfo& pod, const NodeInfo& node) override {
+    if (!node.tainted) return {};
     const Taint* taint = FindUntoleratedTaint(node.node->spec.taints, pod.pod->spec.tolerations,
                                               {"NoSchedule", "NoExecute"});
     if (taint == nullptr) return {};
@@ -125,6 +126,7 @@ class TaintToleration final : public FilterPlugin, public ScorePlugin {
   PluginStatus Score(const CycleState&, const PodInfo& pod, const NodeInfo& node,
                      int64_t& score) override {
     score = 0;
+    if (!node.tainted) return {};
     for (const auto& taint : node.node->spec.taints) {
       if (taint.effect != "PreferNoSchedule") continue;
       // Only tolerations that can apply to PreferNoSchedule count.
