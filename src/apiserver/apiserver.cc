@@ -61,39 +61,64 @@ std::string VersionInfoJson() {
 
 namespace {
 
-// Reads of the watch caches of the built-in kinds (those of the version each is stored in), for
-// admission (admission::CachedReads) and token authentication.
-admission::CachedReads CachedReadsOf(const ResourceHandler& resources) {
-  auto kinds =
-      std::make_shared<std::map<std::pair<std::string, std::string>, const api::KindInfo*>>();
-  for (const api::KindInfo& kind : api::AllKinds()) {
-    if (&api::StorageKind(kind) == &kind) {
-      kinds->emplace(std::pair(std::string(kind.group), std::string(kind.plural)), &kind);
+// The watch caches of the built-in kinds (each in the version it is stored in), by group and
+// resource. Looked up by string_view, without building a key: this is on every admission read
+// and every token authentication.
+class BuiltinCaches {
+ public:
+  explicit BuiltinCaches(const ResourceHandler& resources) : resources_(resources) {
+    for (const api::KindInfo& kind : api::AllKinds()) {
+      if (&api::StorageKind(kind) == &kind) {
+        by_group_[std::string(kind.group)].emplace(kind.plural, &kind);
+      }
     }
   }
-  auto find = [kinds](std::string_view group, std::string_view resource) -> const api::KindInfo* {
-    auto found = kinds->find(std::pair(std::string(group), std::string(resource)));
-    return found == kinds->end() ? nullptr : found->second;
-  };
-  admission::CachedReads reads;
-  reads.get = [&resources, find](std::string_view group, std::string_view resource,
-                                 std::string_view ns,
-                                 std::string_view name) -> std::shared_ptr<const std::string> {
-    const api::KindInfo* kind = find(group, resource);
+
+  std::shared_ptr<const std::string> Get(std::string_view group, std::string_view resource,
+                                         std::string_view ns, std::string_view name) const {
+    const api::KindInfo* kind = Find(group, resource);
     if (kind == nullptr) return nullptr;
-    auto object = resources.cached().Cached(*kind, StorageKey(*kind, ns, name));
-    if (object == nullptr) return nullptr;
-    return std::shared_ptr<const std::string>(object, &object->json);
-  };
-  reads.list = [&resources, find](std::string_view group, std::string_view resource,
-                                  std::string_view ns) {
+    return JsonOf(resources_.cached().Cached(*kind, StorageKey(*kind, ns, name)));
+  }
+
+  std::vector<std::shared_ptr<const std::string>> List(std::string_view group,
+                                                       std::string_view resource,
+                                                       std::string_view ns) const {
     std::vector<std::shared_ptr<const std::string>> jsons;
-    const api::KindInfo* kind = find(group, resource);
+    const api::KindInfo* kind = Find(group, resource);
     if (kind == nullptr) return jsons;
-    for (auto& object : resources.cached().CachedList(*kind, StorageKey(*kind, ns, ""))) {
-      jsons.push_back(std::shared_ptr<const std::string>(object, &object->json));
+    for (auto& object : resources_.cached().CachedList(*kind, StorageKey(*kind, ns, ""))) {
+      jsons.push_back(JsonOf(std::move(object)));
     }
     return jsons;
+  }
+
+ private:
+  const api::KindInfo* Find(std::string_view group, std::string_view resource) const {
+    auto in_group = by_group_.find(group);
+    if (in_group == by_group_.end()) return nullptr;
+    auto found = in_group->second.find(resource);
+    return found == in_group->second.end() ? nullptr : found->second;
+  }
+
+  static std::shared_ptr<const std::string> JsonOf(watchcache::CachedObjectPtr object) {
+    if (object == nullptr) return nullptr;
+    const std::string* json = &object->json;
+    return std::shared_ptr<const std::string>(std::move(object), json);
+  }
+
+  const ResourceHandler& resources_;
+  std::map<std::string, std::map<std::string, const api::KindInfo*, std::less<>>, std::less<>>
+      by_group_;
+};
+
+admission::CachedReads CachedReadsOf(const ResourceHandler& resources) {
+  auto caches = std::make_shared<const BuiltinCaches>(resources);
+  admission::CachedReads reads;
+  reads.get = [caches](std::string_view group, std::string_view resource, std::string_view ns,
+                       std::string_view name) { return caches->Get(group, resource, ns, name); };
+  reads.list = [caches](std::string_view group, std::string_view resource, std::string_view ns) {
+    return caches->List(group, resource, ns);
   };
   return reads;
 }
@@ -101,9 +126,9 @@ admission::CachedReads CachedReadsOf(const ResourceHandler& resources) {
 // Token authentication reads the service accounts, pods, secrets and nodes tokens name from the
 // watch caches directly: no request through the handler for each authenticated request.
 ObjectReader::CachedGet CachedCoreObjectReader(const ResourceHandler& resources) {
-  return [get = CachedReadsOf(resources).get](std::string_view plural, std::string_view ns,
-                                              std::string_view name) {
-    return get("", plural, ns, name);
+  return [caches = std::make_shared<const BuiltinCaches>(resources)](
+             std::string_view plural, std::string_view ns, std::string_view name) {
+    return caches->Get("", plural, ns, name);
   };
 }
 
