@@ -103,6 +103,15 @@ class Reader {
   virtual Result<std::vector<boost::json::object>> List(std::string_view group,
                                                         std::string_view resource,
                                                         std::string_view namespace_) const = 0;
+  // As List, except that when a live lookup (past the cache) found nothing, that answer stands
+  // for `live_ttl` before the next one: upstream's LimitRanger asks so (its liveTTL), since most
+  // namespaces have no LimitRange and each pod create would otherwise read the store.
+  virtual Result<std::vector<boost::json::object>> ListTrustingEmpty(
+      std::string_view group, std::string_view resource, std::string_view namespace_,
+      std::chrono::seconds live_ttl) const {
+    (void)live_ttl;
+    return List(group, resource, namespace_);
+  }
 };
 
 // What the API server's watch cache holds, which a StoreReader reads before the store (the
@@ -130,14 +139,21 @@ class StoreReader final : public Reader {
                                                  std::string_view name) const override;
   Result<std::vector<boost::json::object>> List(std::string_view group, std::string_view resource,
                                                 std::string_view namespace_) const override;
+  Result<std::vector<boost::json::object>> ListTrustingEmpty(
+      std::string_view group, std::string_view resource, std::string_view namespace_,
+      std::chrono::seconds live_ttl) const override;
   // For plugins that write back what they account (ResourceQuota's status.used).
   storage::Store& store() const { return store_; }
 
  private:
+  Result<std::vector<boost::json::object>> ListFromCacheOrStore(
+      std::string_view group, std::string_view resource, std::string_view namespace_,
+      std::chrono::seconds live_ttl) const;
+
   storage::Store& store_;
   CachedReads cached_;
-  // Lists the store answered empty while the cache had nothing either, and when: upstream's
-  // LimitRanger trusts such a live lookup for 30 s (its liveTTL) before asking again.
+  // Lists the store answered empty while the cache had nothing either, and when (for
+  // ListTrustingEmpty).
   mutable std::mutex empty_mutex_;
   mutable std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> found_empty_;
 };

@@ -106,7 +106,19 @@ Result<std::optional<boost::json::object>> StoreReader::Get(std::string_view gro
 Result<std::vector<boost::json::object>> StoreReader::List(std::string_view group,
                                                            std::string_view resource,
                                                            std::string_view namespace_) const {
-  constexpr auto kTrustEmptyFor = std::chrono::seconds(30);
+  return ListFromCacheOrStore(group, resource, namespace_, std::chrono::seconds(0));
+}
+
+Result<std::vector<boost::json::object>> StoreReader::ListTrustingEmpty(
+    std::string_view group, std::string_view resource, std::string_view namespace_,
+    std::chrono::seconds live_ttl) const {
+  return ListFromCacheOrStore(group, resource, namespace_, live_ttl);
+}
+
+Result<std::vector<boost::json::object>> StoreReader::ListFromCacheOrStore(
+    std::string_view group, std::string_view resource, std::string_view namespace_,
+    std::chrono::seconds live_ttl) const {
+  const bool trusts_empty = cached_.list && live_ttl.count() > 0;
   std::vector<boost::json::object> objects;
   std::string prefix = StorageKeyOf(group, resource, namespace_, "");
   if (cached_.list) {
@@ -115,15 +127,17 @@ Result<std::vector<boost::json::object>> StoreReader::List(std::string_view grou
       objects.push_back(std::move(object));
     }
     if (!objects.empty()) return objects;
+  }
+  if (trusts_empty) {
     std::lock_guard lock(empty_mutex_);
     auto found = found_empty_.find(prefix);
     if (found != found_empty_.end() &&
-        std::chrono::steady_clock::now() - found->second < kTrustEmptyFor) {
+        std::chrono::steady_clock::now() - found->second < live_ttl) {
       return objects;
     }
   }
   KPP_ASSIGN_OR_RETURN(auto range, store_.Range(storage::RangeRequest::Prefix(prefix)));
-  if (cached_.list && range.kvs.empty()) {
+  if (trusts_empty && range.kvs.empty()) {
     std::lock_guard lock(empty_mutex_);
     if (found_empty_.size() >= 4096) found_empty_.clear();
     found_empty_[prefix] = std::chrono::steady_clock::now();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <map>
 #include <vector>
 
@@ -13,6 +14,9 @@ namespace {
 
 using boost::json::object;
 using resource::Quantity;
+
+// How long a live lookup that found no LimitRange in a namespace stands (upstream's liveTTL).
+constexpr std::chrono::seconds kLiveLookupTtl(30);
 
 // Resource name -> quantity, sorted by name (upstream iterates Go maps; kpp reports in order).
 using ResourceList = std::map<std::string, Quantity, std::less<>>;
@@ -69,7 +73,8 @@ std::vector<LimitItem> ItemsOf(const object& limit_range) {
 
 Result<std::vector<std::vector<LimitItem>>> LimitRanges(const Attributes& attributes,
                                                         Context& context) {
-  KPP_ASSIGN_OR_RETURN(auto ranges, context.reader.List("", "limitranges", attributes.namespace_));
+  KPP_ASSIGN_OR_RETURN(auto ranges, context.reader.ListTrustingEmpty(
+                                        "", "limitranges", attributes.namespace_, kLiveLookupTtl));
   std::vector<std::vector<LimitItem>> items;
   for (const auto& range : ranges)
     items.push_back(ItemsOf(range));
