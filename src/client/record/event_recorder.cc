@@ -168,10 +168,8 @@ void EventRecorder::Write(Pending pending) {
   event.first_timestamp = now;
   event.last_timestamp = now;
   event.count = 1;
-  event.kind = "Event";
-  event.api_version = "v1";
   // What the server answers is the event as sent: not decoded (a scheduler writes one per pod).
-  auto created = events.dynamic().WriteJson("POST", "", "", api::ToJson(event), {});
+  auto created = events.CreateIgnoringAnswer(event);
   if (!created.ok()) {
     KLOG_WARNING("server rejected event {}/{}: {} (will not retry)", ns, event.metadata.name,
                  created.error().message());

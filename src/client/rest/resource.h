@@ -184,6 +184,13 @@ class TypedResource {
   Result<T> Create(const T& object, const WriteOptions& options = {}) const {
     return Write("POST", "", "", object, options);
   }
+  // As Create, for a caller that does not read what the server answers: the answer is not
+  // decoded (the event recorder writes one event per scheduled pod).
+  Status CreateIgnoringAnswer(const T& object, const WriteOptions& options = {}) const {
+    auto written = dynamic_.WriteJson("POST", "", "", EncodeWithKind(object), options);
+    if (!written.ok()) return std::move(written).error();
+    return {};
+  }
   Result<T> Update(const T& object, const WriteOptions& options = {}) const {
     return Write("PUT", object.metadata.name, "", object, options);
   }
@@ -205,13 +212,18 @@ class TypedResource {
  private:
   Result<T> Write(std::string_view method, std::string_view name, std::string_view subresource,
                   const T& object, const WriteOptions& options) const {
-    T copy = object;
+    KPP_ASSIGN_OR_RETURN(std::string json, dynamic_.WriteJson(method, name, subresource,
+                                                              EncodeWithKind(object), options));
+    return Decode(json);
+  }
+  // The object's JSON with the kind's apiVersion and kind where the object leaves them empty.
+  std::string EncodeWithKind(const T& object) const {
     const auto& kind = dynamic_.kind();
+    if (!object.kind.empty() && !object.api_version.empty()) return api::ToJson(object);
+    T copy = object;
     if (copy.kind.empty()) copy.kind = std::string(kind.kind);
     if (copy.api_version.empty()) copy.api_version = api::GroupVersionOf(kind);
-    KPP_ASSIGN_OR_RETURN(std::string json,
-                         dynamic_.WriteJson(method, name, subresource, api::ToJson(copy), options));
-    return Decode(json);
+    return api::ToJson(copy);
   }
   Result<T> Decode(std::string_view json) const {
     KPP_ASSIGN_OR_RETURN(api::Decoded<T> decoded, api::FromJson<T>(json));
