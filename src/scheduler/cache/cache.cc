@@ -50,9 +50,7 @@ void Cache::RemoveNode(const std::string& name) {
     nodes_.erase(it);
   } else {
     // Pods still name the node: keep them counted until their deletes arrive (upstream does).
-    NodeInfo& info = MutableNode(name);
-    info.node = nullptr;
-    info.unschedulable = info.tainted = false;
+    MutableNode(name).ClearNode();
   }
   dirty_nodes_.insert(name);
   node_list_changed_ = true;

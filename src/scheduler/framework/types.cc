@@ -188,6 +188,12 @@ const std::string& NodeInfo::name() const {
   return node ? node->metadata.name : kEmpty;
 }
 
+void NodeInfo::ClearNode() {
+  node = nullptr;
+  unschedulable = false;
+  tainted = false;
+}
+
 void NodeInfo::SetNode(NodePtr node_in) {
   node = std::move(node_in);
   unschedulable = node->spec.unschedulable;

@@ -108,6 +108,8 @@ struct NodeInfo {
 
   const std::string& name() const;
   void SetNode(NodePtr node);
+  // The node is gone while pods still name it: drops it and the flags SetNode read from it.
+  void ClearNode();
   void AddPod(const PodInfoPtr& pod);
   // False when the pod was not on this node.
   bool RemovePod(const std::string& uid);
