@@ -518,7 +518,16 @@ TEST(SpliceResourceVersionTest, GivesTheEncodersTextWithTheRevision) {
   api::core::v1::Pod labels_only;
   labels_only.metadata.labels = {{"a", "b"}};
   api::core::v1::Pod empty;
-  for (const api::core::v1::Pod* pod : {&full, &named_only, &labels_only, &empty}) {
+  auto every_field = api::FromJson<api::core::v1::Pod>(R"({"metadata":{"name":"p",
+      "generateName":"p-","namespace":"ns","selfLink":"/x","uid":"u","generation":3,
+      "creationTimestamp":"2026-01-02T03:04:05Z","deletionTimestamp":"2026-01-02T03:04:06Z",
+      "deletionGracePeriodSeconds":30,"labels":{"a":"b"},"annotations":{"c":"d"},
+      "ownerReferences":[{"apiVersion":"v1","kind":"Node","name":"n","uid":"v"}],
+      "finalizers":["f"],"managedFields":[{"manager":"m","operation":"Update",
+      "apiVersion":"v1","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{}}}]}})");
+  ASSERT_TRUE(every_field.ok()) << every_field.error().message();
+  for (const api::core::v1::Pod* pod :
+       {&full, &named_only, &labels_only, &empty, &every_field->object}) {
     const std::string stored = api::ToJson(*pod);
     api::core::v1::Pod with_revision = *pod;
     with_revision.metadata.resource_version = "1234";

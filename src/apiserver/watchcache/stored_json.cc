@@ -2,7 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <array>
+#include <boost/json/parse.hpp>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "api/runtime/openapi_data.h"
 
 namespace kpp::apiserver::watchcache {
 namespace {
@@ -45,13 +50,28 @@ size_t SkipValue(std::string_view text, size_t pos) {
   return kNone;
 }
 
-// ObjectMeta's fields the typed encoder writes after resourceVersion.
+// ObjectMeta's fields the typed encoder writes after resourceVersion: those after it in the
+// schema. Read once from ObjectMeta's OpenAPI definition, which the same schema generates with
+// its properties in the schema's order, the order the encoder writes them in.
 bool ComesAfterResourceVersion(std::string_view key) {
-  static constexpr std::array<std::string_view, 9> kLater = {
-      "generation",   "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-      "labels",       "annotations",       "ownerReferences",   "finalizers",
-      "managedFields"};
-  for (std::string_view later : kLater)
+  static const std::vector<std::string> kLater = [] {
+    constexpr std::string_view kDefinition =
+        R"("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta":)";
+    const std::string_view definitions = api::OpenApiV2Definitions();
+    const size_t at = definitions.find(kDefinition);
+    const size_t start = at == kNone ? kNone : at + kDefinition.size();
+    const size_t end = start == kNone ? kNone : SkipValue(definitions, start);
+    if (end == kNone) std::abort();  // The generated definitions always have ObjectMeta.
+    const auto definition = boost::json::parse(definitions.substr(start, end - start));
+    std::vector<std::string> later;
+    bool after = false;
+    for (const auto& [name, property] : definition.at("properties").as_object()) {
+      if (after) later.emplace_back(name);
+      after = after || name == "resourceVersion";
+    }
+    return later;
+  }();
+  for (const std::string& later : kLater)
     if (key == later) return true;
   return false;
 }
