@@ -28,6 +28,7 @@
 #include "apiserver/registry/update_validation.h"
 #include "apiserver/responses.h"
 #include "apiserver/watchcache/cached_resources.h"
+#include "apiserver/watchcache/stored_json.h"
 #include "base/log.h"
 #include "base/random.h"
 
@@ -426,6 +427,29 @@ std::string ToStoredJson(api::Object& object) {
   return object.ToJson();
 }
 
+// The answer to a write of `object`, whose stored form `stored_json` (ToStoredJson's) got
+// `revision`. For a built-in kind served in the version it is stored in, as JSON: that text with
+// kind, apiVersion and resourceVersion spliced in where the encoder writes them, instead of a
+// second encode of the object. Otherwise the object, encoded for the client.
+http::Response WrittenObjectResponse(int status, const api::KindInfo& kind, api::Object& object,
+                                     std::string_view stored_json, int64_t revision,
+                                     const http::Request& request) {
+  object.metadata().resource_version = ResourceVersionText(revision);
+  if (&api::StorageKind(kind) == &kind && apiextensions::CustomResourceOf(kind) == nullptr &&
+      !PrefersProtobuf(request)) {
+    if (auto spliced = watchcache::SpliceResourceVersion(stored_json, revision)) {
+      const std::string type_meta =
+          fmt::format(R"({{"kind":"{}","apiVersion":"{}",)", kind.kind, api::GroupVersionOf(kind));
+      std::string body;
+      body.reserve(type_meta.size() + spliced->size());
+      body += type_meta;
+      body.append(*spliced, 1);
+      return JsonResponse(status, std::move(body));
+    }
+  }
+  return StoredObjectResponse(status, kind, object, request);
+}
+
 // The Table `kubectl get` asks for, with the kind's own columns (apiserver/printers).
 Result<std::string> TableJson(const api::KindInfo& kind, const std::vector<api::ObjectPtr>& objects,
                               api::meta::v1::ListMeta list_meta, const Clock& clock,
@@ -677,11 +701,10 @@ http::Response ResourceHandler::Create(const ResourceRequest& target, const http
     return WithWarnings(StoredObjectResponse(201, kind, object, request), warnings);
   }
   const std::string name = metadata.name;
-  auto stored = object.Clone();
   auto lease = LeaseForWrite(kind);
   if (!lease.ok()) return StatusResponse(lease.error());
-  auto revision =
-      store_.Create(StorageKey(kind, metadata.namespace_, name), ToStoredJson(*stored), *lease);
+  const std::string stored_json = ToStoredJson(object);
+  auto revision = store_.Create(StorageKey(kind, metadata.namespace_, name), stored_json, *lease);
   if (!revision.ok()) {
     if (revision.error().code() == ErrorCode::kAlreadyExists) {
       return ObjectError(
@@ -691,8 +714,9 @@ http::Response ResourceHandler::Create(const ResourceRequest& target, const http
     }
     return StatusResponse(revision.error());
   }
-  metadata.resource_version = ResourceVersionText(revision->mod_revision);
-  return WithWarnings(StoredObjectResponse(201, kind, object, request), warnings);
+  return WithWarnings(
+      WrittenObjectResponse(201, kind, object, stored_json, revision->mod_revision, request),
+      warnings);
 }
 
 http::Response ResourceHandler::Get(const ResourceRequest& target,
@@ -886,8 +910,9 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
   }
   auto lease = LeaseForWrite(kind);
   if (!lease.ok()) return StatusResponse(lease.error());
-  auto revision = store_.Update(StorageKey(kind, target.namespace_, target.name),
-                                ToStoredJson(stored), current_revision, *lease);
+  const std::string stored_json = ToStoredJson(stored);
+  auto revision = store_.Update(StorageKey(kind, target.namespace_, target.name), stored_json,
+                                current_revision, *lease);
   if (!revision.ok()) {
     if (revision.error().code() == ErrorCode::kConflict) {
       if (conflicted != nullptr) *conflicted = true;
@@ -898,8 +923,9 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
   }
   // A binding answers a Status of its own (Bind): the pod would be encoded only to be dropped.
   if (target.subresource == "binding") return http::Response{};
-  stored.metadata().resource_version = ResourceVersionText(revision->mod_revision);
-  return WithWarnings(StoredObjectResponse(200, kind, stored, request), warnings);
+  return WithWarnings(
+      WrittenObjectResponse(200, kind, stored, stored_json, revision->mod_revision, request),
+      warnings);
 }
 
 http::Response ResourceHandler::Patch(const ResourceRequest& target,
