@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <thread>
+#include <vector>
+
 namespace kpp::api {
 namespace {
 
@@ -48,6 +53,42 @@ TEST(MicroTimeTest, KeepsMicroseconds) {
   auto short_fraction = MicroTime::Parse("2024-01-02T03:04:05.5Z");
   ASSERT_TRUE(short_fraction.ok());
   EXPECT_EQ(short_fraction->ToString(), "2024-01-02T03:04:05.500000Z");
+}
+
+TEST(RawJsonTest, KeepsGosTextAndParsesItOnDemand) {
+  const auto original = boost::json::parse(R"({"b":[1,2.5,"<x>"],"a":{"f:c":{}},"n":null})");
+  const RawJson raw(original);
+  EXPECT_FALSE(raw.IsZero());
+  // Members in their order, Go's escapes.
+  EXPECT_EQ(raw.Text(), R"({"b":[1,2.5,"\u003cx\u003e"],"a":{"f:c":{}},"n":null})");
+  EXPECT_EQ(raw.value(), original);
+  const RawJson copy = raw;
+  EXPECT_EQ(&copy.value(), &raw.value());  // copies share one value
+  EXPECT_EQ(RawJson().Text(), "null");
+  EXPECT_TRUE(RawJson().value().is_null());
+}
+
+TEST(RawJsonTest, EqualValuesAreEqualWhateverTheirMembersOrder) {
+  EXPECT_EQ(RawJson(boost::json::parse(R"({"a":1,"b":2})")),
+            RawJson::FromEncoded(R"({"b":2,"a":1})"));
+  EXPECT_FALSE(RawJson(boost::json::parse(R"({"a":1})")) == RawJson::FromEncoded(R"({"a":2})"));
+  EXPECT_FALSE(RawJson() == RawJson::FromEncoded("{}"));
+  EXPECT_EQ(RawJson(), RawJson());
+}
+
+TEST(RawJsonTest, ParsesOnceWhenManyThreadsAskAtOnce) {
+  const RawJson raw =
+      RawJson::FromEncoded(R"({"deep":)" + std::string(40, '[') + "1" + std::string(40, ']') + "}");
+  std::vector<const boost::json::value*> seen(8);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < seen.size(); ++i) {
+    threads.emplace_back([&, i] { seen[i] = &raw.value(); });
+  }
+  for (auto& thread : threads)
+    thread.join();
+  for (const auto* value : seen)
+    EXPECT_EQ(value, seen[0]);
+  EXPECT_EQ(boost::json::serialize(*seen[0]), raw.Text());
 }
 
 }  // namespace

@@ -256,38 +256,9 @@ void EncodeQuantity(const Quantity& value, JsonWriter& out) {
   out.String(value.text.empty() ? "0" : value.text);
 }
 
-namespace {
-
-// Writes a JSON value as Go writes the raw JSON it was sent: members in their order, strings with
-// Go's escapes (<, >, & and U+2028/9 as \u sequences), numbers in Go's shortest form.
-void WriteJsonValue(const boost::json::value& value, JsonWriter& out) {
-  switch (value.kind()) {
-    case boost::json::kind::object:
-      out.BeginObject();
-      for (const auto& [key, member] : value.get_object()) {
-        out.Key(std::string_view(key.data(), key.size()));
-        WriteJsonValue(member, out);
-      }
-      return out.EndObject();
-    case boost::json::kind::array:
-      out.BeginArray();
-      for (const auto& item : value.get_array())
-        WriteJsonValue(item, out);
-      return out.EndArray();
-    case boost::json::kind::string:
-      return out.String(std::string_view(value.get_string().data(), value.get_string().size()));
-    case boost::json::kind::bool_: return out.Bool(value.get_bool());
-    case boost::json::kind::int64: return out.Int(value.get_int64());
-    case boost::json::kind::uint64: return out.Raw(std::to_string(value.get_uint64()));
-    case boost::json::kind::double_: return out.Double(value.get_double());
-    case boost::json::kind::null: return out.Null();
-  }
-}
-
-}  // namespace
-
 void EncodeRawJson(const RawJson& value, JsonWriter& out) {
-  WriteJsonValue(value.value(), out);
+  if (value.IsZero()) return out.Null();
+  out.Raw(value.Text());
 }
 
 void EncodeBytes(std::string_view value, JsonWriter& out) {

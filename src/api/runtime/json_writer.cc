@@ -1,6 +1,7 @@
 #include "api/runtime/json_writer.h"
 
 #include <array>
+#include <boost/json/value.hpp>
 #include <charconv>
 #include <cmath>
 
@@ -200,6 +201,30 @@ void JsonWriter::WriteEscaped(std::string_view text) {
     i += length;
   }
   out_ += '"';
+}
+
+void WriteJsonValue(const boost::json::value& value, JsonWriter& out) {
+  switch (value.kind()) {
+    case boost::json::kind::object:
+      out.BeginObject();
+      for (const auto& [key, member] : value.get_object()) {
+        out.Key(std::string_view(key.data(), key.size()));
+        WriteJsonValue(member, out);
+      }
+      return out.EndObject();
+    case boost::json::kind::array:
+      out.BeginArray();
+      for (const auto& item : value.get_array())
+        WriteJsonValue(item, out);
+      return out.EndArray();
+    case boost::json::kind::string:
+      return out.String(std::string_view(value.get_string().data(), value.get_string().size()));
+    case boost::json::kind::bool_: return out.Bool(value.get_bool());
+    case boost::json::kind::int64: return out.Int(value.get_int64());
+    case boost::json::kind::uint64: return out.Raw(std::to_string(value.get_uint64()));
+    case boost::json::kind::double_: return out.Double(value.get_double());
+    case boost::json::kind::null: return out.Null();
+  }
 }
 
 }  // namespace kpp::api::runtime

@@ -6,6 +6,10 @@
 #include <string>
 #include <string_view>
 
+namespace boost::json {
+class value;
+}  // namespace boost::json
+
 namespace kpp::api::runtime {
 
 class JsonWriter {
@@ -45,5 +49,9 @@ class JsonWriter {
   bool need_comma_ = false;
   bool after_key_ = false;
 };
+
+// Writes a JSON value as Go writes the raw JSON it was sent: members in their order, strings with
+// Go's escapes (<, >, & and U+2028/9 as \u sequences), numbers in Go's shortest form.
+void WriteJsonValue(const boost::json::value& value, JsonWriter& out);
 
 }  // namespace kpp::api::runtime

@@ -133,7 +133,7 @@ void Writer::Duration(int field, std::string_view go_duration) {
 
 void Writer::RawJson(int field, const api::RawJson& value) {
   const size_t begin = BeginMessage(field);
-  if (!value.IsZero()) String(1, value.Serialize());
+  if (!value.IsZero()) String(1, value.Text());
   EndMessage(begin);
 }
 

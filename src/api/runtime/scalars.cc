@@ -2,11 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <cctype>
 #include <chrono>
+#include <limits>
+#include <mutex>
 
+#include "api/runtime/json_writer.h"
 #include "apimachinery/resource/quantity.h"
 
 namespace kpp::api {
@@ -131,13 +135,41 @@ Result<MicroTime> MicroTime::Parse(std::string_view text) {
   return MicroTime::FromUnixMicros(micros);
 }
 
-// The copy takes the default storage: `value` may live in a decode's short-lived arena.
-RawJson::RawJson(const boost::json::value& value)
-    : value_(std::make_shared<const boost::json::value>(value, boost::json::storage_ptr())) {}
+struct RawJson::Shared {
+  std::string text;
+  mutable std::once_flag parse_once;
+  mutable boost::json::value parsed;
+};
+
+RawJson::RawJson(const boost::json::value& value) {
+  runtime::JsonWriter writer;
+  runtime::WriteJsonValue(value, writer);
+  *this = FromEncoded(std::move(writer).str());
+}
+
+RawJson RawJson::FromEncoded(std::string text) {
+  RawJson raw;
+  auto shared = std::make_shared<Shared>();
+  shared->text = std::move(text);
+  raw.shared_ = std::move(shared);
+  return raw;
+}
 
 const boost::json::value& RawJson::value() const {
   static const boost::json::value null_value;
-  return value_ ? *value_ : null_value;
+  if (shared_ == nullptr) return null_value;
+  std::call_once(shared_->parse_once, [shared = shared_.get()] {
+    // The text is an encoder's output, so it parses, and its depth was bounded where the value
+    // came from.
+    boost::json::parse_options options;
+    options.max_depth = std::numeric_limits<unsigned>::max();
+    shared->parsed = boost::json::parse(shared->text, {}, options);
+  });
+  return shared_->parsed;
+}
+
+std::string_view RawJson::Text() const {
+  return shared_ == nullptr ? std::string_view("null") : std::string_view(shared_->text);
 }
 
 std::string RawJson::Serialize() const {
@@ -145,7 +177,8 @@ std::string RawJson::Serialize() const {
 }
 
 bool RawJson::operator==(const RawJson& other) const {
-  return value() == other.value();
+  // Equal texts are equal values; unequal ones may still be (members in another order).
+  return Text() == other.Text() || value() == other.value();
 }
 
 Result<std::string> CanonicalQuantity(std::string_view text) {

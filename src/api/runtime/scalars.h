@@ -78,21 +78,28 @@ struct Quantity {
 Result<std::string> CanonicalQuantity(std::string_view text);
 
 // Arbitrary embedded JSON (runtime.RawExtension, apiextensions JSON, fieldsV1). Immutable and
-// cheap to copy: copies share the parsed value.
+// cheap to copy: copies share one value. It is kept as the text Go writes for it, and parsed
+// only when value() is first asked for: most objects are decoded and encoded again without
+// anyone looking inside (every managedFields entry's fieldsV1, on every decode of an object).
 class RawJson {
  public:
   RawJson() = default;
   explicit RawJson(const boost::json::value& value);
+  // `text` must be one valid JSON value as an encoder wrote it (an object's ToJson()).
+  static RawJson FromEncoded(std::string text);
 
-  bool IsZero() const { return value_ == nullptr; }
-  // The JSON value; null when empty.
+  bool IsZero() const { return shared_ == nullptr; }
+  // The JSON value; null when empty. Parsed from Text() on the first call.
   const boost::json::value& value() const;
-  // The value serialized as compact JSON; "null" when empty.
+  // The value as Go's encoding/json writes it; "null" when empty.
+  std::string_view Text() const;
+  // The value serialized as compact JSON by boost::json; "null" when empty.
   std::string Serialize() const;
   bool operator==(const RawJson& other) const;
 
  private:
-  std::shared_ptr<const boost::json::value> value_;
+  struct Shared;
+  std::shared_ptr<const Shared> shared_;
 };
 
 }  // namespace kpp::api

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <boost/json/parse.hpp>
-
 #include "api/conversion/conversions.h"
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object_codec.h"
@@ -54,7 +52,7 @@ api::RawJson RowObject(const api::KindInfo& kind, const api::Object& object,
       auto copy = object.Clone();
       copy->kind() = std::string(kind.kind);
       copy->api_version() = api::GroupVersionOf(kind);
-      return api::RawJson(boost::json::parse(copy->ToJson()));
+      return api::RawJson::FromEncoded(copy->ToJson());
     }
     case IncludeObject::kMetadata: break;
   }
@@ -62,7 +60,7 @@ api::RawJson RowObject(const api::KindInfo& kind, const api::Object& object,
   partial.kind = "PartialObjectMetadata";
   partial.api_version = "meta.k8s.io/v1";
   partial.metadata = object.metadata();
-  return api::RawJson(boost::json::parse(api::ToJson(partial)));
+  return api::RawJson::FromEncoded(api::ToJson(partial));
 }
 
 }  // namespace
