@@ -275,6 +275,25 @@ TEST_F(LifecycleTest, BindingStoresWhatAnUpdateOfThePodWould) {
       R"(qosClass":"BestEffort"}})");
 }
 
+// A client may send a manager's fieldsV1 with its members in any order: what is stored is the
+// encoder's order, as upstream re-encodes every entry, even where the write left the set as it was.
+TEST_F(LifecycleTest, ManagedFieldsAClientSendsAreStoredInTheEncodersOrder) {
+  Ok(Send("POST", kPods, PodJson("p"), "application/json", {{"fieldManager", "creator"}}), 201);
+  auto pod = Ok(Send("GET", std::string(kPods) + "/p"));
+  auto& metadata = pod.as_object()["metadata"].as_object();
+  metadata["managedFields"].as_array().at(0).as_object()["fieldsV1"] =
+      boost::json::parse(R"({"f:spec":{"f:dnsPolicy":{}},"f:metadata":{"f:labels":{"f:app":{}}}})");
+  metadata["labels"].as_object()["tier"] = "front";
+  Ok(Send("PUT", std::string(kPods) + "/p", boost::json::serialize(pod), "application/json",
+          {{"fieldManager", "editor"}}));
+  pod = Ok(Send("GET", std::string(kPods) + "/p"));
+  const auto& entries = pod.at("metadata").at("managedFields").as_array();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].at("manager"), "creator");
+  EXPECT_EQ(boost::json::serialize(entries[0].at("fieldsV1")),
+            R"({"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:dnsPolicy":{}}})");
+}
+
 // The pod after the scheduling path's writes (create, bind, the kubelet's status patches) and an
 // update of the whole pod: what a status write keeps of the spec and ownerReferences, what an
 // update keeps of the status, and every managedFields entry, exactly.

@@ -133,7 +133,7 @@ Result<ManagedFields> DecodeManagedFields(const value& entries) {
   return managed;
 }
 
-array EncodeManagedFields(const ManagedFields& managed) {
+std::vector<const ManagerEntry*> EntriesToEncode(const ManagedFields& managed) {
   std::vector<const ManagerEntry*> sorted;
   for (const auto& entry : managed) {
     if (!entry.fields.Empty()) sorted.push_back(&entry);
@@ -142,8 +142,12 @@ array EncodeManagedFields(const ManagedFields& managed) {
     return std::tie(a->operation, a->time, a->manager, a->api_version, a->subresource) <
            std::tie(b->operation, b->time, b->manager, b->api_version, b->subresource);
   });
+  return sorted;
+}
+
+array EncodeManagedFields(const ManagedFields& managed) {
   array out;
-  for (const auto* entry : sorted) {
+  for (const auto* entry : EntriesToEncode(managed)) {
     object json;
     if (!entry->manager.empty()) json.emplace("manager", entry->manager);
     json.emplace("operation", entry->operation);
@@ -157,13 +161,16 @@ array EncodeManagedFields(const ManagedFields& managed) {
   return out;
 }
 
-ManagedFields ManagedFieldsForWrite(const value* request_entries, const value* live_entries) {
+ManagedFields ManagedFieldsForWrite(const value* request_entries, const value* live_entries,
+                                    bool* from_request) {
+  if (from_request != nullptr) *from_request = false;
   if (request_entries != nullptr && request_entries->is_array()) {
     const auto& list = request_entries->as_array();
     const bool reset =
         list.empty() || (list.size() == 1 && list[0].is_object() && list[0].as_object().empty());
     if (reset) return {};
     if (auto decoded = DecodeManagedFields(*request_entries); decoded.ok() && !decoded->empty()) {
+      if (from_request != nullptr) *from_request = true;
       return *std::move(decoded);
     }
   }

@@ -35,12 +35,16 @@ Result<ManagedFields> DecodeManagedFields(const boost::json::value& entries);
 // The JSON of metadata.managedFields, sorted as upstream sorts it (Apply before Update, then
 // oldest first). Entries without fields are left out.
 boost::json::array EncodeManagedFields(const ManagedFields& managed);
+// The entries EncodeManagedFields writes, in its order.
+std::vector<const ManagerEntry*> EntriesToEncode(const ManagedFields& managed);
 
 // The managedFields a write starts from, as upstream chooses them: the request's own when it
 // has valid, non-empty ones (a client may reset them with `[]` or `[{}]`), else the live
 // object's. Either argument may be null (absent). Undecodable live entries count as none.
+// `from_request`, when given, is set to whether the request's entries were chosen.
 ManagedFields ManagedFieldsForWrite(const boost::json::value* request_entries,
-                                    const boost::json::value* live_entries);
+                                    const boost::json::value* live_entries,
+                                    bool* from_request = nullptr);
 
 // Who writes, and when.
 struct Writer {

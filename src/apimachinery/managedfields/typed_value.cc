@@ -149,6 +149,9 @@ struct Comparer {
   Status Run(const value* old_value, const value* new_value, const TypeNode* type, Path& path,
              int depth) {
     if (depth > kMaxDepth) return TooDeep();
+    // Nothing below an unchanged value changed: most writes change a small part of the object
+    // (a status report leaves the spec, the bulk of a pod, as it was).
+    if (old_value != nullptr && new_value != nullptr && *old_value == *new_value) return {};
     const value& either = new_value != nullptr ? *new_value : *old_value;
     Kind kind = EffectiveKind(type, either);
     if (old_value != nullptr && new_value != nullptr && EffectiveKind(type, *old_value) != kind) {

@@ -5,6 +5,7 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <limits>
 
 #include "api/conversion/conversions.h"
 #include "api/runtime/openapi_data.h"
@@ -27,6 +28,13 @@ std::string ManagerOf(const http::Request& request) {
   return agent == nullptr ? "" : mf::ManagerFromUserAgent(*agent);
 }
 
+// Text a JSON encoder wrote, so it parses.
+value ParseEncoded(std::string_view text, const boost::json::storage_ptr& storage) {
+  boost::json::parse_options options;
+  options.max_depth = std::numeric_limits<unsigned>::max();
+  return boost::json::parse(text, storage, options);
+}
+
 value EntriesJson(const std::vector<api::meta::v1::ManagedFieldsEntry>& entries,
                   const boost::json::storage_ptr& storage) {
   boost::json::array out(storage);
@@ -37,34 +45,69 @@ value EntriesJson(const std::vector<api::meta::v1::ManagedFieldsEntry>& entries,
     json.emplace("apiVersion", entry.api_version);
     if (entry.time) json.emplace("time", entry.time->ToString());
     json.emplace("fieldsType", entry.fields_type);
-    if (entry.fields_v1) json.emplace("fieldsV1", entry.fields_v1->value());
+    // Parsed into the arena from the text: the entry's own tree is not needed.
+    if (entry.fields_v1) json.emplace("fieldsV1", ParseEncoded(entry.fields_v1->Text(), storage));
     json.emplace("subresource", entry.subresource);
     out.push_back(std::move(json));
   }
   return out;
 }
 
-std::vector<api::meta::v1::ManagedFieldsEntry> TypedEntries(const mf::ManagedFields& managed) {
+// The fieldsV1 of `entry` as the typed entry holds it. When `before` had the same manager with the
+// same fields and that entry's text is known to be the encoder's (`canonical`, by index into
+// `before`), the text is shared rather than the set encoded again: most writes change no one's
+// fields (status reports, lease renewals).
+api::RawJson FieldsV1Of(const mf::ManagerEntry& entry, const mf::ManagedFields& before,
+                        const std::vector<const api::RawJson*>& canonical) {
+  for (size_t i = 0; i < before.size() && i < canonical.size(); ++i) {
+    const mf::ManagerEntry& old = before[i];
+    if (canonical[i] != nullptr && old.manager == entry.manager &&
+        old.operation == entry.operation && old.api_version == entry.api_version &&
+        old.subresource == entry.subresource && old.fields == entry.fields) {
+      return *canonical[i];
+    }
+  }
+  return api::RawJson(entry.fields.ToFieldsV1());
+}
+
+std::vector<api::meta::v1::ManagedFieldsEntry> TypedEntries(
+    const mf::ManagedFields& managed, const mf::ManagedFields& before,
+    const std::vector<const api::RawJson*>& canonical) {
   std::vector<api::meta::v1::ManagedFieldsEntry> out;
-  for (const auto& json : mf::EncodeManagedFields(managed)) {
-    const auto& entry = json.as_object();
-    auto text = [&](std::string_view name) {
-      const auto* v = entry.if_contains(name);
-      return v == nullptr ? std::string() : std::string(v->as_string());
-    };
+  for (const mf::ManagerEntry* entry : mf::EntriesToEncode(managed)) {
     api::meta::v1::ManagedFieldsEntry typed;
-    typed.manager = text("manager");
-    typed.operation = text("operation");
-    typed.api_version = text("apiVersion");
-    if (auto time = api::Time::Parse(text("time")); time.ok() && !text("time").empty()) {
+    typed.manager = entry->manager;
+    typed.operation = entry->operation;
+    typed.api_version = entry->api_version;
+    if (auto time = api::Time::Parse(entry->time); time.ok() && !entry->time.empty()) {
       typed.time = *time;
     }
-    typed.fields_type = text("fieldsType");
-    typed.fields_v1 = api::RawJson(entry.at("fieldsV1"));
-    typed.subresource = text("subresource");
+    typed.fields_type = "FieldsV1";
+    typed.fields_v1 = FieldsV1Of(*entry, before, canonical);
+    typed.subresource = entry->subresource;
     out.push_back(std::move(typed));
   }
   return out;
+}
+
+// Which of `chosen`'s fieldsV1 texts are the encoder's own: all when `chosen` is the live
+// object's entries (written by this server), else those that are the live entry's text
+// unchanged. By index into `chosen`; null where unknown (a client may send a set in another
+// order).
+std::vector<const api::RawJson*> CanonicalTexts(
+    const std::vector<api::meta::v1::ManagedFieldsEntry>& chosen,
+    const std::vector<api::meta::v1::ManagedFieldsEntry>* live) {
+  std::vector<const api::RawJson*> canonical(chosen.size(), nullptr);
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    if (!chosen[i].fields_v1) continue;
+    if (&chosen == live) {
+      canonical[i] = &*chosen[i].fields_v1;
+    } else if (live != nullptr && i < live->size() && (*live)[i].fields_v1 &&
+               (*live)[i].fields_v1->Text() == chosen[i].fields_v1->Text()) {
+      canonical[i] = &*(*live)[i].fields_v1;
+    }
+  }
+  return canonical;
 }
 
 }  // namespace
@@ -163,8 +206,15 @@ void FieldManagers::RecordUpdate(const api::KindInfo& kind, const api::Object* l
   const value live_entries =
       live == nullptr ? value() : EntriesJson(live->metadata().managed_fields, storage);
   // A client that sent none keeps the recorded ones (it may not know about them).
+  bool from_request = false;
   const mf::ManagedFields managed = mf::ManagedFieldsForWrite(
-      metadata.managed_fields.empty() ? nullptr : &request_entries, &live_entries);
+      metadata.managed_fields.empty() ? nullptr : &request_entries, &live_entries, &from_request);
+  const auto* live_typed = live == nullptr ? nullptr : &live->metadata().managed_fields;
+  static const std::vector<api::meta::v1::ManagedFieldsEntry> kNone;
+  const auto canonical = CanonicalTexts(from_request            ? metadata.managed_fields
+                                        : live_typed != nullptr ? *live_typed
+                                                                : kNone,
+                                        live_typed);
   const mf::FieldSet& reset =
       subresource.empty() && HasSubresource(kind, "status") ? status_fields_ : no_fields_;
   const KindVersions versions(*this, kind);
@@ -180,7 +230,7 @@ void FieldManagers::RecordUpdate(const api::KindInfo& kind, const api::Object* l
                                               : live->metadata().managed_fields;
     return;
   }
-  metadata.managed_fields = TypedEntries(*after);
+  metadata.managed_fields = TypedEntries(*after, managed, canonical);
 }
 
 Status FieldManagers::ValidatePatchOptions(const http::Request& request, bool is_apply) {
