@@ -427,6 +427,25 @@ std::string ToStoredJson(api::Object& object) {
   return object.ToJson();
 }
 
+// Whether an object of `kind` is stored as the typed encoder writes it in `kind`'s own version,
+// so that its stored or cached text is what encoding the object would give (without apiVersion
+// and kind).
+bool StoredAsServed(const api::KindInfo& kind) {
+  return &api::StorageKind(kind) == &kind && apiextensions::CustomResourceOf(kind) == nullptr;
+}
+
+// `json`, an object's encoding without apiVersion and kind, with them: the encoder writes them
+// first.
+std::string WithTypeMeta(const api::KindInfo& kind, std::string_view json) {
+  const std::string type_meta =
+      fmt::format(R"({{"kind":"{}","apiVersion":"{}",)", kind.kind, api::GroupVersionOf(kind));
+  std::string out;
+  out.reserve(type_meta.size() + json.size());
+  out += type_meta;
+  out.append(json.substr(1));
+  return out;
+}
+
 // The answer to a write of `object`, whose stored form `stored_json` (ToStoredJson's) got
 // `revision`. For a built-in kind served in the version it is stored in, as JSON: that text with
 // kind, apiVersion and resourceVersion spliced in where the encoder writes them, instead of a
@@ -435,16 +454,9 @@ http::Response WrittenObjectResponse(int status, const api::KindInfo& kind, api:
                                      std::string_view stored_json, int64_t revision,
                                      const http::Request& request) {
   object.metadata().resource_version = ResourceVersionText(revision);
-  if (&api::StorageKind(kind) == &kind && apiextensions::CustomResourceOf(kind) == nullptr &&
-      !PrefersProtobuf(request)) {
+  if (StoredAsServed(kind) && !PrefersProtobuf(request)) {
     if (auto spliced = watchcache::SpliceResourceVersion(stored_json, revision)) {
-      const std::string type_meta =
-          fmt::format(R"({{"kind":"{}","apiVersion":"{}",)", kind.kind, api::GroupVersionOf(kind));
-      std::string body;
-      body.reserve(type_meta.size() + spliced->size());
-      body += type_meta;
-      body.append(*spliced, 1);
-      return JsonResponse(status, std::move(body));
+      return JsonResponse(status, WithTypeMeta(kind, *spliced));
     }
   }
   return StoredObjectResponse(status, kind, object, request);
@@ -768,10 +780,12 @@ std::optional<ResourceHandler::StoredObject> ResourceHandler::LoadCached(
   if (cached == nullptr) return std::nullopt;
   auto object = DecodeStored(kind, cached->json, cached->revision);
   if (!object.ok()) return std::nullopt;
-  return StoredObject{storage::KeyValue{.key = std::move(key),
-                                        .create_revision = cached->create_revision,
-                                        .mod_revision = cached->revision},
-                      std::move(object).value()};
+  storage::KeyValue kv{.key = std::move(key),
+                       .create_revision = cached->create_revision,
+                       .mod_revision = cached->revision};
+  const std::string* json = &cached->json;
+  return StoredObject{std::move(kv), std::move(object).value(),
+                      std::shared_ptr<const std::string>(std::move(cached), json)};
 }
 
 http::Response ResourceHandler::List(const ResourceRequest& target,
@@ -979,7 +993,10 @@ http::Response ResourceHandler::Patch(const ResourceRequest& target,
     const auto& current = std::get<StoredObject>(loaded);
     bool conflicted = false;
     http::Response response = [&]() -> http::Response {
-      auto served = patch::ParseJson(ToResponseJson(kind, *current.object->Clone()));
+      // The object as a client reads it; from the cache's text when there is one.
+      auto served = patch::ParseJson(current.cached_json != nullptr && StoredAsServed(kind)
+                                         ? WithTypeMeta(kind, *current.cached_json)
+                                         : ToResponseJson(kind, *current.object->Clone()));
       if (!served.ok()) return StatusResponse(InternalError(served.error().message()));
       Result<boost::json::value> patched = InternalError("unreachable");
       if (type == PatchType::kJson) {

@@ -82,6 +82,9 @@ class ResourceHandler {
   struct StoredObject {
     storage::KeyValue kv;
     api::ObjectPtr object;
+    // The watch cache's JSON of the object (with its resourceVersion, without apiVersion and
+    // kind) when it came from there; null when it came from the store.
+    std::shared_ptr<const std::string> cached_json;
   };
   // The object `target` names, or the response for why it cannot be had (404, store errors).
   std::variant<StoredObject, http::Response> Load(const ResourceRequest& target) const;
