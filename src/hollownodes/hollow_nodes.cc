@@ -526,9 +526,9 @@ Status HollowNodes::SyncPod(const std::string& key) {
       return Ok();
     }
     if (running) {
-      auto written =
-          pods.Patch(pod.metadata.name, client::PatchType::kMerge,
-                     PodStatusPatch(pod, BuildSucceededPodStatus(pod, now)), {}, "status");
+      auto written = pods.PatchIgnoringAnswer(
+          pod.metadata.name, client::PatchType::kMerge,
+          PodStatusPatch(pod, BuildSucceededPodStatus(pod, now)), {}, "status");
       if (!written.ok() && !client::IsNotFound(written.error())) return written.error();
       ++pod_status_writes_;
     }
@@ -555,14 +555,18 @@ Status HollowNodes::SyncPod(const std::string& key) {
 
   if (!ReportedRunning(pod)) {
     KPP_ASSIGN_OR_RETURN(std::string pod_ip, AssignPodIp(key, pod, node));
-    KPP_ASSIGN_OR_RETURN(
-        v1::Pod written,
-        pods.Patch(
-            pod.metadata.name, client::PatchType::kMerge,
-            PodStatusPatch(pod, BuildRunningPodStatus(pod, identity.internal_ip, pod_ip, now, now)),
-            {}, "status"));
+    std::string patch =
+        PodStatusPatch(pod, BuildRunningPodStatus(pod, identity.internal_ip, pod_ip, now, now));
+    if (recorder_) {
+      // The events name the pod as written (its new resourceVersion).
+      KPP_ASSIGN_OR_RETURN(v1::Pod written, pods.Patch(pod.metadata.name, client::PatchType::kMerge,
+                                                       std::move(patch), {}, "status"));
+      RecordPodEvents(written, /*starting=*/true);
+    } else {
+      KPP_RETURN_IF_ERROR(pods.PatchIgnoringAnswer(pod.metadata.name, client::PatchType::kMerge,
+                                                   std::move(patch), {}, "status"));
+    }
     ++pod_status_writes_;
-    RecordPodEvents(written, /*starting=*/true);
     if (config_.pod_run_time.count() > 0 && FinishesOnItsOwn(pod)) {
       pods_.AddAfter(key, config_.pod_run_time);
     }
@@ -578,10 +582,9 @@ Status HollowNodes::SyncPod(const std::string& key) {
     pods_.AddAfter(key, std::chrono::seconds(ends - now.unix_seconds));
     return Ok();
   }
-  KPP_ASSIGN_OR_RETURN(
-      v1::Pod written,
-      pods.Patch(pod.metadata.name, client::PatchType::kMerge,
-                 PodStatusPatch(pod, BuildSucceededPodStatus(pod, now)), {}, "status"));
+  KPP_RETURN_IF_ERROR(pods.PatchIgnoringAnswer(
+      pod.metadata.name, client::PatchType::kMerge,
+      PodStatusPatch(pod, BuildSucceededPodStatus(pod, now)), {}, "status"));
   ++pod_status_writes_;
   ReleasePodIp(key);
   return Ok();

@@ -187,9 +187,7 @@ class TypedResource {
   // As Create, for a caller that does not read what the server answers: the answer is not
   // decoded (the event recorder writes one event per scheduled pod).
   Status CreateIgnoringAnswer(const T& object, const WriteOptions& options = {}) const {
-    auto written = dynamic_.WriteJson("POST", "", "", EncodeWithKind(object), options);
-    if (!written.ok()) return std::move(written).error();
-    return {};
+    return IgnoringAnswer(dynamic_.WriteJson("POST", "", "", EncodeWithKind(object), options));
   }
   Result<T> Update(const T& object, const WriteOptions& options = {}) const {
     return Write("PUT", object.metadata.name, "", object, options);
@@ -204,6 +202,13 @@ class TypedResource {
                                             ContentTypeOf(type)));
     return Decode(json);
   }
+  // As Patch, for a caller that does not read the patched object: the answer is not decoded.
+  Status PatchIgnoringAnswer(std::string_view name, PatchType type, std::string patch,
+                             const WriteOptions& options = {},
+                             std::string_view subresource = "") const {
+    return IgnoringAnswer(dynamic_.WriteJson("PATCH", name, subresource, std::move(patch), options,
+                                             ContentTypeOf(type)));
+  }
   Status Delete(std::string_view name, const DeleteOptions& options = {}) const {
     return dynamic_.Delete(name, options);
   }
@@ -215,6 +220,10 @@ class TypedResource {
     KPP_ASSIGN_OR_RETURN(std::string json, dynamic_.WriteJson(method, name, subresource,
                                                               EncodeWithKind(object), options));
     return Decode(json);
+  }
+  static Status IgnoringAnswer(Result<std::string> written) {
+    if (!written.ok()) return std::move(written).error();
+    return {};
   }
   // The object's JSON with the kind's apiVersion and kind where the object leaves them empty.
   std::string EncodeWithKind(const T& object) const {
