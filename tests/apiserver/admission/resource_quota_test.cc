@@ -12,6 +12,7 @@
 
 #include "apiserver/admission/fake_reader.h"
 #include "apiserver/admission/quota_evaluator.h"
+#include "apiserver/admission/store_reader_fixture.h"
 #include "base/files.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -169,33 +170,17 @@ TEST(QuotaEvaluatorTest, CalculateUsageCountsWhatTheNamespaceHolds) {
             "services=0");
 }
 
-class ResourceQuotaAdmissionTest : public ::testing::Test {
+class ResourceQuotaAdmissionTest : public StoreReaderFixture {
  protected:
-  void SetUp() override {
-    auto dir = MakeTempDirectory("kpp-quota-");
-    ASSERT_TRUE(dir.ok());
-    dir_ = *dir;
-    auto store = storage::OpenSqliteStore({.dir = dir_, .compaction_interval = {}});
-    ASSERT_TRUE(store.ok()) << store.error().message();
-    store_ = std::move(store).value();
-    reader_ = std::make_unique<StoreReader>(*store_);
-  }
   void TearDown() override {
     plugin_.reset();
-    reader_.reset();
-    store_.reset();
-    RemoveAll(dir_);
+    StoreReaderFixture::TearDown();
   }
 
   void PutQuota(std::string_view name, std::string_view rest) {
-    const std::string json = R"({"metadata":{"name":")" + std::string(name) +
-                             R"(","namespace":"ns"},)" + std::string(rest) + "}";
-    ASSERT_TRUE(store_
-                    ->Txn({{},
-                           {storage::TxnOp::Put(
-                               "/registry/core/resourcequotas/ns/" + std::string(name), json)},
-                           {}})
-                    .ok());
+    Put("/registry/core/resourcequotas/ns/" + std::string(name),
+        R"({"metadata":{"name":")" + std::string(name) + R"(","namespace":"ns"},)" +
+            std::string(rest) + "}");
     plugin_ = std::make_unique<ResourceQuota>();
   }
   std::string Used(std::string_view name) {
@@ -218,9 +203,6 @@ class ResourceQuotaAdmissionTest : public ::testing::Test {
     return plugin_->Validate(attributes, context);
   }
 
-  std::string dir_;
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<StoreReader> reader_;
   // Made again after each PutQuota, so its cache starts from what the test wrote.
   std::unique_ptr<ResourceQuota> plugin_ = std::make_unique<ResourceQuota>();
 };

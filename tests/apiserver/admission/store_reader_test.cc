@@ -6,52 +6,29 @@
 #include <thread>
 #include <vector>
 
-#include "apiserver/admission/admission.h"
-#include "base/files.h"
-#include "storage/sqlite/sqlite_store.h"
+#include "apiserver/admission/store_reader_fixture.h"
 
 namespace kpp::apiserver::admission {
 namespace {
 
 // A StoreReader whose cache hooks know nothing, over a real store.
-class StoreReaderTest : public ::testing::Test {
+class StoreReaderTest : public StoreReaderFixture {
  protected:
   void SetUp() override {
-    auto dir = MakeTempDirectory("kpp-store-reader-");
-    ASSERT_TRUE(dir.ok());
-    dir_ = *dir;
-    auto store = storage::OpenSqliteStore({.dir = dir_, .compaction_interval = {}});
-    ASSERT_TRUE(store.ok()) << store.error().message();
-    store_ = std::move(store).value();
-    reader_ = std::make_unique<StoreReader>(*store_);
+    StoreReaderFixture::SetUp();
     reader_->SetCachedReads({
         .get = [](auto, auto, auto, auto) { return std::shared_ptr<const std::string>(); },
         .list = [](auto, auto, auto) { return std::vector<std::shared_ptr<const std::string>>(); },
     });
   }
-  void TearDown() override {
-    reader_.reset();
-    store_.reset();
-    RemoveAll(dir_);
-  }
-
   void PutLimitRange() {
-    ASSERT_TRUE(store_
-                    ->Txn({{},
-                           {storage::TxnOp::Put("/registry/core/limitranges/ns/limits",
-                                                R"({"metadata":{"name":"limits"}})")},
-                           {}})
-                    .ok());
+    Put("/registry/core/limitranges/ns/limits", R"({"metadata":{"name":"limits"}})");
   }
   size_t Listed(std::chrono::seconds live_ttl) {
     auto listed = reader_->ListTrustingEmpty("", "limitranges", "ns", live_ttl);
     EXPECT_TRUE(listed.ok());
     return listed.ok() ? listed->size() : 0;
   }
-
-  std::string dir_;
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<StoreReader> reader_;
 };
 
 TEST_F(StoreReaderTest, AnEmptyLiveLookupStandsForItsTtlOnlyForWhoAsksSo) {
