@@ -100,11 +100,12 @@ def is_recursive(type_):
 
 
 def is_boxed(ref):
-    """Whether a pointer is held in a Box: std::optional cannot hold a type that holds itself."""
+    """Whether a pointer is held in a Box: std::optional cannot hold a type that holds itself,
+    and a large type that is usually absent (`optional=box`) would cost its whole size inline."""
     if ref.kind != "pointer" or ref.elem.kind != "named":
         return False
     target = ref.elem.named()
-    return not target.raw and is_recursive(target)
+    return not target.raw and (target.options.get("optional") == "box" or is_recursive(target))
 
 
 def cpp_type(ref):

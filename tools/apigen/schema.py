@@ -24,7 +24,7 @@ KIND_OPTIONS = {"plural", "singular", "short", "categories", "subresources", "ve
 # The kind option name=: upstream's rule for an object's name (its ValidateNameFunc).
 NAME_RULES = {"subdomain": "kSubdomain", "label": "kLabel", "dns1035": "kDns1035Label",
               "path": "kPathSegment"}
-TYPE_OPTIONS = {"defaults", "openapi", "go", "struct", "json"}
+TYPE_OPTIONS = {"defaults", "openapi", "go", "struct", "json", "optional"}
 
 DEFAULT_VERBS = "create,delete,deletecollection,get,list,patch,update,watch"
 
@@ -237,6 +237,8 @@ class _Reader:
                     allowed_json = "any" if keyword == "raw" else "custom"
                     if current.options.get("json", allowed_json) != allowed_json:
                         raise SchemaError(f"{where}: {keyword} takes json={allowed_json} only")
+                    if current.options.get("optional", "box") != "box":
+                        raise SchemaError(f"{where}: optional= takes box only")
                     package.types[name] = current
                 else:
                     raise SchemaError(f"{where}: unknown statement {keyword!r}")
