@@ -9,6 +9,10 @@
 #include <mutex>
 #include <thread>
 
+// gperftools' C interface; weak, so that binaries without tcmalloc (tests, sanitizer builds)
+// link and see null.
+extern "C" void MallocExtension_ReleaseFreeMemory(void) __attribute__((weak));
+
 namespace kpp {
 namespace {
 
@@ -21,17 +25,29 @@ long ResidentBytes() {
   return read == 2 ? resident * sysconf(_SC_PAGESIZE) : 0;
 }
 
+void ReleaseFreePages() {
+  if (UsingTcmalloc()) {
+    MallocExtension_ReleaseFreeMemory();
+  } else {
+    malloc_trim(0);
+  }
+}
+
 }  // namespace
 
+bool UsingTcmalloc() {
+  return MallocExtension_ReleaseFreeMemory != nullptr;
+}
+
 void LimitMallocArenas() {
-  if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
+  if (UsingTcmalloc() || std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
   const unsigned cpus = std::max(2u, std::thread::hardware_concurrency());
   mallopt(M_ARENA_MAX, static_cast<int>(cpus));
 }
 
 long ReleaseFreeMemory() {
   const long before = ResidentBytes();
-  malloc_trim(0);
+  ReleaseFreePages();
   return std::max(0L, before - ResidentBytes());
 }
 
@@ -41,7 +57,7 @@ void StartMemoryReleaser(std::chrono::seconds interval) {
     std::thread([interval] {
       while (true) {
         std::this_thread::sleep_for(interval);
-        malloc_trim(0);
+        ReleaseFreePages();
       }
     }).detach();
   });

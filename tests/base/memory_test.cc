@@ -17,12 +17,20 @@
 namespace kpp {
 namespace {
 
+TEST(AllocatorTest, IsTheOneTheBinaryLinks) {
+#ifdef KPP_OWN_ALLOCATOR
+  GTEST_SKIP() << "AddressSanitizer brings its own allocator";
+#endif
+  EXPECT_EQ(UsingTcmalloc(), KPP_EXPECT_TCMALLOC == 1);
+}
+
 TEST(ReleaseFreeMemoryTest, GivesBackTheFreedChunksBelowALiveOne) {
 #ifdef KPP_OWN_ALLOCATOR
   GTEST_SKIP() << "AddressSanitizer's allocator keeps freed memory in quarantine";
 #endif
-  // 64 MiB in small chunks (below the mmap threshold, so they come from the heap), then one
-  // kept above them: freeing the others leaves a hole glibc does not return by itself.
+  // 64 MiB in small chunks (below glibc's mmap threshold, so they come from the heap), then one
+  // kept above them: freeing the others leaves a hole glibc does not return by itself, and
+  // free spans tcmalloc keeps until asked.
   constexpr size_t kChunk = 1024;
   constexpr size_t kCount = 64 * 1024;
   std::vector<std::unique_ptr<char[]>> chunks;
