@@ -12,6 +12,7 @@
 #include "api/meta/v1/codec.h"
 #include "api/runtime/object.h"
 #include "api/runtime/protobuf.h"
+#include "api/runtime/type_meta.h"
 #include "apiextensions/custom_resources.h"
 #include "apimachinery/labels/validation.h"
 #include "apimachinery/patch/json_patch.h"
@@ -434,18 +435,6 @@ bool StoredAsServed(const api::KindInfo& kind) {
   return &api::StorageKind(kind) == &kind && apiextensions::CustomResourceOf(kind) == nullptr;
 }
 
-// `json`, an object's encoding without apiVersion and kind, with them: the encoder writes them
-// first.
-std::string WithTypeMeta(const api::KindInfo& kind, std::string_view json) {
-  const std::string type_meta =
-      fmt::format(R"({{"kind":"{}","apiVersion":"{}",)", kind.kind, api::GroupVersionOf(kind));
-  std::string out;
-  out.reserve(type_meta.size() + json.size());
-  out += type_meta;
-  out.append(json.substr(1));
-  return out;
-}
-
 // The answer to a write of `object`, whose stored form `stored_json` (ToStoredJson's) got
 // `revision`. For a built-in kind served in the version it is stored in, as JSON: that text with
 // kind, apiVersion and resourceVersion spliced in where the encoder writes them, instead of a
@@ -453,12 +442,12 @@ std::string WithTypeMeta(const api::KindInfo& kind, std::string_view json) {
 http::Response WrittenObjectResponse(int status, const api::KindInfo& kind, api::Object& object,
                                      std::string_view stored_json, int64_t revision,
                                      const http::Request& request) {
-  object.metadata().resource_version = ResourceVersionText(revision);
   if (StoredAsServed(kind) && !PrefersProtobuf(request)) {
     if (auto spliced = watchcache::SpliceResourceVersion(stored_json, revision)) {
-      return JsonResponse(status, WithTypeMeta(kind, *spliced));
+      return JsonResponse(status, api::WithTypeMeta(kind, *spliced));
     }
   }
+  object.metadata().resource_version = ResourceVersionText(revision);
   return StoredObjectResponse(status, kind, object, request);
 }
 
@@ -995,7 +984,7 @@ http::Response ResourceHandler::Patch(const ResourceRequest& target,
     http::Response response = [&]() -> http::Response {
       // The object as a client reads it; from the cache's text when there is one.
       auto served = patch::ParseJson(current.cached_json != nullptr && StoredAsServed(kind)
-                                         ? WithTypeMeta(kind, *current.cached_json)
+                                         ? api::WithTypeMeta(kind, *current.cached_json)
                                          : ToResponseJson(kind, *current.object->Clone()));
       if (!served.ok()) return StatusResponse(InternalError(served.error().message()));
       Result<boost::json::value> patched = InternalError("unreachable");

@@ -17,6 +17,7 @@
 
 #include "api/runtime/kinds.h"
 #include "api/runtime/object.h"
+#include "api/runtime/type_meta.h"
 #include "base/result.h"
 #include "client/rest/rest_client.h"
 
@@ -229,6 +230,9 @@ class TypedResource {
   std::string EncodeWithKind(const T& object) const {
     const auto& kind = dynamic_.kind();
     if (!object.kind.empty() && !object.api_version.empty()) return api::ToJson(object);
+    if (object.kind.empty() && object.api_version.empty()) {
+      return api::WithTypeMeta(kind, api::ToJson(object));
+    }
     T copy = object;
     if (copy.kind.empty()) copy.kind = std::string(kind.kind);
     if (copy.api_version.empty()) copy.api_version = api::GroupVersionOf(kind);
