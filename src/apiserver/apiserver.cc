@@ -251,10 +251,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& opti
   };
   KPP_ASSIGN_OR_RETURN(self->server_,
                        http::StartServer(http_options, [self](const http::Request& request) {
-                         return self->operations_.Handle(request, [self](const auto& r) {
-                           return self->auditor_->Handle(
-                               r, [self](const auto& audited) { return self->Handle(audited); });
-                         });
+                         return self->Serve(request);
                        }));
   return server;
 }
@@ -313,6 +310,23 @@ http::Response ApiServer::Handle(const http::Request& request) const {
 
 http::Response ApiServer::HandleLoopback(const http::Request& request) const {
   return Route(request, nullptr);
+}
+
+http::Response ApiServer::HandleAs(const http::ClientCertificate& identity, http::Request request) {
+  request.client_certificate = identity;
+  const auto start = std::chrono::steady_clock::now();
+  http::Response response = Serve(request);
+  operations_.Observe(
+      request, response,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return response;
+}
+
+http::Response ApiServer::Serve(const http::Request& request) {
+  return operations_.Handle(request, [this](const http::Request& measured) {
+    return auditor_->Handle(measured,
+                            [this](const http::Request& audited) { return Handle(audited); });
+  });
 }
 
 http::Response ApiServer::Route(const http::Request& request, const UserInfo* user) const {

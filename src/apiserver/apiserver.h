@@ -68,9 +68,16 @@ class ApiServer {
   // Answers a request from a component in this process (upstream's loopback client), which is
   // trusted as the server itself: no authentication. Thread-safe.
   http::Response HandleLoopback(const http::Request& request) const;
+  // Answers a request from a component in this process that is a client with a user of its
+  // own (the scheduler inside `kpp server`) as if it came over HTTPS with `identity` as its
+  // verified client certificate: authenticated, authorized, audited and measured alike, without
+  // TLS and HTTP between the two. Thread-safe.
+  http::Response HandleAs(const http::ClientCertificate& identity, http::Request request);
 
  private:
   ApiServer();
+  // Every request a client sends, from the HTTP server or HandleAs: measured, audited, handled.
+  http::Response Serve(const http::Request& request);
   http::Response Handle(const http::Request& request) const;
   // Routes a request for `user` (null: the server itself).
   http::Response Route(const http::Request& request, const UserInfo* user) const;

@@ -54,7 +54,12 @@ class SchedulerAppImpl final : public SchedulerApp {
     rest.qps = config.qps;
     rest.burst = config.burst;
     rest.user_agent = "kpp-scheduler";
-    KPP_ASSIGN_OR_RETURN(client_, client::rest::RestClient::Create(rest));
+    if (options.in_process_handler) {
+      client_ = std::make_shared<client::rest::RestClient>(
+          rest, std::make_unique<client::rest::LoopbackTransport>(options.in_process_handler));
+    } else {
+      KPP_ASSIGN_OR_RETURN(client_, client::rest::RestClient::Create(rest));
+    }
     identity_ =
         options.identity.empty() ? fmt::format("{}_{}", Hostname(), NewUuid()) : options.identity;
     config.options.identity = identity_;

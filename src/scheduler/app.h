@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "client/rest/config.h"
+#include "client/rest/loopback_transport.h"
 
 namespace kpp::scheduler {
 
@@ -21,6 +22,10 @@ struct SchedulerAppOptions {
   int secure_port = 10259;  // 0: no /healthz and /metrics
   // When set, used instead of any kubeconfig: `kpp server` hands its component credentials here.
   std::optional<client::rest::RestConfig> client_config;
+  // When set, requests go to this handler in the same process instead of over HTTPS:
+  // `kpp server` hands its API server's HandleAs with the scheduler's user, which authenticates,
+  // authorizes and audits them as it would over a connection, without the TLS and HTTP.
+  client::rest::LoopbackHandler in_process_handler;
   std::string identity;  // leader election identity; default hostname + random suffix
 };
 

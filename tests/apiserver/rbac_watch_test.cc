@@ -100,5 +100,24 @@ TEST_F(RbacWatchIntegrationTest, BindingWrittenIntoTheStoreTakesEffectWithoutPol
   EXPECT_EQ(status, 403);
 }
 
+// HandleAs (the scheduler inside `kpp server`): a request in process is authorized as the user its
+// identity names, as the same request over HTTPS with that client certificate would be.
+TEST_F(RbacWatchIntegrationTest, InProcessRequestsAreAuthorizedAsTheirIdentity) {
+  const http::ClientCertificate scheduler{"system:kube-scheduler", {}};
+  auto nodes = server_->HandleAs(scheduler, http::Request::LocalJson("GET", "/api/v1/nodes", ""));
+  EXPECT_EQ(nodes.status, 200) << nodes.body;
+
+  const http::ClientCertificate alice{"alice", {}};
+  auto refused = server_->HandleAs(
+      alice, http::Request::LocalJson("GET", "/api/v1/namespaces/default/pods", ""));
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find(R"(User \"alice\" cannot list resource \"pods\")"), std::string::npos)
+      << refused.body;
+
+  // Without an identity the request is anonymous (system:anonymous may not list nodes).
+  auto anonymous = server_->HandleAs({}, http::Request::LocalJson("GET", "/api/v1/nodes", ""));
+  EXPECT_EQ(anonymous.status, 401) << anonymous.body;
+}
+
 }  // namespace
 }  // namespace kpp::apiserver
