@@ -40,10 +40,13 @@ bool Expect(std::string_view text, size_t& pos, char c) {
 
 // Parses RFC 3339 into microseconds since the epoch.
 Result<int64_t> ParseRfc3339Micros(std::string_view text) {
-  const Error bad(ErrorCode::kBadRequest,
-                  fmt::format("parsing time \"{}\" as \"2006-01-02T15:04:05Z07:00\": invalid "
-                              "RFC 3339 time",
-                              text));
+  // Made only on the way out of a failure: every timestamp of every decoded object comes here.
+  const auto bad = [text] {
+    return Error(ErrorCode::kBadRequest,
+                 fmt::format("parsing time \"{}\" as \"2006-01-02T15:04:05Z07:00\": invalid "
+                             "RFC 3339 time",
+                             text));
+  };
   size_t pos = 0;
   int year, month, day, hour, minute, second;
   if (!ReadDigits(text, pos, 4, year) || !Expect(text, pos, '-') ||
@@ -52,7 +55,7 @@ Result<int64_t> ParseRfc3339Micros(std::string_view text) {
       !ReadDigits(text, pos, 2, hour) || !Expect(text, pos, ':') ||
       !ReadDigits(text, pos, 2, minute) || !Expect(text, pos, ':') ||
       !ReadDigits(text, pos, 2, second)) {
-    return bad;
+    return bad();
   }
   int64_t micros = 0;
   if (pos < text.size() && text[pos] == '.') {
@@ -63,7 +66,7 @@ Result<int64_t> ParseRfc3339Micros(std::string_view text) {
       ++digits;
       ++pos;
     }
-    if (digits == 0) return bad;
+    if (digits == 0) return bad();
     for (int i = digits; i < 6; ++i)
       micros *= 10;
   }
@@ -76,19 +79,19 @@ Result<int64_t> ParseRfc3339Micros(std::string_view text) {
     int offset_hours, offset_mins;
     if (!ReadDigits(text, pos, 2, offset_hours) || !Expect(text, pos, ':') ||
         !ReadDigits(text, pos, 2, offset_mins)) {
-      return bad;
+      return bad();
     }
     offset_minutes = sign * (offset_hours * 60 + offset_mins);
   } else {
-    return bad;
+    return bad();
   }
   if (pos != text.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
       minute > 59 || second > 60) {
-    return bad;
+    return bad();
   }
   const year_month_day date{std::chrono::year(year), std::chrono::month(month),
                             std::chrono::day(day)};
-  if (!date.ok()) return bad;
+  if (!date.ok()) return bad();
   const int64_t days_since_epoch = sys_days(date).time_since_epoch().count();
   const int64_t seconds =
       days_since_epoch * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
