@@ -244,6 +244,15 @@ void SharedInformer::ResyncLoop() {
   }
 }
 
+void StopInformers(const std::vector<SharedInformer*>& informers) {
+  std::vector<std::thread> stoppers;
+  for (auto* informer : informers) {
+    if (informer != nullptr) stoppers.emplace_back([informer] { informer->Stop(); });
+  }
+  for (auto& stopper : stoppers)
+    stopper.join();
+}
+
 bool WaitForCacheSync(const std::vector<const SharedInformer*>& informers,
                       std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -298,13 +307,10 @@ bool SharedInformerFactory::WaitForCacheSync(std::chrono::milliseconds timeout) 
 
 void SharedInformerFactory::Shutdown() {
   std::lock_guard lock(mutex_);
-  // Each Stop waits for its watch to see the cancel, up to about a second over the loopback
-  // (the scheduler inside `kpp server`): all at once, so that the seconds do not add up.
-  std::vector<std::thread> stoppers;
+  std::vector<SharedInformer*> informers;
   for (auto& [kind, informer] : informers_)
-    stoppers.emplace_back([&informer = *informer] { informer.Stop(); });
-  for (auto& stopper : stoppers)
-    stopper.join();
+    informers.push_back(informer.get());
+  StopInformers(informers);
 }
 
 }  // namespace kpp::client::informers

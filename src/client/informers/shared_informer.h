@@ -114,6 +114,10 @@ class SharedInformer final : private ReflectorSink {
 
 // Waits until every informer has synced, polling; false when `timeout` passes first or one
 // of them stopped.
+// Stops `informers` (null ones skipped) each on a thread of its own: a Stop waits for its
+// watch to end, and the waits of many informers should not add up.
+void StopInformers(const std::vector<SharedInformer*>& informers);
+
 bool WaitForCacheSync(const std::vector<const SharedInformer*>& informers,
                       std::chrono::milliseconds timeout);
 

@@ -7,9 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "client/informers/shared_informer.h"
 #include "client/rest/rest_client.h"
 #include "client/rest/transport.h"
 #include "http/server.h"
@@ -38,9 +36,5 @@ class LoopbackTransport final : public Transport {
 // A client of `handler` without a client-side rate limit (as upstream's loopback client of the
 // server's own controllers); `user_agent` names the component in managedFields and logs.
 std::shared_ptr<RestClient> NewLoopbackClient(LoopbackHandler handler, std::string user_agent);
-
-// Stops `informers` (null ones skipped) at once: a loopback watch sees its cancel within about
-// a second, so stopping them one after another would add those seconds up.
-void StopInformers(const std::vector<informers::SharedInformer*>& informers);
 
 }  // namespace kpp::client::rest

@@ -58,6 +58,7 @@ class StreamCanceller {
 
  private:
   friend class HttpsTransport;
+  friend class LoopbackTransport;
   // False when already cancelled (then `cancel` is not kept).
   bool Attach(std::function<void()> cancel);
   void Detach();

@@ -103,7 +103,7 @@ void ResourceQuotaController::Stop() {
       informers.push_back(informer.get());
   }
   workers_.Stop();
-  client::rest::StopInformers(informers);
+  client::informers::StopInformers(informers);
 }
 
 void ResourceQuotaController::EnqueueNamespace(const std::string& ns) {
