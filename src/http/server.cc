@@ -44,6 +44,7 @@ using namespace std::chrono_literals;
 
 constexpr auto kWriteTimeout = 60s;
 constexpr auto kShutdownTimeout = 2s;
+constexpr auto kStoppingShutdownTimeout = 100ms;
 constexpr auto kDrainTimeout = 5s;
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
@@ -329,7 +330,9 @@ class BeastServer final : public Server {
       if (!write_error && refused_body) co_await DiscardRest(connection);
       if (write_error || !keep_alive) break;
     }
-    transport.expires_after(kShutdownTimeout);
+    // A stopping server sends its close_notify but does not wait long for the peer's: an idle
+    // client (a pooled keep-alive connection) would not answer before kShutdownTimeout.
+    transport.expires_after(stopping_ ? kStoppingShutdownTimeout : kShutdownTimeout);
     co_await stream.async_shutdown(kNoThrow);
   }
 

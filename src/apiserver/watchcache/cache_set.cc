@@ -5,7 +5,8 @@
 namespace kpp::apiserver::watchcache {
 namespace {
 
-constexpr auto kFeedWait = std::chrono::milliseconds(1000);
+// The store's watch cannot be woken, so Stop waits for this (and bookmarks are checked at it).
+constexpr auto kFeedWait = std::chrono::milliseconds(200);
 
 }  // namespace
 
