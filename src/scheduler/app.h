@@ -20,7 +20,8 @@ struct SchedulerAppOptions {
   std::optional<bool> leader_elect;  // --leader-elect (overrides the file)
   std::string bind_address = "0.0.0.0";
   int secure_port = 10259;  // 0: no /healthz and /metrics
-  // When set, used instead of any kubeconfig: `kpp server` hands its component credentials here.
+  // When set, used instead of any kubeconfig: `kpp server` hands its URL here (with no
+  // credentials, since its requests come in process; see below).
   std::optional<client::rest::RestConfig> client_config;
   // When set, requests go to this handler in the same process instead of over HTTPS:
   // `kpp server` hands its API server's HandleAs with the scheduler's user, which authenticates,

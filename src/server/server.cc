@@ -161,12 +161,10 @@ Status Run(const ServerConfig& config, const sigset_t& signals) {
   // skip the TLS and HTTP both ways (every pod event and binding crossed them twice).
   std::unique_ptr<scheduler::SchedulerApp> scheduler;
   if (!config.disable_scheduler) {
-    KPP_ASSIGN_OR_RETURN(
-        auto credentials,
-        IssueComponentCredentials(config.data_dir, SchedulerIdentity(), url, RealClock().Now()));
     scheduler::SchedulerAppOptions options;
-    options.client_config =
-        ComponentRestConfig(url, tls->ca.certificate_pem, credentials.client, "scheduler");
+    // No client certificate: the identity below stands for it.
+    options.client_config = client::rest::RestConfig{};
+    options.client_config->server = url;
     const http::ClientCertificate identity{SchedulerIdentity().user, SchedulerIdentity().groups};
     options.in_process_handler = [server = api.get(), identity](const http::Request& request) {
       return server->HandleAs(identity, request);
