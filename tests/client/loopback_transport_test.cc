@@ -15,7 +15,8 @@ class IdleStream final : public http::BodyStream {
  public:
   std::optional<std::string> Next() override {
     std::unique_lock lock(mutex_);
-    woken_by_cancel_ = changed_.wait_for(lock, std::chrono::seconds(20), [&] { return cancelled_; });
+    woken_by_cancel_ =
+        changed_.wait_for(lock, std::chrono::seconds(20), [&] { return cancelled_; });
     if (!woken_by_cancel_) return std::string();
     return std::nullopt;
   }
@@ -47,9 +48,9 @@ TEST(LoopbackTransportTest, CancelWakesAWaitingWatchAtOnce) {
   LoopbackTransport transport([&](const http::Request&) { return Streaming(stream); });
   StreamCanceller canceller;
   std::thread watcher([&] {
-    auto result = transport.Stream({"GET", "/api/v1/pods?watch=true", {}, ""},
-                                   [](std::string_view) { return true; }, &canceller,
-                                   std::chrono::milliseconds(0));
+    auto result = transport.Stream(
+        {"GET", "/api/v1/pods?watch=true", {}, ""}, [](std::string_view) { return true; },
+        &canceller, std::chrono::milliseconds(0));
     EXPECT_TRUE(std::holds_alternative<HttpResponse>(result));
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -64,9 +65,9 @@ TEST(LoopbackTransportTest, CancelBeforeTheWatchStartsEndsItWithoutWaiting) {
   StreamCanceller canceller;
   canceller.Cancel();
   int pieces = 0;
-  auto result = transport.Stream({"GET", "/api/v1/pods?watch=true", {}, ""},
-                                 [&](std::string_view) { return ++pieces, true; }, &canceller,
-                                 std::chrono::milliseconds(0));
+  auto result = transport.Stream(
+      {"GET", "/api/v1/pods?watch=true", {}, ""}, [&](std::string_view) { return ++pieces, true; },
+      &canceller, std::chrono::milliseconds(0));
   ASSERT_TRUE(std::holds_alternative<HttpResponse>(result));
   EXPECT_EQ(std::get<HttpResponse>(result).status, 200);
   EXPECT_EQ(pieces, 0);
