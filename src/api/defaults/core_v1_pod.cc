@@ -41,7 +41,15 @@ std::string ImageTag(const std::string& image) {
 }
 
 std::string DefaultPullPolicy(const std::string& image) {
-  return ImageTag(image) == "latest" ? "Always" : "IfNotPresent";
+  // The regex costs ~10 us, and pods mostly come in runs of one image (a workload's replicas):
+  // each thread remembers its last answer.
+  thread_local std::string last_image;
+  thread_local bool last_is_latest = false;
+  if (image != last_image || last_image.empty()) {
+    last_is_latest = ImageTag(image) == "latest";
+    last_image = image;
+  }
+  return last_is_latest ? "Always" : "IfNotPresent";
 }
 
 // Requests default to limits for the resources that have only a limit.

@@ -117,7 +117,7 @@ struct ScoreState : StateData {
   std::vector<Constraint> constraints;
   // System defaults do not require nodes to carry every topology key.
   bool require_all_topologies = true;
-  std::set<std::string> ignored_nodes;
+  std::set<std::string, std::less<>> ignored_nodes;
   std::map<Pair, int64_t> pair_to_count;
   std::vector<double> weights;
 };

@@ -470,7 +470,10 @@ TEST(CoreV1PodTest, ImagePullPolicyFollowsTheTag) {
       {"", "IfNotPresent"},       // unparsable: no tag
       {"Nginx", "IfNotPresent"},  // upper case is not a valid repository
   };
-  for (const auto& [image, policy] : cases) {
+  // Twice, the second time backwards: an image's answer is remembered until the next image.
+  std::vector<std::pair<std::string, std::string>> sequence(std::begin(cases), std::end(cases));
+  sequence.insert(sequence.end(), std::rbegin(cases), std::rend(cases));
+  for (const auto& [image, policy] : sequence) {
     Pod pod;
     pod.spec.containers.push_back({.name = "c", .image = image});
     pod.spec.init_containers.push_back({.name = "i", .image = image});
