@@ -78,5 +78,28 @@ TEST(Cache, PodsBeforeTheirNodeAndNodeRemoval) {
   EXPECT_EQ(cache.NodeCount(), 0u);
 }
 
+// The name kept beside the flags follows the node through updates, copies and removal.
+TEST(Cache, NodeInfoNameViewFollowsItsNode) {
+  NodeInfo info;
+  EXPECT_TRUE(info.name_view.empty());
+  info.SetNode(NodeBuilder("a-node-with-a-longer-name").Build());
+  EXPECT_EQ(info.name_view, "a-node-with-a-longer-name");
+  EXPECT_EQ(info.name_view, info.name());
+  NodeInfo copy = info;
+  info.SetNode(NodeBuilder("n2").Build());
+  EXPECT_EQ(info.name_view, "n2");
+  EXPECT_EQ(copy.name_view, "a-node-with-a-longer-name");
+  info.ClearNode();
+  EXPECT_TRUE(info.name_view.empty());
+
+  Cache cache;
+  cache.AddNode(NodeBuilder("n1").Build());
+  cache.AddPod(PodBuilder("p").Container("1", "").Node("n1").Build());  // copied on write
+  Snapshot snapshot;
+  cache.UpdateSnapshot(snapshot);
+  ASSERT_EQ(snapshot.nodes.size(), 1u);
+  EXPECT_EQ(snapshot.nodes[0]->name_view, "n1");
+}
+
 }  // namespace
 }  // namespace kpp::scheduler

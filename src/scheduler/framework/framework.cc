@@ -343,6 +343,7 @@ Result<std::vector<int64_t>> Framework::RunScore(const CycleState& state, const 
   std::string failure;
   std::mutex failure_mutex;
   parallelizer.Until(nodes.size(), [&](size_t i) {
+    const std::string_view name = nodes[i]->name_view;
     for (size_t p = 0; p < active.size(); ++p) {
       int64_t score = 0;
       auto status = active[p].first->Score(state, pod, *nodes[i], score);
@@ -351,7 +352,7 @@ Result<std::vector<int64_t>> Framework::RunScore(const CycleState& state, const 
         failed = true;
         failure = active[p].first->Name() + ": " + status.Message();
       }
-      per_plugin[p][i] = NodeScore{nodes[i]->name(), score};
+      per_plugin[p][i] = NodeScore{name, score};
     }
   });
   if (failed) return InternalError("running Score plugin " + failure);

@@ -192,10 +192,12 @@ void NodeInfo::ClearNode() {
   node = nullptr;
   unschedulable = false;
   tainted = false;
+  name_view = {};
 }
 
 void NodeInfo::SetNode(NodePtr node_in) {
   node = std::move(node_in);
+  name_view = node->metadata.name;
   unschedulable = node->spec.unschedulable;
   tainted = !node->spec.taints.empty();
   allocatable = Resource::FromList(node->status.allocatable);

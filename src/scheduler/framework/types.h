@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -96,6 +97,10 @@ struct NodeInfo {
   // pods' count).
   bool unschedulable = false;
   bool tainted = false;
+  // node->metadata.name, for the loops over every node that want only the name (the scores of
+  // each node): kept beside the flags, reading it costs no cache miss on the Node either.
+  // Set with the node (SetNode, ClearNode); a copy of this NodeInfo holds the same Node.
+  std::string_view name_view;
   std::vector<PodInfoPtr> pods;
   std::vector<PodInfoPtr> pods_with_affinity;
   std::vector<PodInfoPtr> pods_with_required_anti_affinity;
