@@ -106,8 +106,9 @@ Result<ManagedFields> DecodeManagedFields(const value& entries) {
   }
   const auto& list = entries.as_array();
   for (size_t i = 0; i < list.size(); ++i) {
-    const std::string at = fmt::format("metadata.managedFields[{}]", i);
-    if (!list[i].is_object()) return Error(ErrorCode::kBadRequest, at + " must be an object");
+    // Built only for an error: every write decodes the live object's entries.
+    const auto at = [i] { return fmt::format("metadata.managedFields[{}]", i); };
+    if (!list[i].is_object()) return Error(ErrorCode::kBadRequest, at() + " must be an object");
     const auto& entry = list[i].as_object();
     ManagerEntry decoded{.manager = std::string(StringMember(entry, "manager")),
                          .operation = std::string(StringMember(entry, "operation")),
@@ -117,15 +118,15 @@ Result<ManagedFields> DecodeManagedFields(const value& entries) {
                          .fields = {}};
     if (decoded.operation != kApply && decoded.operation != kUpdate) {
       return Error(ErrorCode::kBadRequest,
-                   fmt::format("{}.operation: unsupported value \"{}\"", at, decoded.operation));
+                   fmt::format("{}.operation: unsupported value \"{}\"", at(), decoded.operation));
     }
     if (auto type = StringMember(entry, "fieldsType"); type != "FieldsV1") {
       return Error(ErrorCode::kBadRequest,
-                   fmt::format("{}.fieldsType: unsupported value \"{}\"", at, type));
+                   fmt::format("{}.fieldsType: unsupported value \"{}\"", at(), type));
     }
     if (const auto* fields = entry.if_contains("fieldsV1"); fields != nullptr) {
       auto set = FieldSet::FromFieldsV1(*fields);
-      if (!set.ok()) return Error(ErrorCode::kBadRequest, at + ": " + set.error().message());
+      if (!set.ok()) return Error(ErrorCode::kBadRequest, at() + ": " + set.error().message());
       decoded.fields = *std::move(set);
     }
     managed.push_back(std::move(decoded));

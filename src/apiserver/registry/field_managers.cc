@@ -53,6 +53,27 @@ value EntriesJson(const std::vector<api::meta::v1::ManagedFieldsEntry>& entries,
   return out;
 }
 
+// What a write changed never includes metadata.managedFields (the field manager strips them
+// from its result), so the trees it compares leave them out: a third of a running pod's JSON
+// that would be encoded, parsed and compared for nothing.
+value WithoutManagedFields(value object) {
+  if (auto* metadata = object.is_object() ? object.as_object().if_contains("metadata") : nullptr;
+      metadata != nullptr && metadata->is_object()) {
+    metadata->as_object().erase("managedFields");
+  }
+  return object;
+}
+
+// `object` as JSON without its managedFields, which are set aside while it is encoded.
+value ParsedWithoutManagedFields(api::Object& object, const boost::json::storage_ptr& storage) {
+  auto& entries = object.metadata().managed_fields;
+  auto set_aside = std::move(entries);
+  entries.clear();
+  const std::string json = object.ToJson();
+  entries = std::move(set_aside);
+  return boost::json::parse(json, storage);
+}
+
 // The fieldsV1 of `entry` as the typed entry holds it. When `before` had the same manager with the
 // same fields and that entry's text is known to be the encoder's (`canonical`, by index into
 // `before`), the text is shared rather than the set encoded again: most writes change no one's
@@ -220,8 +241,9 @@ void FieldManagers::RecordUpdate(const api::KindInfo& kind, const api::Object* l
   const KindVersions versions(*this, kind);
   mf::FieldManager manager(types->type, reset, &versions);
   auto after = manager.Update(
-      boost::json::parse(live == nullptr ? types->empty_json : live->ToJson(), storage),
-      boost::json::parse(updated.ToJson(), storage), managed,
+      WithoutManagedFields(
+          boost::json::parse(live == nullptr ? types->empty_json : live->ToJson(), storage)),
+      ParsedWithoutManagedFields(updated, storage), managed,
       {ManagerOf(request), api::GroupVersionOf(kind), std::string(subresource), now});
   if (!after.ok()) {
     KLOG_V(2, "managedFields of {} {}/{} kept: {}", kind.kind, metadata.namespace_, metadata.name,
