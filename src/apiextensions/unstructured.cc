@@ -145,6 +145,17 @@ Result<api::Decoded<api::ObjectPtr>> UnstructuredCodec::Decode(
   return result;
 }
 
+Result<api::ObjectPtr> UnstructuredCodec::DecodeParsed(boost::json::value json) const {
+  if (!json.is_object()) {
+    return BadRequestError("Object 'Kind' is missing in '" +
+                           boost::json::serialize(json).substr(0, 200) + "'");
+  }
+  auto object = std::make_unique<UnstructuredObject>(schema_);
+  KPP_RETURN_IF_ERROR(
+      object->Assign(std::move(json.as_object()), nullptr, api::UnknownFields::kIgnore));
+  return api::ObjectPtr(std::move(object));
+}
+
 Result<api::ObjectPtr> UnstructuredCodec::DecodeProtobuf(std::string_view) const {
   return Error(ErrorCode::kUnsupportedMediaType,
                "the body of the request was in an unknown format - accepted media types include: "

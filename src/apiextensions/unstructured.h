@@ -72,6 +72,7 @@ class UnstructuredCodec final : public api::KindCodec {
   Result<api::Decoded<api::ObjectPtr>> Decode(std::string_view json,
                                               const api::DecodeOptions& options) const override;
   Result<api::ObjectPtr> DecodeProtobuf(std::string_view message) const override;
+  Result<api::ObjectPtr> DecodeParsed(boost::json::value json) const override;
 
  private:
   const UnstructuredSchema* schema_;

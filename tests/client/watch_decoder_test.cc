@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "api/core/v1/codec.h"
 #include "client/rest/resource.h"
 
 namespace kpp::client {
@@ -64,6 +66,54 @@ TEST(ClientWatchDecoderTest, RejectsWhatIsNotAnEventStream) {
   EXPECT_FALSE(second.Feed(R"({"object":{}})", ignore).ok());
   WatchDecoder third;
   EXPECT_FALSE(third.Feed("{\"type\": nope}", ignore).ok());
+}
+
+// Events outlive the decoder (their values keep the arena they were parsed into), and a
+// deeply nested object (a custom resource's) is not refused for its depth.
+TEST(ClientWatchDecoderTest, EventsOutliveTheDecoderAndMayNestDeeply) {
+  std::string deep = R"({"kind":"Thing","spec":)";
+  for (int i = 0; i < 60; ++i)
+    deep += R"({"a":)";
+  deep += "1";
+  for (int i = 0; i < 60; ++i)
+    deep += "}";
+  deep += "}";
+  std::vector<WatchEvent> kept;
+  {
+    WatchDecoder decoder;
+    const std::string stream = std::string(kStream) + R"({"type":"ADDED","object":)" + deep + "}\n";
+    ASSERT_TRUE(decoder
+                    .Feed(stream,
+                          [&](WatchEvent&& event) {
+                            kept.push_back(std::move(event));
+                            return true;
+                          })
+                    .ok());
+  }
+  ASSERT_EQ(kept.size(), 5u);
+  EXPECT_EQ(boost::json::serialize(kept[0].object),
+            R"({"kind":"ConfigMap","metadata":{"name":"a b","resourceVersion":"5"}})");
+  EXPECT_EQ(boost::json::serialize(kept[4].object), deep);
+}
+
+// The typed decode of a parsed event object equals the decode of its text.
+TEST(ClientWatchDecoderTest, ParsedObjectsDecodeAsTheirText) {
+  const std::string text =
+      R"({"metadata":{"name":"p","namespace":"ns","labels":{"app":"x"}},)"
+      R"("spec":{"containers":[{"name":"c","image":"nginx","resources":{"requests":)"
+      R"({"cpu":"100m"}}}],"nodeName":"n1"},"status":{"phase":"Running","unknownField":1}})";
+  const auto& kind = KindFor<api::core::v1::Pod>();
+  auto from_text = DecodeObject(kind, std::string_view(text));
+  auto from_tree = DecodeObject(kind, boost::json::parse(text));
+  ASSERT_TRUE(from_text.ok()) << from_text.error().message();
+  ASSERT_TRUE(from_tree.ok()) << from_tree.error().message();
+  EXPECT_EQ((*from_tree)->ToJson(), (*from_text)->ToJson());
+  EXPECT_EQ((*from_tree)->kind(), "Pod");
+  EXPECT_EQ((*from_tree)->api_version(), "v1");
+  auto bad = DecodeObject(kind, boost::json::parse(R"({"spec":{"containers":"no"}})"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("spec.containers"), std::string::npos)
+      << bad.error().message();
 }
 
 TEST(ClientResourcePathTest, NamespacedAndClusterScoped) {

@@ -45,6 +45,9 @@ class KindCodec {
   // Decodes the protobuf message of one object (the envelope already removed). Protobuf cannot
   // carry unknown fields by name, so there is nothing to report about them.
   virtual Result<ObjectPtr> DecodeProtobuf(std::string_view message) const = 0;
+  // Decodes an object already parsed, as Decode with the default options (unknown fields
+  // ignored): the object of a watch event, which the client parsed to read the event's type.
+  virtual Result<ObjectPtr> DecodeParsed(boost::json::value json) const = 0;
 };
 
 namespace object_detail {
@@ -117,6 +120,10 @@ class TypedKindCodec final : public KindCodec {
   }
   Result<ObjectPtr> DecodeProtobuf(std::string_view message) const override {
     KPP_ASSIGN_OR_RETURN(T decoded, object_detail::FromProtobufMessageOf<T>(message));
+    return ObjectPtr(std::make_unique<TypedObject<T>>(std::move(decoded)));
+  }
+  Result<ObjectPtr> DecodeParsed(boost::json::value json) const override {
+    KPP_ASSIGN_OR_RETURN(T decoded, FromParsedJson<T>(json));
     return ObjectPtr(std::make_unique<TypedObject<T>>(std::move(decoded)));
   }
 };

@@ -75,4 +75,16 @@ Result<Decoded<T>> FromJson(std::string_view json, const DecodeOptions& options 
   return result;
 }
 
+// Parses T from a document already parsed, as FromJson with the default options: a watch
+// client parses each event to read its type, and decoding the event's object from that tree
+// spares serializing it and parsing it again.
+template <typename T>
+Result<T> FromParsedJson(const boost::json::value& json) {
+  runtime::DecodeContext ctx;
+  T object;
+  Decode(json, object, ctx);
+  if (ctx.failed()) return *ctx.error();
+  return object;
+}
+
 }  // namespace kpp::api

@@ -153,7 +153,7 @@ Status Reflector::ListAndWatch() {
               }
             }
           } else {
-            auto object = DecodeObject(resource_.kind(), boost::json::serialize(event.object));
+            auto object = DecodeObject(resource_.kind(), std::move(event.object));
             if (!object.ok()) {
               event_error = std::move(object).error().WithContext("decoding watch event");
               return false;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -54,6 +55,26 @@ std::string ResourcePath(const api::KindInfo& kind, std::string_view ns, std::st
   return path;
 }
 
+namespace {
+
+// Each event's tree lives in an arena of its own, kept alive by the event's values (a tree of
+// a running pod is a few hundred nodes, each a malloc otherwise).
+json::storage_ptr NewEventStorage() {
+  return json::make_shared_resource<json::monotonic_resource>(16 * 1024);
+}
+
+json::parse_options WatchParseOptions() {
+  json::parse_options options;
+  // As deep as the server's own decoding allows (a custom resource's schema nests deeply);
+  // Boost's default of 32 would refuse such an event.
+  options.max_depth = api::DecodeOptions{}.max_depth;
+  return options;
+}
+
+}  // namespace
+
+WatchDecoder::WatchDecoder() : parser_(NewEventStorage(), WatchParseOptions()) {}
+
 Status WatchDecoder::Feed(std::string_view bytes,
                           const std::function<bool(WatchEvent&&)>& on_event) {
   while (!bytes.empty()) {
@@ -65,14 +86,15 @@ Status WatchDecoder::Feed(std::string_view bytes,
     bytes.remove_prefix(used);
     if (!parser_.done()) return Ok();
     json::value value = parser_.release();
-    parser_.reset();
+    parser_.reset(NewEventStorage());
     if (!value.is_object()) return BadRequestError("watch event is not an object");
     auto& object = value.as_object();
     const auto* type = object.if_contains("type");
     if (type == nullptr || !type->is_string()) return BadRequestError("watch event without type");
-    WatchEvent event;
-    event.type = std::string(type->as_string());
-    if (auto* inner = object.if_contains("object")) event.object = std::move(*inner);
+    auto* inner = object.if_contains("object");
+    // Constructed, not assigned: a value assigned across storages is copied out of the arena.
+    WatchEvent event{std::string(type->as_string()),
+                     inner != nullptr ? json::value(std::move(*inner)) : json::value()};
     if (!on_event(std::move(event))) return Ok();
   }
   return Ok();
@@ -257,12 +279,24 @@ Status DynamicResource::Watch(const ListOptions& options,
   return status;
 }
 
-Result<api::ObjectPtr> DecodeObject(const api::KindInfo& kind, std::string_view json) {
-  KPP_ASSIGN_OR_RETURN(auto decoded, kind.codec->Decode(json, {}));
-  api::ObjectPtr object = std::move(decoded.object);
+namespace {
+
+api::ObjectPtr WithKindAndVersion(const api::KindInfo& kind, api::ObjectPtr object) {
   if (object->kind().empty()) object->kind() = std::string(kind.kind);
   if (object->api_version().empty()) object->api_version() = api::GroupVersionOf(kind);
   return object;
+}
+
+}  // namespace
+
+Result<api::ObjectPtr> DecodeObject(const api::KindInfo& kind, std::string_view json) {
+  KPP_ASSIGN_OR_RETURN(auto decoded, kind.codec->Decode(json, {}));
+  return WithKindAndVersion(kind, std::move(decoded.object));
+}
+
+Result<api::ObjectPtr> DecodeObject(const api::KindInfo& kind, json::value json) {
+  KPP_ASSIGN_OR_RETURN(auto object, kind.codec->DecodeParsed(std::move(json)));
+  return WithKindAndVersion(kind, std::move(object));
 }
 
 namespace resource_detail {

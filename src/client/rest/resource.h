@@ -76,6 +76,7 @@ struct WatchEvent {
 // Splits a watch stream into events, however the bytes are cut into pieces.
 class WatchDecoder {
  public:
+  WatchDecoder();
   // Feeds `bytes`; calls `on_event` for each complete event (false stops). Error on bytes that
   // are not a stream of WatchEvent objects.
   Status Feed(std::string_view bytes, const std::function<bool(WatchEvent&&)>& on_event);
@@ -131,6 +132,8 @@ std::vector<std::pair<std::string, std::string>> ListQuery(const ListOptions& op
 // Decodes `json` (one object of `kind`, possibly without apiVersion and kind, as list items are)
 // with the kind's codec, filling in apiVersion and kind.
 Result<api::ObjectPtr> DecodeObject(const api::KindInfo& kind, std::string_view json);
+// The same from an object already parsed (a watch event's).
+Result<api::ObjectPtr> DecodeObject(const api::KindInfo& kind, boost::json::value json);
 
 // The kind table entry whose codec decodes T (the first version using that type). Aborts when T
 // is not a resource kind.
