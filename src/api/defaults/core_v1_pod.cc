@@ -45,7 +45,7 @@ std::string DefaultPullPolicy(const std::string& image) {
   // each thread remembers its last answer.
   thread_local std::string last_image;
   thread_local bool last_is_latest = false;
-  if (image != last_image || last_image.empty()) {
+  if (image != last_image) {
     last_is_latest = ImageTag(image) == "latest";
     last_image = image;
   }

@@ -244,15 +244,6 @@ void SharedInformer::ResyncLoop() {
   }
 }
 
-void StopInformers(const std::vector<SharedInformer*>& informers) {
-  std::vector<std::thread> stoppers;
-  for (auto* informer : informers) {
-    if (informer != nullptr) stoppers.emplace_back([informer] { informer->Stop(); });
-  }
-  for (auto& stopper : stoppers)
-    stopper.join();
-}
-
 bool WaitForCacheSync(const std::vector<const SharedInformer*>& informers,
                       std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -307,10 +298,8 @@ bool SharedInformerFactory::WaitForCacheSync(std::chrono::milliseconds timeout) 
 
 void SharedInformerFactory::Shutdown() {
   std::lock_guard lock(mutex_);
-  std::vector<SharedInformer*> informers;
   for (auto& [kind, informer] : informers_)
-    informers.push_back(informer.get());
-  StopInformers(informers);
+    informer->Stop();
 }
 
 }  // namespace kpp::client::informers

@@ -112,10 +112,6 @@ class SharedInformer final : private ReflectorSink {
   std::condition_variable stop_changed_;
 };
 
-// Stops `informers` (null ones skipped) each on a thread of its own: a Stop waits for its
-// watch to end, and the waits of many informers should not add up.
-void StopInformers(const std::vector<SharedInformer*>& informers);
-
 // Waits until every informer has synced, polling; false when `timeout` passes first or one
 // of them stopped.
 bool WaitForCacheSync(const std::vector<const SharedInformer*>& informers,

@@ -103,7 +103,8 @@ void ResourceQuotaController::Stop() {
       informers.push_back(informer.get());
   }
   workers_.Stop();
-  client::informers::StopInformers(informers);
+  for (auto* informer : informers)
+    informer->Stop();
 }
 
 void ResourceQuotaController::EnqueueNamespace(const std::string& ns) {
