@@ -229,10 +229,44 @@ TEST_F(LifecycleTest, BindingAssignsAPodOnce) {
             400);
 }
 
-// The whole pod a binding stores (node, annotations, PodScheduled, the binder's managedFields
-// entry): the binding commits straight from the pod as read, which must store what a PUT of the
-// changed pod through the binding subresource stored before.
-TEST_F(LifecycleTest, BindingStoresWhatAnUpdateOfThePodWould) {
+// A Binding's uid and resourceVersion are preconditions on the pod it binds, as the scheduler
+// sends the uid of the pod it placed: a pod deleted and made again under the same name is not
+// bound by a decision about the old one.
+TEST_F(LifecycleTest, BindingChecksTheUidAndResourceVersionItCarries) {
+  auto created = Ok(Send("POST", kPods, PodJson("p")), 201);
+  const std::string uid = created.at("metadata").at("uid").as_string().c_str();
+  const std::string revision = created.at("metadata").at("resourceVersion").as_string().c_str();
+  auto wrong_uid = Failed(Send("POST", std::string(kPods) + "/p/binding",
+                               R"({"metadata":{"name":"p","uid":"not-it"},)"
+                               R"("target":{"name":"node-1"}})"),
+                          409);
+  EXPECT_EQ(wrong_uid.at("message").as_string(),
+            "Operation cannot be fulfilled on pods \"p\": Precondition failed: UID in "
+            "precondition: not-it, UID in object meta: " +
+                uid);
+  EXPECT_EQ(wrong_uid.at("reason"), "Conflict");
+  EXPECT_EQ(wrong_uid.at("details").at("kind"), "pods");
+  auto old_revision = Failed(Send("POST", std::string(kPods) + "/p/binding",
+                                  R"({"metadata":{"name":"p","resourceVersion":"1"},)"
+                                  R"("target":{"name":"node-1"}})"),
+                             409);
+  EXPECT_EQ(old_revision.at("message").as_string(),
+            "Operation cannot be fulfilled on pods \"p\": Precondition failed: ResourceVersion "
+            "in precondition: 1, ResourceVersion in object meta: " +
+                revision);
+  EXPECT_EQ(Ok(Send("GET", std::string(kPods) + "/p")).at("spec").as_object().count("nodeName"),
+            0u);
+  Ok(Send("POST", std::string(kPods) + "/p/binding",
+          R"({"metadata":{"name":"p","uid":")" + uid + R"(","resourceVersion":")" + revision +
+              R"("},"target":{"name":"node-1"}})"),
+     201);
+  EXPECT_EQ(Ok(Send("GET", std::string(kPods) + "/p")).at("spec").at("nodeName"), "node-1");
+}
+
+// The whole pod a binding stores: node, annotations and PodScheduled, and no managedFields entry
+// of the binder's, as upstream's binding writes the pod straight to storage (kubernetes#127508:
+// no manager owns a scheduled pod's PodScheduled condition).
+TEST_F(LifecycleTest, BindingStoresThePodWithoutAManagerOfItsOwn) {
   Ok(Send("POST", kPods, PodJson("p"), "application/json", {{"fieldManager", "creator"}}), 201);
   clock_.Advance(std::chrono::seconds(5));
   const std::string binding =
@@ -260,12 +294,8 @@ TEST_F(LifecycleTest, BindingStoresWhatAnUpdateOfThePodWould) {
       R"(},"f:spec":{"f:containers":{"k:{\"name\":\"c\"}":{".":{},"f:image":{},"f:imagePullPolicy)"
       R"(":{},"f:name":{},"f:resources":{},"f:terminationMessagePath":{},"f:terminationMessagePol)"
       R"(icy":{}}},"f:dnsPolicy":{},"f:enableServiceLinks":{},"f:restartPolicy":{},"f:schedulerNa)"
-      R"(me":{},"f:securityContext":{},"f:terminationGracePeriodSeconds":{}}}},{"manager":"binder)"
-      R"(","operation":"Update","apiVersion":"v1","time":"2023-11-14T22:13:25Z","fieldsType":"Fie)"
-      R"(ldsV1","fieldsV1":{"f:metadata":{"f:annotations":{".":{},"f:a":{}}},"f:spec":{"f:nodeNam)"
-      R"(e":{}},"f:status":{"f:conditions":{".":{},"k:{\"type\":\"PodScheduled\"}":{".":{},"f:las)"
-      R"(tProbeTime":{},"f:lastTransitionTime":{},"f:status":{},"f:type":{}}}}},"subresource":"bi)"
-      R"(nding"}],"annotations":{"a":"b"},"creationTimestamp":"2023-11-14T22:13:20Z","labels":{"a)"
+      R"(me":{},"f:securityContext":{},"f:terminationGracePeriodSeconds":{}}}}],"annotations":{")"
+      R"(a":"b"},"creationTimestamp":"2023-11-14T22:13:20Z","labels":{"a)"
       R"(pp":"web"}},"spec":{"containers":[{"name":"c","image":"nginx","resources":{},"terminatio)"
       R"(nMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy")"
       R"(:"Always"}],"restartPolicy":"Always","terminationGracePeriodSeconds":30,"dnsPolicy":"Clu)"
@@ -334,11 +364,8 @@ TEST_F(LifecycleTest, StatusPatchesAndUpdatesOfAPodStoreExactlyThis) {
       R"(},"f:spec":{"f:containers":{"k:{\"name\":\"c\"}":{".":{},"f:image":{},"f:imagePullPolicy)"
       R"(":{},"f:name":{},"f:resources":{},"f:terminationMessagePath":{},"f:terminationMessagePol)"
       R"(icy":{}}},"f:dnsPolicy":{},"f:enableServiceLinks":{},"f:restartPolicy":{},"f:schedulerNa)"
-      R"(me":{},"f:securityContext":{},"f:terminationGracePeriodSeconds":{}}}},{"manager":"binder)"
-      R"(","operation":"Update","apiVersion":"v1","time":"2023-11-14T22:13:25Z","fieldsType":"Fie)"
-      R"(ldsV1","fieldsV1":{"f:spec":{"f:nodeName":{}},"f:status":{"f:conditions":{".":{},"k:{\"t)"
-      R"(ype\":\"PodScheduled\"}":{".":{},"f:lastProbeTime":{},"f:lastTransitionTime":{},"f:statu)"
-      R"(s":{},"f:type":{}}}}},"subresource":"binding"},{"manager":"kubelet","operation":"Update")"
+      R"(me":{},"f:securityContext":{},"f:terminationGracePeriodSeconds":{}}}},{"manager":"kubelet)"
+      R"(","operation":"Update")"
       R"(,"apiVersion":"v1","time":"2023-11-14T22:13:30Z","fieldsType":"FieldsV1","fieldsV1":{"f:)"
       R"(metadata":{"f:annotations":{".":{},"f:k":{}}},"f:status":{"f:conditions":{"k:{\"type\":\)"
       R"("Ready\"}":{".":{},"f:lastProbeTime":{},"f:lastTransitionTime":{},"f:status":{},"f:type")"
@@ -480,6 +507,7 @@ TEST_F(LifecycleTest, PropagationPoliciesSetTheGarbageCollectorsFinalizers) {
 TEST_F(LifecycleTest, TerminatingNamespaceRefusesNewContentUntilFinalized) {
   Ok(Send("POST", "/api/v1/namespaces", R"({"metadata":{"name":"team"}})"), 201);
   Ok(Send("POST", "/api/v1/namespaces/team/configmaps", R"({"metadata":{"name":"c"}})"), 201);
+  Ok(Send("POST", "/api/v1/namespaces/team/pods", PodJson("p")), 201);
   auto terminating = Ok(Send("DELETE", "/api/v1/namespaces/team"));
   EXPECT_EQ(terminating.at("status").at("phase"), "Terminating");
   EXPECT_TRUE(terminating.at("metadata").as_object().contains("deletionTimestamp"));
@@ -497,6 +525,13 @@ TEST_F(LifecycleTest, TerminatingNamespaceRefusesNewContentUntilFinalized) {
             boost::json::parse(R"([{"reason":"NamespaceTerminating","message":)"
                                R"("namespace team is being terminated","field":)"
                                R"("metadata.namespace"}])"));
+  // A binding is the create of a Binding to admission, as upstream's: refused here too.
+  EXPECT_EQ(Failed(Send("POST", "/api/v1/namespaces/team/pods/p/binding",
+                        R"({"metadata":{"name":"p"},"target":{"name":"node-1"}})"),
+                   403)
+                .at("message"),
+            "pods \"p\" is forbidden: unable to create new content in namespace team because it "
+            "is being terminated");
   auto missing = Failed(
       Send("POST", "/api/v1/namespaces/nowhere/configmaps", R"({"metadata":{"name":"d"}})"), 404);
   EXPECT_EQ(missing.at("message"), "namespaces \"nowhere\" not found");
@@ -513,6 +548,8 @@ TEST_F(LifecycleTest, TerminatingNamespaceRefusesNewContentUntilFinalized) {
   // The namespace controller empties it, then finalizes it; the finalize that leaves no
   // finalizer deletes the namespace, as upstream's namespace store does.
   Ok(Send("DELETE", "/api/v1/namespaces/team/configmaps/c"));
+  Ok(Send("DELETE", "/api/v1/namespaces/team/pods/p", "", "application/json",
+          {{"gracePeriodSeconds", "0"}}));
   ns = Ok(Send("GET", "/api/v1/namespaces/team"));
   ns.at("spec").at("finalizers") = boost::json::array();
   auto finalized = Ok(Send("PUT", "/api/v1/namespaces/team/finalize", boost::json::serialize(ns)));

@@ -22,19 +22,17 @@ Result<boost::json::object> AsJson(const api::Object& object) {
 
 }  // namespace
 
-std::optional<http::Response> ResourceHandler::Admit(const ResourceRequest& target,
-                                                     admission::Operation operation,
-                                                     std::string_view name, api::Object* object,
-                                                     const api::Object* old_object,
-                                                     const http::Request& request,
-                                                     http::Response& warnings) const {
+std::optional<http::Response> ResourceHandler::Admit(
+    const ResourceRequest& target, admission::Operation operation, std::string_view name,
+    api::Object* object, const api::Object* old_object, const http::Request& request,
+    http::Response& warnings, std::string_view object_kind) const {
   const auto& chain = options_.admission;
   if (chain == nullptr) return std::nullopt;
   const api::KindInfo& kind = api::StorageKind(*target.kind);
   admission::Attributes attributes;
   attributes.group = std::string(kind.group);
   attributes.version = std::string(kind.version);
-  attributes.kind = std::string(kind.kind);
+  attributes.kind = std::string(object_kind.empty() ? kind.kind : object_kind);
   attributes.resource = std::string(kind.plural);
   attributes.subresource = target.subresource;
   attributes.namespace_ = target.namespace_;

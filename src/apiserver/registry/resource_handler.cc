@@ -881,14 +881,11 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
   auto converted = api::conversion::ToStorageVersion(kind, object.Clone());
   if (!converted.ok()) return StatusResponse(converted.error());
   api::Object& stored = **converted;
-  // A binding sets spec.nodeName, which no update may change, as upstream's binding writes the
-  // pod directly.
-  const api::Object* rules_base = target.subresource == "binding" ? nullptr : &current;
   if (auto refused = Admit(target, admission::Operation::kUpdate, target.name, &stored, &current,
                            request, warnings)) {
     return *std::move(refused);
   }
-  if (auto error = Validate(kind, stored, rules_base, target.subresource)) {
+  if (auto error = Validate(kind, stored, &current, target.subresource)) {
     return ObjectError(kind, target.name, *std::move(error));
   }
   if (IsDryRun(request)) {
@@ -924,11 +921,28 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
     if (revision.error().code() == ErrorCode::kNotFound) return NotFound(kind, target.name);
     return StatusResponse(revision.error());
   }
-  // A binding answers a Status of its own (Bind): the pod would be encoded only to be dropped.
-  if (target.subresource == "binding") return http::Response{};
   return WithWarnings(
       WrittenObjectResponse(200, kind, stored, stored_json, revision->mod_revision, request),
       warnings);
+}
+
+std::optional<http::Response> ResourceHandler::StoreAsIs(const ResourceRequest& target,
+                                                         api::Object& object,
+                                                         int64_t current_revision,
+                                                         bool* conflicted) const {
+  const api::KindInfo& kind = *target.kind;
+  auto lease = LeaseForWrite(kind);
+  if (!lease.ok()) return StatusResponse(lease.error());
+  auto written = store_.Update(StorageKey(kind, target.namespace_, target.name),
+                               ToStoredJson(object), current_revision, *lease);
+  if (written.ok()) return std::nullopt;
+  switch (written.error().code()) {
+    case ErrorCode::kConflict:
+      *conflicted = true;
+      return ObjectError(kind, target.name, ConflictError(kind, target.name));
+    case ErrorCode::kNotFound: return NotFound(kind, target.name);
+    default: return StatusResponse(written.error());
+  }
 }
 
 http::Response ResourceHandler::Patch(const ResourceRequest& target,

@@ -137,15 +137,23 @@ class ResourceHandler {
                               api::Object& object, const api::Object& current,
                               int64_t current_revision, http::Response warnings, bool* conflicted,
                               bool applied = false) const;
+  // Stores `object` over the revision it was read at as it is: no admission, validation or
+  // managedFields, as upstream's binding writes the pod straight to storage. nullopt when
+  // stored; else the error to answer (`*conflicted` set when the object had changed).
+  std::optional<http::Response> StoreAsIs(const ResourceRequest& target, api::Object& object,
+                                          int64_t current_revision, bool* conflicted) const;
   // PATCH with application/apply-patch+yaml: server-side apply, creating the object if needed.
   http::Response ServerSideApply(const ResourceRequest& target, const http::Request& request) const;
   // Runs the admission chain on a write (admit.cc): nullopt when admitted, with `object` (null
   // for a delete) as the mutating plugins changed it and their warnings added to `warnings`;
   // otherwise the refusal. `name` is the name the request gave (empty for a generated one).
+  // `object_kind` names the kind of a subresource's own object (a pods/binding create sends a
+  // Binding), which admission sees instead of the resource's kind.
   std::optional<http::Response> Admit(const ResourceRequest& target, admission::Operation operation,
                                       std::string_view name, api::Object* object,
                                       const api::Object* old_object, const http::Request& request,
-                                      http::Response& warnings) const;
+                                      http::Response& warnings,
+                                      std::string_view object_kind = {}) const;
   // The time managedFields record for a write now (RFC 3339, seconds).
   std::string NowText() const;
   // The store lease a write of `kind` attaches its object to: one that expires after the kind's

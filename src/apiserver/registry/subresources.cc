@@ -2,8 +2,9 @@
 // through PrepareForStatusUpdate), scale (an autoscaling/v1 Scale view of a workload's replicas;
 // the old apps and extensions versions' own Scale in those versions),
 // a pod's binding (assigns it to a node) and eviction (a delete that honours disruption budgets),
-// and a namespace's finalize (its spec.finalizers). Every write goes through the same update or
-// delete path as the main resource, so conversion, validation and conflicts stay in one place.
+// and a namespace's finalize (its spec.finalizers). Every write but a binding goes through the
+// same update or delete path as the main resource, so conversion, validation and conflicts stay
+// in one place; a binding stores the pod as it changed it, as upstream's does.
 #include <fmt/format.h>
 
 #include <boost/json/parse.hpp>
@@ -461,14 +462,25 @@ http::Response ResourceHandler::Bind(const ResourceRequest& target,
         {validation::Required(validation::FieldPath("target").Child("name"), "")}));
   }
   pod_target.subresource = "binding";
+  // Admission sees the create of a Binding (upstream's create handler runs it on the Binding);
+  // the pod's own update then goes to no plugin.
+  api::TypedObject<api::core::v1::Binding> admitted(*std::move(binding));
+  http::Response answer = SuccessStatus(201);
+  if (auto refused =
+          Admit(target.subresource.empty() ? target : pod_target, admission::Operation::kCreate,
+                pod_target.name, &admitted, nullptr, request, answer, "Binding")) {
+    return *std::move(refused);
+  }
+  const api::core::v1::Binding& bound = admitted.value();
   const std::string conflict_prefix =
       fmt::format("Operation cannot be fulfilled on pods/binding \"{}\": ", pod_target.name);
+  const bool dry_run = std::any_of(request.query.begin(), request.query.end(), [](const auto& q) {
+    return q.first == "dryRun" && q.second == "All";
+  });
   // The first attempt binds the watch cache's copy of the pod, as upstream's GuaranteedUpdate
   // starts from its cached object: only a success answers it, anything else is tried again
   // from the store.
-  bool try_cache = std::none_of(request.query.begin(), request.query.end(), [](const auto& q) {
-    return q.first == "dryRun" && q.second == "All";
-  });
+  bool try_cache = !dry_run;
   for (int attempt = 0;; ++attempt) {
     std::optional<StoredObject> cached = try_cache ? LoadCached(pod_target) : std::nullopt;
     const bool from_cache = cached.has_value();
@@ -482,13 +494,32 @@ http::Response ResourceHandler::Bind(const ResourceRequest& target,
       --attempt;  // not an attempt: the store's copy decides
       return true;
     };
-    // The pod as stored, which the update below replaces (checked against its revision).
-    const api::ObjectPtr current = stored.object->Clone();
     auto& pod = static_cast<api::TypedObject<api::core::v1::Pod>&>(*stored.object).value();
     auto conflict = [&](const std::string& why) {
       const StatusDetails details{pod_target.name, "", "pods/binding"};
       return StatusResponse(Error(ErrorCode::kConflict, conflict_prefix + why), &details);
     };
+    // The Binding's uid and resourceVersion are preconditions on the pod, as upstream's.
+    const auto& expected = bound.metadata;
+    std::string failed_precondition;
+    if (!expected.uid.empty() && expected.uid != pod.metadata.uid) {
+      failed_precondition = fmt::format("UID in precondition: {}, UID in object meta: {}",
+                                        expected.uid, pod.metadata.uid);
+    } else if (!expected.resource_version.empty() &&
+               expected.resource_version != std::to_string(stored.kv.mod_revision)) {
+      failed_precondition =
+          fmt::format("ResourceVersion in precondition: {}, ResourceVersion in object meta: {}",
+                      expected.resource_version, stored.kv.mod_revision);
+    }
+    if (!failed_precondition.empty()) {
+      if (retry_from_store()) continue;
+      const StatusDetails details{pod_target.name, "", "pods"};
+      return StatusResponse(
+          Error(ErrorCode::kConflict, fmt::format("Operation cannot be fulfilled on pods \"{}\": "
+                                                  "Precondition failed: {}",
+                                                  pod_target.name, failed_precondition)),
+          &details);
+    }
     if (pod.metadata.deletion_timestamp) {
       if (retry_from_store()) continue;
       return conflict(
@@ -503,8 +534,8 @@ http::Response ResourceHandler::Bind(const ResourceRequest& target,
       if (retry_from_store()) continue;
       return conflict(fmt::format("pod {} has non-empty .spec.schedulingGates", pod.metadata.name));
     }
-    pod.spec.node_name = binding->target.name;
-    for (const auto& [key, value] : binding->metadata.annotations)
+    pod.spec.node_name = bound.target.name;
+    for (const auto& [key, value] : bound.metadata.annotations)
       pod.metadata.annotations[key] = value;
     bool found = false;
     for (auto& condition : pod.status.conditions) {
@@ -522,18 +553,15 @@ http::Response ResourceHandler::Bind(const ResourceRequest& target,
       scheduled.last_transition_time = api::Time::FromUnixSeconds(NowSeconds(clock_));
       pod.status.conditions.push_back(std::move(scheduled));
     }
-    stored.object->kind() = "Pod";
-    stored.object->api_version() = "v1";
-    // Committed straight from the pod as read: the same update a PUT of it would make, without
-    // encoding it, decoding it again and reading it from the store a second time.
+    if (dry_run) return answer;
+    // Stored as changed here: no admission of the pod's update, no validation and no
+    // managedFields entry, as upstream's binding writes the pod with GuaranteedUpdate.
     bool conflicted = false;
-    http::Response response =
-        CommitUpdate(pod_target, InnerWrite("PUT", "", request), *stored.object, *current,
-                     stored.kv.mod_revision, http::Response{}, &conflicted);
-    if (response.status != 200 && retry_from_store()) continue;
-    if (response.status == 409 && attempt < 4) continue;
-    if (response.status != 200) return response;
-    return SuccessStatus(201);
+    auto failure = StoreAsIs(pod_target, *stored.object, stored.kv.mod_revision, &conflicted);
+    if (!failure) return answer;
+    if (retry_from_store()) continue;
+    if (conflicted && attempt < 4) continue;
+    return *std::move(failure);
   }
 }
 

@@ -99,10 +99,11 @@ TEST_F(NodeRestrictionTest, PodsBoundToTheNodeOnly) {
             "pods \"theirs\" is forbidden: node n1 can only evict pods with spec.nodeName set to "
             "itself");
   EXPECT_EQ(Run("pods", Operation::kCreate, "mine", "", "", "eviction"), "");
-  EXPECT_EQ(Run("pods", Operation::kUpdate, "mine", R"({"spec":{"nodeName":"n1"}})",
-                R"({"spec":{"nodeName":"n1"}})", "binding"),
-            "pods \"mine\" is forbidden: unexpected pod subresource \"binding\", only 'status' "
-            "and 'eviction' are allowed");
+  EXPECT_EQ(
+      Run("pods", Operation::kCreate, "mine",
+          R"({"kind":"Binding","metadata":{"name":"mine"},"target":{"name":"n1"}})", "", "binding"),
+      "pods \"mine\" is forbidden: unexpected pod subresource \"binding\", only 'status' "
+      "and 'eviction' are allowed");
 }
 
 }  // namespace

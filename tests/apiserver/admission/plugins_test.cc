@@ -316,16 +316,18 @@ TEST(AdmissionChainTest, ObjectsAreNeededOnlyWherePluginsLook) {
   ASSERT_TRUE(chain.ok()) << chain.error().message();
   Attributes binding;
   binding.resource = "pods";
-  binding.kind = "Pod";
+  binding.kind = "Binding";  // a Binding is created on pods/binding
   binding.version = "v1";
   binding.namespace_ = "ns";
   binding.name = "p";
   binding.subresource = "binding";
-  binding.operation = Operation::kUpdate;
+  binding.operation = Operation::kCreate;
   binding.user = {"system:kube-scheduler", {"system:authenticated"}};
   EXPECT_FALSE((*chain)->NeedsObject(binding));
   Attributes status = binding;
+  status.kind = "Pod";
   status.subresource = "status";
+  status.operation = Operation::kUpdate;
   EXPECT_FALSE((*chain)->NeedsObject(status));
   status.user = {"system:node:n1", {"system:nodes", "system:authenticated"}};
   EXPECT_TRUE((*chain)->NeedsObject(status));  // NodeRestriction checks what nodes write
