@@ -404,6 +404,9 @@ TEST(ImageLocality, Score) {
   auto pod = PodBuilder("p").Container("", "", "gcr.io/40").Container("", "", "gcr.io/300").Info();
   EXPECT_EQ(ScoreOf(plugin, pod, *n1), 7);  // (20+150 - 23) * 100 / (2000 - 23)
   EXPECT_EQ(ScoreOf(plugin, pod, *n2), 0);
+  // A node that reports no images (as hollow nodes) scores the floor.
+  auto n3 = MakeNodeInfo(NodeBuilder("n3"));
+  EXPECT_EQ(ScoreOf(plugin, pod, *n3), 0);
   EXPECT_EQ(NormalizedImageName("nginx"), "nginx:latest");
   EXPECT_EQ(NormalizedImageName("localhost:5000/nginx"), "localhost:5000/nginx:latest");
   EXPECT_EQ(NormalizedImageName("nginx@sha256:abc"), "nginx@sha256:abc");
