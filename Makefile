@@ -49,14 +49,16 @@ test-asan: deps
 
 # Installs what is missing, builds the benchmarks and runs them (not part of `make test`):
 # bench/codec compares the typed API codec with a plain Boost.JSON parse + serialize, bench/store
-# the SQLite store with a local etcd; bench/apiserver loads a kpp server; bench/scheduler runs
+# the SQLite store with a local etcd; bench/apiserver loads a kpp server, and its write_path_bench
+# prints the CPU time per create, binding, status patch and Lease renewal; bench/scheduler runs
 # the scheduler core alone, then SchedulingBasic and Density end to end (kpp server + hollow nodes).
 bench: deps configure
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target codec_bench store_bench apiserver_bench scheduler_core_bench scheduler_e2e_bench
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target codec_bench store_bench apiserver_bench write_path_bench scheduler_core_bench scheduler_e2e_bench
 	$(BUILD_DIR)/bench/codec/codec_bench
 	$(BUILD_DIR)/bench/scheduler/scheduler_core_bench
 	$(BUILD_DIR)/bench/store/store_bench
 	$(BUILD_DIR)/bench/apiserver/apiserver_bench
+	$(BUILD_DIR)/bench/apiserver/write_path_bench
 	$(BUILD_DIR)/bench/scheduler/scheduler_e2e_bench
 
 format:
