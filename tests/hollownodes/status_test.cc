@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <map>
 
 #include "api/core/v1/codec.h"
 
@@ -370,11 +371,19 @@ TEST(HollowPodTest, ImageIds) {
       {"registry.k8s.io/pause:3.10", "registry.k8s.io/pause"},
       {"quay.io/a/b@sha256:abc", "quay.io/a/b"},
   };
+  std::map<std::string, std::string> ids;
   for (const auto& test_case : cases) {
     const std::string id = FakeImageId(test_case.image);
     EXPECT_EQ(id.substr(0, id.find('@')), test_case.repository) << test_case.image;
     EXPECT_EQ(id.size() - id.find('@'), std::string("@sha256:").size() + 64) << test_case.image;
+    ids[test_case.image] = id;
   }
+  // Each thread remembers its last answer: asked again, in any order, each image gets its own.
+  for (auto it = std::rbegin(cases); it != std::rend(cases); ++it) {
+    EXPECT_EQ(FakeImageId(it->image), ids[it->image]) << it->image;
+    EXPECT_EQ(FakeImageId(it->image), ids[it->image]) << it->image;
+  }
+  EXPECT_NE(FakeImageId(""), FakeImageId("nginx"));
 }
 
 TEST(HollowPodTest, TrimKeepsWhatTheNodeReads) {
