@@ -236,24 +236,24 @@ TEST_F(LifecycleTest, BindingChecksTheUidAndResourceVersionItCarries) {
   auto created = Ok(Send("POST", kPods, PodJson("p")), 201);
   const std::string uid = created.at("metadata").at("uid").as_string().c_str();
   const std::string revision = created.at("metadata").at("resourceVersion").as_string().c_str();
-  auto wrong_uid = Failed(Send("POST", std::string(kPods) + "/p/binding",
-                               R"({"metadata":{"name":"p","uid":"not-it"},)"
-                               R"("target":{"name":"node-1"}})"),
-                          409);
-  EXPECT_EQ(wrong_uid.at("message").as_string(),
-            "Operation cannot be fulfilled on pods \"p\": Precondition failed: UID in "
-            "precondition: not-it, UID in object meta: " +
-                uid);
-  EXPECT_EQ(wrong_uid.at("reason"), "Conflict");
-  EXPECT_EQ(wrong_uid.at("details").at("kind"), "pods");
-  auto old_revision = Failed(Send("POST", std::string(kPods) + "/p/binding",
-                                  R"({"metadata":{"name":"p","resourceVersion":"1"},)"
-                                  R"("target":{"name":"node-1"}})"),
-                             409);
-  EXPECT_EQ(old_revision.at("message").as_string(),
-            "Operation cannot be fulfilled on pods \"p\": Precondition failed: ResourceVersion "
-            "in precondition: 1, ResourceVersion in object meta: " +
-                revision);
+  const struct {
+    std::string metadata;  // of the Binding, besides its name
+    std::string failed;    // what the 409 says failed
+  } cases[] = {
+      {R"("uid":"not-it")", "UID in precondition: not-it, UID in object meta: " + uid},
+      {R"("resourceVersion":"1")",
+       "ResourceVersion in precondition: 1, ResourceVersion in object meta: " + revision},
+  };
+  for (const auto& c : cases) {
+    auto refused = Failed(
+        Send("POST", std::string(kPods) + "/p/binding",
+             R"({"metadata":{"name":"p",)" + c.metadata + R"(},"target":{"name":"node-1"}})"),
+        409);
+    EXPECT_EQ(refused.at("message").as_string(),
+              "Operation cannot be fulfilled on pods \"p\": Precondition failed: " + c.failed);
+    EXPECT_EQ(refused.at("reason"), "Conflict");
+    EXPECT_EQ(refused.at("details").at("kind"), "pods");
+  }
   EXPECT_EQ(Ok(Send("GET", std::string(kPods) + "/p")).at("spec").as_object().count("nodeName"),
             0u);
   Ok(Send("POST", std::string(kPods) + "/p/binding",

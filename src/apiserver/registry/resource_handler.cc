@@ -103,13 +103,6 @@ bool WantsTable(const http::Request& request) {
   return accept != nullptr && accept->find("as=Table") != std::string::npos;
 }
 
-bool IsDryRun(const http::Request& request) {
-  for (const auto& [key, value] : request.query) {
-    if (key == "dryRun" && value == "All") return true;
-  }
-  return false;
-}
-
 // The unknown-field policy a write asked for (upstream's fieldValidation; Warn by default).
 Result<api::UnknownFields> FieldValidation(const http::Request& request) {
   const auto value = request.FindQuery("fieldValidation");
@@ -242,6 +235,20 @@ Result<api::meta::v1::DeleteOptions> ParseDeleteOptions(const http::Request& req
 }
 
 }  // namespace
+
+bool IsDryRun(const http::Request& request) {
+  for (const auto& [key, value] : request.query) {
+    if (key == "dryRun" && value == "All") return true;
+  }
+  return false;
+}
+
+std::string ToStoredJson(api::Object& object) {
+  object.kind().clear();
+  object.api_version().clear();
+  object.metadata().resource_version.clear();
+  return object.ToJson();
+}
 
 std::string StorageKey(const api::KindInfo& kind, std::string_view namespace_,
                        std::string_view name) {
@@ -417,15 +424,6 @@ http::Response StoredObjectResponse(int status, const api::KindInfo& kind, api::
   auto served = api::conversion::Convert(object, stored, kind);
   if (!served.ok()) return StatusResponse(served.error());
   return ObjectResponse(status, kind, **served, request);
-}
-
-// What is stored: the object without apiVersion/kind and resourceVersion, which the server
-// derives on every read.
-std::string ToStoredJson(api::Object& object) {
-  object.kind().clear();
-  object.api_version().clear();
-  object.metadata().resource_version.clear();
-  return object.ToJson();
 }
 
 // Whether an object of `kind` is stored as the typed encoder writes it in `kind`'s own version,
@@ -908,37 +906,27 @@ http::Response ResourceHandler::CommitUpdate(const ResourceRequest& target,
     stored.metadata().resource_version = ResourceVersionText(current_revision);
     return WithWarnings(StoredObjectResponse(200, kind, stored, request), warnings);
   }
-  auto lease = LeaseForWrite(kind);
-  if (!lease.ok()) return StatusResponse(lease.error());
   const std::string stored_json = ToStoredJson(stored);
-  auto revision = store_.Update(StorageKey(kind, target.namespace_, target.name), stored_json,
-                                current_revision, *lease);
-  if (!revision.ok()) {
-    if (revision.error().code() == ErrorCode::kConflict) {
-      if (conflicted != nullptr) *conflicted = true;
-      return ObjectError(kind, target.name, ConflictError(kind, target.name));
-    }
-    if (revision.error().code() == ErrorCode::kNotFound) return NotFound(kind, target.name);
-    return StatusResponse(revision.error());
-  }
+  auto revision = StoreUpdate(target, stored_json, current_revision, conflicted);
+  if (auto* failure = std::get_if<http::Response>(&revision)) return std::move(*failure);
   return WithWarnings(
-      WrittenObjectResponse(200, kind, stored, stored_json, revision->mod_revision, request),
+      WrittenObjectResponse(200, kind, stored, stored_json, std::get<int64_t>(revision), request),
       warnings);
 }
 
-std::optional<http::Response> ResourceHandler::StoreAsIs(const ResourceRequest& target,
-                                                         api::Object& object,
-                                                         int64_t current_revision,
-                                                         bool* conflicted) const {
+std::variant<int64_t, http::Response> ResourceHandler::StoreUpdate(const ResourceRequest& target,
+                                                                   std::string_view stored_json,
+                                                                   int64_t current_revision,
+                                                                   bool* conflicted) const {
   const api::KindInfo& kind = *target.kind;
   auto lease = LeaseForWrite(kind);
   if (!lease.ok()) return StatusResponse(lease.error());
-  auto written = store_.Update(StorageKey(kind, target.namespace_, target.name),
-                               ToStoredJson(object), current_revision, *lease);
-  if (written.ok()) return std::nullopt;
+  auto written = store_.Update(StorageKey(kind, target.namespace_, target.name), stored_json,
+                               current_revision, *lease);
+  if (written.ok()) return written->mod_revision;
   switch (written.error().code()) {
     case ErrorCode::kConflict:
-      *conflicted = true;
+      if (conflicted != nullptr) *conflicted = true;
       return ObjectError(kind, target.name, ConflictError(kind, target.name));
     case ErrorCode::kNotFound: return NotFound(kind, target.name);
     default: return StatusResponse(written.error());

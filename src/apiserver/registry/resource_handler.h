@@ -137,11 +137,14 @@ class ResourceHandler {
                               api::Object& object, const api::Object& current,
                               int64_t current_revision, http::Response warnings, bool* conflicted,
                               bool applied = false) const;
-  // Stores `object` over the revision it was read at as it is: no admission, validation or
-  // managedFields, as upstream's binding writes the pod straight to storage. nullopt when
-  // stored; else the error to answer (`*conflicted` set when the object had changed).
-  std::optional<http::Response> StoreAsIs(const ResourceRequest& target, api::Object& object,
-                                          int64_t current_revision, bool* conflicted) const;
+  // Writes `stored_json` (ToStoredJson's) over `current_revision`, the store's part of every
+  // update: the new revision, or the error to answer (`*conflicted`, if given, set when the
+  // object had changed). A binding calls it directly, as upstream's writes the pod straight to
+  // storage (no admission, validation or managedFields for the pod).
+  std::variant<int64_t, http::Response> StoreUpdate(const ResourceRequest& target,
+                                                    std::string_view stored_json,
+                                                    int64_t current_revision,
+                                                    bool* conflicted) const;
   // PATCH with application/apply-patch+yaml: server-side apply, creating the object if needed.
   http::Response ServerSideApply(const ResourceRequest& target, const http::Request& request) const;
   // Runs the admission chain on a write (admit.cc): nullopt when admitted, with `object` (null
@@ -175,6 +178,13 @@ class ResourceHandler {
   ResourceOptions options_;
   mutable LeaseManager leases_;
 };
+
+// Whether a write asks for a dry run (dryRun=All).
+bool IsDryRun(const http::Request& request);
+
+// What is stored: `object` without apiVersion/kind and resourceVersion (cleared here), which
+// the server derives on every read.
+std::string ToStoredJson(api::Object& object);
 
 // Where an object lives in the store: /registry/<group or "core">/<resource>/[<namespace>/]<name>.
 std::string StorageKey(const api::KindInfo& kind, std::string_view namespace_,

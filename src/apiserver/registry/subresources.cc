@@ -474,9 +474,7 @@ http::Response ResourceHandler::Bind(const ResourceRequest& target,
   const api::core::v1::Binding& bound = admitted.value();
   const std::string conflict_prefix =
       fmt::format("Operation cannot be fulfilled on pods/binding \"{}\": ", pod_target.name);
-  const bool dry_run = std::any_of(request.query.begin(), request.query.end(), [](const auto& q) {
-    return q.first == "dryRun" && q.second == "All";
-  });
+  const bool dry_run = IsDryRun(request);
   // The first attempt binds the watch cache's copy of the pod, as upstream's GuaranteedUpdate
   // starts from its cached object: only a success answers it, anything else is tried again
   // from the store.
@@ -557,11 +555,13 @@ http::Response ResourceHandler::Bind(const ResourceRequest& target,
     // Stored as changed here: no admission of the pod's update, no validation and no
     // managedFields entry, as upstream's binding writes the pod with GuaranteedUpdate.
     bool conflicted = false;
-    auto failure = StoreAsIs(pod_target, *stored.object, stored.kv.mod_revision, &conflicted);
-    if (!failure) return answer;
+    auto written =
+        StoreUpdate(pod_target, ToStoredJson(*stored.object), stored.kv.mod_revision, &conflicted);
+    auto* failure = std::get_if<http::Response>(&written);
+    if (failure == nullptr) return answer;
     if (retry_from_store()) continue;
     if (conflicted && attempt < 4) continue;
-    return *std::move(failure);
+    return std::move(*failure);
   }
 }
 
@@ -590,8 +590,7 @@ http::Response ResourceHandler::Evict(const ResourceRequest& target,
   if (eviction->delete_options) options = *eviction->delete_options;
   const bool dry_run =
       std::find(options.dry_run.begin(), options.dry_run.end(), "All") != options.dry_run.end() ||
-      std::any_of(request.query.begin(), request.query.end(),
-                  [](const auto& q) { return q.first == "dryRun" && q.second == "All"; });
+      IsDryRun(request);
   if (dry_run &&
       std::find(options.dry_run.begin(), options.dry_run.end(), "All") == options.dry_run.end()) {
     options.dry_run.push_back("All");
