@@ -62,6 +62,8 @@ using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Stream = ssl::stream<beast::tcp_stream>;
+using testing::OwnCpuSeconds;
+using testing::ProcessCpuSeconds;
 
 struct Sizes {
   int clients;                   // concurrent keep-alive connections of the load phases
@@ -110,31 +112,6 @@ double Seconds(Clock::duration duration) {
 [[noreturn]] void Fail(const std::string& what) {
   std::cerr << "apiserver_bench: " << what << std::endl;
   std::exit(1);
-}
-
-// CPU seconds (user + system) of this process, and of the server from /proc.
-double OwnCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-double ProcessCpuSeconds(pid_t pid) {
-  auto stat = ReadFile(fmt::format("/proc/{}/stat", pid));
-  if (!stat.ok()) return 0;
-  // Fields after the command (which may hold spaces) start at state, field 3; utime is 14.
-  std::string_view rest(*stat);
-  rest.remove_prefix(rest.rfind(')') + 2);
-  std::vector<std::string_view> fields;
-  while (!rest.empty()) {
-    const auto space = rest.find(' ');
-    fields.push_back(rest.substr(0, space));
-    rest = space == std::string_view::npos ? "" : rest.substr(space + 1);
-  }
-  if (fields.size() < 13) return 0;
-  const double ticks = std::stod(std::string(fields[11])) + std::stod(std::string(fields[12]));
-  return ticks / sysconf(_SC_CLK_TCK);
 }
 
 // Resident set size in MiB, from /proc/<pid>/status.

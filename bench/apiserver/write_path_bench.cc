@@ -15,7 +15,6 @@
 // CPU time is the whole process's (user + system, all threads: the store's commits and the
 // watch cache's feeder included), per request. --quick runs 50 pods (the smoke test).
 #include <fmt/format.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <boost/json/parse.hpp>
@@ -36,6 +35,7 @@
 #include "base/files.h"
 #include "pki/certificates.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "support/subprocess.h"
 
 namespace kpp {
 namespace {
@@ -47,13 +47,6 @@ using namespace std::chrono_literals;
   std::exit(1);
 }
 
-double CpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 struct Cost {
   double cpu_us = 0;   // per operation
   double wall_us = 0;  // per operation
@@ -61,7 +54,7 @@ struct Cost {
 
 // Runs `operation(i)` for i in [0, count) from `threads` threads and answers its cost per call.
 Cost Measure(int count, int threads, const std::function<void(int)>& operation) {
-  const double cpu_before = CpuSeconds();
+  const double cpu_before = testing::OwnCpuSeconds();
   const auto wall_before = std::chrono::steady_clock::now();
   std::atomic<int> next = 0;
   std::vector<std::thread> workers;
@@ -75,7 +68,7 @@ Cost Measure(int count, int threads, const std::function<void(int)>& operation) 
     worker.join();
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
-  return {(CpuSeconds() - cpu_before) * 1e6 / count, wall * 1e6 / count};
+  return {(testing::OwnCpuSeconds() - cpu_before) * 1e6 / count, wall * 1e6 / count};
 }
 
 const http::ClientCertificate kAdmin{"bench-admin", {"system:masters"}};

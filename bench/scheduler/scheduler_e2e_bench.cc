@@ -22,7 +22,6 @@
 // --quick is the smoke test (ctest SchedulerE2EBenchSmoke): 50 nodes, 20 + 200 pods, density 400.
 #include <fmt/format.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -56,6 +55,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using testing::ProcessCpuSeconds;
 
 // Upstream's figures for SchedulingBasic 5000 nodes / 10,000 pods (issue 7): the CI floor and
 // what was reported on a developer machine; and issue 7's target on this 2-core machine.
@@ -85,18 +85,6 @@ double RssMiB(pid_t pid) {
 
 double PeakRssMiB(pid_t pid) {
   return StatusMiB(pid, "VmHWM:");
-}
-
-double CpuSeconds(pid_t pid) {
-  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  std::istringstream fields(text.substr(text.rfind(')') + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 0; i < 13 && fields >> field; ++i) {
-    if (i == 11 || i == 12) ticks += std::stod(field);
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double LoadAverage() {
@@ -410,9 +398,9 @@ int Run(const Options& options) {
 
   // SchedulingBasic, measured (skipped by --density-only).
   if (options.pods > 0) {
-    const double server_cpu0 = CpuSeconds(server.pid());
-    const double hollow_cpu0 = CpuSeconds(hollow.pid());
-    const double bench_cpu0 = CpuSeconds(getpid());
+    const double server_cpu0 = ProcessCpuSeconds(server.pid());
+    const double hollow_cpu0 = ProcessCpuSeconds(hollow.pid());
+    const double bench_cpu0 = ProcessCpuSeconds(getpid());
     const auto start = Clock::now();
     const auto sent = CreatePods(*client, ns, "pod-", 0, options.pods, options.creators);
     const auto created = Clock::now();
@@ -430,9 +418,9 @@ int Run(const Options& options) {
       latencies.push_back(Seconds(*bound - sent[static_cast<size_t>(i)]));
     }
     const double elapsed = Seconds(last_bound - start);
-    const double server_cpu = CpuSeconds(server.pid()) - server_cpu0;
-    const double hollow_cpu = CpuSeconds(hollow.pid()) - hollow_cpu0;
-    const double bench_cpu = CpuSeconds(getpid()) - bench_cpu0;
+    const double server_cpu = ProcessCpuSeconds(server.pid()) - server_cpu0;
+    const double hollow_cpu = ProcessCpuSeconds(hollow.pid()) - hollow_cpu0;
+    const double bench_cpu = ProcessCpuSeconds(getpid()) - bench_cpu0;
     const double rate = options.pods / elapsed;
     std::cout << fmt::format(
         "SchedulingBasic: {} nodes, {} pods placed first, {} pods created ({:.0f}/s by {} "
@@ -466,7 +454,7 @@ int Run(const Options& options) {
     CreatePods(*client, ns, "queued-", 0, options.queued, options.creators);
     const double create_seconds = Seconds(Clock::now() - queued_start);
     const size_t before = tracker.bound();
-    const double server_cpu1 = CpuSeconds(server.pid());
+    const double server_cpu1 = ProcessCpuSeconds(server.pid());
     const auto drain_start = Clock::now();
     start_scheduler();
     if (!tracker.WaitBound(before + static_cast<size_t>(options.queued), 600s)) {
@@ -488,7 +476,7 @@ int Run(const Options& options) {
         "{:.1f})\n",
         options.queued, options.queued / create_seconds, Seconds(first - drain_start),
         options.queued, drain, options.queued / drain, options.queued / drain / kTarget,
-        (CpuSeconds(server.pid()) - server_cpu1) / options.queued * 1e6, LoadAverage());
+        (ProcessCpuSeconds(server.pid()) - server_cpu1) / options.queued * 1e6, LoadAverage());
   }
 
   // Density: more pods until `density_pods` run on the nodes, then the memory of both processes.

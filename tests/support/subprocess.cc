@@ -4,11 +4,14 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <thread>
 
 #include "base/files.h"
@@ -144,6 +147,31 @@ std::string Process::Stdout() const {
 }
 std::string Process::Stderr() const {
   return ReadOrEmpty(stderr_path_);
+}
+
+double ProcessCpuSeconds(pid_t pid) {
+  auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat.ok()) return 0;
+  // The fields after the command (which may hold spaces and parentheses) start at state,
+  // field 3; utime and stime are fields 14 and 15.
+  std::string_view rest(*stat);
+  const auto command_end = rest.rfind(')');
+  if (command_end == std::string_view::npos || command_end + 2 > rest.size()) return 0;
+  rest.remove_prefix(command_end + 2);
+  double ticks = 0;
+  for (int field = 3; field <= 15 && !rest.empty(); ++field) {
+    const auto space = rest.find(' ');
+    if (field >= 14) ticks += std::strtod(std::string(rest.substr(0, space)).c_str(), nullptr);
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double OwnCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 int FreeLoopbackPort() {

@@ -28,6 +28,12 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
 // take it before the program binds it; callers that can should retry on "address in use".
 int FreeLoopbackPort();
 
+// CPU seconds (user + system, all threads) a process has used, from /proc/<pid>/stat, in clock
+// ticks (10 ms); 0 when it cannot be read.
+double ProcessCpuSeconds(pid_t pid);
+// The same for this process from getrusage, to the microsecond: for phases of a second or two.
+double OwnCpuSeconds();
+
 // A child process running in the background; killed (SIGKILL) and reaped on destruction.
 // Its stdout and stderr go to files that can be read at any time.
 class Process {
